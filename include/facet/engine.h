@@ -1,0 +1,132 @@
+// The facet engine: detect -> 5-point landmarks -> align -> embed -> compare.
+//
+// Engine is immutable after Create and thread-safe: it holds the model files (read and checked
+// once) and the recognizer's calibration. A Session owns the runnable networks and scratch
+// buffers; it is cheap next to the models, NOT thread-safe, and meant to be used by one thread
+// at a time (one Session per worker thread). A Session keeps its Engine alive.
+//
+//   auto engine = facet::Engine::Create({.model_dir = "models"});
+//   auto session = (*engine)->NewSession();
+//   auto faces = (*session)->Detect(image);
+#ifndef FACET_ENGINE_H_
+#define FACET_ENGINE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "facet/image.h"
+#include "facet/status.h"
+#include "facet/types.h"
+
+namespace facet {
+
+enum class DetectorMode {
+  kFast,    // one BlazeFace pass over the letterboxed frame: faces down to ~1/16 of the frame side
+  kRecall,  // the frame plus overlapping tiles at 1/2 and 1/4 of the frame side: small faces too
+};
+
+// "fast" or "recall"; anything else is kInvalidArgument.
+Result<DetectorMode> ParseDetectorMode(std::string_view name);
+const char* DetectorModeName(DetectorMode mode);
+
+struct DetectOptions {
+  DetectorMode mode = DetectorMode::kFast;
+  // Detections scoring below are dropped. Default 0.5.
+  float score_threshold = 0.5f;
+  // Faces whose box is smaller than this (pixels, shorter side) are dropped; in recall mode it
+  // also stops tiling at levels that would only find smaller faces. Default 0: keep all.
+  float min_face_size = 0;
+  // At most this many faces, best score first. Default 0: no limit.
+  int max_faces = 0;
+  // Compute qualityForRecognition (needs an extra warp per face). Default true.
+  bool compute_quality = true;
+};
+
+struct EmbedOptions {
+  // Average the template with that of the mirrored crop (+~0.1% LFW accuracy, 2x the cost).
+  // Default true.
+  bool mirror_average = true;
+};
+
+struct EngineOptions {
+  // Directory holding the converted models (scripts/models.sh writes it). Required.
+  std::string model_dir;
+  // Recognition model: "mobilefacenet" (default) or "dlib_resnet". Unknown names are an error.
+  std::string recognizer = "mobilefacenet";
+  // Threads OpenCV may use inside one inference. 0 = leave OpenCV's setting alone. Note that
+  // OpenCV's thread count is process-wide: the last Engine created sets it.
+  int num_threads = 0;
+};
+
+// What a recognition model is and how its similarities are read.
+struct RecognizerInfo {
+  std::string name;      // e.g. "mobilefacenet"
+  std::string version;   // the pinned package and file it came from
+  int dimensions = 0;
+  // Cosine-similarity thresholds calibrated on LFW at false-match rates 1e-3 and 1e-4.
+  float threshold_fmr_1e3 = 0;
+  float threshold_fmr_1e4 = 0;
+};
+
+class Session;
+
+class Engine : public std::enable_shared_from_this<Engine> {
+ public:
+  static Result<std::shared_ptr<const Engine>> Create(const EngineOptions& options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // A new Session; the caller owns it. Thread-safe.
+  Result<std::unique_ptr<Session>> NewSession() const;
+
+  const RecognizerInfo& recognizer() const;
+  const EngineOptions& options() const;
+
+  struct Models;  // internal
+  explicit Engine(std::unique_ptr<Models> models);
+  const Models& models() const { return *models_; }
+
+ private:
+  std::unique_ptr<Models> models_;
+};
+
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Detects faces with landmarks and quality, best score first.
+  Result<std::vector<Face>> Detect(const Image& image, const DetectOptions& options = {});
+
+  // Template of `face` (as returned by Detect on the same image).
+  Result<Embedding> Embed(const Image& image, const Face& face, const EmbedOptions& options = {});
+
+  // Templates of several faces of one image, in one batch.
+  Result<std::vector<Embedding>> EmbedAll(const Image& image, const std::vector<Face>& faces,
+                                          const EmbedOptions& options = {});
+
+  struct State;  // internal
+  explicit Session(std::unique_ptr<State> state);
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+// Cosine similarity of two templates, -1..1. kInvalidArgument if they come from different
+// models or have different sizes.
+Result<float> CosineSimilarity(const Embedding& a, const Embedding& b);
+
+// Maps a similarity to a 0..1 confidence: a logistic curve through 0.5 at the FMR-1e-3 threshold
+// and 0.9 at the FMR-1e-4 threshold (docs/models.md).
+float SimilarityToConfidence(float similarity, const RecognizerInfo& recognizer);
+
+// The face with the largest box, or nullptr for an empty list.
+const Face* LargestFace(const std::vector<Face>& faces);
+
+}  // namespace facet
+
+#endif  // FACET_ENGINE_H_

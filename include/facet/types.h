@@ -1,0 +1,58 @@
+// Typed results of the engine: boxes, landmarks, faces, quality, embeddings.
+#ifndef FACET_TYPES_H_
+#define FACET_TYPES_H_
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace facet {
+
+struct Point {
+  float x = 0;
+  float y = 0;
+};
+
+// Axis-aligned box in image pixels: top-left corner and size.
+struct Box {
+  float x = 0;
+  float y = 0;
+  float width = 0;
+  float height = 0;
+};
+
+// Order of the five landmarks, in the subject's frame as seen in the image:
+// the eye on the image's left first.
+enum LandmarkIndex { kLeftEye = 0, kRightEye = 1, kNose = 2, kMouthLeft = 3, kMouthRight = 4 };
+
+enum class QualityLevel { kLow, kMedium, kHigh };
+
+// Lowercase name as in Azure Face's qualityForRecognition: "low", "medium", "high".
+const char* QualityLevelName(QualityLevel level);
+
+struct Quality {
+  QualityLevel level = QualityLevel::kLow;
+  float face_size = 0;      // inter-ocular-based face size in pixels (see docs/quality.md)
+  float sharpness = 0;      // variance of the Laplacian on the aligned face, 0..~2000
+  float yaw_degrees = 0;    // estimated from the 5 landmarks; 0 = frontal
+  float pitch_degrees = 0;
+  float roll_degrees = 0;
+};
+
+struct Face {
+  Box box;
+  float score = 0;  // detector confidence, 0..1
+  std::array<Point, 5> landmarks{};
+  Quality quality;
+};
+
+// A face template. `values` is L2-normalised; `model` names the recognizer that produced it.
+// Templates from different models must never be compared.
+struct Embedding {
+  std::string model;
+  std::vector<float> values;
+};
+
+}  // namespace facet
+
+#endif  // FACET_TYPES_H_

@@ -1,0 +1,102 @@
+#include "align/align.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+namespace facet::align {
+
+Landmarks5 ArcFaceTemplate112() {
+  return {{{38.2946f, 51.6963f},
+           {73.5318f, 51.5014f},
+           {56.0252f, 71.7366f},
+           {41.5493f, 92.3655f},
+           {70.7299f, 92.2041f}}};
+}
+
+Landmarks5 ScaledTemplate(int size, float padding) {
+  Landmarks5 points = ArcFaceTemplate112();
+  const float content = static_cast<float>(size) / (1.0f + 2.0f * padding);
+  const float scale = content / 112.0f;
+  const float offset = padding * content;
+  for (Point& p : points) p = {p.x * scale + offset, p.y * scale + offset};
+  return points;
+}
+
+cv::Matx23d EstimateSimilarity(std::span<const Point> from, std::span<const Point> to) {
+  const size_t n = std::min(from.size(), to.size());
+  double mean_fx = 0, mean_fy = 0, mean_tx = 0, mean_ty = 0;
+  for (size_t i = 0; i < n; ++i) {
+    mean_fx += from[i].x;
+    mean_fy += from[i].y;
+    mean_tx += to[i].x;
+    mean_ty += to[i].y;
+  }
+  mean_fx /= n;
+  mean_fy /= n;
+  mean_tx /= n;
+  mean_ty /= n;
+  // For a similarity x' = [a -b; b a] x + t, the least-squares solution in centred coordinates:
+  // a = sum(fx*tx + fy*ty) / sum|f|^2, b = sum(fx*ty - fy*tx) / sum|f|^2.
+  double sxx = 0, sa = 0, sb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double fx = from[i].x - mean_fx, fy = from[i].y - mean_fy;
+    const double tx = to[i].x - mean_tx, ty = to[i].y - mean_ty;
+    sxx += fx * fx + fy * fy;
+    sa += fx * tx + fy * ty;
+    sb += fx * ty - fy * tx;
+  }
+  if (sxx <= 1e-12) return cv::Matx23d(1, 0, mean_tx - mean_fx, 0, 1, mean_ty - mean_fy);
+  const double a = sa / sxx;
+  const double b = sb / sxx;
+  return cv::Matx23d(a, -b, mean_tx - (a * mean_fx - b * mean_fy),  //
+                     b, a, mean_ty - (b * mean_fx + a * mean_fy));
+}
+
+void AlignFace(const cv::Mat& image, const Landmarks5& landmarks, const Landmarks5& template_points,
+               int out_size, cv::Mat* aligned) {
+  cv::Matx23d transform = EstimateSimilarity(landmarks, template_points);
+  const double scale = std::sqrt(transform(0, 0) * transform(0, 0) + transform(1, 0) * transform(1, 0));
+  if (scale >= 0.5 || scale <= 0) {
+    cv::warpAffine(image, *aligned, transform, cv::Size(out_size, out_size), cv::INTER_LINEAR,
+                   cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    return;
+  }
+  // Shrink the neighbourhood of the face first (area averaging), then warp at ~1:1.
+  const double shrink = std::min(1.0, 2.0 * scale);  // leaves the warp a scale of about 0.5..1
+  float min_x = landmarks[0].x, max_x = landmarks[0].x, min_y = landmarks[0].y, max_y = landmarks[0].y;
+  for (const Point& p : landmarks) {
+    min_x = std::min(min_x, p.x);
+    max_x = std::max(max_x, p.x);
+    min_y = std::min(min_y, p.y);
+    max_y = std::max(max_y, p.y);
+  }
+  const float extent = std::max(max_x - min_x, max_y - min_y) * 3.0f + 2.0f;
+  const float cx = (min_x + max_x) / 2, cy = (min_y + max_y) / 2;
+  const cv::Rect roi = cv::Rect(static_cast<int>(std::floor(cx - extent)),
+                                static_cast<int>(std::floor(cy - extent)),
+                                static_cast<int>(std::ceil(2 * extent)),
+                                static_cast<int>(std::ceil(2 * extent))) &
+                       cv::Rect(0, 0, image.cols, image.rows);
+  if (roi.width <= 0 || roi.height <= 0) {
+    cv::warpAffine(image, *aligned, transform, cv::Size(out_size, out_size));
+    return;
+  }
+  cv::Mat small;
+  const cv::Size small_size(std::max(1, static_cast<int>(std::lround(roi.width * shrink))),
+                            std::max(1, static_cast<int>(std::lround(roi.height * shrink))));
+  cv::resize(image(roi), small, small_size, 0, 0, cv::INTER_AREA);
+  const double sx = static_cast<double>(small_size.width) / roi.width;
+  const double sy = static_cast<double>(small_size.height) / roi.height;
+  Landmarks5 moved;
+  for (size_t i = 0; i < moved.size(); ++i) {
+    moved[i] = {static_cast<float>((landmarks[i].x - roi.x + 0.5) * sx - 0.5),
+                static_cast<float>((landmarks[i].y - roi.y + 0.5) * sy - 0.5)};
+  }
+  transform = EstimateSimilarity(moved, template_points);
+  cv::warpAffine(small, *aligned, transform, cv::Size(out_size, out_size), cv::INTER_LINEAR,
+                 cv::BORDER_CONSTANT, cv::Scalar::all(0));
+}
+
+}  // namespace facet::align

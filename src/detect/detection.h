@@ -1,0 +1,27 @@
+// A raw detector output before landmarks and quality are added.
+#ifndef FACET_SRC_DETECT_DETECTION_H_
+#define FACET_SRC_DETECT_DETECTION_H_
+
+#include <array>
+#include <vector>
+
+#include "facet/types.h"
+
+namespace facet::detect {
+
+// BlazeFace keypoint order (image-left eye first when the face looks at the camera):
+// eye on image left, eye on image right, nose tip, mouth centre, ear on image left, ear on image right.
+inline constexpr int kNumKeypoints = 6;
+
+struct Detection {
+  Box box;
+  float score = 0;  // probability 0..1
+  std::array<Point, kNumKeypoints> keypoints{};
+};
+
+// Intersection over union of two boxes; 0 when either is empty.
+float IntersectionOverUnion(const Box& a, const Box& b);
+
+}  // namespace facet::detect
+
+#endif  // FACET_SRC_DETECT_DETECTION_H_

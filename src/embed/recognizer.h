@@ -1,0 +1,69 @@
+// Face recognizers: aligned crop in, L2-normalised template out.
+//
+// RecognizerSpec: what a model needs (crop size, template, preprocessing) and its calibrated
+// thresholds; immutable. Recognizer: a runnable instance; not thread-safe, one per Session.
+#ifndef FACET_SRC_EMBED_RECOGNIZER_H_
+#define FACET_SRC_EMBED_RECOGNIZER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "align/align.h"
+#include "facet/types.h"
+#include "nn/network.h"
+
+namespace facet::embed {
+
+struct RecognizerSpec {
+  std::string name;        // "mobilefacenet" or "dlib_resnet"
+  std::string version;     // model package and version, stored with every template
+  std::string model_file;  // file name inside the model directory
+  int crop_size = 112;
+  float crop_padding = 0;  // see align::ScaledTemplate
+  // Preprocessing of the RGB crop: (x - mean[c]) * scale, per channel in R, G, B order.
+  cv::Scalar mean_rgb;
+  double scale = 1.0;
+  int dimensions = 0;
+  // Cosine-similarity thresholds calibrated on LFW (docs/models.md, `facet calibrate`).
+  float threshold_fmr_1e3 = 0;
+  float threshold_fmr_1e4 = 0;
+};
+
+// Returns the spec for `name`, or kInvalidArgument listing the known names.
+Result<RecognizerSpec> FindRecognizer(const std::string& name);
+
+// The names FindRecognizer accepts.
+std::vector<std::string> RecognizerNames();
+
+class Recognizer {
+ public:
+  static Result<std::unique_ptr<Recognizer>> Create(const RecognizerSpec& spec,
+                                                    const nn::ModelFile& model);
+
+  // Embeds aligned crops (CV_8UC3 BGR, crop_size square) in one batch. With `mirror_average`
+  // each crop's template is the normalised sum of its own and its mirror image's.
+  Status Embed(const std::vector<cv::Mat>& aligned_bgr, bool mirror_average,
+               std::vector<std::vector<float>>* templates);
+
+  const RecognizerSpec& spec() const { return spec_; }
+
+ private:
+  Recognizer(RecognizerSpec spec, std::unique_ptr<nn::Network> network)
+      : spec_(std::move(spec)), network_(std::move(network)) {}
+
+  RecognizerSpec spec_;
+  std::unique_ptr<nn::Network> network_;
+  std::vector<cv::Mat> batch_;
+  cv::Mat blob_;
+  std::vector<cv::Mat> outputs_;
+};
+
+// L2-normalises `values` in place; leaves an all-zero vector unchanged.
+void NormalizeL2(std::vector<float>* values);
+
+}  // namespace facet::embed
+
+#endif  // FACET_SRC_EMBED_RECOGNIZER_H_

@@ -1,0 +1,37 @@
+#include "facet/annotate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include <opencv2/imgproc.hpp>
+
+#include "image/convert.h"
+
+namespace facet {
+
+Image AnnotateFaces(const Image& image, const std::vector<Face>& faces) {
+  Image out = image;
+  cv::Mat canvas = image::AsMutableMat(out);
+  const int thickness = std::max(1, static_cast<int>(std::lround(std::max(image.width(), image.height()) / 500.0)));
+  for (const Face& face : faces) {
+    cv::Scalar colour(0, 0, 255);
+    if (face.quality.level == QualityLevel::kHigh) colour = cv::Scalar(0, 200, 0);
+    if (face.quality.level == QualityLevel::kMedium) colour = cv::Scalar(0, 200, 255);
+    const cv::Rect box(static_cast<int>(std::lround(face.box.x)), static_cast<int>(std::lround(face.box.y)),
+                       static_cast<int>(std::lround(face.box.width)),
+                       static_cast<int>(std::lround(face.box.height)));
+    cv::rectangle(canvas, box, colour, thickness, cv::LINE_AA);
+    for (const Point& p : face.landmarks) {
+      cv::circle(canvas, cv::Point(static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y))),
+                 thickness + 1, cv::Scalar(255, 128, 0), cv::FILLED, cv::LINE_AA);
+    }
+    char label[32];
+    std::snprintf(label, sizeof(label), "%.2f %s", face.score, QualityLevelName(face.quality.level));
+    cv::putText(canvas, label, cv::Point(box.x, std::max(12, box.y - 4)), cv::FONT_HERSHEY_SIMPLEX,
+                0.4 * thickness, colour, thickness, cv::LINE_AA);
+  }
+  return out;
+}
+
+}  // namespace facet

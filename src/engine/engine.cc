@@ -1,0 +1,220 @@
+// The one place that wires the stages together.
+#include "facet/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include <opencv2/core.hpp>
+
+#include "align/align.h"
+#include "detect/face_detector.h"
+#include "embed/recognizer.h"
+#include "image/convert.h"
+#include "landmarks/onet.h"
+#include "nn/network.h"
+#include "quality/quality.h"
+
+namespace facet {
+
+namespace {
+constexpr const char* kDetectorFile = "blazeface_back_256.onnx";
+constexpr const char* kLandmarkFile = "onet.onnx";
+}  // namespace
+
+struct Engine::Models {
+  EngineOptions options;
+  embed::RecognizerSpec recognizer_spec;
+  RecognizerInfo recognizer_info;
+  std::shared_ptr<const nn::ModelFile> detector;
+  std::shared_ptr<const nn::ModelFile> landmarks;
+  std::shared_ptr<const nn::ModelFile> recognizer;
+};
+
+struct Session::State {
+  std::shared_ptr<const Engine> engine;
+  std::unique_ptr<detect::FaceDetector> detector;
+  std::unique_ptr<landmarks::Onet> onet;
+  std::unique_ptr<embed::Recognizer> recognizer;  // created on first Embed
+  std::vector<Box> boxes;
+  std::vector<landmarks::OnetResult> landmark_results;
+  std::vector<cv::Mat> crops;
+  std::vector<std::vector<float>> templates;
+  cv::Mat quality_crop;
+};
+
+Result<DetectorMode> ParseDetectorMode(std::string_view name) {
+  if (name == "fast") return DetectorMode::kFast;
+  if (name == "recall") return DetectorMode::kRecall;
+  return Status::InvalidArgument("unknown detector mode '" + std::string(name) +
+                                 "' (known: fast, recall)");
+}
+
+const char* DetectorModeName(DetectorMode mode) {
+  return mode == DetectorMode::kRecall ? "recall" : "fast";
+}
+
+Engine::Engine(std::unique_ptr<Models> models) : models_(std::move(models)) {}
+Engine::~Engine() = default;
+
+const RecognizerInfo& Engine::recognizer() const { return models_->recognizer_info; }
+const EngineOptions& Engine::options() const { return models_->options; }
+
+Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& options) {
+  if (options.model_dir.empty()) {
+    return Status::InvalidArgument("EngineOptions.model_dir is empty");
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.model_dir, ec)) {
+    return Status::NotFound(options.model_dir +
+                            ": model directory not found (run scripts/models.sh)");
+  }
+  auto spec = embed::FindRecognizer(options.recognizer);
+  if (!spec.ok()) return spec.status();
+  auto models = std::make_unique<Models>();
+  models->options = options;
+  models->recognizer_spec = spec.value();
+  models->recognizer_info = {spec->name, spec->version, spec->dimensions, spec->threshold_fmr_1e3,
+                             spec->threshold_fmr_1e4};
+  const std::filesystem::path dir(options.model_dir);
+  auto detector = nn::ModelFile::Read((dir / kDetectorFile).string());
+  if (!detector.ok()) return detector.status();
+  auto landmarks = nn::ModelFile::Read((dir / kLandmarkFile).string());
+  if (!landmarks.ok()) return landmarks.status();
+  auto recognizer = nn::ModelFile::Read((dir / spec->model_file).string());
+  if (!recognizer.ok()) return recognizer.status();
+  models->detector = detector.value();
+  models->landmarks = landmarks.value();
+  models->recognizer = recognizer.value();
+  if (options.num_threads > 0) cv::setNumThreads(options.num_threads);
+  return std::shared_ptr<const Engine>(std::make_shared<Engine>(std::move(models)));
+}
+
+Result<std::unique_ptr<Session>> Engine::NewSession() const {
+  auto state = std::make_unique<Session::State>();
+  state->engine = shared_from_this();
+  auto detector = detect::FaceDetector::Create(*models_->detector);
+  if (!detector.ok()) return detector.status();
+  state->detector = std::move(detector).value();
+  auto onet = landmarks::Onet::Create(*models_->landmarks);
+  if (!onet.ok()) return onet.status();
+  state->onet = std::move(onet).value();
+  return std::make_unique<Session>(std::move(state));
+}
+
+Session::Session(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Session::~Session() = default;
+
+Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOptions& options) {
+  if (image.empty()) return Status::InvalidArgument("empty image");
+  if (!(options.score_threshold > 0 && options.score_threshold < 1)) {
+    return Status::InvalidArgument("score_threshold must be in (0, 1)");
+  }
+  if (options.min_face_size < 0 || options.max_faces < 0) {
+    return Status::InvalidArgument("min_face_size and max_faces must not be negative");
+  }
+  const cv::Mat view = image::AsMat(image);
+  detect::FaceDetectorConfig config;
+  config.use_tiles = options.mode == DetectorMode::kRecall;
+  config.score_threshold = options.score_threshold;
+  config.tiling.min_face_size = options.min_face_size;
+  auto detections = state_->detector->Detect(view, config);
+  if (!detections.ok()) return detections.status();
+
+  std::vector<detect::Detection>& found = detections.value();
+  std::erase_if(found, [&](const detect::Detection& d) {
+    return std::min(d.box.width, d.box.height) < options.min_face_size;
+  });
+  if (options.max_faces > 0 && found.size() > static_cast<size_t>(options.max_faces)) {
+    found.resize(options.max_faces);
+  }
+  state_->boxes.clear();
+  for (const detect::Detection& d : found) state_->boxes.push_back(d.box);
+  FACET_RETURN_IF_ERROR(state_->onet->Run(view, state_->boxes, &state_->landmark_results));
+
+  std::vector<Face> faces(found.size());
+  const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
+  for (size_t i = 0; i < found.size(); ++i) {
+    Face& face = faces[i];
+    face.box = found[i].box;
+    face.score = found[i].score;
+    face.landmarks = state_->landmark_results[i].points;
+    if (options.compute_quality) {
+      align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
+      face.quality = quality::AssessQuality(face.box, face.score, face.landmarks,
+                                            state_->quality_crop);
+    }
+  }
+  return faces;
+}
+
+Result<std::vector<Embedding>> Session::EmbedAll(const Image& image, const std::vector<Face>& faces,
+                                                 const EmbedOptions& options) {
+  if (image.empty()) return Status::InvalidArgument("empty image");
+  const Engine::Models& models = state_->engine->models();
+  if (!state_->recognizer) {
+    auto recognizer = embed::Recognizer::Create(models.recognizer_spec, *models.recognizer);
+    if (!recognizer.ok()) return recognizer.status();
+    state_->recognizer = std::move(recognizer).value();
+  }
+  const embed::RecognizerSpec& spec = models.recognizer_spec;
+  const align::Landmarks5 target = align::ScaledTemplate(spec.crop_size, spec.crop_padding);
+  const cv::Mat view = image::AsMat(image);
+  state_->crops.resize(faces.size());
+  for (size_t i = 0; i < faces.size(); ++i) {
+    align::AlignFace(view, faces[i].landmarks, target, spec.crop_size, &state_->crops[i]);
+  }
+  FACET_RETURN_IF_ERROR(
+      state_->recognizer->Embed(state_->crops, options.mirror_average, &state_->templates));
+  std::vector<Embedding> embeddings(faces.size());
+  for (size_t i = 0; i < faces.size(); ++i) {
+    embeddings[i].model = spec.name;
+    embeddings[i].values = std::move(state_->templates[i]);
+  }
+  return embeddings;
+}
+
+Result<Embedding> Session::Embed(const Image& image, const Face& face,
+                                 const EmbedOptions& options) {
+  auto all = EmbedAll(image, {face}, options);
+  if (!all.ok()) return all.status();
+  return std::move(all.value().front());
+}
+
+Result<float> CosineSimilarity(const Embedding& a, const Embedding& b) {
+  if (a.model != b.model) {
+    return Status::InvalidArgument("templates come from different models ('" + a.model +
+                                   "' and '" + b.model + "')");
+  }
+  if (a.values.size() != b.values.size() || a.values.empty()) {
+    return Status::InvalidArgument("templates have different or zero sizes");
+  }
+  double dot = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < a.values.size(); ++i) {
+    dot += static_cast<double>(a.values[i]) * b.values[i];
+    na += static_cast<double>(a.values[i]) * a.values[i];
+    nb += static_cast<double>(b.values[i]) * b.values[i];
+  }
+  if (na <= 0 || nb <= 0) return Status::InvalidArgument("a template is all zeros");
+  return static_cast<float>(dot / std::sqrt(na * nb));
+}
+
+float SimilarityToConfidence(float similarity, const RecognizerInfo& recognizer) {
+  const float t3 = recognizer.threshold_fmr_1e3;
+  const float t4 = recognizer.threshold_fmr_1e4;
+  // Logistic through 0.5 at t3 and 0.9 at t4: width = (t4 - t3) / ln 9.
+  const float width = std::max(1e-3f, (t4 - t3) / std::log(9.0f));
+  return 1.0f / (1.0f + std::exp(-(similarity - t3) / width));
+}
+
+const Face* LargestFace(const std::vector<Face>& faces) {
+  const Face* best = nullptr;
+  for (const Face& f : faces) {
+    if (best == nullptr || f.box.width * f.box.height > best->box.width * best->box.height) {
+      best = &f;
+    }
+  }
+  return best;
+}
+
+}  // namespace facet

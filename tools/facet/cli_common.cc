@@ -1,0 +1,90 @@
+#include "cli_common.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+
+namespace facet::cli {
+
+std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags) {
+  EngineOptions options;
+  options.model_dir = flags.model_dir;
+  if (options.model_dir.empty()) {
+    const char* env = std::getenv("FACET_MODEL_DIR");
+    options.model_dir = env != nullptr && *env != '\0' ? env : FACET_DEFAULT_MODEL_DIR;
+  }
+  options.recognizer = flags.recognizer;
+  options.num_threads = flags.threads;
+  auto engine = Engine::Create(options);
+  if (!engine.ok()) {
+    PrintError("cannot load models", engine.status());
+    return nullptr;
+  }
+  return engine.value();
+}
+
+void PrintError(const std::string& context, const Status& status) {
+  std::fprintf(stderr, "facet: %s: %s\n", context.c_str(), status.ToString().c_str());
+}
+
+nlohmann::json FaceToJson(const Face& face) {
+  auto round2 = [](float v) { return std::round(v * 100.0f) / 100.0f; };
+  nlohmann::json landmarks = nlohmann::json::array();
+  for (const Point& p : face.landmarks) landmarks.push_back({round2(p.x), round2(p.y)});
+  return {
+      {"box", {round2(face.box.x), round2(face.box.y), round2(face.box.width),
+               round2(face.box.height)}},
+      {"score", std::round(face.score * 10000.0f) / 10000.0f},
+      {"landmarks", landmarks},
+      {"quality", QualityLevelName(face.quality.level)},
+      {"quality_details",
+       {{"face_size", round2(face.quality.face_size)},
+        {"sharpness", round2(face.quality.sharpness)},
+        {"yaw", round2(face.quality.yaw_degrees)},
+        {"pitch", round2(face.quality.pitch_degrees)},
+        {"roll", round2(face.quality.roll_degrees)}}},
+  };
+}
+
+nlohmann::json ErrorToJson(const Status& status) {
+  return {{"code", StatusCodeName(status.code())}, {"message", status.message()}};
+}
+
+Progress::Progress(std::string label, size_t total)
+    : label_(std::move(label)),
+      total_(total),
+      enabled_(isatty(STDERR_FILENO) == 1 && total > 1),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
+
+Progress::~Progress() {
+  if (enabled_) Draw(true);
+}
+
+void Progress::Advance(size_t n) {
+  done_ += n;
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_draw_ > std::chrono::milliseconds(100) || done_ == total_) {
+    last_draw_ = now;
+    Draw(false);
+  }
+}
+
+void Progress::Draw(bool final) {
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
+  const double eta = rate > 0 ? static_cast<double>(total_ - std::min(done_, total_)) / rate : 0;
+  constexpr int kWidth = 30;
+  const int filled = total_ > 0 ? static_cast<int>(kWidth * std::min(done_, total_) / total_) : 0;
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(kWidth, '.');
+  std::fprintf(stderr, "\r%s [%s] %zu/%zu  %.1f/s  ETA %dm%02ds", label_.c_str(), bar.c_str(),
+               done_, total_, rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+  if (final) std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+}  // namespace facet::cli

@@ -1,0 +1,65 @@
+// Shared pieces of the facet CLI: engine set-up from flags, JSON of faces, error reporting,
+// progress. The CLI sees only the public API (include/facet/).
+#ifndef FACET_TOOLS_FACET_CLI_COMMON_H_
+#define FACET_TOOLS_FACET_CLI_COMMON_H_
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "facet/engine.h"
+#include "facet/image.h"
+
+namespace facet::cli {
+
+// Exit codes of every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // an input could not be processed, or a check failed
+inline constexpr int kExitUsage = 2;    // bad flags
+
+// Flags every model-using subcommand accepts.
+struct EngineFlags {
+  std::string model_dir;  // empty: $FACET_MODEL_DIR, else the build's default
+  std::string recognizer = "mobilefacenet";
+  int threads = 0;
+};
+
+// Resolves the model directory and creates the engine; prints the error and returns null on
+// failure.
+std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags);
+
+// Adds --models, --model and --threads to a subcommand.
+void AddEngineFlags(CLI::App* cmd, EngineFlags* flags);
+
+// Prints "facet: <context>: <status>" to stderr.
+void PrintError(const std::string& context, const Status& status);
+
+nlohmann::json FaceToJson(const Face& face);
+nlohmann::json ErrorToJson(const Status& status);
+
+// A progress bar on stderr when it is a terminal (with rate and ETA); silent otherwise.
+class Progress {
+ public:
+  Progress(std::string label, size_t total);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  void Advance(size_t n = 1);
+
+ private:
+  void Draw(bool final);
+  std::string label_;
+  size_t total_;
+  size_t done_ = 0;
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+}  // namespace facet::cli
+
+#endif  // FACET_TOOLS_FACET_CLI_COMMON_H_

@@ -1,0 +1,31 @@
+// facet: face detection and recognition on your own machine.
+#include <cstdio>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"facet: privacy-first face detection and recognition (detect, compare, eval)"};
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, facet::cli::Action>> commands;
+  auto add = [&](facet::cli::Action (*reg)(CLI::App&)) {
+    const size_t before = app.get_subcommands({}).size();
+    facet::cli::Action action = reg(app);
+    commands.emplace_back(app.get_subcommands({})[before], std::move(action));
+  };
+  add(&facet::cli::RegisterDetect);
+  add(&facet::cli::RegisterCompare);
+  add(&facet::cli::RegisterEval);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : facet::cli::kExitUsage;
+  }
+  for (auto& [sub, action] : commands) {
+    if (sub->parsed()) return action();
+  }
+  return facet::cli::kExitUsage;
+}
