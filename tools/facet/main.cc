@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli_common.h"
 #include "commands.h"
 
 int main(int argc, char** argv) {

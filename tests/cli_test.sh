@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# CLI behaviour on good and bad input: every bad file gives a one-line error and a non-zero exit,
+# a batch reports each bad file and goes on, nothing crashes or hangs.
+# Usage: cli_test.sh FACET_BINARY MODEL_DIR
+set -u
+facet=$1
+models=$2
+samples=$models/src/@vladmandic/face-api@1.7.15/demo
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name" >&2; fi
+}
+run() {  # run OUT_PREFIX ARGS...: records exit code, stdout, stderr; 60 s limit (a hang fails)
+  local out=$1; shift
+  timeout 60 "$facet" "$@" >"$tmp/$out.stdout" 2>"$tmp/$out.stderr"
+  echo $? >"$tmp/$out.code"
+}
+code() { cat "$tmp/$1.code"; }
+lines() { wc -l <"$tmp/$1.stderr"; }
+
+# Bad files.
+: >"$tmp/empty.jpg"
+echo "hello, I am not an image" >"$tmp/text.jpg"
+head -c 3000 "$samples/sample1.jpg" >"$tmp/truncated.jpg"
+head -c 20000 "$samples/sample1.jpg" >"$tmp/truncated_more.jpg"
+printf 'GIF89a\x01\x00\x01\x00\x00\x00\x00;' >"$tmp/image.gif"
+# A PNG whose header declares 100000 x 100000 pixels (a decompression bomb's header).
+printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00\x00\x00\x00\x00' >"$tmp/bomb.png"
+head -c 4096 /dev/urandom >"$tmp/random.jpg"
+mkdir "$tmp/a_directory.jpg"
+
+for bad in empty text truncated truncated_more image bomb random a_directory missing; do
+  f=$(ls -d "$tmp/$bad".* 2>/dev/null || echo "$tmp/$bad.jpg")
+  run "$bad" detect "$f"
+  check "$bad: non-zero exit" [ "$(code "$bad")" = 1 ]
+  check "$bad: exactly one error line" [ "$(lines "$bad")" = 1 ]
+  check "$bad: error names the file" grep -q "$(basename "$f")" "$tmp/$bad.stderr"
+done
+check "bomb: says it is over the pixel limit" grep -qi "limit" "$tmp/bomb.stderr"
+
+# A batch goes on past bad files and reports each.
+run batch detect --json "$samples/sample1.jpg" "$tmp/text.jpg" "$samples/sample2.jpg" "$tmp/missing.jpg"
+check "batch: non-zero exit" [ "$(code batch)" = 1 ]
+check "batch: two error lines" [ "$(lines batch)" = 2 ]
+check "batch: JSON has 4 entries, 2 with faces" \
+  /usr/bin/python3 -c "import json,sys; d=json.load(open('$tmp/batch.stdout')); \
+sys.exit(0 if len(d)==4 and len(d[0]['faces'])==3 and 'error' in d[1] and len(d[2]['faces'])==3 and 'error' in d[3] else 1)"
+
+# JSON shape of detect.
+run good detect --json "$samples/sample5.jpg" --draw "$tmp/annotated.png"
+check "detect: exit 0" [ "$(code good)" = 0 ]
+check "detect: annotated image written" [ -s "$tmp/annotated.png" ]
+check "detect: JSON keys" /usr/bin/python3 -c "import json,sys; d=json.load(open('$tmp/good.stdout')); f=d[0]['faces'][0]; \
+sys.exit(0 if d[0]['image'].endswith('sample5.jpg') and len(d[0]['faces'])==5 and len(f['box'])==4 and len(f['landmarks'])==5 \
+and all(len(p)==2 for p in f['landmarks']) and 0<=f['score']<=1 and f['quality'] in ('low','medium','high') else 1)"
+
+# compare: JSON keys, and a clear error when one side has no face.
+run cmp compare --json "$samples/sample1.jpg" "$samples/sample1.jpg"
+check "compare: exit 0" [ "$(code cmp)" = 0 ]
+check "compare: same photo is the same person" /usr/bin/python3 -c "import json,sys; d=json.load(open('$tmp/cmp.stdout')); \
+sys.exit(0 if d['same'] is True and d['similarity']>0.99 and 'threshold' in d else 1)"
+/usr/bin/python3 -c "import cv2,numpy as np; cv2.imwrite('$tmp/noface.png', np.full((200,300,3),127,np.uint8))"
+run noface compare "$samples/sample1.jpg" "$tmp/noface.png"
+check "compare no face: exit 1" [ "$(code noface)" = 1 ]
+check "compare no face: says so" grep -q "no face" "$tmp/noface.stderr"
+
+# Usage errors.
+run usage detect --detector-mode turbo "$samples/sample1.jpg"
+check "bad mode: exit 2" [ "$(code usage)" = 2 ]
+run badmodel detect --model arcface "$samples/sample1.jpg"
+check "unknown model: exit 1 with the known names" grep -q "mobilefacenet" "$tmp/badmodel.stderr"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

