@@ -28,41 +28,66 @@ const Face* PickFace(const std::vector<Face>& faces, FacePick pick, int width, i
   return best;
 }
 
+Status ForEachParallel(const std::shared_ptr<const Engine>& engine, size_t count, int threads,
+                       const std::string& label, const std::function<void(Session&, size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  std::mutex mutex;
+  Status first_error;
+  Progress progress(label, count);
+  auto worker = [&]() {
+    auto session = engine->NewSession();
+    if (!session.ok()) {
+      std::lock_guard<std::mutex> lock(mutex);
+      first_error = session.status();
+      return;
+    }
+    for (size_t i = next++; i < count; i = next++) {
+      fn(**session, i);
+      std::lock_guard<std::mutex> lock(mutex);
+      progress.Advance();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  return first_error;
+}
+
 std::vector<BatchItem> EmbedImages(const std::shared_ptr<const Engine>& engine,
                                    const std::vector<std::string>& paths,
                                    const BatchOptions& options) {
   std::vector<BatchItem> items(paths.size());
-  std::atomic<size_t> next{0};
-  std::mutex progress_mutex;
-  Progress progress(options.progress_label, paths.size());
-  auto worker = [&]() {
-    auto session = engine->NewSession();
-    for (size_t i = next++; i < paths.size(); i = next++) {
-      BatchItem& item = items[i];
-      if (!session.ok()) {
-        item.status = session.status();
-      } else if (auto image = LoadImage(paths[i]); !image.ok()) {
-        item.status = image.status();
-      } else if (auto faces = (*session)->Detect(image.value(), options.detect); !faces.ok()) {
-        item.status = faces.status();
-      } else if (const Face* face =
-                     PickFace(faces.value(), options.pick, image->width(), image->height());
-                 face == nullptr) {
-        item.status = Status::NoFace(paths[i] + ": no face found");
-      } else if (auto embedding = (*session)->Embed(image.value(), *face, options.embed);
-                 !embedding.ok()) {
-        item.status = embedding.status();
-      } else {
+  const Status status = ForEachParallel(
+      engine, paths.size(), options.threads, options.progress_label, [&](Session& session, size_t i) {
+        BatchItem& item = items[i];
+        auto image = LoadImage(paths[i]);
+        if (!image.ok()) {
+          item.status = image.status();
+          return;
+        }
+        auto faces = session.Detect(image.value(), options.detect);
+        if (!faces.ok()) {
+          item.status = faces.status();
+          return;
+        }
+        const Face* face = PickFace(faces.value(), options.pick, image->width(), image->height());
+        if (face == nullptr) {
+          item.status = Status::NoFace(paths[i] + ": no face found");
+          return;
+        }
+        auto embedding = session.Embed(image.value(), *face, options.embed);
+        if (!embedding.ok()) {
+          item.status = embedding.status();
+          return;
+        }
         item.embedding = std::move(embedding).value();
-      }
-      std::lock_guard<std::mutex> lock(progress_mutex);
-      progress.Advance();
+      });
+  if (!status.ok()) {
+    for (BatchItem& item : items) {
+      if (!item.embedding) item.status = status;
     }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 1; t < std::max(1, options.threads); ++t) threads.emplace_back(worker);
-  worker();
-  for (std::thread& t : threads) t.join();
+  }
   return items;
 }
 

@@ -2,6 +2,7 @@
 #ifndef FACET_TOOLS_FACET_BATCH_H_
 #define FACET_TOOLS_FACET_BATCH_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,12 @@ struct BatchItem {
   std::optional<Embedding> embedding;  // empty when the image failed or had no face
   Status status;                       // why it is empty
 };
+
+// Calls fn(session, i) for i in [0, count) on `threads` threads, each with its own Session, with
+// a progress bar. fn must only touch the i-th slot of shared outputs. Returns the first error
+// creating a session.
+Status ForEachParallel(const std::shared_ptr<const Engine>& engine, size_t count, int threads,
+                       const std::string& label, const std::function<void(Session&, size_t)>& fn);
 
 // Embeds the picked face of each image. Never fails as a whole: per-image errors are in items.
 std::vector<BatchItem> EmbedImages(const std::shared_ptr<const Engine>& engine,

@@ -1,11 +1,351 @@
+// facet eval lfw | pairs | wider: accuracy measured end to end from raw images.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "batch.h"
 #include "cli_common.h"
 #include "commands.h"
+#include "eval/pairs.h"
+#include "eval/roc_plot.h"
+#include "eval/verification.h"
+#include "eval/wider.h"
 
 namespace facet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EvalFlags {
+  std::string data;
+  std::string list;
+  std::string root;
+  std::string plot;
+  std::string mode = "fast";
+  float threshold = 0.1f;
+  bool json = false;
+  bool no_mirror = false;
+  bool calibrate = false;
+  int threads = 2;
+  EngineFlags engine;
+};
+
+double Round(double v, double digits = 1e4) { return std::round(v * digits) / digits; }
+
+// Embeds each distinct path once; returns path -> item.
+std::map<std::string, BatchItem> EmbedDistinct(const std::shared_ptr<const Engine>& engine,
+                                               const std::vector<std::string>& paths,
+                                               const BatchOptions& options) {
+  std::vector<std::string> distinct(paths);
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  std::vector<BatchItem> items = EmbedImages(engine, distinct, options);
+  std::map<std::string, BatchItem> by_path;
+  for (size_t i = 0; i < distinct.size(); ++i) by_path[distinct[i]] = std::move(items[i]);
+  return by_path;
+}
+
+std::vector<eval::PairOutcome> Outcomes(const std::vector<eval::LabeledPair>& pairs,
+                                        const std::string& root,
+                                        std::map<std::string, BatchItem>& items, size_t* failures,
+                                        nlohmann::json* failed_images) {
+  std::vector<eval::PairOutcome> outcomes;
+  *failures = 0;
+  for (const eval::LabeledPair& p : pairs) {
+    eval::PairOutcome o;
+    o.same = p.same;
+    o.fold = p.fold;
+    const BatchItem& a = items[(fs::path(root) / p.path_a).string()];
+    const BatchItem& b = items[(fs::path(root) / p.path_b).string()];
+    if (!a.embedding || !b.embedding) {
+      o.failed = true;
+      ++*failures;
+    } else {
+      o.similarity = CosineSimilarity(*a.embedding, *b.embedding).value();
+    }
+    outcomes.push_back(o);
+  }
+  for (const auto& [path, item] : items) {
+    if (!item.embedding) failed_images->push_back({{"image", path}, {"error", item.status.ToString()}});
+  }
+  return outcomes;
+}
+
+BatchOptions MakeBatchOptions(const EvalFlags& flags, FacePick pick, DetectorMode mode) {
+  BatchOptions options;
+  options.threads = flags.threads;
+  options.pick = pick;
+  options.detect.mode = mode;
+  options.detect.compute_quality = false;
+  options.embed.mirror_average = !flags.no_mirror;
+  return options;
+}
+
+nlohmann::json Calibrate(const std::shared_ptr<const Engine>& engine, const std::string& images_dir,
+                         const EvalFlags& flags) {
+  std::vector<std::string> paths;
+  std::vector<int> labels;
+  std::map<std::string, int> identity;
+  for (const auto& person : fs::directory_iterator(images_dir)) {
+    if (!person.is_directory()) continue;
+    for (const auto& file : fs::directory_iterator(person.path())) {
+      if (file.path().extension() != ".jpg") continue;
+      const std::string name = person.path().filename().string();
+      const auto it = identity.emplace(name, static_cast<int>(identity.size())).first;
+      paths.push_back(file.path().string());
+      labels.push_back(it->second);
+    }
+  }
+  BatchOptions options = MakeBatchOptions(flags, FacePick::kNearestCentre, DetectorMode::kFast);
+  options.progress_label = "calibrate";
+  const std::vector<BatchItem> items = EmbedImages(engine, paths, options);
+  std::vector<float> rows;
+  std::vector<int> kept_labels;
+  int dim = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].embedding) continue;
+    dim = static_cast<int>(items[i].embedding->values.size());
+    rows.insert(rows.end(), items[i].embedding->values.begin(), items[i].embedding->values.end());
+    kept_labels.push_back(labels[i]);
+  }
+  const eval::CalibrationResult result = eval::CalibrateThresholds(
+      rows, static_cast<int>(kept_labels.size()), dim, kept_labels, {1e-3, 1e-4});
+  nlohmann::json out = {{"images", paths.size()},
+                        {"images_without_face", paths.size() - kept_labels.size()},
+                        {"genuine_pairs", result.genuine_pairs},
+                        {"impostor_pairs", result.impostor_pairs}};
+  for (const eval::Calibration& c : result.points) {
+    const std::string key = c.fmr == 1e-3 ? "fmr_1e-3" : "fmr_1e-4";
+    out[key] = {{"threshold", Round(c.threshold)}, {"fnmr", Round(c.fnmr)}};
+  }
+  return out;
+}
+
+int RunLfw(const EvalFlags& flags) {
+  auto text = eval::ReadTextFile((fs::path(flags.data) / "pairs.txt").string());
+  if (!text.ok()) {
+    PrintError("eval lfw", text.status());
+    return kExitFailure;
+  }
+  auto pairs = eval::ParseLfwPairs(text.value());
+  if (!pairs.ok()) {
+    PrintError("eval lfw", pairs.status());
+    return kExitFailure;
+  }
+  auto engine = CreateEngineOrPrint(flags.engine);
+  if (!engine) return kExitFailure;
+  const std::string root = (fs::path(flags.data) / "images").string();
+  std::vector<std::string> paths;
+  for (const auto& p : pairs.value()) {
+    paths.push_back((fs::path(root) / p.path_a).string());
+    paths.push_back((fs::path(root) / p.path_b).string());
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto items = EmbedDistinct(engine, paths, MakeBatchOptions(flags, FacePick::kNearestCentre, DetectorMode::kFast));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  size_t failures = 0;
+  nlohmann::json failed_images = nlohmann::json::array();
+  const auto outcomes = Outcomes(pairs.value(), root, items, &failures, &failed_images);
+  const eval::TenFoldResult tenfold = eval::CrossValidatedAccuracy(outcomes);
+  const eval::TarAtFarResult tar3 = eval::TarAtFar(outcomes, 1e-3);
+  nlohmann::json out = {{"model", engine->recognizer().name},
+                        {"mirror_average", !flags.no_mirror},
+                        {"accuracy", Round(tenfold.mean_accuracy)},
+                        {"accuracy_std", Round(tenfold.std_accuracy)},
+                        {"mean_threshold", Round(tenfold.mean_threshold)},
+                        {"tar_at_far_1e-3", Round(tar3.tar)},
+                        {"pairs", outcomes.size()},
+                        {"failures", failures},
+                        {"images", items.size()},
+                        {"images_without_face", failed_images},
+                        {"seconds", Round(seconds, 10)}};
+  if (flags.calibrate) out["calibration"] = Calibrate(engine, root, flags);
+  if (!flags.plot.empty()) {
+    Status plotted = eval::WriteRocPlot({{"LFW " + engine->recognizer().name, eval::RocCurve(outcomes)}}, flags.plot);
+    if (!plotted.ok()) PrintError("--plot", plotted);
+  }
+  if (flags.json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::printf("LFW 10-fold (%s%s): accuracy %.2f%% +- %.2f%%, TAR@FAR=1e-3 %.2f%%, %zu pairs, "
+                "%zu failed pairs (%zu images without a face), %.0f s\n",
+                engine->recognizer().name.c_str(), flags.no_mirror ? "" : ", mirror-averaged",
+                100 * tenfold.mean_accuracy, 100 * tenfold.std_accuracy, 100 * tar3.tar,
+                outcomes.size(), failures, failed_images.size(), seconds);
+    if (flags.calibrate) std::printf("calibration: %s\n", out["calibration"].dump().c_str());
+  }
+  return kExitOk;
+}
+
+int RunPairs(const EvalFlags& flags) {
+  auto text = eval::ReadTextFile(flags.list);
+  if (!text.ok()) {
+    PrintError("eval pairs", text.status());
+    return kExitFailure;
+  }
+  auto pairs = eval::ParsePairList(text.value());
+  if (!pairs.ok()) {
+    PrintError("eval pairs", pairs.status());
+    return kExitFailure;
+  }
+  auto engine = CreateEngineOrPrint(flags.engine);
+  if (!engine) return kExitFailure;
+  std::vector<std::string> paths;
+  for (const auto& p : pairs.value()) {
+    paths.push_back((fs::path(flags.root) / p.path_a).string());
+    paths.push_back((fs::path(flags.root) / p.path_b).string());
+  }
+  auto mode = ParseDetectorMode(flags.mode);
+  if (!mode.ok()) {
+    PrintError("--detector-mode", mode.status());
+    return kExitUsage;
+  }
+  auto items = EmbedDistinct(engine, paths, MakeBatchOptions(flags, FacePick::kLargest, mode.value()));
+  size_t failures = 0;
+  nlohmann::json failed_images = nlohmann::json::array();
+  const auto outcomes = Outcomes(pairs.value(), flags.root, items, &failures, &failed_images);
+  const float threshold = engine->recognizer().threshold_fmr_1e3;
+  const eval::BestThreshold best = eval::BestThresholdAccuracy(outcomes);
+  const auto tar2 = eval::TarAtFar(outcomes, 1e-2);
+  const auto tar3 = eval::TarAtFar(outcomes, 1e-3);
+  nlohmann::json out = {{"model", engine->recognizer().name},
+                        {"default_threshold", threshold},
+                        {"accuracy_at_default_threshold", Round(eval::AccuracyAtThreshold(outcomes, threshold))},
+                        {"best_accuracy", Round(best.accuracy)},
+                        {"best_threshold", Round(best.threshold)},
+                        {"tar_at_far_1e-2", Round(tar2.tar)},
+                        {"tar_at_far_1e-2_resolvable", tar2.resolvable},
+                        {"tar_at_far_1e-3", Round(tar3.tar)},
+                        {"tar_at_far_1e-3_resolvable", tar3.resolvable},
+                        {"pairs", outcomes.size()},
+                        {"failures", failures},
+                        {"images_without_face", failed_images}};
+  if (flags.json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::printf("%zu pairs (%zu failed): accuracy %.2f%% at the FMR-1e-3 threshold %.3f, best %.2f%% "
+                "at %.3f; TAR@FAR 1e-2 %.2f%%%s, 1e-3 %.2f%%%s\n",
+                outcomes.size(), failures, 100 * eval::AccuracyAtThreshold(outcomes, threshold), threshold,
+                100 * best.accuracy, best.threshold, 100 * tar2.tar, tar2.resolvable ? "" : " (not resolvable)",
+                100 * tar3.tar, tar3.resolvable ? "" : " (not resolvable)");
+  }
+  return kExitOk;
+}
+
+int RunWider(const EvalFlags& flags) {
+  const fs::path dir(flags.data);
+  auto gt = eval::ReadTextFile((dir / "wider_face_val_bbx_gt.txt").string());
+  std::array<std::string, 3> keep;
+  const char* keep_files[] = {"easy_keep.txt", "medium_keep.txt", "hard_keep.txt"};
+  for (int i = 0; i < 3 && gt.ok(); ++i) {
+    auto k = eval::ReadTextFile((dir / keep_files[i]).string());
+    if (!k.ok()) gt = k.status();
+    else keep[i] = k.value();
+  }
+  if (!gt.ok()) {
+    PrintError("eval wider", gt.status());
+    return kExitFailure;
+  }
+  auto images = eval::ParseWider(gt.value(), keep);
+  if (!images.ok()) {
+    PrintError("eval wider", images.status());
+    return kExitFailure;
+  }
+  auto mode = ParseDetectorMode(flags.mode);
+  if (!mode.ok()) {
+    PrintError("--detector-mode", mode.status());
+    return kExitUsage;
+  }
+  auto engine = CreateEngineOrPrint(flags.engine);
+  if (!engine) return kExitFailure;
+  std::vector<std::vector<eval::ScoredBox>> detections(images->size());
+  std::vector<Status> errors(images->size());
+  DetectOptions options;
+  options.mode = mode.value();
+  options.score_threshold = flags.threshold;
+  options.compute_quality = false;
+  const auto start = std::chrono::steady_clock::now();
+  Status status = ForEachParallel(engine, images->size(), flags.threads, "wider", [&](Session& session, size_t i) {
+    auto image = LoadImage((dir / "images" / (*images)[i].path).string());
+    if (!image.ok()) {
+      errors[i] = image.status();
+      return;
+    }
+    auto faces = session.Detect(image.value(), options);
+    if (!faces.ok()) {
+      errors[i] = faces.status();
+      return;
+    }
+    for (const Face& f : faces.value()) detections[i].push_back({f.box, f.score});
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!status.ok()) {
+    PrintError("eval wider", status);
+    return kExitFailure;
+  }
+  size_t failed = 0;
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (!errors[i].ok()) {
+      PrintError((*images)[i].path, errors[i]);
+      ++failed;
+    }
+  }
+  const double easy = eval::WiderAveragePrecision(images.value(), detections, eval::kEasy);
+  const double medium = eval::WiderAveragePrecision(images.value(), detections, eval::kMedium);
+  const double hard = eval::WiderAveragePrecision(images.value(), detections, eval::kHard);
+  nlohmann::json out = {{"ap_easy", Round(easy)},     {"ap_medium", Round(medium)},
+                        {"ap_hard", Round(hard)},     {"images", images->size()},
+                        {"failed_images", failed},    {"detector_mode", flags.mode},
+                        {"score_threshold", flags.threshold},
+                        {"seconds_per_image", Round(seconds * flags.threads / std::max<size_t>(1, images->size()), 1000)}};
+  if (flags.json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::printf("WIDER FACE (%zu images, %s mode): AP easy %.3f, medium %.3f, hard %.3f (%.2f s/image/thread)\n",
+                images->size(), flags.mode.c_str(), easy, medium, hard,
+                seconds * flags.threads / std::max<size_t>(1, images->size()));
+  }
+  return failed == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
 
 Action RegisterEval(CLI::App& app) {
-  app.add_subcommand("eval", "evaluate accuracy (in progress)");
-  return [] { return kExitUsage; };
+  auto flags = std::make_shared<EvalFlags>();
+  CLI::App* eval = app.add_subcommand("eval", "measure accuracy end to end on labelled data");
+  eval->require_subcommand(1);
+  CLI::App* lfw = eval->add_subcommand("lfw", "LFW 10-fold verification protocol (pairs.txt)");
+  lfw->add_option("--data", flags->data, "LFW folder with pairs.txt and images/")->required();
+  lfw->add_option("--plot", flags->plot, "write the ROC curve to this PNG");
+  lfw->add_flag("--calibrate", flags->calibrate,
+                "also calibrate FMR 1e-3/1e-4 thresholds over all cross-identity image pairs");
+  CLI::App* pairs = eval->add_subcommand("pairs", "any labelled pair list: LABEL PATH_A PATH_B");
+  pairs->add_option("--list", flags->list, "pair list file")->required();
+  pairs->add_option("--root", flags->root, "folder the paths are relative to")->required();
+  pairs->add_option("--detector-mode", flags->mode, "fast (default) or recall");
+  CLI::App* wider = eval->add_subcommand("wider", "WIDER FACE average precision (easy/medium/hard)");
+  wider->add_option("--data", flags->data, "folder with images/, wider_face_val_bbx_gt.txt, *_keep.txt")->required();
+  wider->add_option("--detector-mode", flags->mode, "fast (default) or recall");
+  wider->add_option("--threshold", flags->threshold, "lowest detector score kept (default 0.1)");
+  for (CLI::App* sub : {lfw, pairs, wider}) {
+    sub->add_flag("--json", flags->json, "print JSON");
+    sub->add_option("--workers", flags->threads, "parallel workers, one Session each (default 2)");
+    AddEngineFlags(sub, &flags->engine);
+    if (sub != wider) sub->add_flag("--no-mirror", flags->no_mirror, "do not average with the mirrored crop");
+  }
+  return [flags, lfw, pairs, wider]() {
+    if (flags->threads < 1) {
+      PrintError("--workers", Status::InvalidArgument("must be at least 1"));
+      return kExitUsage;
+    }
+    if (flags->engine.threads == 0) flags->engine.threads = 1;  // parallel over images instead
+    if (lfw->parsed()) return RunLfw(*flags);
+    if (pairs->parsed()) return RunPairs(*flags);
+    if (wider->parsed()) return RunWider(*flags);
+    return kExitUsage;
+  };
 }
 
 }  // namespace facet::cli
