@@ -45,15 +45,16 @@ struct DetectOptions {
 };
 
 struct EmbedOptions {
-  // Average the template with that of the mirrored crop (+~0.1% LFW accuracy, 2x the cost).
-  // Default true.
-  bool mirror_average = true;
+  // Average the template with that of the mirrored crop. Twice the cost, and on LFW no better
+  // (docs/models.md). Default false.
+  bool mirror_average = false;
 };
 
 struct EngineOptions {
   // Directory holding the converted models (scripts/models.sh writes it). Required.
   std::string model_dir;
-  // Recognition model: "mobilefacenet" (default) or "dlib_resnet". Unknown names are an error.
+  // Recognition model: "mobilefacenet" (the default and, for now, the only one). Unknown names
+  // are an error listing the known ones.
   std::string recognizer = "mobilefacenet";
   // Threads OpenCV may use inside one inference. 0 = leave OpenCV's setting alone. Note that
   // OpenCV's thread count is process-wide: the last Engine created sets it.

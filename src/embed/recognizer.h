@@ -18,7 +18,7 @@
 namespace facet::embed {
 
 struct RecognizerSpec {
-  std::string name;        // "mobilefacenet" or "dlib_resnet"
+  std::string name;        // e.g. "mobilefacenet"
   std::string version;     // model package and version, stored with every template
   std::string model_file;  // file name inside the model directory
   int crop_size = 112;

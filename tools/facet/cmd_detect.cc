@@ -93,7 +93,7 @@ int RunDetect(const DetectFlags& flags) {
 void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
   cmd->add_option("--models", flags->model_dir,
                   "model directory (default: $FACET_MODEL_DIR or the build's models/)");
-  cmd->add_option("--model", flags->recognizer, "recognition model: mobilefacenet or dlib_resnet");
+  cmd->add_option("--model", flags->recognizer, "recognition model (known: mobilefacenet)");
   cmd->add_option("--threads", flags->threads, "OpenCV threads per inference (0: OpenCV default)");
 }
 

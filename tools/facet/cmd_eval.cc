@@ -26,7 +26,7 @@ struct EvalFlags {
   std::string mode = "fast";
   float threshold = 0.1f;
   bool json = false;
-  bool no_mirror = false;
+  bool mirror = false;
   bool calibrate = false;
   int threads = 2;
   EngineFlags engine;
@@ -79,41 +79,27 @@ BatchOptions MakeBatchOptions(const EvalFlags& flags, FacePick pick, DetectorMod
   options.pick = pick;
   options.detect.mode = mode;
   options.detect.compute_quality = false;
-  options.embed.mirror_average = !flags.no_mirror;
+  options.embed.mirror_average = flags.mirror;
   return options;
 }
 
-nlohmann::json Calibrate(const std::shared_ptr<const Engine>& engine, const std::string& images_dir,
-                         const EvalFlags& flags) {
-  std::vector<std::string> paths;
+// Calibrates FMR thresholds over every cross-identity pair of the embedded images (identity =
+// the image's folder, LFW's layout).
+nlohmann::json Calibrate(const std::map<std::string, BatchItem>& items) {
+  std::vector<float> rows;
   std::vector<int> labels;
   std::map<std::string, int> identity;
-  for (const auto& person : fs::directory_iterator(images_dir)) {
-    if (!person.is_directory()) continue;
-    for (const auto& file : fs::directory_iterator(person.path())) {
-      if (file.path().extension() != ".jpg") continue;
-      const std::string name = person.path().filename().string();
-      const auto it = identity.emplace(name, static_cast<int>(identity.size())).first;
-      paths.push_back(file.path().string());
-      labels.push_back(it->second);
-    }
-  }
-  BatchOptions options = MakeBatchOptions(flags, FacePick::kNearestCentre, DetectorMode::kFast);
-  options.progress_label = "calibrate";
-  const std::vector<BatchItem> items = EmbedImages(engine, paths, options);
-  std::vector<float> rows;
-  std::vector<int> kept_labels;
   int dim = 0;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (!items[i].embedding) continue;
-    dim = static_cast<int>(items[i].embedding->values.size());
-    rows.insert(rows.end(), items[i].embedding->values.begin(), items[i].embedding->values.end());
-    kept_labels.push_back(labels[i]);
+  for (const auto& [path, item] : items) {
+    if (!item.embedding) continue;
+    const std::string person = fs::path(path).parent_path().filename().string();
+    labels.push_back(identity.emplace(person, static_cast<int>(identity.size())).first->second);
+    dim = static_cast<int>(item.embedding->values.size());
+    rows.insert(rows.end(), item.embedding->values.begin(), item.embedding->values.end());
   }
-  const eval::CalibrationResult result = eval::CalibrateThresholds(
-      rows, static_cast<int>(kept_labels.size()), dim, kept_labels, {1e-3, 1e-4});
-  nlohmann::json out = {{"images", paths.size()},
-                        {"images_without_face", paths.size() - kept_labels.size()},
+  const eval::CalibrationResult result =
+      eval::CalibrateThresholds(rows, static_cast<int>(labels.size()), dim, labels, {1e-3, 1e-4});
+  nlohmann::json out = {{"images", labels.size()},
                         {"genuine_pairs", result.genuine_pairs},
                         {"impostor_pairs", result.impostor_pairs}};
   for (const eval::Calibration& c : result.points) {
@@ -151,7 +137,7 @@ int RunLfw(const EvalFlags& flags) {
   const eval::TenFoldResult tenfold = eval::CrossValidatedAccuracy(outcomes);
   const eval::TarAtFarResult tar3 = eval::TarAtFar(outcomes, 1e-3);
   nlohmann::json out = {{"model", engine->recognizer().name},
-                        {"mirror_average", !flags.no_mirror},
+                        {"mirror_average", flags.mirror},
                         {"accuracy", Round(tenfold.mean_accuracy)},
                         {"accuracy_std", Round(tenfold.std_accuracy)},
                         {"mean_threshold", Round(tenfold.mean_threshold)},
@@ -161,7 +147,7 @@ int RunLfw(const EvalFlags& flags) {
                         {"images", items.size()},
                         {"images_without_face", failed_images},
                         {"seconds", Round(seconds, 10)}};
-  if (flags.calibrate) out["calibration"] = Calibrate(engine, root, flags);
+  if (flags.calibrate) out["calibration"] = Calibrate(items);
   if (!flags.plot.empty()) {
     Status plotted = eval::WriteRocPlot({{"LFW " + engine->recognizer().name, eval::RocCurve(outcomes)}}, flags.plot);
     if (!plotted.ok()) PrintError("--plot", plotted);
@@ -171,7 +157,7 @@ int RunLfw(const EvalFlags& flags) {
   } else {
     std::printf("LFW 10-fold (%s%s): accuracy %.2f%% +- %.2f%%, TAR@FAR=1e-3 %.2f%%, %zu pairs, "
                 "%zu failed pairs (%zu images without a face), %.0f s\n",
-                engine->recognizer().name.c_str(), flags.no_mirror ? "" : ", mirror-averaged",
+                engine->recognizer().name.c_str(), flags.mirror ? ", mirror-averaged" : "",
                 100 * tenfold.mean_accuracy, 100 * tenfold.std_accuracy, 100 * tar3.tar,
                 outcomes.size(), failures, failed_images.size(), seconds);
     if (flags.calibrate) std::printf("calibration: %s\n", out["calibration"].dump().c_str());
@@ -320,7 +306,7 @@ Action RegisterEval(CLI::App& app) {
   lfw->add_option("--data", flags->data, "LFW folder with pairs.txt and images/")->required();
   lfw->add_option("--plot", flags->plot, "write the ROC curve to this PNG");
   lfw->add_flag("--calibrate", flags->calibrate,
-                "also calibrate FMR 1e-3/1e-4 thresholds over all cross-identity image pairs");
+                "also calibrate FMR 1e-3/1e-4 thresholds over all cross-identity pairs of the images");
   CLI::App* pairs = eval->add_subcommand("pairs", "any labelled pair list: LABEL PATH_A PATH_B");
   pairs->add_option("--list", flags->list, "pair list file")->required();
   pairs->add_option("--root", flags->root, "folder the paths are relative to")->required();
@@ -333,7 +319,7 @@ Action RegisterEval(CLI::App& app) {
     sub->add_flag("--json", flags->json, "print JSON");
     sub->add_option("--workers", flags->threads, "parallel workers, one Session each (default 2)");
     AddEngineFlags(sub, &flags->engine);
-    if (sub != wider) sub->add_flag("--no-mirror", flags->no_mirror, "do not average with the mirrored crop");
+    if (sub != wider) sub->add_flag("--mirror", flags->mirror, "average each template with the mirrored crop's");
   }
   return [flags, lfw, pairs, wider]() {
     if (flags->threads < 1) {
