@@ -72,7 +72,9 @@ void AlignFace(const cv::Mat& image, const Landmarks5& landmarks, const Landmark
     min_y = std::min(min_y, p.y);
     max_y = std::max(max_y, p.y);
   }
-  const float extent = std::max(max_x - min_x, max_y - min_y) * 3.0f + 2.0f;
+  // Half-side of the region kept: the template crop spans about 3.2 eye distances, so twice the
+  // landmarks' extent from their centre covers it at any rotation.
+  const float extent = std::max(max_x - min_x, max_y - min_y) * 2.0f + 2.0f;
   const float cx = (min_x + max_x) / 2, cy = (min_y + max_y) / 2;
   const cv::Rect roi = cv::Rect(static_cast<int>(std::floor(cx - extent)),
                                 static_cast<int>(std::floor(cy - extent)),

@@ -1,6 +1,7 @@
 #include "landmarks/onet.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
@@ -13,20 +14,35 @@ namespace {
 constexpr float kCropScale = 1.0f;
 
 // Warps the square `crop` of `image` to size x size with one affine map (handles crops that
-// extend past the image; area-averages first when shrinking a lot).
+// extend past the image). When shrinking a lot, only the crop's region is area-averaged first.
 void ExtractSquare(const cv::Mat& image, const Box& crop, int size, cv::Mat* out) {
   const double scale = size / static_cast<double>(crop.width);
-  cv::Mat source = image;
-  double source_scale = 1.0;
-  if (scale < 0.5) {
-    source_scale = std::min(1.0, 2.0 * scale);
-    cv::resize(image, source, cv::Size(), source_scale, source_scale, cv::INTER_AREA);
+  const cv::Rect roi = cv::Rect(static_cast<int>(std::floor(crop.x)), static_cast<int>(std::floor(crop.y)),
+                                static_cast<int>(std::ceil(crop.width)) + 2,
+                                static_cast<int>(std::ceil(crop.height)) + 2) &
+                       cv::Rect(0, 0, image.cols, image.rows);
+  if (roi.width <= 0 || roi.height <= 0) {
+    *out = cv::Mat(size, size, image.type(), cv::Scalar::all(0));
+    return;
   }
-  const double s = scale / source_scale;
-  // Pixel-centre convention: x_src = (x_img + 0.5) * source_scale - 0.5.
-  const double crop_x = (crop.x + 0.5) * source_scale - 0.5;
-  const double crop_y = (crop.y + 0.5) * source_scale - 0.5;
-  const cv::Matx23d m(s, 0, -crop_x * s, 0, s, -crop_y * s);
+  cv::Mat source = image(roi);
+  double sx = 1.0, sy = 1.0;
+  if (scale < 0.5) {
+    const double shrink = std::min(1.0, 2.0 * scale);
+    cv::Mat small;
+    cv::resize(source, small,
+               cv::Size(std::max(1, static_cast<int>(std::lround(roi.width * shrink))),
+                        std::max(1, static_cast<int>(std::lround(roi.height * shrink)))),
+               0, 0, cv::INTER_AREA);
+    sx = static_cast<double>(small.cols) / roi.width;
+    sy = static_cast<double>(small.rows) / roi.height;
+    source = small;
+  }
+  // Pixel-centre convention: x_source = (x_image - roi.x + 0.5) * sx - 0.5.
+  const double crop_x = (crop.x - roi.x + 0.5) * sx - 0.5;
+  const double crop_y = (crop.y - roi.y + 0.5) * sy - 0.5;
+  const double kx = scale / sx, ky = scale / sy;
+  const cv::Matx23d m(kx, 0, -crop_x * kx, 0, ky, -crop_y * ky);
   cv::warpAffine(source, *out, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
                  cv::Scalar::all(0));
 }
