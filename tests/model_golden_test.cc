@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ostream>
 
 #include "nn/network.h"
 #include "npy.h"
@@ -32,6 +33,9 @@ struct GoldenCase {
   std::vector<const char*> outputs;
 };
 
+// Printed by gtest in test names and failures.
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.stem; }
+
 class ModelGoldenTest : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(ModelGoldenTest, MatchesTheOriginalModel) {
@@ -46,7 +50,7 @@ TEST_P(ModelGoldenTest, MatchesTheOriginalModel) {
   for (const char* name : c.outputs) {
     testing::NpyArray golden;
     std::string error;
-    ASSERT_TRUE(testing::ReadNpy(std::string(FACET_TEST_DATA_DIR) + "/../golden/" + c.stem + "." +
+    ASSERT_TRUE(testing::ReadNpy(std::string(FACET_GOLDEN_DIR) + "/" + c.stem + "." +
                                      name + ".npy",
                                  &golden, &error))
         << error;
