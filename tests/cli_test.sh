@@ -63,8 +63,11 @@ run cmp compare --json "$samples/sample1.jpg" "$samples/sample1.jpg"
 check "compare: exit 0" [ "$(code cmp)" = 0 ]
 check "compare: same photo is the same person" /usr/bin/python3 -c "import json,sys; d=json.load(open('$tmp/cmp.stdout')); \
 sys.exit(0 if d['same'] is True and d['similarity']>0.99 and 'threshold' in d else 1)"
-/usr/bin/python3 -c "import cv2,numpy as np; cv2.imwrite('$tmp/noface.png', np.full((200,300,3),127,np.uint8))"
-run noface compare "$samples/sample1.jpg" "$tmp/noface.png"
+# A flat grey 300x200 BMP (24-bit, rows padded to 4 bytes: 900 bytes a row).
+/usr/bin/python3 -c "import struct; w,h=300,200; px=bytes([127])*(w*3*h); \
+open('$tmp/noface.bmp','wb').write(b'BM'+struct.pack('<IHHI',54+len(px),0,0,54)+ \
+struct.pack('<IiiHHIIiiII',40,w,h,1,24,0,len(px),2835,2835,0,0)+px)"
+run noface compare "$samples/sample1.jpg" "$tmp/noface.bmp"
 check "compare no face: exit 1" [ "$(code noface)" = 1 ]
 check "compare no face: says so" grep -q "no face" "$tmp/noface.stderr"
 

@@ -1,5 +1,6 @@
 // facet: face detection and recognition on your own machine.
 #include <cstdio>
+#include <exception>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -7,7 +8,9 @@
 #include "cli_common.h"
 #include "commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Run(int argc, char** argv) {
   CLI::App app{"facet: privacy-first face detection and recognition (detect, compare, eval)"};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, facet::cli::Action>> commands;
@@ -29,4 +32,15 @@ int main(int argc, char** argv) {
     if (sub->parsed()) return action();
   }
   return facet::cli::kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {  // a bug: subcommands report errors as Status
+    std::fprintf(stderr, "facet: internal error: %s\n", e.what());
+    return facet::cli::kExitFailure;
+  }
 }
