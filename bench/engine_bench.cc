@@ -26,6 +26,8 @@ std::string SamplePath(int i) {
 struct Fixture {
   std::shared_ptr<const facet::Engine> engine;
   std::unique_ptr<facet::Session> session;
+  std::shared_ptr<const facet::Engine> dlib_engine;  // recognizer "dlib_resnet"
+  std::unique_ptr<facet::Session> dlib_session;
   facet::Image photo;  // sample5.jpg: 1920x1398, 5 faces
   std::vector<facet::Face> faces;
 };
@@ -41,6 +43,14 @@ Fixture* Get() {
     }
     f->engine = engine.value();
     f->session = std::move(f->engine->NewSession()).value();
+    auto dlib = facet::Engine::Create(
+        {.model_dir = ModelDir(), .recognizer = "dlib_resnet", .num_threads = 1});
+    if (!dlib.ok()) {
+      std::fprintf(stderr, "%s\n", dlib.status().ToString().c_str());
+      std::exit(1);
+    }
+    f->dlib_engine = dlib.value();
+    f->dlib_session = std::move(f->dlib_engine->NewSession()).value();
     f->photo = std::move(facet::LoadImage(SamplePath(5))).value();
     f->faces = std::move(f->session->Detect(f->photo)).value();
     return f;
@@ -79,6 +89,15 @@ void BM_EmbedOneFace(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(f->session->Embed(f->photo, f->faces[0], options));
 }
 BENCHMARK(BM_EmbedOneFace)->Arg(0)->Arg(1)->ArgName("mirror")->Unit(benchmark::kMillisecond);
+
+// The same with the second recognizer (150x150 crop, dlib ResNet).
+void BM_EmbedOneFaceDlib(benchmark::State& state) {
+  Fixture* f = Get();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f->dlib_session->Embed(f->photo, f->faces[0]));
+  }
+}
+BENCHMARK(BM_EmbedOneFaceDlib)->Unit(benchmark::kMillisecond);
 
 void BM_WholePhoto(benchmark::State& state) {
   Fixture* f = Get();

@@ -1,6 +1,7 @@
 // The converted ONNX models, run by facet's inference path (OpenCV DNN), against golden outputs
-// of the ORIGINAL .tflite graphs computed by an independent interpreter
-// (tests/golden/make_goldens.py, tools/convert/tflite_reference.py).
+// of the ORIGINAL models: the .tflite graphs computed by an independent interpreter
+// (tests/golden/make_goldens.py, tools/convert/tflite_reference.py), and face-api's tfjs dlib
+// ResNet run by face-api itself on TensorFlow.js (tests/golden/node/make_dlib_golden.cjs).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -76,6 +77,40 @@ INSTANTIATE_TEST_SUITE_P(
                       GoldenCase{"mobilefacenet.onnx", "mobilefacenet_b2", 2, 112, 112, 1.0, {"embedding"}},
                       GoldenCase{"mobilefacenet.onnx", "mobilefacenet_b1", 1, 112, 112, 1.5, {"embedding"}}),
     [](const ::testing::TestParamInfo<GoldenCase>& param_info) { return std::string(param_info.param.stem); });
+
+// face-api's dlib ResNet against face-api itself (its node-wasm bundle on TensorFlow.js 4.22,
+// the original tfjs weights; tests/golden/node/make_dlib_golden.cjs): the formula image
+// round(127.5 + 100 sin(0.37 i)), 150x150 RGB, preprocessed as facet does for this model and as
+// face-api does: (x - mean RGB) / 255.
+TEST(DlibGoldenTest, MatchesFaceApiOnTensorFlowJs) {
+  auto file = nn::ModelFile::Read(std::string(FACET_MODEL_DIR) + "/dlib_resnet.onnx");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto network = nn::Network::Create(*file.value());
+  ASSERT_TRUE(network.ok()) << network.status().ToString();
+  constexpr int kSide = 150;
+  const double mean[3] = {122.782, 117.001, 104.298};
+  const int dims[] = {1, 3, kSide, kSide};
+  cv::Mat blob(4, dims, CV_32F);
+  for (int64_t i = 0; i < kSide * kSide * 3; ++i) {
+    const int64_t c = i % 3, x = (i / 3) % kSide, y = i / 3 / kSide;
+    const double pixel = std::round(127.5 + 100 * std::sin(0.37 * static_cast<double>(i)));
+    blob.ptr<float>()[(c * kSide + y) * kSide + x] = static_cast<float>((pixel - mean[c]) / 255.0);
+  }
+  std::vector<cv::Mat> outputs;
+  ASSERT_TRUE((*network)->Forward(blob, &outputs).ok());
+  testing::NpyArray golden;
+  std::string error;
+  ASSERT_TRUE(testing::ReadNpy(std::string(FACET_GOLDEN_DIR) + "/dlib_resnet_formula.embedding.npy",
+                               &golden, &error))
+      << error;
+  ASSERT_EQ(outputs.front().total(), golden.values.size());
+  float max_ref = 0, max_err = 0;
+  for (size_t i = 0; i < golden.values.size(); ++i) {
+    max_ref = std::max(max_ref, std::abs(golden.values[i]));
+    max_err = std::max(max_err, std::abs(golden.values[i] - outputs.front().ptr<float>()[i]));
+  }
+  EXPECT_LE(max_err, 1e-4f * std::max(1.0f, max_ref)) << "max |error| " << max_err;
+}
 
 }  // namespace
 }  // namespace facet

@@ -53,8 +53,8 @@ struct EmbedOptions {
 struct EngineOptions {
   // Directory holding the converted models (scripts/models.sh writes it). Required.
   std::string model_dir;
-  // Recognition model: "mobilefacenet" (the default and, for now, the only one). Unknown names
-  // are an error listing the known ones.
+  // Recognition model: "mobilefacenet" (the default, 192-D) or "dlib_resnet" (face-api's port of
+  // dlib's ResNet, 128-D); see docs/models.md. Unknown names are an error listing the known ones.
   std::string recognizer = "mobilefacenet";
   // Threads OpenCV may use inside one inference. 0 = leave OpenCV's setting alone. Note that
   // OpenCV's thread count is process-wide: the last Engine created sets it.
@@ -124,6 +124,9 @@ Result<float> CosineSimilarity(const Embedding& a, const Embedding& b);
 // Maps a similarity to a 0..1 confidence: a logistic curve through 0.5 at the FMR-1e-3 threshold
 // and 0.9 at the FMR-1e-4 threshold (docs/models.md).
 float SimilarityToConfidence(float similarity, const RecognizerInfo& recognizer);
+
+// The names EngineOptions.recognizer accepts, the default first.
+std::vector<std::string> RecognizerNames();
 
 // The face with the largest box, or nullptr for an empty list.
 const Face* LargestFace(const std::vector<Face>& faces);

@@ -23,6 +23,7 @@ struct RecognizerSpec {
   std::string model_file;  // file name inside the model directory
   int crop_size = 112;
   float crop_padding = 0;  // see align::ScaledTemplate
+  float crop_shift_y = 0;  // template moved down by this share of the crop (negative: up)
   // Preprocessing of the RGB crop: (x - mean[c]) * scale, per channel in R, G, B order.
   cv::Scalar mean_rgb;
   double scale = 1.0;
@@ -60,6 +61,10 @@ class Recognizer {
   cv::Mat blob_;
   std::vector<cv::Mat> outputs_;
 };
+
+// Where the 5 landmarks go in this model's crop: the ArcFace template scaled to crop_size with
+// crop_padding, moved down by crop_shift_y.
+align::Landmarks5 CropTemplate(const RecognizerSpec& spec);
 
 // L2-normalises `values` in place; leaves an all-zero vector unchanged.
 void NormalizeL2(std::vector<float>* values);

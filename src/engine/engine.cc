@@ -158,7 +158,7 @@ Result<std::vector<Embedding>> Session::EmbedAll(const Image& image, const std::
     state_->recognizer = std::move(recognizer).value();
   }
   const embed::RecognizerSpec& spec = models.recognizer_spec;
-  const align::Landmarks5 target = align::ScaledTemplate(spec.crop_size, spec.crop_padding);
+  const align::Landmarks5 target = embed::CropTemplate(spec);
   const cv::Mat view = image::AsMat(image);
   state_->crops.resize(faces.size());
   for (size_t i = 0; i < faces.size(); ++i) {
@@ -206,6 +206,8 @@ float SimilarityToConfidence(float similarity, const RecognizerInfo& recognizer)
   const float width = std::max(1e-3f, (t4 - t3) / std::log(9.0f));
   return 1.0f / (1.0f + std::exp(-(similarity - t3) / width));
 }
+
+std::vector<std::string> RecognizerNames() { return embed::RecognizerNames(); }
 
 const Face* LargestFace(const std::vector<Face>& faces) {
   const Face* best = nullptr;

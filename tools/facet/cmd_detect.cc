@@ -90,13 +90,6 @@ int RunDetect(const DetectFlags& flags) {
 
 }  // namespace
 
-void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
-  cmd->add_option("--models", flags->model_dir,
-                  "model directory (default: $FACET_MODEL_DIR or the build's models/)");
-  cmd->add_option("--model", flags->recognizer, "recognition model (known: mobilefacenet)");
-  cmd->add_option("--threads", flags->threads, "OpenCV threads per inference (0: OpenCV default)");
-}
-
 Action RegisterDetect(CLI::App& app) {
   auto flags = std::make_shared<DetectFlags>();
   CLI::App* cmd = app.add_subcommand("detect", "detect faces, landmarks and quality in images");
