@@ -13,45 +13,32 @@ namespace {
 // little larger. Measured on the sample photos and LFW (see docs/pipeline.md).
 constexpr float kCropScale = 1.0f;
 
-// Warps the square `crop` of `image` to size x size with one affine map (handles crops that
-// extend past the image). When shrinking a lot, only the crop's region is area-averaged first.
-void ExtractSquare(const cv::Mat& image, const Box& crop, int size, cv::Mat* out) {
-  const double scale = size / static_cast<double>(crop.width);
-  const cv::Rect roi = cv::Rect(static_cast<int>(std::floor(crop.x)), static_cast<int>(std::floor(crop.y)),
-                                static_cast<int>(std::ceil(crop.width)) + 2,
-                                static_cast<int>(std::ceil(crop.height)) + 2) &
-                       cv::Rect(0, 0, image.cols, image.rows);
-  if (roi.width <= 0 || roi.height <= 0) {
-    *out = cv::Mat(size, size, image.type(), cv::Scalar::all(0));
+// Resamples the square `crop` (integer pixels; it may extend past the image, the outside is
+// black) to size x size as MTCNN's reference implementation does: INTER_AREA when shrinking,
+// bilinear when enlarging. Only the crop's own pixels are read.
+void ExtractSquare(const cv::Mat& image, const cv::Rect& crop, int size, cv::Mat* canvas,
+                   cv::Mat* out) {
+  const cv::Rect inside = crop & cv::Rect(0, 0, image.cols, image.rows);
+  const int interpolation = crop.width > size ? cv::INTER_AREA : cv::INTER_LINEAR;
+  if (inside == crop) {
+    cv::resize(image(crop), *out, cv::Size(size, size), 0, 0, interpolation);
     return;
   }
-  cv::Mat source = image(roi);
-  double sx = 1.0, sy = 1.0;
-  if (scale < 0.5) {
-    const double shrink = std::min(1.0, 2.0 * scale);
-    cv::Mat small;
-    cv::resize(source, small,
-               cv::Size(std::max(1, static_cast<int>(std::lround(roi.width * shrink))),
-                        std::max(1, static_cast<int>(std::lround(roi.height * shrink)))),
-               0, 0, cv::INTER_AREA);
-    sx = static_cast<double>(small.cols) / roi.width;
-    sy = static_cast<double>(small.rows) / roi.height;
-    source = small;
+  canvas->create(crop.height, crop.width, image.type());
+  canvas->setTo(cv::Scalar::all(0));
+  if (inside.width > 0 && inside.height > 0) {
+    image(inside).copyTo((*canvas)(inside - crop.tl()));
   }
-  // Pixel-centre convention: x_source = (x_image - roi.x + 0.5) * sx - 0.5.
-  const double crop_x = (crop.x - roi.x + 0.5) * sx - 0.5;
-  const double crop_y = (crop.y - roi.y + 0.5) * sy - 0.5;
-  const double kx = scale / sx, ky = scale / sy;
-  const cv::Matx23d m(kx, 0, -crop_x * kx, 0, ky, -crop_y * ky);
-  cv::warpAffine(source, *out, m, cv::Size(size, size), cv::INTER_LINEAR, cv::BORDER_CONSTANT,
-                 cv::Scalar::all(0));
+  cv::resize(*canvas, *out, cv::Size(size, size), 0, 0, interpolation);
 }
 
 }  // namespace
 
-Box Onet::CropForBox(const Box& box) {
+cv::Rect Onet::CropForBox(const Box& box) {
   const float side = std::max(box.width, box.height) * kCropScale;
-  return {box.x + box.width / 2 - side / 2, box.y + box.height / 2 - side / 2, side, side};
+  const int side_px = std::max(1, static_cast<int>(std::lround(side)));
+  return {static_cast<int>(std::lround(box.x + box.width / 2 - side / 2)),
+          static_cast<int>(std::lround(box.y + box.height / 2 - side / 2)), side_px, side_px};
 }
 
 Result<std::unique_ptr<Onet>> Onet::Create(const nn::ModelFile& model) {
@@ -67,7 +54,7 @@ Status Onet::Run(const cv::Mat& image_bgr, const std::vector<Box>& boxes,
   crops_.resize(boxes.size());
   for (size_t i = 0; i < boxes.size(); ++i) {
     cv::Mat square;
-    ExtractSquare(image_bgr, CropForBox(boxes[i]), kInputSize, &square);
+    ExtractSquare(image_bgr, CropForBox(boxes[i]), kInputSize, &canvas_, &square);
     // MTCNN nets were trained on transposed images (Matlab's column-major order).
     cv::transpose(square, crops_[i]);
   }
@@ -87,12 +74,13 @@ Status Onet::Run(const cv::Mat& image_bgr, const std::vector<Box>& boxes,
   }
   results->resize(n);
   for (size_t i = 0; i < n; ++i) {
-    const Box crop = CropForBox(boxes[i]);
+    const cv::Rect crop = CropForBox(boxes[i]);
     const float* p = landmarks->ptr<float>() + i * 10;
     OnetResult& r = (*results)[i];
     for (int k = 0; k < 5; ++k) {
       // Outputs are x1..x5 then y1..y5 as fractions of the crop.
-      r.points[k] = {crop.x + p[k] * crop.width, crop.y + p[5 + k] * crop.height};
+      r.points[k] = {static_cast<float>(crop.x) + p[k] * static_cast<float>(crop.width),
+                     static_cast<float>(crop.y) + p[5 + k] * static_cast<float>(crop.height)};
     }
     r.face_probability = probability->ptr<float>()[i * 2 + 1];
   }

@@ -31,14 +31,15 @@ class Onet {
   Status Run(const cv::Mat& image_bgr, const std::vector<Box>& boxes,
              std::vector<OnetResult>* results);
 
-  // The square crop used for `box`, in image pixels.
-  static Box CropForBox(const Box& box);
+  // The square crop used for `box`, in whole image pixels (may extend past the image).
+  static cv::Rect CropForBox(const Box& box);
 
  private:
   explicit Onet(std::unique_ptr<nn::Network> network) : network_(std::move(network)) {}
 
   std::unique_ptr<nn::Network> network_;
   std::vector<cv::Mat> crops_;
+  cv::Mat canvas_;  // a crop that extends past the image, padded
   cv::Mat blob_;
   std::vector<cv::Mat> outputs_;
 };

@@ -82,6 +82,7 @@ std::vector<BatchItem> EmbedImages(const std::shared_ptr<const Engine>& engine,
           return;
         }
         item.embedding = std::move(embedding).value();
+        item.face = *face;
       });
   if (!status.ok()) {
     for (BatchItem& item : items) {

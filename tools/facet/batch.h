@@ -28,6 +28,7 @@ struct BatchOptions {
 
 struct BatchItem {
   std::optional<Embedding> embedding;  // empty when the image failed or had no face
+  std::optional<Face> face;            // the picked face (quality filled when detect asks)
   Status status;                       // why it is empty
 };
 

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -23,6 +24,7 @@ struct EvalFlags {
   std::string list;
   std::string root;
   std::string plot;
+  std::string pairs_out;
   std::string mode = "fast";
   float threshold = 0.1f;
   bool json = false;
@@ -78,7 +80,7 @@ BatchOptions MakeBatchOptions(const EvalFlags& flags, FacePick pick, DetectorMod
   options.threads = flags.threads;
   options.pick = pick;
   options.detect.mode = mode;
-  options.detect.compute_quality = false;
+  options.detect.compute_quality = true;  // cheap next to embedding; reported per quality level
   options.embed.mirror_average = flags.mirror;
   return options;
 }
@@ -107,6 +109,78 @@ nlohmann::json Calibrate(const std::map<std::string, BatchItem>& items) {
     out[key] = {{"threshold", Round(c.threshold)}, {"fnmr", Round(c.fnmr)}};
   }
   return out;
+}
+
+// Pairs grouped by the lower quality level of their two faces: how often the decision at the
+// model's FMR-1e-3 threshold is wrong (does qualityForRecognition predict recognition errors?).
+nlohmann::json ByQuality(const std::vector<eval::LabeledPair>& pairs, const std::string& root,
+                         std::map<std::string, BatchItem>& items, float threshold) {
+  struct Counts {
+    size_t same = 0, false_non_match = 0, different = 0, false_match = 0;
+  };
+  std::map<std::string, Counts> by_level;
+  for (const eval::LabeledPair& p : pairs) {
+    const BatchItem& a = items[(fs::path(root) / p.path_a).string()];
+    const BatchItem& b = items[(fs::path(root) / p.path_b).string()];
+    if (!a.embedding || !b.embedding) continue;
+    const QualityLevel level = std::min(a.face->quality.level, b.face->quality.level);
+    const bool match = CosineSimilarity(*a.embedding, *b.embedding).value() >= threshold;
+    Counts& c = by_level[QualityLevelName(level)];
+    if (p.same) {
+      ++c.same;
+      if (!match) ++c.false_non_match;
+    } else {
+      ++c.different;
+      if (match) ++c.false_match;
+    }
+  }
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [level, c] : by_level) {
+    out[level] = {{"same_pairs", c.same},
+                  {"fnmr", c.same > 0 ? Round(static_cast<double>(c.false_non_match) / c.same) : 0.0},
+                  {"different_pairs", c.different},
+                  {"fmr", c.different > 0 ? Round(static_cast<double>(c.false_match) / c.different) : 0.0}};
+  }
+  return out;
+}
+
+// One line per pair: label, similarity and both faces' quality measurements (for error analysis).
+Status WritePairsTsv(const std::vector<eval::LabeledPair>& pairs, const std::string& root,
+                     std::map<std::string, BatchItem>& items, const std::string& path) {
+  std::ofstream out(path);
+  if (!out) return Status::InvalidArgument(path + ": cannot write");
+  out << "fold\tsame\tsimilarity\tpath_a\tpath_b";
+  for (const char* side : {"a", "b"}) {
+    for (const char* key : {"quality", "face_size", "sharpness", "yaw", "pitch", "roll", "score"}) {
+      out << "\t" << key << "_" << side;
+    }
+  }
+  out << "\n";
+  for (const eval::LabeledPair& p : pairs) {
+    const BatchItem& a = items[(fs::path(root) / p.path_a).string()];
+    const BatchItem& b = items[(fs::path(root) / p.path_b).string()];
+    out << p.fold << "\t" << (p.same ? 1 : 0) << "\t";
+    if (a.embedding && b.embedding) {
+      out << CosineSimilarity(*a.embedding, *b.embedding).value();
+    } else {
+      out << "nan";
+    }
+    out << "\t" << p.path_a << "\t" << p.path_b;
+    for (const BatchItem* item : {&a, &b}) {
+      if (!item->face) {
+        out << "\tnone\tnan\tnan\tnan\tnan\tnan\tnan";
+        continue;
+      }
+      const Quality& q = item->face->quality;
+      out << "\t" << QualityLevelName(q.level) << "\t" << q.face_size << "\t" << q.sharpness << "\t"
+          << q.yaw_degrees << "\t" << q.pitch_degrees << "\t" << q.roll_degrees << "\t"
+          << item->face->score;
+    }
+    out << "\n";
+  }
+  out.close();
+  if (!out) return Status::Internal(path + ": write failed");
+  return Status::Ok();
 }
 
 int RunLfw(const EvalFlags& flags) {
@@ -147,7 +221,12 @@ int RunLfw(const EvalFlags& flags) {
                         {"images", items.size()},
                         {"images_without_face", failed_images},
                         {"seconds", Round(seconds, 10)}};
+  out["by_quality"] = ByQuality(pairs.value(), root, items, engine->recognizer().threshold_fmr_1e3);
   if (flags.calibrate) out["calibration"] = Calibrate(items);
+  if (!flags.pairs_out.empty()) {
+    Status written = WritePairsTsv(pairs.value(), root, items, flags.pairs_out);
+    if (!written.ok()) PrintError("--pairs-out", written);
+  }
   if (!flags.plot.empty()) {
     Status plotted = eval::WriteRocPlot({{"LFW " + engine->recognizer().name, eval::RocCurve(outcomes)}}, flags.plot);
     if (!plotted.ok()) PrintError("--plot", plotted);
@@ -160,6 +239,8 @@ int RunLfw(const EvalFlags& flags) {
                 engine->recognizer().name.c_str(), flags.mirror ? ", mirror-averaged" : "",
                 100 * tenfold.mean_accuracy, 100 * tenfold.std_accuracy, 100 * tar3.tar,
                 outcomes.size(), failures, failed_images.size(), seconds);
+    std::printf("by quality (lower of the pair; decisions at the FMR-1e-3 threshold): %s\n",
+                out["by_quality"].dump().c_str());
     if (flags.calibrate) std::printf("calibration: %s\n", out["calibration"].dump().c_str());
   }
   return kExitOk;
@@ -208,6 +289,10 @@ int RunPairs(const EvalFlags& flags) {
                         {"pairs", outcomes.size()},
                         {"failures", failures},
                         {"images_without_face", failed_images}};
+  if (!flags.pairs_out.empty()) {
+    Status written = WritePairsTsv(pairs.value(), flags.root, items, flags.pairs_out);
+    if (!written.ok()) PrintError("--pairs-out", written);
+  }
   if (flags.json) {
     std::cout << out.dump(2) << "\n";
   } else {
@@ -319,7 +404,10 @@ Action RegisterEval(CLI::App& app) {
     sub->add_flag("--json", flags->json, "print JSON");
     sub->add_option("--workers", flags->threads, "parallel workers, one Session each (default 2)");
     AddEngineFlags(sub, &flags->engine);
-    if (sub != wider) sub->add_flag("--mirror", flags->mirror, "average each template with the mirrored crop's");
+    if (sub == wider) continue;
+    sub->add_flag("--mirror", flags->mirror, "average each template with the mirrored crop's");
+    sub->add_option("--pairs-out", flags->pairs_out,
+                    "write every pair's similarity and both faces' quality measurements (TSV)");
   }
   return [flags, lfw, pairs, wider]() {
     if (flags->threads < 1) {
