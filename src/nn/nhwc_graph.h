@@ -1,0 +1,96 @@
+// An ONNX graph (NCHW) lowered to a list of NHWC operators that map one to one onto XNNPACK's
+// subgraph API. Built once per model and process (nn::ModelFile holds it), immutable after that
+// and shared by every Session's runtimes; the weights live here (re-laid out: OIHW -> OHWI,
+// depthwise [C,1,kh,kw] -> [1,kh,kw,C], fully connected columns reordered when they follow a
+// flatten of an NHWC tensor).
+//
+// What is lowered (everything facet's models use; anything else is kInvalidArgument naming the
+// operator): Conv (grouped, depthwise, dilated), Relu/Clip (fused into the producer when it is
+// the only consumer), PRelu, Add, MaxPool/AveragePool (ceil_mode too), GlobalAveragePool,
+// Flatten, Gemm, Softmax, Sigmoid, Pad (constant), Identity, Reshape (to a constant shape),
+// Transpose between NHWC and NCHW, ConstantOfShape + Concat with zeros (channel zero-padding, as
+// BlazeFace writes it). Layout: every 4-D tensor the ONNX graph treats as NCHW is kept NHWC; a
+// Transpose that only converts between the two is free.
+#ifndef FACET_SRC_NN_NHWC_GRAPH_H_
+#define FACET_SRC_NN_NHWC_GRAPH_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "facet/status.h"
+#include "nn/onnx.h"
+
+namespace facet::nn {
+
+struct NhwcOp {
+  enum class Kind {
+    kConvolution,
+    kDepthwiseConvolution,
+    kFullyConnected,
+    kMaxPool,
+    kAveragePool,
+    kGlobalAveragePool,
+    kAdd,
+    kPrelu,
+    kClamp,
+    kSigmoid,
+    kSoftmax,
+    kPad,
+    kReshape,
+  };
+  Kind kind = Kind::kClamp;
+  std::vector<int> inputs;  // value ids
+  int output = -1;          // value id
+  // Convolution and pooling geometry.
+  int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int groups = 1;
+  size_t group_input_channels = 0, group_output_channels = 0;  // convolution
+  size_t depth_multiplier = 1, input_channels = 0;            // depthwise convolution
+  // Constant ids (NhwcGraph::constants): weights of convolution / fully connected, their bias,
+  // PReLU slopes. -1: none.
+  int weights = -1;
+  int bias = -1;
+  // kPad: zeros before / after each dimension of the output (batch first, NHWC).
+  std::vector<size_t> pad_before, pad_after;
+  float pad_value = 0;
+  float output_min = -std::numeric_limits<float>::infinity();
+  float output_max = std::numeric_limits<float>::infinity();
+};
+
+// A constant tensor: weights in XNNPACK's layout.
+struct NhwcConstant {
+  std::vector<size_t> dims;
+  std::vector<float> data;
+};
+
+struct NhwcGraph {
+  // Value shapes WITHOUT the batch dimension (physical, NHWC for images).
+  std::vector<std::vector<size_t>> values;
+  std::vector<NhwcConstant> constants;
+  std::vector<NhwcOp> ops;
+
+  int input = -1;
+  std::string input_name;
+  std::vector<int64_t> input_dims;  // as ONNX declares it (batch -1 when symbolic)
+  bool input_nchw = false;          // the caller's input is NCHW and is transposed on entry
+  int fixed_batch = 0;              // 0: any batch size; else the only one the model takes
+
+  struct Output {
+    std::string name;
+    int value = -1;
+    std::vector<int64_t> dims;  // ONNX logical dims, batch first (-1 when symbolic)
+    bool nchw = false;          // stored NHWC, handed out NCHW (transposed on exit)
+  };
+  std::vector<Output> outputs;
+};
+
+// Lowers `model`; kInvalidArgument naming the first operator or pattern it cannot lower.
+Result<NhwcGraph> LowerToNhwc(const onnx::Model& model);
+
+}  // namespace facet::nn
+
+#endif  // FACET_SRC_NN_NHWC_GRAPH_H_
