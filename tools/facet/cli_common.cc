@@ -37,7 +37,8 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
   std::string backends;
   for (const std::string& name : BackendNames()) backends += (backends.empty() ? "" : ", ") + name;
   cmd->add_option("--backend", flags->backend,
-                  "inference backend (" + backends + "; default " + flags->backend + ")");
+                  "inference backend (" + backends + "; default " + flags->backend + ")")
+      ->check(CLI::IsMember(BackendNames()));
 }
 
 void PrintError(const std::string& context, const Status& status) {
