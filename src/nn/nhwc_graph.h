@@ -40,6 +40,9 @@ struct NhwcOp {
     kSoftmax,
     kPad,
     kReshape,
+    // facet's own kernel (nn/fused_kernels.h), not XNNPACK: a chain of residual blocks
+    // y = clamp(x + pointwise(depthwise3x3(x))), found by FuseResidualChains.
+    kResidualChain,
   };
   Kind kind = Kind::kClamp;
   std::vector<int> inputs;  // value ids
@@ -59,6 +62,13 @@ struct NhwcOp {
   float pad_value = 0;
   float output_min = -std::numeric_limits<float>::infinity();
   float output_max = std::numeric_limits<float>::infinity();
+  // kResidualChain: per block, constant ids of the depthwise weights [1,3,3,C] and bias, the
+  // pointwise weights transposed to [C_in][C_out] and bias, and the block's output clamp.
+  struct Block {
+    int depthwise = -1, depthwise_bias = -1, pointwise = -1, pointwise_bias = -1;
+    float output_min = 0, output_max = 0;
+  };
+  std::vector<Block> blocks;
 };
 
 // A constant tensor: weights in XNNPACK's layout.
@@ -88,8 +98,15 @@ struct NhwcGraph {
   std::vector<Output> outputs;
 };
 
-// Lowers `model`; kInvalidArgument naming the first operator or pattern it cannot lower.
-Result<NhwcGraph> LowerToNhwc(const onnx::Model& model);
+// Lowers `model`; kInvalidArgument naming the first operator or pattern it cannot lower. With
+// `fuse`, chains of residual blocks become kResidualChain ops (FuseResidualChains).
+Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool fuse = true);
+
+// Replaces every run of residual blocks -- depthwise 3x3 (stride 1, padding 1, no clamp, C a
+// multiple of 8) -> 1x1 convolution C -> C (no clamp) -> add of the block's input [-> clamp],
+// where the intermediate images have no other consumer -- by one kResidualChain op. Returns the
+// number of blocks fused.
+int FuseResidualChains(NhwcGraph* graph);
 
 }  // namespace facet::nn
 

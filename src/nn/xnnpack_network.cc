@@ -1,115 +1,22 @@
 #include "nn/xnnpack_network.h"
 
-#include <pthreadpool.h>
-#include <xnnpack.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
 #include "nn/nhwc_graph.h"
+#include "nn/xnnpack_ops.h"
 
 namespace facet::nn {
 namespace {
 
-using Kind = NhwcOp::Kind;
-
-Status XnnError(const std::string& what, xnn_status status) {
-  return Status::Internal("XNNPACK: " + what + " failed (status " +
-                          std::to_string(static_cast<int>(status)) + ")");
-}
-
-struct PoolDeleter {
-  void operator()(pthreadpool* pool) const { pthreadpool_destroy(pool); }
+// The graph's ops split into segments: runs of XNNPACK operators (one XNNPACK runtime each) and
+// facet kernels (nn/fused_kernels.h). Values that cross a segment boundary, the graph input and
+// the graph outputs live in buffers the network owns; the rest stays inside XNNPACK's runtimes.
+struct Segment {
+  bool facet_kernel = false;
+  size_t first = 0, end = 0;  // ops [first, end)
+  std::unique_ptr<xnn_runtime, RuntimeDeleter> runtime;
 };
-struct RuntimeDeleter {
-  void operator()(xnn_runtime* runtime) const { xnn_delete_runtime(runtime); }
-};
-struct SubgraphDeleter {
-  void operator()(xnn_subgraph* subgraph) const { xnn_delete_subgraph(subgraph); }
-};
-
-size_t Product(const std::vector<size_t>& dims) {
-  size_t n = 1;
-  for (size_t d : dims) n *= d;
-  return n;
-}
-
-// Defines `op` in `subgraph`; value_ids / constant_ids map the graph's ids to the subgraph's.
-Status DefineOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp& op,
-                const std::vector<uint32_t>& value_ids, const std::vector<uint32_t>& constant_ids,
-                int batch) {
-  auto in = [&](size_t i) { return value_ids[static_cast<size_t>(op.inputs[i])]; };
-  auto constant = [&](int id) {
-    return id < 0 ? XNN_INVALID_VALUE_ID : constant_ids[static_cast<size_t>(id)];
-  };
-  const uint32_t out = value_ids[static_cast<size_t>(op.output)];
-  const auto pt = static_cast<uint32_t>(op.pad_top), pr = static_cast<uint32_t>(op.pad_right);
-  const auto pb = static_cast<uint32_t>(op.pad_bottom), pl = static_cast<uint32_t>(op.pad_left);
-  const auto kh = static_cast<uint32_t>(op.kernel_h), kw = static_cast<uint32_t>(op.kernel_w);
-  const auto sh = static_cast<uint32_t>(op.stride_h), sw = static_cast<uint32_t>(op.stride_w);
-  const auto dh = static_cast<uint32_t>(op.dilation_h), dw = static_cast<uint32_t>(op.dilation_w);
-  xnn_status s = xnn_status_success;
-  switch (op.kind) {
-    case Kind::kConvolution:
-      s = xnn_define_convolution_2d(subgraph, pt, pr, pb, pl, kh, kw, sh, sw, dh, dw,
-                                    static_cast<uint32_t>(op.groups), op.group_input_channels,
-                                    op.group_output_channels, op.output_min, op.output_max, in(0),
-                                    constant(op.weights), constant(op.bias), out, 0);
-      break;
-    case Kind::kDepthwiseConvolution:
-      s = xnn_define_depthwise_convolution_2d(
-          subgraph, pt, pr, pb, pl, kh, kw, sh, sw, dh, dw,
-          static_cast<uint32_t>(op.depth_multiplier), op.input_channels, op.output_min,
-          op.output_max, in(0), constant(op.weights), constant(op.bias), out, 0);
-      break;
-    case Kind::kFullyConnected:
-      s = xnn_define_fully_connected(subgraph, op.output_min, op.output_max, in(0),
-                                     constant(op.weights), constant(op.bias), out, 0);
-      break;
-    case Kind::kMaxPool:
-      s = xnn_define_max_pooling_2d(subgraph, pt, pr, pb, pl, kh, kw, sh, sw, dh, dw,
-                                    op.output_min, op.output_max, in(0), out, 0);
-      break;
-    case Kind::kAveragePool:
-      s = xnn_define_average_pooling_2d(subgraph, pt, pr, pb, pl, kh, kw, sh, sw, op.output_min,
-                                        op.output_max, in(0), out, 0);
-      break;
-    case Kind::kGlobalAveragePool:
-      s = xnn_define_global_average_pooling_2d(subgraph, op.output_min, op.output_max, in(0), out, 0);
-      break;
-    case Kind::kAdd:
-      s = xnn_define_add2(subgraph, op.output_min, op.output_max, in(0), in(1), out, 0);
-      break;
-    case Kind::kPrelu:
-      s = xnn_define_prelu(subgraph, in(0), constant(op.weights), out, 0);
-      break;
-    case Kind::kClamp:
-      s = xnn_define_clamp(subgraph, op.output_min, op.output_max, in(0), out, 0);
-      break;
-    case Kind::kSigmoid:
-      s = xnn_define_sigmoid(subgraph, in(0), out, 0);
-      break;
-    case Kind::kSoftmax:
-      s = xnn_define_softmax(subgraph, in(0), out, 0);
-      break;
-    case Kind::kPad:
-      s = xnn_define_static_constant_pad(subgraph, op.pad_before.data(), op.pad_after.data(),
-                                         op.pad_value, in(0), out, 0);
-      break;
-    case Kind::kReshape: {
-      std::vector<size_t> dims = {static_cast<size_t>(batch)};
-      const std::vector<size_t>& v = g.values[static_cast<size_t>(op.output)];
-      dims.insert(dims.end(), v.begin(), v.end());
-      s = xnn_define_static_reshape(subgraph, dims.size(), dims.data(), in(0), out, 0);
-      break;
-    }
-  }
-  if (s != xnn_status_success) {
-    return XnnError("defining operator " + std::to_string(static_cast<int>(op.kind)), s);
-  }
-  return Status::Ok();
-}
 
 class XnnpackNetwork final : public Network {
  public:
@@ -158,8 +65,7 @@ class XnnpackNetwork final : public Network {
     }
     // Output buffers for the whole batch (grow only).
     for (size_t k = 0; k < g.outputs.size(); ++k) {
-      const size_t need = static_cast<size_t>(batch) *
-                          Product(g.values[static_cast<size_t>(g.outputs[k].value)]);
+      const size_t need = static_cast<size_t>(batch) * OutputSize(k);
       if (outputs_[k].size() < need) outputs_[k].resize(need);
     }
     for (int start = 0; start < batch; start += kMaxRuntimeBatch) {
@@ -167,22 +73,23 @@ class XnnpackNetwork final : public Network {
       auto runtime = RuntimeFor(count);
       if (!runtime.ok()) return runtime.status();
       Runtime& rt = *runtime.value();
-      CopyInput(input.ptr<float>() + static_cast<size_t>(start) * input_size_, count, rt.input.data());
-      // External pointers: the runtime's input, the network's outputs at this chunk's offset.
-      bool changed = !rt.set_up;
+      CopyInput(input.ptr<float>() + static_cast<size_t>(start) * input_size_, count,
+                rt.buffers[static_cast<size_t>(g.input)].data());
+      for (Segment& segment : rt.segments) {
+        if (segment.facet_kernel) {
+          const NhwcOp& op = g.ops[segment.first];
+          RunFacetKernel(g, op, count, rt.buffers[static_cast<size_t>(op.inputs[0])].data(),
+                         rt.buffers[static_cast<size_t>(op.output)].data(), rt.scratch.data());
+          continue;
+        }
+        const xnn_status s = xnn_invoke_runtime(segment.runtime.get());
+        if (s != xnn_status_success) return XnnError("xnn_invoke_runtime", s);
+      }
       for (size_t k = 0; k < g.outputs.size(); ++k) {
-        float* p = outputs_[k].data() +
-                   static_cast<size_t>(start) * Product(g.values[static_cast<size_t>(g.outputs[k].value)]);
-        changed = changed || rt.externals[k + 1].data != p;
-        rt.externals[k + 1].data = p;
+        const size_t n = static_cast<size_t>(count) * OutputSize(k);
+        std::memcpy(outputs_[k].data() + static_cast<size_t>(start) * OutputSize(k),
+                    rt.buffers[static_cast<size_t>(g.outputs[k].value)].data(), n * sizeof(float));
       }
-      if (changed) {
-        const xnn_status s = xnn_setup_runtime(rt.runtime.get(), rt.externals.size(), rt.externals.data());
-        if (s != xnn_status_success) return XnnError("xnn_setup_runtime", s);
-        rt.set_up = true;
-      }
-      const xnn_status s = xnn_invoke_runtime(rt.runtime.get());
-      if (s != xnn_status_success) return XnnError("xnn_invoke_runtime", s);
     }
     outputs->resize(g.outputs.size());
     for (size_t k = 0; k < g.outputs.size(); ++k) SetOutput(k, batch, &(*outputs)[k]);
@@ -192,13 +99,16 @@ class XnnpackNetwork final : public Network {
  private:
   struct Runtime {
     int batch = 0;
-    std::unique_ptr<xnn_runtime, RuntimeDeleter> runtime;
-    std::vector<float> input;                  // NHWC, with XNN_EXTRA_BYTES of slack
-    std::vector<xnn_external_value> externals;  // [0] input, [1..] outputs
-    bool set_up = false;
+    std::vector<Segment> segments;
+    std::vector<std::vector<float>> buffers;  // by value id; empty for values inside a runtime
+    std::vector<float> scratch;               // facet kernels
   };
 
-  // The caller's NCHW (or plain) input, `count` items, into the runtime's NHWC buffer.
+  size_t OutputSize(size_t k) const {
+    return Product(graph_->values[static_cast<size_t>(graph_->outputs[k].value)]);
+  }
+
+  // The caller's NCHW (or plain) input, `count` items, into the NHWC input buffer.
   void CopyInput(const float* src, int count, float* dst) const {
     const NhwcGraph& g = *graph_;
     if (!g.input_nchw) {
@@ -223,9 +133,9 @@ class XnnpackNetwork final : public Network {
     const NhwcGraph::Output& o = graph_->outputs[k];
     const std::vector<size_t>& physical = graph_->values[static_cast<size_t>(o.value)];
     int sizes[8];
-    const int rank = static_cast<int>(o.dims.size());
+    const int rank = std::min(8, static_cast<int>(o.dims.size()));
     sizes[0] = batch;
-    for (int i = 1; i < rank && i < 8; ++i) sizes[i] = static_cast<int>(o.dims[static_cast<size_t>(i)]);
+    for (int i = 1; i < rank; ++i) sizes[i] = static_cast<int>(o.dims[static_cast<size_t>(i)]);
     float* data = outputs_[k].data();
     if (o.nchw) {
       const size_t h = physical[0], w = physical[1], c = physical[2];
@@ -258,46 +168,119 @@ class XnnpackNetwork final : public Network {
 
   Status Build(int batch, Runtime* rt) {
     const NhwcGraph& g = *graph_;
-    const uint32_t external_count = static_cast<uint32_t>(1 + g.outputs.size());
+    // Segments.
+    for (size_t i = 0; i < g.ops.size(); ++i) {
+      const bool facet = IsFacetKernel(g.ops[i]);
+      if (facet || rt->segments.empty() || rt->segments.back().facet_kernel) {
+        Segment s;
+        s.facet_kernel = facet;
+        s.first = i;
+        rt->segments.push_back(std::move(s));
+      }
+      rt->segments.back().end = i + 1;
+    }
+    // Which segment produces each value (-1: the graph input), and whether a value is needed
+    // outside its producer's segment.
+    std::vector<int> producer(g.values.size(), -1);
+    std::vector<bool> boundary(g.values.size(), false);
+    for (size_t s = 0; s < rt->segments.size(); ++s) {
+      for (size_t i = rt->segments[s].first; i < rt->segments[s].end; ++i) {
+        producer[static_cast<size_t>(g.ops[i].output)] = static_cast<int>(s);
+      }
+    }
+    boundary[static_cast<size_t>(g.input)] = true;
+    for (const NhwcGraph::Output& out : g.outputs) boundary[static_cast<size_t>(out.value)] = true;
+    for (size_t s = 0; s < rt->segments.size(); ++s) {
+      for (size_t i = rt->segments[s].first; i < rt->segments[s].end; ++i) {
+        for (int v : g.ops[i].inputs) {
+          if (producer[static_cast<size_t>(v)] != static_cast<int>(s) || rt->segments[s].facet_kernel) {
+            boundary[static_cast<size_t>(v)] = true;
+          }
+        }
+        if (rt->segments[s].facet_kernel) boundary[static_cast<size_t>(g.ops[i].output)] = true;
+      }
+    }
+    rt->buffers.resize(g.values.size());
+    for (size_t v = 0; v < g.values.size(); ++v) {
+      if (!boundary[v]) continue;
+      rt->buffers[v].assign(static_cast<size_t>(batch) * Product(g.values[v]) +
+                                XNN_EXTRA_BYTES / sizeof(float),
+                            0.0f);
+    }
+    size_t scratch = 0;
+    for (Segment& s : rt->segments) {
+      if (s.facet_kernel) {
+        scratch = std::max(scratch, FacetKernelScratch(g, g.ops[s.first]));
+      } else {
+        FACET_RETURN_IF_ERROR(BuildXnnpackSegment(batch, boundary, producer, &s, rt));
+      }
+    }
+    rt->scratch.assign(scratch, 0.0f);
+    return Status::Ok();
+  }
+
+  // One XNNPACK runtime for the ops of `segment`; its boundary values are external, bound to
+  // the network's buffers once here.
+  Status BuildXnnpackSegment(int batch, const std::vector<bool>& boundary,
+                             const std::vector<int>& producer, Segment* segment, Runtime* rt) {
+    const NhwcGraph& g = *graph_;
+    const int self = static_cast<int>(segment - rt->segments.data());
+    // The values this segment touches, in first-use order.
+    std::vector<int> touched;
+    std::vector<bool> seen(g.values.size(), false);
+    for (size_t i = segment->first; i < segment->end; ++i) {
+      std::vector<int> values = g.ops[i].inputs;
+      values.push_back(g.ops[i].output);
+      for (int v : values) {
+        if (!seen[static_cast<size_t>(v)]) {
+          seen[static_cast<size_t>(v)] = true;
+          touched.push_back(v);
+        }
+      }
+    }
+    std::vector<xnn_external_value> externals;
+    for (int v : touched) {
+      if (boundary[static_cast<size_t>(v)]) {
+        externals.push_back({static_cast<uint32_t>(externals.size()), rt->buffers[static_cast<size_t>(v)].data()});
+      }
+    }
     xnn_subgraph_t raw_subgraph = nullptr;
-    xnn_status s = xnn_create_subgraph(external_count, 0, &raw_subgraph);
+    xnn_status s = xnn_create_subgraph(static_cast<uint32_t>(externals.size()), 0, &raw_subgraph);
     if (s != xnn_status_success) return XnnError("xnn_create_subgraph", s);
     std::unique_ptr<xnn_subgraph, SubgraphDeleter> subgraph(raw_subgraph);
-
     std::vector<uint32_t> value_ids(g.values.size(), XNN_INVALID_VALUE_ID);
-    std::vector<uint32_t> external(g.values.size(), XNN_INVALID_VALUE_ID);
-    std::vector<uint32_t> flags(g.values.size(), 0);
-    external[static_cast<size_t>(g.input)] = 0;
-    flags[static_cast<size_t>(g.input)] = XNN_VALUE_FLAG_EXTERNAL_INPUT;
-    for (size_t k = 0; k < g.outputs.size(); ++k) {
-      external[static_cast<size_t>(g.outputs[k].value)] = static_cast<uint32_t>(1 + k);
-      flags[static_cast<size_t>(g.outputs[k].value)] = XNN_VALUE_FLAG_EXTERNAL_OUTPUT;
-    }
-    for (size_t v = 0; v < g.values.size(); ++v) {
+    uint32_t next_external = 0;
+    for (int v : touched) {
+      const auto index = static_cast<size_t>(v);
       std::vector<size_t> dims = {static_cast<size_t>(batch)};
-      dims.insert(dims.end(), g.values[v].begin(), g.values[v].end());
+      dims.insert(dims.end(), g.values[index].begin(), g.values[index].end());
+      uint32_t external = XNN_INVALID_VALUE_ID, flags = 0;
+      if (boundary[index]) {
+        external = next_external++;
+        flags = producer[index] == self ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT : XNN_VALUE_FLAG_EXTERNAL_INPUT;
+      }
       s = xnn_define_tensor_value(subgraph.get(), xnn_datatype_fp32, dims.size(), dims.data(), nullptr,
-                                  external[v], flags[v], &value_ids[v]);
+                                  external, flags, &value_ids[index]);
       if (s != xnn_status_success) return XnnError("xnn_define_tensor_value", s);
     }
     std::vector<uint32_t> constant_ids(g.constants.size(), XNN_INVALID_VALUE_ID);
-    for (size_t c = 0; c < g.constants.size(); ++c) {
-      const NhwcConstant& k = g.constants[c];
-      s = xnn_define_tensor_value(subgraph.get(), xnn_datatype_fp32, k.dims.size(), k.dims.data(),
-                                  k.data.data(), XNN_INVALID_VALUE_ID, 0, &constant_ids[c]);
-      if (s != xnn_status_success) return XnnError("xnn_define_tensor_value (constant)", s);
-    }
-    for (const NhwcOp& op : g.ops) {
-      FACET_RETURN_IF_ERROR(DefineOp(subgraph.get(), g, op, value_ids, constant_ids, batch));
+    for (size_t i = segment->first; i < segment->end; ++i) {
+      for (int c : {g.ops[i].weights, g.ops[i].bias}) {
+        if (c < 0 || constant_ids[static_cast<size_t>(c)] != XNN_INVALID_VALUE_ID) continue;
+        const NhwcConstant& k = g.constants[static_cast<size_t>(c)];
+        s = xnn_define_tensor_value(subgraph.get(), xnn_datatype_fp32, k.dims.size(), k.dims.data(),
+                                    k.data.data(), XNN_INVALID_VALUE_ID, 0,
+                                    &constant_ids[static_cast<size_t>(c)]);
+        if (s != xnn_status_success) return XnnError("xnn_define_tensor_value (constant)", s);
+      }
+      FACET_RETURN_IF_ERROR(DefineXnnpackOp(subgraph.get(), g, g.ops[i], value_ids, constant_ids, batch));
     }
     xnn_runtime_t raw_runtime = nullptr;
     s = xnn_create_runtime_v2(subgraph.get(), pool_.get(), 0, &raw_runtime);
     if (s != xnn_status_success) return XnnError("xnn_create_runtime_v2", s);
-    rt->runtime.reset(raw_runtime);
-    rt->input.assign(static_cast<size_t>(batch) * input_size_ + XNN_EXTRA_BYTES / sizeof(float), 0.0f);
-    rt->externals.assign(external_count, xnn_external_value{0, nullptr});
-    for (uint32_t i = 0; i < external_count; ++i) rt->externals[i].id = i;
-    rt->externals[0].data = rt->input.data();
+    segment->runtime.reset(raw_runtime);
+    s = xnn_setup_runtime(raw_runtime, externals.size(), externals.data());
+    if (s != xnn_status_success) return XnnError("xnn_setup_runtime", s);
     return Status::Ok();
   }
 
@@ -310,96 +293,7 @@ class XnnpackNetwork final : public Network {
   std::vector<std::vector<float>> nchw_;     // transposed copies of NCHW outputs
 };
 
-const char* KindName(Kind kind) {
-  switch (kind) {
-    case Kind::kConvolution: return "conv";
-    case Kind::kDepthwiseConvolution: return "dwconv";
-    case Kind::kFullyConnected: return "fc";
-    case Kind::kMaxPool: return "maxpool";
-    case Kind::kAveragePool: return "avgpool";
-    case Kind::kGlobalAveragePool: return "gap";
-    case Kind::kAdd: return "add";
-    case Kind::kPrelu: return "prelu";
-    case Kind::kClamp: return "clamp";
-    case Kind::kSigmoid: return "sigmoid";
-    case Kind::kSoftmax: return "softmax";
-    case Kind::kPad: return "pad";
-    case Kind::kReshape: return "reshape";
-  }
-  return "?";
-}
-
 }  // namespace
-
-Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iterations) {
-  const std::shared_ptr<const NhwcGraph>& graph = model.nhwc_graph();
-  if (!graph) return Status::InvalidArgument(model.path() + ": not loaded for XNNPACK");
-  const xnn_status init = xnn_initialize(nullptr);
-  if (init != xnn_status_success) return XnnError("xnn_initialize", init);
-  std::unique_ptr<pthreadpool, PoolDeleter> pool;
-  if (model.options().num_threads > 1) {
-    pool.reset(pthreadpool_create(static_cast<size_t>(model.options().num_threads)));
-  }
-  const NhwcGraph& g = *graph;
-  std::vector<OpTiming> timings;
-  for (const NhwcOp& op : g.ops) {
-    std::vector<int> externals = op.inputs;
-    externals.push_back(op.output);
-    xnn_subgraph_t raw = nullptr;
-    xnn_status s = xnn_create_subgraph(static_cast<uint32_t>(externals.size()), 0, &raw);
-    if (s != xnn_status_success) return XnnError("xnn_create_subgraph", s);
-    std::unique_ptr<xnn_subgraph, SubgraphDeleter> subgraph(raw);
-    std::vector<uint32_t> value_ids(g.values.size(), XNN_INVALID_VALUE_ID);
-    std::vector<std::vector<float>> buffers(externals.size());
-    std::vector<xnn_external_value> bindings;
-    for (size_t e = 0; e < externals.size(); ++e) {
-      const auto v = static_cast<size_t>(externals[e]);
-      if (value_ids[v] != XNN_INVALID_VALUE_ID) continue;  // the same value twice (x + x)
-      std::vector<size_t> dims = {1};
-      dims.insert(dims.end(), g.values[v].begin(), g.values[v].end());
-      const bool is_output = e + 1 == externals.size();
-      s = xnn_define_tensor_value(subgraph.get(), xnn_datatype_fp32, dims.size(), dims.data(), nullptr,
-                                  static_cast<uint32_t>(e),
-                                  is_output ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT : XNN_VALUE_FLAG_EXTERNAL_INPUT,
-                                  &value_ids[v]);
-      if (s != xnn_status_success) return XnnError("xnn_define_tensor_value", s);
-      buffers[e].assign(Product(g.values[v]) + XNN_EXTRA_BYTES / sizeof(float), 0.5f);
-      bindings.push_back({static_cast<uint32_t>(e), buffers[e].data()});
-    }
-    std::vector<uint32_t> constant_ids(g.constants.size(), XNN_INVALID_VALUE_ID);
-    for (int c : {op.weights, op.bias}) {
-      if (c < 0) continue;
-      const NhwcConstant& k = g.constants[static_cast<size_t>(c)];
-      s = xnn_define_tensor_value(subgraph.get(), xnn_datatype_fp32, k.dims.size(), k.dims.data(),
-                                  k.data.data(), XNN_INVALID_VALUE_ID, 0, &constant_ids[static_cast<size_t>(c)]);
-      if (s != xnn_status_success) return XnnError("xnn_define_tensor_value", s);
-    }
-    FACET_RETURN_IF_ERROR(DefineOp(subgraph.get(), g, op, value_ids, constant_ids, 1));
-    xnn_runtime_t raw_runtime = nullptr;
-    s = xnn_create_runtime_v2(subgraph.get(), pool.get(), 0, &raw_runtime);
-    if (s != xnn_status_success) return XnnError("xnn_create_runtime_v2", s);
-    std::unique_ptr<xnn_runtime, RuntimeDeleter> runtime(raw_runtime);
-    s = xnn_setup_runtime(runtime.get(), bindings.size(), bindings.data());
-    if (s != xnn_status_success) return XnnError("xnn_setup_runtime", s);
-    xnn_invoke_runtime(runtime.get());
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < iterations; ++i) xnn_invoke_runtime(runtime.get());
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
-                      std::max(1, iterations);
-    std::string what = KindName(op.kind);
-    what += " ";
-    for (size_t d : g.values[static_cast<size_t>(op.inputs[0])]) what += std::to_string(d) + "x";
-    what.back() = ' ';
-    what += "-> ";
-    for (size_t d : g.values[static_cast<size_t>(op.output)]) what += std::to_string(d) + "x";
-    what.pop_back();
-    if (op.kind == Kind::kConvolution || op.kind == Kind::kDepthwiseConvolution) {
-      what += " k" + std::to_string(op.kernel_h) + "s" + std::to_string(op.stride_h);
-    }
-    timings.push_back({what, ms});
-  }
-  return timings;
-}
 
 Result<std::unique_ptr<Network>> CreateXnnpackNetwork(const ModelFile& model) {
   auto network = std::make_unique<XnnpackNetwork>();

@@ -31,7 +31,8 @@ struct OpTiming {
 };
 
 // Times each operator of `model`'s lowered graph alone (batch 1, the model's thread count, inputs
-// of 0.5): where one inference's time goes. For bench/nn_bench --per-op; not for serving.
+// of 0.5; CPU time of the calling thread, so meaningful for 1 thread): where one inference's time
+// goes. For bench/nn_bench --per-op; not for serving.
 Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iterations);
 
 }  // namespace facet::nn
