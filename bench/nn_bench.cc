@@ -32,15 +32,18 @@ const ModelCase kModels[] = {
     {"dlib_resnet.onnx", 3, 150, 150, false},
 };
 
-// state.range: model index, backend (0 xnnpack, 1 opencv), batch, threads.
+// state.range: model index, backend (0 xnnpack, 1 opencv, 2 xnnpack operators only: no facet
+// kernels), batch, threads.
 void BM_Forward(benchmark::State& state) {
   const ModelCase& m = kModels[state.range(0)];
-  const auto backend = state.range(1) == 0 ? facet::nn::Backend::kXnnpack : facet::nn::Backend::kOpenCv;
+  const auto backend = state.range(1) == 1 ? facet::nn::Backend::kOpenCv : facet::nn::Backend::kXnnpack;
+  const bool facet_kernels = state.range(1) != 2;
   const int batch = static_cast<int>(state.range(2));
   const int threads = static_cast<int>(state.range(3));
   cv::setNumThreads(backend == facet::nn::Backend::kOpenCv ? threads : 1);
   auto file = facet::nn::ModelFile::Read(ModelDir() + "/" + m.file,
-                                         {.backend = backend, .num_threads = threads});
+                                         {.backend = backend, .num_threads = threads,
+                                          .facet_kernels = facet_kernels});
   if (!file.ok()) {
     state.SkipWithError(file.status().ToString().c_str());
     return;
@@ -64,7 +67,8 @@ void BM_Forward(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize((*network)->Forward(input, &outputs));
   }
-  state.SetLabel(std::string(m.file) + " " + facet::nn::BackendName(backend) + " b" +
+  state.SetLabel(std::string(m.file) + " " + facet::nn::BackendName(backend) +
+                 (facet_kernels ? "" : "-operators-only") + " b" +
                  std::to_string(batch) + " t" + std::to_string(threads));
   state.counters["items/s"] = benchmark::Counter(static_cast<double>(state.iterations() * batch),
                                                  benchmark::Counter::kIsRate);
@@ -72,7 +76,7 @@ void BM_Forward(benchmark::State& state) {
 
 void Args(benchmark::internal::Benchmark* b) {
   for (int model = 0; model < 4; ++model) {
-    for (int backend = 0; backend < 2; ++backend) {
+    for (int backend = 0; backend < 3; ++backend) {
       for (int threads : {1, 2}) {
         b->Args({model, backend, 1, threads});
         if (model == 1 || model == 2) b->Args({model, backend, 5, threads});  // faces of a photo

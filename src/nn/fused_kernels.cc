@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "nn/avx2_gemm.h"
+
 namespace facet::nn {
 namespace {
 
@@ -42,8 +44,6 @@ void ResidualRowPortable(const float* const rows[3], int width, const ResidualBl
 }
 
 // ---- AVX2 + FMA --------------------------------------------------------------------------------
-
-#define FACET_AVX2 __attribute__((target("avx2,fma")))
 
 // Depthwise outputs of 8 channels (from c) of pixels [begin, end); kLeft/kRight: the x-1 / x+1
 // taps exist for every pixel of the range. The 9 weights stay in registers across the row.
@@ -127,76 +127,23 @@ FACET_AVX2 void DepthwiseRowAvx2(const float* const rows[3], int width, const Re
   }
 }
 
-template <int kPixels, int kGroups>
-FACET_AVX2 inline void PointwiseTileAvx2(const float* s, const float* residual, float* out, int co,
-                                         const ResidualBlockWeights& w, __m256 lo, __m256 hi) {
-  const int c_count = w.channels;
-  // Fully unrolled so the accumulators stay in registers (GCC keeps loop arrays in memory at -O2).
-  __m256 acc[kPixels][kGroups];
-#pragma GCC unroll 8
-  for (int g = 0; g < kGroups; ++g) {
-    const __m256 bias = _mm256_loadu_ps(w.pointwise_bias + co + 8 * g);
-#pragma GCC unroll 8
-    for (int p = 0; p < kPixels; ++p) {
-      acc[p][g] = _mm256_add_ps(bias, _mm256_loadu_ps(residual + p * c_count + co + 8 * g));
-    }
-  }
-  const float* k = w.pointwise + co;
-  for (int ci = 0; ci < c_count; ++ci, k += c_count) {
-    __m256 weights[kGroups];
-#pragma GCC unroll 8
-    for (int g = 0; g < kGroups; ++g) weights[g] = _mm256_loadu_ps(k + 8 * g);
-#pragma GCC unroll 8
-    for (int p = 0; p < kPixels; ++p) {
-      const __m256 v = _mm256_broadcast_ss(s + p * c_count + ci);
-#pragma GCC unroll 8
-      for (int g = 0; g < kGroups; ++g) acc[p][g] = _mm256_fmadd_ps(v, weights[g], acc[p][g]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int p = 0; p < kPixels; ++p) {
-#pragma GCC unroll 8
-    for (int g = 0; g < kGroups; ++g) {
-      _mm256_storeu_ps(out + p * c_count + co + 8 * g, _mm256_min_ps(_mm256_max_ps(acc[p][g], lo), hi));
-    }
-  }
-}
-
-template <int kGroups>
-FACET_AVX2 void PointwiseRowAvx2(const float* s, const float* residual, float* out, int width,
-                                 const ResidualBlockWeights& w) {
-  const int c_count = w.channels;
-  const __m256 lo = _mm256_set1_ps(w.output_min), hi = _mm256_set1_ps(w.output_max);
-  // Accumulators + weights + 1 broadcast within AVX2's 16 registers.
-  constexpr int kPixels = kGroups == 3 ? 4 : kGroups == 2 ? 6 : 8;
-  int px = 0;
-  for (; px + kPixels <= width; px += kPixels) {
-    const size_t at = static_cast<size_t>(px) * c_count;
-    for (int co = 0; co < c_count; co += 8 * kGroups) {
-      PointwiseTileAvx2<kPixels, kGroups>(s + at, residual + at, out + at, co, w, lo, hi);
-    }
-  }
-  for (; px < width; ++px) {
-    const size_t at = static_cast<size_t>(px) * c_count;
-    for (int co = 0; co < c_count; co += 8 * kGroups) {
-      PointwiseTileAvx2<1, kGroups>(s + at, residual + at, out + at, co, w, lo, hi);
-    }
-  }
-}
-
 FACET_AVX2 void ResidualRowAvx2(const float* const rows[3], int width, const ResidualBlockWeights& w,
                                 float* out, float* scratch) {
   DepthwiseRowAvx2(rows, width, w, scratch);
-  if (w.channels % 24 == 0) {
-    PointwiseRowAvx2<3>(scratch, rows[1], out, width, w);
-  } else if (w.channels % 16 == 0) {
-    PointwiseRowAvx2<2>(scratch, rows[1], out, width, w);
-  } else {
-    PointwiseRowAvx2<1>(scratch, rows[1], out, width, w);
-  }
+  avx2::GemmArgs g;
+  g.a = scratch;
+  g.lda = static_cast<size_t>(w.channels);
+  g.b = w.pointwise;
+  g.ldb = static_cast<size_t>(w.channels);
+  g.depth = w.channels;
+  g.c = out;
+  g.ldc = static_cast<size_t>(w.channels);
+  g.bias = w.pointwise_bias;
+  g.residual = rows[1];
+  g.lo = w.output_min;
+  g.hi = w.output_max;
+  avx2::Gemm(g, width, w.channels);
 }
-
-#undef FACET_AVX2
 
 bool HasAvx2Fma() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

@@ -44,7 +44,7 @@ Result<std::shared_ptr<const ModelFile>> ModelFile::Read(const std::string& path
   if (options.backend == Backend::kXnnpack) {
     auto parsed = onnx::Parse(model->bytes_.data(), model->bytes_.size());
     if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
-    auto lowered = LowerToNhwc(parsed.value());
+    auto lowered = LowerToNhwc(parsed.value(), options.facet_kernels);
     if (!lowered.ok()) {
       return Status(lowered.status().code(), path + ": " + lowered.status().message());
     }

@@ -34,6 +34,10 @@ struct ModelOptions {
   // Threads one inference of a Network may use. XNNPACK: a thread pool of this size per Network
   // (0 or 1: the calling thread only). OpenCV: ignored here (its thread count is process-wide).
   int num_threads = 1;
+  // XNNPACK backend: run what facet's own kernels cover (fused residual chains;
+  // docs/inference.md) with them. false: XNNPACK operators only (for A/B benchmarks; outputs
+  // agree within the same 1e-4).
+  bool facet_kernels = true;
 };
 
 struct NhwcGraph;

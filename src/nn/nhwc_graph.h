@@ -99,14 +99,15 @@ struct NhwcGraph {
 };
 
 // Lowers `model`; kInvalidArgument naming the first operator or pattern it cannot lower. With
-// `fuse`, chains of residual blocks become kResidualChain ops (FuseResidualChains).
-Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool fuse = true);
+// `facet_kernels`, FuseResidualChains moves what it matches onto facet's kernel.
+Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool facet_kernels = true);
 
 // Replaces every run of residual blocks -- depthwise 3x3 (stride 1, padding 1, no clamp, C a
 // multiple of 8) -> 1x1 convolution C -> C (no clamp) -> add of the block's input [-> clamp],
 // where the intermediate images have no other consumer -- by one kResidualChain op. Returns the
 // number of blocks fused.
 int FuseResidualChains(NhwcGraph* graph);
+
 
 }  // namespace facet::nn
 
