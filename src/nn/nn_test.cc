@@ -2,8 +2,11 @@
 // test (no model files needed: runs under ASan in CI). The OpenCV DNN backend is the oracle.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,6 +15,21 @@
 #include "nn/network.h"
 #include "nn/nhwc_graph.h"
 #include "nn/onnx.h"
+
+// Counts global operator new calls, to check that a Network's steady state allocates nothing.
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+// GCC flags free() of memory from a replaced operator new; it is malloc's, by construction here.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace facet::nn {
 namespace {
@@ -407,6 +425,26 @@ TEST(XnnpackBackendTest, TwoThreadsGiveTheSameOutputs) {
       ASSERT_NEAR(oa[k].ptr<float>()[i], ob[k].ptr<float>()[i], 1e-5f);
     }
   }
+}
+
+// A Session's networks own their buffers: after the first call of a given batch size, Forward
+// allocates nothing (XNNPACK runtimes, boundary buffers, scratch and output headers are reused).
+TEST(XnnpackBackendTest, ForwardAllocatesNothingAfterTheFirstCall) {
+  const std::string path = WriteModel("convnet3.onnx", ConvNetModel());
+  auto file = ModelFile::Read(path, {.backend = Backend::kXnnpack});
+  ASSERT_TRUE(file.ok());
+  auto net = Network::Create(*file.value());
+  ASSERT_TRUE(net.ok());
+  const cv::Mat one = Input({1, 3, 9, 11}, 0.1f), three = Input({3, 3, 9, 11}, 0.2f);
+  std::vector<cv::Mat> outputs;
+  ASSERT_TRUE((*net)->Forward(three, &outputs).ok());  // sizes every buffer for batch 3
+  ASSERT_TRUE((*net)->Forward(one, &outputs).ok());
+  ASSERT_TRUE((*net)->Forward(three, &outputs).ok());
+  const long before = g_allocations.load();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE((*net)->Forward(three, &outputs).ok());
+  }
+  EXPECT_EQ(g_allocations.load() - before, 0);
 }
 
 TEST(BackendTest, NamesAreParsedStrictly) {

@@ -434,7 +434,7 @@ float Node::Float(const std::string& attribute_name, float default_value) const 
 }
 
 std::vector<int64_t> Node::Ints(const std::string& attribute_name,
-                                std::vector<int64_t> default_value) const {
+                                const std::vector<int64_t>& default_value) const {
   const Attribute* a = Find(attribute_name);
   return a != nullptr ? a->ints : default_value;
 }

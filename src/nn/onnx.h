@@ -35,10 +35,8 @@ struct Tensor {
 };
 
 struct Attribute {
-  enum Type : int32_t { kUndefined = 0, kFloat = 1, kInt = 2, kString = 3, kTensor = 4,
-                        kFloats = 6, kInts = 7 };
   std::string name;
-  int32_t type = kUndefined;
+  int32_t type = 0;  // AttributeProto.AttributeType: 1 float, 2 int, 3 string, 4 tensor, 6 floats, 7 ints
   float f = 0;
   int64_t i = 0;
   std::string s;
@@ -60,7 +58,7 @@ struct Node {
   float Float(const std::string& attribute_name, float default_value) const;
   // The ints of `attribute_name`, or `default_value` when absent.
   std::vector<int64_t> Ints(const std::string& attribute_name,
-                            std::vector<int64_t> default_value = {}) const;
+                            const std::vector<int64_t>& default_value = {}) const;
 };
 
 // A graph input or output. dims: -1 for a symbolic dimension (e.g. "N").

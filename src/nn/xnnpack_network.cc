@@ -15,7 +15,8 @@ namespace {
 struct Segment {
   bool facet_kernel = false;
   size_t first = 0, end = 0;  // ops [first, end)
-  std::unique_ptr<xnn_runtime, RuntimeDeleter> runtime;
+  std::unique_ptr<xnn_runtime, RuntimeDeleter> runtime;  // XNNPACK segments
+  FacetKernel kernel;                                     // facet kernel segments (one op)
 };
 
 class XnnpackNetwork final : public Network {
@@ -78,7 +79,7 @@ class XnnpackNetwork final : public Network {
       for (Segment& segment : rt.segments) {
         if (segment.facet_kernel) {
           const NhwcOp& op = g.ops[segment.first];
-          RunFacetKernel(g, op, count, rt.buffers[static_cast<size_t>(op.inputs[0])].data(),
+          RunFacetKernel(segment.kernel, count, rt.buffers[static_cast<size_t>(op.inputs[0])].data(),
                          rt.buffers[static_cast<size_t>(op.output)].data(), rt.scratch.data());
           continue;
         }
@@ -210,7 +211,8 @@ class XnnpackNetwork final : public Network {
     size_t scratch = 0;
     for (Segment& s : rt->segments) {
       if (s.facet_kernel) {
-        scratch = std::max(scratch, FacetKernelScratch(g, g.ops[s.first]));
+        s.kernel = PrepareFacetKernel(g, g.ops[s.first]);
+        scratch = std::max(scratch, FacetKernelScratch(s.kernel));
       } else {
         FACET_RETURN_IF_ERROR(BuildXnnpackSegment(batch, boundary, producer, &s, rt));
       }

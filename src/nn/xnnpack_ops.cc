@@ -1,6 +1,5 @@
 #include "nn/xnnpack_ops.h"
 
-#include "nn/fused_kernels.h"
 
 namespace facet::nn {
 
@@ -97,28 +96,31 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
 
 bool IsFacetKernel(const NhwcOp& op) { return op.kind == Kind::kResidualChain; }
 
-size_t FacetKernelScratch(const NhwcGraph& g, const NhwcOp& op) {
+FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op) {
   const std::vector<size_t>& dims = g.values[static_cast<size_t>(op.inputs[0])];  // H, W, C
-  return ResidualChainScratch(static_cast<int>(dims[1]), static_cast<int>(dims[2]),
-                              static_cast<int>(op.blocks.size()));
+  FacetKernel k;
+  k.height = static_cast<int>(dims[0]);
+  k.width = static_cast<int>(dims[1]);
+  k.channels = static_cast<int>(dims[2]);
+  k.image_size = Product(dims);
+  auto data = [&](int id) { return g.constants[static_cast<size_t>(id)].data.data(); };
+  for (const NhwcOp::Block& b : op.blocks) {
+    k.blocks.push_back({k.channels, data(b.depthwise), data(b.depthwise_bias), data(b.pointwise),
+                        data(b.pointwise_bias), b.output_min, b.output_max});
+  }
+  return k;
 }
 
-void RunFacetKernel(const NhwcGraph& g, const NhwcOp& op, int batch, const float* input,
-                    float* output, float* scratch) {
-  const std::vector<size_t>& dims = g.values[static_cast<size_t>(op.inputs[0])];
-  const int height = static_cast<int>(dims[0]), width = static_cast<int>(dims[1]);
-  const int channels = static_cast<int>(dims[2]);
-  std::vector<ResidualBlockWeights> blocks(op.blocks.size());
-  auto data = [&](int id) { return g.constants[static_cast<size_t>(id)].data.data(); };
-  for (size_t k = 0; k < op.blocks.size(); ++k) {
-    const NhwcOp::Block& b = op.blocks[k];
-    blocks[k] = {channels, data(b.depthwise), data(b.depthwise_bias), data(b.pointwise),
-                 data(b.pointwise_bias), b.output_min, b.output_max};
-  }
-  const size_t image = Product(dims);
+size_t FacetKernelScratch(const FacetKernel& kernel) {
+  return ResidualChainScratch(kernel.width, kernel.channels, static_cast<int>(kernel.blocks.size()));
+}
+
+void RunFacetKernel(const FacetKernel& kernel, int batch, const float* input, float* output,
+                    float* scratch) {
   for (int n = 0; n < batch; ++n) {
-    ResidualChain(input + static_cast<size_t>(n) * image, height, width, blocks.data(),
-                  static_cast<int>(blocks.size()), output + static_cast<size_t>(n) * image, scratch);
+    ResidualChain(input + static_cast<size_t>(n) * kernel.image_size, kernel.height, kernel.width,
+                  kernel.blocks.data(), static_cast<int>(kernel.blocks.size()),
+                  output + static_cast<size_t>(n) * kernel.image_size, scratch);
   }
 }
 

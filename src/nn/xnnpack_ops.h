@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "facet/status.h"
+#include "nn/fused_kernels.h"
 #include "nn/nhwc_graph.h"
 
 namespace facet::nn {
@@ -37,11 +38,21 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
 
 // True for ops facet's own kernels run (nn/fused_kernels.h) instead of XNNPACK.
 bool IsFacetKernel(const NhwcOp& op);
-// Floats of scratch RunFacetKernel needs for `op`.
-size_t FacetKernelScratch(const NhwcGraph& g, const NhwcOp& op);
-// Runs facet kernel `op` on `batch` images from `input` into `output`.
-void RunFacetKernel(const NhwcGraph& g, const NhwcOp& op, int batch, const float* input,
-                    float* output, float* scratch);
+
+// A facet kernel op with its arguments resolved once (running it allocates nothing). Points into
+// the graph's constants: the graph must outlive it.
+struct FacetKernel {
+  int height = 0, width = 0, channels = 0;
+  size_t image_size = 0;  // floats per batch item, input = output
+  std::vector<ResidualBlockWeights> blocks;
+};
+
+FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op);
+// Floats of scratch RunFacetKernel needs.
+size_t FacetKernelScratch(const FacetKernel& kernel);
+// Runs `kernel` on `batch` images from `input` into `output`.
+void RunFacetKernel(const FacetKernel& kernel, int batch, const float* input, float* output,
+                    float* scratch);
 
 // A short name of the op kind, e.g. "dwconv".
 const char* KindName(NhwcOp::Kind kind);

@@ -43,10 +43,11 @@ Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iter
     if (IsFacetKernel(op)) {
       std::vector<float> in(Product(g.values[static_cast<size_t>(op.inputs[0])]), 0.5f);
       std::vector<float> out(Product(g.values[static_cast<size_t>(op.output)]));
-      std::vector<float> scratch(FacetKernelScratch(g, op));
-      RunFacetKernel(g, op, 1, in.data(), out.data(), scratch.data());
+      const FacetKernel kernel = PrepareFacetKernel(g, op);
+      std::vector<float> scratch(FacetKernelScratch(kernel));
+      RunFacetKernel(kernel, 1, in.data(), out.data(), scratch.data());
       const double start = thread_ms();
-      for (int i = 0; i < iterations; ++i) RunFacetKernel(g, op, 1, in.data(), out.data(), scratch.data());
+      for (int i = 0; i < iterations; ++i) RunFacetKernel(kernel, 1, in.data(), out.data(), scratch.data());
       timings.push_back({describe(op), (thread_ms() - start) / std::max(1, iterations)});
       continue;
     }
