@@ -29,52 +29,43 @@ std::string DrawPath(const std::string& draw, size_t index, size_t count) {
       .string();
 }
 
-// What one image produced: its JSON entry, its text lines and whether it failed.
-struct DetectResult {
-  nlohmann::json entry;
-  std::string text;
-  bool failed = false;
-};
-
-DetectResult DetectOne(Session& session, const DetectFlags& flags, const DetectOptions& options,
-                       size_t index) {
-  DetectResult r;
+// Detects the faces of image `index`; fills its JSON entry and text lines; false if it failed.
+bool DetectOne(Session& session, const DetectFlags& flags, const DetectOptions& options, size_t index,
+               nlohmann::json* entry, std::string* text) {
   const std::string& path = flags.images[index];
-  r.entry = {{"image", path}};
+  *entry = {{"image", path}};
   auto image = LoadImage(path);
   Result<std::vector<Face>> faces =
       image.ok() ? session.Detect(image.value(), options) : Result<std::vector<Face>>(image.status());
   if (!faces.ok()) {
-    r.failed = true;
     PrintError(path, faces.status());
-    r.entry["error"] = ErrorToJson(faces.status());
-    return r;
+    (*entry)["error"] = ErrorToJson(faces.status());
+    return false;
   }
-  r.entry["width"] = image->width();
-  r.entry["height"] = image->height();
-  r.entry["faces"] = nlohmann::json::array();
-  for (const Face& face : faces.value()) r.entry["faces"].push_back(FaceToJson(face));
+  (*entry)["width"] = image->width();
+  (*entry)["height"] = image->height();
+  (*entry)["faces"] = nlohmann::json::array();
+  for (const Face& face : faces.value()) (*entry)["faces"].push_back(FaceToJson(face));
   char line[256];
   std::snprintf(line, sizeof(line), "%s: %zu face%s\n", path.c_str(), faces->size(),
                 faces->size() == 1 ? "" : "s");
-  r.text = line;
+  *text = line;
   for (const Face& f : faces.value()) {
     std::snprintf(line, sizeof(line), "  box [%.0f, %.0f, %.0f, %.0f]  score %.3f  quality %s\n",
                   f.box.x, f.box.y, f.box.width, f.box.height, f.score,
                   QualityLevelName(f.quality.level));
-    r.text += line;
+    *text += line;
   }
   if (!flags.draw.empty()) {
     const std::string out = DrawPath(flags.draw, index, flags.images.size());
     Status saved = SaveImage(AnnotateFaces(image.value(), faces.value()), out);
     if (!saved.ok()) {
       PrintError(out, saved);
-      r.failed = true;
-    } else {
-      r.text += "  annotated image written to " + out + "\n";
+      return false;
     }
+    *text += "  annotated image written to " + out + "\n";
   }
-  return r;
+  return true;
 }
 
 int RunDetect(const DetectFlags& flags) {
@@ -94,23 +85,25 @@ int RunDetect(const DetectFlags& flags) {
   options.score_threshold = flags.threshold;
   options.min_face_size = flags.min_face;
   // One Session per worker; results are printed in the order of the arguments.
-  std::vector<DetectResult> results(flags.images.size());
-  Status started = ForEachParallel(engine, flags.images.size(), flags.workers, "detect",
-                                   [&](Session& session, size_t i) {
-                                     results[i] = DetectOne(session, flags, options, i);
-                                   });
+  const size_t count = flags.images.size();
+  std::vector<nlohmann::json> entries(count);
+  std::vector<std::string> texts(count);
+  std::vector<char> ok(count, 0);
+  Status started = ForEachParallel(engine, count, flags.workers, "detect", [&](Session& session, size_t i) {
+    ok[i] = DetectOne(session, flags, options, i, &entries[i], &texts[i]) ? 1 : 0;
+  });
   if (!started.ok()) {
     PrintError("cannot start a session", started);
     return kExitFailure;
   }
   int exit_code = kExitOk;
   nlohmann::json all = nlohmann::json::array();
-  for (DetectResult& r : results) {
-    if (r.failed) exit_code = kExitFailure;
+  for (size_t i = 0; i < count; ++i) {
+    if (ok[i] == 0) exit_code = kExitFailure;
     if (flags.json) {
-      all.push_back(std::move(r.entry));
+      all.push_back(std::move(entries[i]));
     } else {
-      std::fputs(r.text.c_str(), stdout);
+      std::fputs(texts[i].c_str(), stdout);
     }
   }
   if (flags.json) std::cout << all.dump(2) << "\n";
