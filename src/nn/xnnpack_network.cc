@@ -278,7 +278,10 @@ class XnnpackNetwork final : public Network {
       FACET_RETURN_IF_ERROR(DefineXnnpackOp(subgraph.get(), g, g.ops[i], value_ids, constant_ids, batch));
     }
     xnn_runtime_t raw_runtime = nullptr;
-    s = xnn_create_runtime_v2(subgraph.get(), pool_.get(), 0, &raw_runtime);
+    // Workers sleep in the kernel after a runtime's last operator instead of spinning: a Session's
+    // networks each have a pool, and spinning workers steal the CPU the next network needs.
+    s = xnn_create_runtime_v2(subgraph.get(), pool_.get(), pool_ ? XNN_FLAG_YIELD_WORKERS : 0,
+                              &raw_runtime);
     if (s != xnn_status_success) return XnnError("xnn_create_runtime_v2", s);
     segment->runtime.reset(raw_runtime);
     s = xnn_setup_runtime(raw_runtime, externals.size(), externals.data());
