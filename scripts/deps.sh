@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-onnx python3-numpy python3-flatbuffers
   nodejs npm
+  libxnnpack-dev libpthreadpool-dev
 )
 if [ "${FACET_WITH_LINT:-0}" = 1 ]; then packages+=(clang-tidy); fi
 missing=()

@@ -56,9 +56,15 @@ struct EngineOptions {
   // Recognition model: "mobilefacenet" (the default, 192-D) or "dlib_resnet" (face-api's port of
   // dlib's ResNet, 128-D); see docs/models.md. Unknown names are an error listing the known ones.
   std::string recognizer = "mobilefacenet";
-  // Threads OpenCV may use inside one inference. 0 = leave OpenCV's setting alone. Note that
-  // OpenCV's thread count is process-wide: the last Engine created sets it.
+  // Threads one Session may use inside one call. XNNPACK: a thread pool of this size per network
+  // of each Session (0 or 1: the calling thread only; for throughput run one Session per thread
+  // instead). OpenCV (image resizing, and the "opencv" backend): when > 0, OpenCV's process-wide
+  // thread count is set to this (the last Engine created sets it); 0 leaves OpenCV's setting alone.
   int num_threads = 0;
+  // Inference backend: "xnnpack" (the default; XNNPACK's subgraph runtime on the ONNX models) or
+  // "opencv" (OpenCV DNN, the reference the XNNPACK outputs are tested against within 1e-4).
+  // Unknown names are an error listing the known ones; there is no silent fallback.
+  std::string backend = "xnnpack";
 };
 
 // What a recognition model is and how its similarities are read.
@@ -127,6 +133,9 @@ float SimilarityToConfidence(float similarity, const RecognizerInfo& recognizer)
 
 // The names EngineOptions.recognizer accepts, the default first.
 std::vector<std::string> RecognizerNames();
+
+// The names EngineOptions.backend accepts, the default first.
+std::vector<std::string> BackendNames();
 
 // The face with the largest box, or nullptr for an empty list.
 const Face* LargestFace(const std::vector<Face>& faces);

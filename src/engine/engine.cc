@@ -71,17 +71,22 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
   }
   auto spec = embed::FindRecognizer(options.recognizer);
   if (!spec.ok()) return spec.status();
+  auto backend = nn::ParseBackend(options.backend);
+  if (!backend.ok()) return backend.status();
+  if (options.num_threads < 0) return Status::InvalidArgument("num_threads must not be negative");
+  const nn::ModelOptions model_options{.backend = backend.value(),
+                                       .num_threads = std::max(1, options.num_threads)};
   auto models = std::make_unique<Models>();
   models->options = options;
   models->recognizer_spec = spec.value();
   models->recognizer_info = {spec->name, spec->version, spec->dimensions, spec->threshold_fmr_1e3,
                              spec->threshold_fmr_1e4};
   const std::filesystem::path dir(options.model_dir);
-  auto detector = nn::ModelFile::Read((dir / kDetectorFile).string());
+  auto detector = nn::ModelFile::Read((dir / kDetectorFile).string(), model_options);
   if (!detector.ok()) return detector.status();
-  auto landmarks = nn::ModelFile::Read((dir / kLandmarkFile).string());
+  auto landmarks = nn::ModelFile::Read((dir / kLandmarkFile).string(), model_options);
   if (!landmarks.ok()) return landmarks.status();
-  auto recognizer = nn::ModelFile::Read((dir / spec->model_file).string());
+  auto recognizer = nn::ModelFile::Read((dir / spec->model_file).string(), model_options);
   if (!recognizer.ok()) return recognizer.status();
   models->detector = detector.value();
   models->landmarks = landmarks.value();
@@ -208,6 +213,8 @@ float SimilarityToConfidence(float similarity, const RecognizerInfo& recognizer)
 }
 
 std::vector<std::string> RecognizerNames() { return embed::RecognizerNames(); }
+
+std::vector<std::string> BackendNames() { return nn::BackendNames(); }
 
 const Face* LargestFace(const std::vector<Face>& faces) {
   const Face* best = nullptr;

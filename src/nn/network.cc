@@ -4,9 +4,31 @@
 #include <fstream>
 #include <iterator>
 
+#include "nn/nhwc_graph.h"
+#include "nn/onnx.h"
+#include "nn/opencv_network.h"
+#include "nn/xnnpack_network.h"
+
 namespace facet::nn {
 
-Result<std::shared_ptr<const ModelFile>> ModelFile::Read(const std::string& path) {
+Result<Backend> ParseBackend(std::string_view name) {
+  if (name == "xnnpack") return Backend::kXnnpack;
+  if (name == "opencv") return Backend::kOpenCv;
+  return Status::InvalidArgument("unknown inference backend '" + std::string(name) +
+                                 "' (known: xnnpack, opencv)");
+}
+
+const char* BackendName(Backend backend) {
+  return backend == Backend::kOpenCv ? "opencv" : "xnnpack";
+}
+
+std::vector<std::string> BackendNames() { return {"xnnpack", "opencv"}; }
+
+ModelFile::ModelFile() = default;
+ModelFile::~ModelFile() = default;
+
+Result<std::shared_ptr<const ModelFile>> ModelFile::Read(const std::string& path,
+                                                         const ModelOptions& options) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return Status::NotFound(path + ": model file not found (run scripts/models.sh to fetch and "
@@ -16,37 +38,24 @@ Result<std::shared_ptr<const ModelFile>> ModelFile::Read(const std::string& path
   if (!in) return Status::NotFound(path + ": cannot open model file");
   auto model = std::make_shared<ModelFile>();
   model->path_ = path;
+  model->options_ = options;
   model->bytes_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (model->bytes_.empty()) return Status::CorruptData(path + ": model file is empty");
+  if (options.backend == Backend::kXnnpack) {
+    auto parsed = onnx::Parse(model->bytes_.data(), model->bytes_.size());
+    if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
+    auto lowered = LowerToNhwc(parsed.value(), options.facet_kernels);
+    if (!lowered.ok()) {
+      return Status(lowered.status().code(), path + ": " + lowered.status().message());
+    }
+    model->nhwc_graph_ = std::make_shared<const NhwcGraph>(std::move(lowered).value());
+  }
   return std::shared_ptr<const ModelFile>(std::move(model));
 }
 
 Result<std::unique_ptr<Network>> Network::Create(const ModelFile& model) {
-  std::unique_ptr<Network> network(new Network());
-  network->model_path_ = model.path();
-  try {
-    network->net_ = cv::dnn::readNetFromONNX(reinterpret_cast<const char*>(model.bytes().data()),
-                                             model.bytes().size());
-    network->net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-    network->net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-    network->output_names_ = network->net_.getUnconnectedOutLayersNames();
-  } catch (const cv::Exception& e) {
-    return Status::CorruptData(model.path() + ": cannot load ONNX model: " + e.what());
-  }
-  if (network->output_names_.empty()) {
-    return Status::CorruptData(model.path() + ": model has no outputs");
-  }
-  return network;
-}
-
-Status Network::Forward(const cv::Mat& input, std::vector<cv::Mat>* outputs) {
-  try {
-    net_.setInput(input);
-    net_.forward(*outputs, output_names_);
-  } catch (const cv::Exception& e) {
-    return Status::Internal(model_path_ + ": inference failed: " + e.what());
-  }
-  return Status::Ok();
+  if (model.options().backend == Backend::kXnnpack) return CreateXnnpackNetwork(model);
+  return CreateOpenCvNetwork(model);
 }
 
 }  // namespace facet::nn

@@ -16,6 +16,7 @@ std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags) {
   }
   options.recognizer = flags.recognizer;
   options.num_threads = flags.threads;
+  options.backend = flags.backend;
   auto engine = Engine::Create(options);
   if (!engine.ok()) {
     PrintError("cannot load models", engine.status());
@@ -31,7 +32,13 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
                   "model directory (default: $FACET_MODEL_DIR or the build's models/)");
   cmd->add_option("--model", flags->recognizer, "recognition model (" + known + "; default " +
                                                     flags->recognizer + ")");
-  cmd->add_option("--threads", flags->threads, "OpenCV threads per inference (0: OpenCV default)");
+  cmd->add_option("--threads", flags->threads,
+                  "threads per inference (default 0: XNNPACK on the calling thread, OpenCV's default)");
+  std::string backends;
+  for (const std::string& name : BackendNames()) backends += (backends.empty() ? "" : ", ") + name;
+  cmd->add_option("--backend", flags->backend,
+                  "inference backend (" + backends + "; default " + flags->backend + ")")
+      ->check(CLI::IsMember(BackendNames()));
 }
 
 void PrintError(const std::string& context, const Status& status) {

@@ -26,13 +26,14 @@ struct EngineFlags {
   std::string model_dir;  // empty: $FACET_MODEL_DIR, else the build's default
   std::string recognizer = "mobilefacenet";
   int threads = 0;
+  std::string backend = "xnnpack";
 };
 
 // Resolves the model directory and creates the engine; prints the error and returns null on
 // failure.
 std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags);
 
-// Adds --models, --model and --threads to a subcommand.
+// Adds --models, --model, --threads and --backend to a subcommand.
 void AddEngineFlags(CLI::App* cmd, EngineFlags* flags);
 
 // Prints "facet: <context>: <status>" to stderr.

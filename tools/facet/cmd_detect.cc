@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "batch.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "facet/annotate.h"
@@ -16,6 +17,7 @@ struct DetectFlags {
   float min_face = 0;
   bool json = false;
   std::string draw;
+  int workers = 1;
   EngineFlags engine;
 };
 
@@ -27,64 +29,84 @@ std::string DrawPath(const std::string& draw, size_t index, size_t count) {
       .string();
 }
 
+// Detects the faces of image `index`; fills its JSON entry and text lines; false if it failed.
+bool DetectOne(Session& session, const DetectFlags& flags, const DetectOptions& options, size_t index,
+               nlohmann::json* entry, std::string* text) {
+  const std::string& path = flags.images[index];
+  *entry = {{"image", path}};
+  auto image = LoadImage(path);
+  Result<std::vector<Face>> faces =
+      image.ok() ? session.Detect(image.value(), options) : Result<std::vector<Face>>(image.status());
+  if (!faces.ok()) {
+    PrintError(path, faces.status());
+    (*entry)["error"] = ErrorToJson(faces.status());
+    return false;
+  }
+  (*entry)["width"] = image->width();
+  (*entry)["height"] = image->height();
+  (*entry)["faces"] = nlohmann::json::array();
+  for (const Face& face : faces.value()) (*entry)["faces"].push_back(FaceToJson(face));
+  char line[256];
+  std::snprintf(line, sizeof(line), "%s: %zu face%s\n", path.c_str(), faces->size(),
+                faces->size() == 1 ? "" : "s");
+  *text = line;
+  for (const Face& f : faces.value()) {
+    std::snprintf(line, sizeof(line), "  box [%.0f, %.0f, %.0f, %.0f]  score %.3f  quality %s\n",
+                  f.box.x, f.box.y, f.box.width, f.box.height, f.score,
+                  QualityLevelName(f.quality.level));
+    *text += line;
+  }
+  if (!flags.draw.empty()) {
+    const std::string out = DrawPath(flags.draw, index, flags.images.size());
+    Status saved = SaveImage(AnnotateFaces(image.value(), faces.value()), out);
+    if (!saved.ok()) {
+      PrintError(out, saved);
+      return false;
+    }
+    *text += "  annotated image written to " + out + "\n";
+  }
+  return true;
+}
+
 int RunDetect(const DetectFlags& flags) {
   auto mode = ParseDetectorMode(flags.mode);
   if (!mode.ok()) {
     PrintError("--detector-mode", mode.status());
     return kExitUsage;
   }
+  if (flags.workers < 1) {
+    PrintError("--workers", Status::InvalidArgument("must be at least 1"));
+    return kExitUsage;
+  }
   auto engine = CreateEngineOrPrint(flags.engine);
   if (!engine) return kExitFailure;
-  auto session = engine->NewSession();
-  if (!session.ok()) {
-    PrintError("cannot start a session", session.status());
-    return kExitFailure;
-  }
   DetectOptions options;
   options.mode = mode.value();
   options.score_threshold = flags.threshold;
   options.min_face_size = flags.min_face;
-  int exit_code = kExitOk;
-  nlohmann::json results = nlohmann::json::array();
-  Progress progress("detect", flags.images.size());
-  for (size_t i = 0; i < flags.images.size(); ++i) {
-    const std::string& path = flags.images[i];
-    nlohmann::json entry = {{"image", path}};
-    auto image = LoadImage(path);
-    Result<std::vector<Face>> faces =
-        image.ok() ? (*session)->Detect(image.value(), options) : Result<std::vector<Face>>(image.status());
-    progress.Advance();
-    if (!faces.ok()) {
-      exit_code = kExitFailure;
-      PrintError(path, faces.status());
-      entry["error"] = ErrorToJson(faces.status());
-      results.push_back(entry);
-      continue;
-    }
-    entry["width"] = image->width();
-    entry["height"] = image->height();
-    entry["faces"] = nlohmann::json::array();
-    for (const Face& face : faces.value()) entry["faces"].push_back(FaceToJson(face));
-    if (!flags.json) {
-      std::printf("%s: %zu face%s\n", path.c_str(), faces->size(), faces->size() == 1 ? "" : "s");
-      for (const Face& f : faces.value()) {
-        std::printf("  box [%.0f, %.0f, %.0f, %.0f]  score %.3f  quality %s\n", f.box.x, f.box.y,
-                    f.box.width, f.box.height, f.score, QualityLevelName(f.quality.level));
-      }
-    }
-    if (!flags.draw.empty()) {
-      const std::string out = DrawPath(flags.draw, i, flags.images.size());
-      Status saved = SaveImage(AnnotateFaces(image.value(), faces.value()), out);
-      if (!saved.ok()) {
-        PrintError(out, saved);
-        exit_code = kExitFailure;
-      } else if (!flags.json) {
-        std::printf("  annotated image written to %s\n", out.c_str());
-      }
-    }
-    results.push_back(entry);
+  // One Session per worker; results are printed in the order of the arguments.
+  const size_t count = flags.images.size();
+  std::vector<nlohmann::json> entries(count);
+  std::vector<std::string> texts(count);
+  std::vector<char> ok(count, 0);
+  Status started = ForEachParallel(engine, count, flags.workers, "detect", [&](Session& session, size_t i) {
+    ok[i] = DetectOne(session, flags, options, i, &entries[i], &texts[i]) ? 1 : 0;
+  });
+  if (!started.ok()) {
+    PrintError("cannot start a session", started);
+    return kExitFailure;
   }
-  if (flags.json) std::cout << results.dump(2) << "\n";
+  int exit_code = kExitOk;
+  nlohmann::json all = nlohmann::json::array();
+  for (size_t i = 0; i < count; ++i) {
+    if (ok[i] == 0) exit_code = kExitFailure;
+    if (flags.json) {
+      all.push_back(std::move(entries[i]));
+    } else {
+      std::fputs(texts[i].c_str(), stdout);
+    }
+  }
+  if (flags.json) std::cout << all.dump(2) << "\n";
   return exit_code;
 }
 
@@ -99,6 +121,8 @@ Action RegisterDetect(CLI::App& app) {
   cmd->add_option("--min-face", flags->min_face, "drop faces smaller than this many pixels");
   cmd->add_flag("--json", flags->json, "print JSON");
   cmd->add_option("--draw", flags->draw, "write an annotated copy of the image here (.png/.jpg)");
+  cmd->add_option("--workers", flags->workers,
+                  "images processed in parallel, one Session each (default 1)");
   AddEngineFlags(cmd, &flags->engine);
   return [flags] { return RunDetect(*flags); };
 }

@@ -1,0 +1,117 @@
+// Rewrites of the lowered graph onto facet's own kernels (nn/fused_kernels.h).
+#include <algorithm>
+#include <limits>
+
+#include "nn/nhwc_graph.h"
+
+namespace facet::nn {
+
+using Kind = NhwcOp::Kind;
+
+int FuseResidualChains(NhwcGraph* graph) {
+  NhwcGraph& g = *graph;
+  const size_t op_count = g.ops.size();
+  // Consumers of each value (graph outputs count as consumers that are not ops).
+  std::vector<std::vector<size_t>> consumers(g.values.size());
+  std::vector<bool> is_output(g.values.size(), false);
+  std::vector<int> producer(g.values.size(), -1);
+  for (size_t i = 0; i < op_count; ++i) {
+    for (int v : g.ops[i].inputs) {
+      auto& list = consumers[static_cast<size_t>(v)];
+      if (list.empty() || list.back() != i) list.push_back(i);
+    }
+    producer[static_cast<size_t>(g.ops[i].output)] = static_cast<int>(i);
+  }
+  for (const NhwcGraph::Output& out : g.outputs) is_output[static_cast<size_t>(out.value)] = true;
+  const float inf = std::numeric_limits<float>::infinity();
+  auto only_consumer = [&](int value, size_t op) {
+    const auto& list = consumers[static_cast<size_t>(value)];
+    return !is_output[static_cast<size_t>(value)] && list.size() == 1 && list[0] == op;
+  };
+  // The block starting at depthwise op `a`: returns the add op's index, or -1.
+  auto match_block = [&](size_t a) -> int {
+    const NhwcOp& dw = g.ops[a];
+    if (dw.kind != Kind::kDepthwiseConvolution || dw.kernel_h != 3 || dw.kernel_w != 3 ||
+        dw.stride_h != 1 || dw.stride_w != 1 || dw.dilation_h != 1 || dw.dilation_w != 1 ||
+        dw.pad_top != 1 || dw.pad_left != 1 || dw.pad_bottom != 1 || dw.pad_right != 1 ||
+        dw.depth_multiplier != 1 || dw.input_channels % 8 != 0 || dw.output_min != -inf ||
+        dw.output_max != inf) {
+      return -1;
+    }
+    const auto& dw_users = consumers[static_cast<size_t>(dw.output)];
+    if (dw_users.size() != 1 || !only_consumer(dw.output, dw_users[0])) return -1;
+    const size_t b = dw_users[0];
+    const NhwcOp& pw = g.ops[b];
+    if (pw.kind != Kind::kConvolution || pw.kernel_h != 1 || pw.kernel_w != 1 || pw.stride_h != 1 ||
+        pw.stride_w != 1 || pw.groups != 1 || pw.pad_top != 0 || pw.pad_left != 0 ||
+        pw.pad_bottom != 0 || pw.pad_right != 0 || pw.group_input_channels != dw.input_channels ||
+        pw.group_output_channels != dw.input_channels || pw.output_min != -inf || pw.output_max != inf) {
+      return -1;
+    }
+    const auto& pw_users = consumers[static_cast<size_t>(pw.output)];
+    if (pw_users.size() != 1 || !only_consumer(pw.output, pw_users[0])) return -1;
+    const size_t c = pw_users[0];
+    const NhwcOp& add = g.ops[c];
+    const int x = dw.inputs[0];
+    if (add.kind != Kind::kAdd ||
+        !((add.inputs[0] == pw.output && add.inputs[1] == x) || (add.inputs[1] == pw.output && add.inputs[0] == x))) {
+      return -1;
+    }
+    return static_cast<int>(c);
+  };
+  std::vector<bool> removed(op_count, false);
+  std::vector<std::pair<size_t, NhwcOp>> inserts;  // chain op placed where its last add was
+  int fused = 0;
+  for (size_t a = 0; a < op_count; ++a) {
+    if (removed[a]) continue;
+    int c = match_block(a);
+    if (c < 0) continue;
+    NhwcOp chain;
+    chain.kind = Kind::kResidualChain;
+    chain.inputs = {g.ops[a].inputs[0]};
+    size_t block_dw = a;
+    while (true) {
+      const NhwcOp& dw = g.ops[block_dw];
+      const size_t b = consumers[static_cast<size_t>(dw.output)][0];
+      const NhwcOp& pw = g.ops[b];
+      const NhwcOp& add = g.ops[static_cast<size_t>(c)];
+      const size_t channels = dw.input_channels;
+      // OHWI [C_out][1][1][C_in] -> [C_in][C_out].
+      const std::vector<float>& src = g.constants[static_cast<size_t>(pw.weights)].data;
+      std::vector<float> transposed(src.size());
+      for (size_t o = 0; o < channels; ++o) {
+        for (size_t i = 0; i < channels; ++i) transposed[i * channels + o] = src[o * channels + i];
+      }
+      g.constants.push_back({{channels, channels}, std::move(transposed)});
+      chain.blocks.push_back({dw.weights, dw.bias, static_cast<int>(g.constants.size()) - 1, pw.bias,
+                              add.output_min, add.output_max});
+      removed[block_dw] = removed[b] = removed[static_cast<size_t>(c)] = true;
+      chain.output = add.output;
+      ++fused;
+      // Continue when the add's output feeds exactly the next block (its depthwise and its add).
+      const int y = add.output;
+      const auto& users = consumers[static_cast<size_t>(y)];
+      if (is_output[static_cast<size_t>(y)] || users.size() != 2) break;
+      const size_t next = users[0];
+      const int next_add = match_block(next);
+      if (next_add < 0 || static_cast<size_t>(next_add) != users[1]) break;
+      block_dw = next;
+      c = next_add;
+    }
+    inserts.emplace_back(static_cast<size_t>(producer[static_cast<size_t>(chain.output)]), std::move(chain));
+  }
+  if (fused == 0) return 0;
+  std::vector<NhwcOp> ops;
+  size_t next_insert = 0;
+  std::sort(inserts.begin(), inserts.end(), [](const auto& l, const auto& r) { return l.first < r.first; });
+  for (size_t i = 0; i < op_count; ++i) {
+    if (!removed[i]) ops.push_back(std::move(g.ops[i]));
+    while (next_insert < inserts.size() && inserts[next_insert].first == i) {
+      ops.push_back(std::move(inserts[next_insert++].second));
+    }
+  }
+  g.ops = std::move(ops);
+  return fused;
+}
+
+}  // namespace facet::nn

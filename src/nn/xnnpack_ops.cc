@@ -1,0 +1,148 @@
+#include "nn/xnnpack_ops.h"
+
+
+namespace facet::nn {
+
+using Kind = NhwcOp::Kind;
+
+Status XnnError(const std::string& what, xnn_status status) {
+  return Status::Internal("XNNPACK: " + what + " failed (status " +
+                          std::to_string(static_cast<int>(status)) + ")");
+}
+
+size_t Product(const std::vector<size_t>& dims) {
+  size_t n = 1;
+  for (size_t d : dims) n *= d;
+  return n;
+}
+
+// Defines `op` in `subgraph`; value_ids / constant_ids map the graph's ids to the subgraph's.
+Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp& op,
+                const std::vector<uint32_t>& value_ids, const std::vector<uint32_t>& constant_ids,
+                int batch) {
+  auto in = [&](size_t i) { return value_ids[static_cast<size_t>(op.inputs[i])]; };
+  auto constant = [&](int id) {
+    return id < 0 ? XNN_INVALID_VALUE_ID : constant_ids[static_cast<size_t>(id)];
+  };
+  const uint32_t out = value_ids[static_cast<size_t>(op.output)];
+  const auto pt = static_cast<uint32_t>(op.pad_top), pr = static_cast<uint32_t>(op.pad_right);
+  const auto pb = static_cast<uint32_t>(op.pad_bottom), pl = static_cast<uint32_t>(op.pad_left);
+  const auto kh = static_cast<uint32_t>(op.kernel_h), kw = static_cast<uint32_t>(op.kernel_w);
+  const auto sh = static_cast<uint32_t>(op.stride_h), sw = static_cast<uint32_t>(op.stride_w);
+  const auto dh = static_cast<uint32_t>(op.dilation_h), dw = static_cast<uint32_t>(op.dilation_w);
+  xnn_status s = xnn_status_success;
+  switch (op.kind) {
+    case Kind::kConvolution:
+      s = xnn_define_convolution_2d(subgraph, pt, pr, pb, pl, kh, kw, sh, sw, dh, dw,
+                                    static_cast<uint32_t>(op.groups), op.group_input_channels,
+                                    op.group_output_channels, op.output_min, op.output_max, in(0),
+                                    constant(op.weights), constant(op.bias), out, 0);
+      break;
+    case Kind::kDepthwiseConvolution:
+      s = xnn_define_depthwise_convolution_2d(
+          subgraph, pt, pr, pb, pl, kh, kw, sh, sw, dh, dw,
+          static_cast<uint32_t>(op.depth_multiplier), op.input_channels, op.output_min,
+          op.output_max, in(0), constant(op.weights), constant(op.bias), out, 0);
+      break;
+    case Kind::kFullyConnected:
+      s = xnn_define_fully_connected(subgraph, op.output_min, op.output_max, in(0),
+                                     constant(op.weights), constant(op.bias), out, 0);
+      break;
+    case Kind::kMaxPool:
+      s = xnn_define_max_pooling_2d(subgraph, pt, pr, pb, pl, kh, kw, sh, sw, dh, dw,
+                                    op.output_min, op.output_max, in(0), out, 0);
+      break;
+    case Kind::kAveragePool:
+      s = xnn_define_average_pooling_2d(subgraph, pt, pr, pb, pl, kh, kw, sh, sw, op.output_min,
+                                        op.output_max, in(0), out, 0);
+      break;
+    case Kind::kGlobalAveragePool:
+      s = xnn_define_global_average_pooling_2d(subgraph, op.output_min, op.output_max, in(0), out, 0);
+      break;
+    case Kind::kAdd:
+      s = xnn_define_add2(subgraph, op.output_min, op.output_max, in(0), in(1), out, 0);
+      break;
+    case Kind::kPrelu:
+      s = xnn_define_prelu(subgraph, in(0), constant(op.weights), out, 0);
+      break;
+    case Kind::kClamp:
+      s = xnn_define_clamp(subgraph, op.output_min, op.output_max, in(0), out, 0);
+      break;
+    case Kind::kSigmoid:
+      s = xnn_define_sigmoid(subgraph, in(0), out, 0);
+      break;
+    case Kind::kSoftmax:
+      s = xnn_define_softmax(subgraph, in(0), out, 0);
+      break;
+    case Kind::kPad:
+      s = xnn_define_static_constant_pad(subgraph, op.pad_before.data(), op.pad_after.data(),
+                                         op.pad_value, in(0), out, 0);
+      break;
+    case Kind::kResidualChain:
+      return Status::Internal("a facet kernel op is not an XNNPACK operator");
+    case Kind::kReshape: {
+      std::vector<size_t> dims = {static_cast<size_t>(batch)};
+      const std::vector<size_t>& v = g.values[static_cast<size_t>(op.output)];
+      dims.insert(dims.end(), v.begin(), v.end());
+      s = xnn_define_static_reshape(subgraph, dims.size(), dims.data(), in(0), out, 0);
+      break;
+    }
+  }
+  if (s != xnn_status_success) {
+    return XnnError("defining operator " + std::to_string(static_cast<int>(op.kind)), s);
+  }
+  return Status::Ok();
+}
+
+bool IsFacetKernel(const NhwcOp& op) { return op.kind == Kind::kResidualChain; }
+
+FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op) {
+  const std::vector<size_t>& dims = g.values[static_cast<size_t>(op.inputs[0])];  // H, W, C
+  FacetKernel k;
+  k.height = static_cast<int>(dims[0]);
+  k.width = static_cast<int>(dims[1]);
+  k.channels = static_cast<int>(dims[2]);
+  k.image_size = Product(dims);
+  auto data = [&](int id) { return g.constants[static_cast<size_t>(id)].data.data(); };
+  for (const NhwcOp::Block& b : op.blocks) {
+    k.blocks.push_back({k.channels, data(b.depthwise), data(b.depthwise_bias), data(b.pointwise),
+                        data(b.pointwise_bias), b.output_min, b.output_max});
+  }
+  return k;
+}
+
+size_t FacetKernelScratch(const FacetKernel& kernel) {
+  return ResidualChainScratch(kernel.width, kernel.channels, static_cast<int>(kernel.blocks.size()));
+}
+
+void RunFacetKernel(const FacetKernel& kernel, int batch, const float* input, float* output,
+                    float* scratch) {
+  for (int n = 0; n < batch; ++n) {
+    ResidualChain(input + static_cast<size_t>(n) * kernel.image_size, kernel.height, kernel.width,
+                  kernel.blocks.data(), static_cast<int>(kernel.blocks.size()),
+                  output + static_cast<size_t>(n) * kernel.image_size, scratch);
+  }
+}
+
+const char* KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kConvolution: return "conv";
+    case Kind::kDepthwiseConvolution: return "dwconv";
+    case Kind::kFullyConnected: return "fc";
+    case Kind::kMaxPool: return "maxpool";
+    case Kind::kAveragePool: return "avgpool";
+    case Kind::kGlobalAveragePool: return "gap";
+    case Kind::kAdd: return "add";
+    case Kind::kPrelu: return "prelu";
+    case Kind::kClamp: return "clamp";
+    case Kind::kSigmoid: return "sigmoid";
+    case Kind::kSoftmax: return "softmax";
+    case Kind::kPad: return "pad";
+    case Kind::kReshape: return "reshape";
+    case Kind::kResidualChain: return "residual-chain";
+  }
+  return "?";
+}
+
+
+}  // namespace facet::nn

@@ -1,0 +1,62 @@
+// Pieces shared by the XNNPACK backend's executor (xnnpack_network.cc) and its per-operator
+// profiler (xnnpack_profile.cc). Internal to src/nn.
+#ifndef FACET_SRC_NN_XNNPACK_OPS_H_
+#define FACET_SRC_NN_XNNPACK_OPS_H_
+
+#include <pthreadpool.h>
+#include <xnnpack.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "facet/status.h"
+#include "nn/fused_kernels.h"
+#include "nn/nhwc_graph.h"
+
+namespace facet::nn {
+
+Status XnnError(const std::string& what, xnn_status status);
+
+struct PoolDeleter {
+  void operator()(pthreadpool* pool) const { pthreadpool_destroy(pool); }
+};
+struct RuntimeDeleter {
+  void operator()(xnn_runtime* runtime) const { xnn_delete_runtime(runtime); }
+};
+struct SubgraphDeleter {
+  void operator()(xnn_subgraph* subgraph) const { xnn_delete_subgraph(subgraph); }
+};
+
+size_t Product(const std::vector<size_t>& dims);
+
+// Defines XNNPACK operator `op` in `subgraph`; value_ids / constant_ids map the graph's value and
+// constant ids to the subgraph's (XNN_INVALID_VALUE_ID where not defined).
+Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp& op,
+                       const std::vector<uint32_t>& value_ids,
+                       const std::vector<uint32_t>& constant_ids, int batch);
+
+// True for ops facet's own kernels run (nn/fused_kernels.h) instead of XNNPACK.
+bool IsFacetKernel(const NhwcOp& op);
+
+// A facet kernel op with its arguments resolved once (running it allocates nothing). Points into
+// the graph's constants: the graph must outlive it.
+struct FacetKernel {
+  int height = 0, width = 0, channels = 0;
+  size_t image_size = 0;  // floats per batch item, input = output
+  std::vector<ResidualBlockWeights> blocks;
+};
+
+FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op);
+// Floats of scratch RunFacetKernel needs.
+size_t FacetKernelScratch(const FacetKernel& kernel);
+// Runs `kernel` on `batch` images from `input` into `output`.
+void RunFacetKernel(const FacetKernel& kernel, int batch, const float* input, float* output,
+                    float* scratch);
+
+// A short name of the op kind, e.g. "dwconv".
+const char* KindName(NhwcOp::Kind kind);
+
+}  // namespace facet::nn
+
+#endif  // FACET_SRC_NN_XNNPACK_OPS_H_
