@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 
 #include "facet/engine.h"
 #include "facet/image.h"
@@ -28,25 +27,34 @@ struct LabelledFace {
   std::array<Point, 5> points{};
 };
 
-// The subset of dlib's imglab XML this set uses: <image file=...>, <box top left width height>,
-// <part name=NN x y/>.
+// The value of attribute `name` in the tag `line` (e.g. <part name='07' x='294' y='231'/>), or
+// "" when absent. dlib's imglab XML writes one tag a line with single-quoted values.
+std::string Attribute(const std::string& line, const std::string& name) {
+  const std::string key = " " + name + "='";
+  const size_t start = line.find(key);
+  if (start == std::string::npos) return "";
+  const size_t first = start + key.size();
+  const size_t last = line.find('\'', first);
+  return last == std::string::npos ? "" : line.substr(first, last - first);
+}
+
 std::vector<LabelledFace> ReadDlibXml(const std::string& path) {
-  const std::regex image_re(R"(<image file='([^']+)')");
-  const std::regex box_re(R"(<box top='(-?\d+)' left='(-?\d+)' width='(\d+)' height='(\d+)')");
-  const std::regex part_re(R"(<part name='(\d+)' x='(-?\d+)' y='(-?\d+)'/>)");
   std::vector<std::pair<LabelledFace, std::map<int, Point>>> boxes;
   std::string image;
   std::ifstream in(path);
   std::string line;
-  std::smatch m;
   while (std::getline(in, line)) {
-    if (std::regex_search(line, m, image_re)) {
-      image = m[1];
-    } else if (std::regex_search(line, m, box_re)) {
-      boxes.push_back({{image, {std::stof(m[2]), std::stof(m[1]), std::stof(m[3]), std::stof(m[4])}, {}},
+    if (line.find("<image ") != std::string::npos) {
+      image = Attribute(line, "file");
+    } else if (line.find("<box ") != std::string::npos) {
+      boxes.push_back({{image,
+                        {std::stof(Attribute(line, "left")), std::stof(Attribute(line, "top")),
+                         std::stof(Attribute(line, "width")), std::stof(Attribute(line, "height"))},
+                        {}},
                        {}});
-    } else if (!boxes.empty() && std::regex_search(line, m, part_re)) {
-      boxes.back().second[std::stoi(m[1])] = {std::stof(m[2]), std::stof(m[3])};
+    } else if (!boxes.empty() && line.find("<part ") != std::string::npos) {
+      boxes.back().second[std::stoi(Attribute(line, "name"))] = {std::stof(Attribute(line, "x")),
+                                                                 std::stof(Attribute(line, "y"))};
     }
   }
   std::vector<LabelledFace> faces;
