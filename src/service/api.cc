@@ -290,15 +290,16 @@ void Api::Handle(const httplib::Request& req, httplib::Response& res) {
 httplib::Server::HandlerResponse Api::FillError(const httplib::Request& /*req*/,
                                                 httplib::Response& res) {
   if (const ConnectionState* c = ConnectionState::Current()) {
-    switch (c->limit_hit) {
-      case ReadLimit::kHeaderTooLarge: res.status = 431; res.body.clear(); break;
-      case ReadLimit::kBodyTooLarge: res.status = 413; res.body.clear(); break;
-      case ReadLimit::kTimedOut: res.status = 408; res.body.clear(); break;
-      case ReadLimit::kNone: break;
+    if (c->limit_hit != ReadLimit::kNone) {
+      res.status = StatusForLimit(c->limit_hit);
+      res.body.clear();
+      res.set_header("Connection", "close");
     }
-    if (c->limit_hit != ReadLimit::kNone) res.set_header("Connection", "close");
   }
   if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+  // An error httplib found itself (malformed request line or headers, bad ranges, ...): the
+  // client does not speak HTTP as we do; do not keep its connection.
+  CloseAfterResponse(res);
   SetError(res, res.status, DefaultErrorCode(res.status), DefaultErrorMessage(res.status));
   return httplib::Server::HandlerResponse::Handled;
 }

@@ -270,6 +270,16 @@ void RefuseBusy(int fd) {
 
 ConnectionState* ConnectionState::Current() { return t_current_connection; }
 
+int StatusForLimit(ReadLimit limit) {
+  switch (limit) {
+    case ReadLimit::kHeaderTooLarge: return 431;
+    case ReadLimit::kBodyTooLarge: return 413;
+    case ReadLimit::kTimedOut: return 408;
+    case ReadLimit::kNone: break;
+  }
+  return 0;
+}
+
 Result<std::unique_ptr<TlsContext>> TlsContext::Load(const std::string& cert_file,
                                                      const std::string& key_file) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -391,6 +401,8 @@ void GuardedServer::ServeConnection(socket_t sock) {
   {
     GuardedStream stream(sock, ssl, options_, &state);
     for (int served = 0; served < options_.max_requests_per_connection; ++served) {
+      // Between requests, a keep-alive connection yields its thread to waiting connections.
+      if (served > 0 && pending_.load() > 0) break;
       if (!stream.WaitForRequest(svr_sock_)) break;
       stream.BeginRequest();
       state = ConnectionState{};

@@ -44,6 +44,9 @@ struct TransportOptions {
 // Why the transport gave up reading a request (the error handler turns these into statuses).
 enum class ReadLimit { kNone, kHeaderTooLarge, kBodyTooLarge, kTimedOut };
 
+// The HTTP status for a limit hit: 431, 413, 408; 0 for kNone.
+int StatusForLimit(ReadLimit limit);
+
 struct ConnectionState {
   ReadLimit limit_hit = ReadLimit::kNone;
   // Set by a handler that answered before reading the body (or that wants the connection gone):
