@@ -236,7 +236,9 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
   }
   if (!route->has_body && has_body) return refuse(400, "BadArgument", "this request has no body");
 
-  // Authentication. Failures are limited per client address: each costs an Argon2id evaluation.
+  // Authentication. Keys that need an Argon2id evaluation (not verified recently) are limited per
+  // client address once they fail: a flood of forged keys cannot burn the CPU, and valid keys in
+  // the cache are never held up by someone else's failures.
   const ServiceOptions& o = deps_.options;
   const std::string presented = PresentedKey(req.get_header_value("Ocp-Apim-Subscription-Key"),
                                              req.get_header_value("Authorization"));
@@ -246,16 +248,24 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
                   "an API key is required: send it in Ocp-Apim-Subscription-Key or "
                   "Authorization: Bearer (facet serve keys add)");
   }
-  const double blocked =
-      auth_failure_limiter_.Peek(req.remote_addr, o.auth_failures_per_second, o.auth_failure_burst);
-  if (blocked > 0) {
+  Caller& caller = t_request.context.caller;
+  double blocked = 0;
+  const AuthOutcome outcome = deps_.auth->Authenticate(
+      presented, &caller,
+      [&] {
+        blocked = auth_failure_limiter_.Peek(req.remote_addr, o.auth_failures_per_second,
+                                             o.auth_failure_burst);
+        return blocked <= 0;
+      },
+      [&] {
+        (void)auth_failure_limiter_.Acquire(req.remote_addr, o.auth_failures_per_second,
+                                            o.auth_failure_burst);
+      });
+  if (outcome == AuthOutcome::kThrottled) {
     res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(blocked))));
     return refuse(429, "RateLimitExceeded", "too many failed authentications from this address");
   }
-  Caller& caller = t_request.context.caller;
-  if (deps_.auth->Authenticate(presented, &caller) != AuthOutcome::kOk) {
-    (void)auth_failure_limiter_.Acquire(req.remote_addr, o.auth_failures_per_second,
-                                        o.auth_failure_burst);
+  if (outcome != AuthOutcome::kOk) {
     res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
     return refuse(401, "Unauthorized", "the API key is not valid (unknown, revoked or malformed)");
   }

@@ -111,7 +111,9 @@ bool Authenticator::VerifyLimited(const ApiKeyRecord& record, const std::string&
   return ok;
 }
 
-AuthOutcome Authenticator::Authenticate(const std::string& presented, Caller* caller) {
+AuthOutcome Authenticator::Authenticate(const std::string& presented, Caller* caller,
+                                        const std::function<bool()>& allow_slow_check,
+                                        const std::function<void()>& on_slow_failure) {
   if (presented.empty()) return AuthOutcome::kMissing;
   bool check_file = false;
   {
@@ -141,7 +143,11 @@ AuthOutcome Authenticator::Authenticate(const std::string& presented, Caller* ca
     }
   }
   if (!cached) {
-    if (!VerifyLimited(*record, parts->secret)) return AuthOutcome::kInvalid;
+    if (allow_slow_check && !allow_slow_check()) return AuthOutcome::kThrottled;
+    if (!VerifyLimited(*record, parts->secret)) {
+      if (on_slow_failure) on_slow_failure();
+      return AuthOutcome::kInvalid;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     if (cache_.size() >= kMaxCacheEntries) cache_.clear();
     cache_[cache_key] = {record->id, now + options_.cache_ttl};

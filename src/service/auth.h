@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -44,8 +45,9 @@ struct Caller {
 
 enum class AuthOutcome {
   kOk,
-  kMissing,     // no key in the request: 401
-  kInvalid,     // malformed, unknown, revoked or wrong secret: 401
+  kMissing,    // no key in the request: 401
+  kInvalid,    // malformed, unknown, revoked or wrong secret: 401
+  kThrottled,  // an Argon2id check was needed and `allow_slow_check` said no: 429
 };
 
 class Authenticator {
@@ -53,8 +55,13 @@ class Authenticator {
   // Loads the key file; fails as ApiKeyFile::Load does.
   static Result<std::unique_ptr<Authenticator>> Create(AuthOptions options);
 
-  // Checks the presented key (empty: none was sent). On kOk fills `caller`.
-  AuthOutcome Authenticate(const std::string& presented_key, Caller* caller);
+  // Checks the presented key (empty: none was sent). On kOk fills `caller`. A key recently
+  // verified is accepted from the cache; otherwise, before an Argon2id evaluation (the only costly
+  // step), `allow_slow_check` is asked (the caller's per-address failure limit), and
+  // `on_slow_failure` is told when that evaluation rejected the key.
+  AuthOutcome Authenticate(const std::string& presented_key, Caller* caller,
+                           const std::function<bool()>& allow_slow_check = nullptr,
+                           const std::function<void()>& on_slow_failure = nullptr);
 
   // Active keys (file + memory) as last loaded.
   int ActiveKeys();

@@ -243,13 +243,13 @@ SSL* AcceptTls(SSL_CTX* ctx, int fd, Clock::time_point until) {
 }
 
 // Closes our side for writing, then reads and drops what the client still sends (at most
-// 1 MiB, 500 ms), so that an early answer (401, 413, ...) reaches a client that is still
+// 32 MiB, 500 ms), so that an early answer (401, 413, ...) reaches a client that is still
 // uploading instead of being destroyed by a reset.
 void LingeringClose(int fd) {
   ::shutdown(fd, SHUT_WR);
   const Clock::time_point until = Clock::now() + std::chrono::milliseconds(500);
   char sink[16 << 10];
-  for (size_t drained = 0; drained < (1u << 20);) {
+  for (size_t drained = 0; drained < (32u << 20);) {
     if (WaitFd(fd, POLLIN, until) != Ready::kYes) break;
     const ssize_t n = ::recv(fd, sink, sizeof sink, 0);
     if (n <= 0) break;
