@@ -159,7 +159,9 @@ int RunServe(ServeFlags flags) {
   }
   flags.service.api_key_file = KeyFile(flags);
   const std::string scheme = flags.service.tls_cert_file.empty() ? "http" : "https";
+  std::string ephemeral_key;
   flags.service.on_ephemeral_key = [&](const std::string& key) {
+    ephemeral_key = key;
     std::fprintf(stderr,
                  "facet serve: %s has no API key, so this process made a one-off key with every "
                  "scope\n  (held only in memory; add lasting keys with `facet serve keys add`):\n"
@@ -181,6 +183,11 @@ int RunServe(ServeFlags flags) {
   for (const auto& e : engines) models += (models.empty() ? "" : ", ") + e->recognizer().name;
   std::fprintf(stderr, "facet serve: listening on %s://%s:%d (recognition models: %s)\n",
                scheme.c_str(), flags.service.host.c_str(), (*service)->port(), models.c_str());
+  if (!ephemeral_key.empty() && flags.service.web_ui) {
+    // The key rides in the fragment, which browsers never send to a server.
+    std::fprintf(stderr, "facet serve: web UI: %s://%s:%d/#key=%s\n", scheme.c_str(),
+                 flags.service.host.c_str(), (*service)->port(), ephemeral_key.c_str());
+  }
   std::fflush(stderr);
   Service* raw = service->get();
   std::thread waiter([raw] {
