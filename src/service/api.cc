@@ -336,4 +336,37 @@ void Api::Log(const httplib::Request& req, const httplib::Response& res) {
   deps_.options.access_log(line);
 }
 
+void InstallApi(httplib::Server& server, Api* api, bool tls) {
+  httplib::Headers headers = {
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Cross-Origin-Resource-Policy", "same-origin"},
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"}};
+  if (tls) headers.emplace("Strict-Transport-Security", "max-age=31536000");
+  server.set_default_headers(headers);
+  server.set_pre_routing_handler(
+      [api](const httplib::Request& req, httplib::Response& res) { return api->PreRoute(req, res); });
+  const auto handle = [api](const httplib::Request& req, httplib::Response& res) {
+    api->Handle(req, res);
+  };
+  server.Get("/face/.*", handle);
+  server.Post("/face/.*", handle);
+  server.Put("/face/.*", handle);
+  server.Patch("/face/.*", handle);
+  server.Delete("/face/.*", handle);
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [api](const httplib::Request& req, httplib::Response& res) { return api->FillError(req, res); }));
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
+        SetError(res, 500, "InternalError", "internal error");
+      });
+  server.set_logger(
+      [api](const httplib::Request& req, const httplib::Response& res) { api->Log(req, res); });
+
+}
+
 }  // namespace facet::service

@@ -94,6 +94,10 @@ class Api {
   RateLimiter auth_failure_limiter_;
 };
 
+// Routes every request of `server` through `api` (pre-routing, handlers, errors, logging) and
+// sets the security headers of every response (HSTS too when `tls`).
+void InstallApi(httplib::Server& server, Api* api, bool tls);
+
 // Splits a path into segments and matches it against a route pattern; fills `params`.
 bool MatchRoute(std::string_view pattern, std::string_view path, std::vector<std::string>* params);
 

@@ -239,7 +239,8 @@ MaybeError GetOptionalInt(const nlohmann::json& body, const char* field, int lo,
 }
 
 MaybeError CheckKnownFields(const nlohmann::json& body, std::initializer_list<const char*> known) {
-  for (const auto& [key, value] : body.items()) {
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const std::string& key = it.key();
     if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; })) {
       return Bad("unknown field '" + Shown(key) + "'");
     }
