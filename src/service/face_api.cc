@@ -6,6 +6,7 @@
 #include "facet/image.h"
 #include "service/api.h"
 #include "service/request_parsing.h"
+#include "service/transport.h"
 
 namespace facet::service {
 namespace {
@@ -63,7 +64,14 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
   Status outcome;
   std::vector<Face> faces;
   std::vector<Embedding> embeddings;
+  const ConnectionState* connection = ConnectionState::Current();
+  bool client_gone = false;
   const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
+    // A client that gave up while queued costs no inference.
+    if (connection != nullptr && connection->PeerGone()) {
+      client_gone = true;
+      return;
+    }
     try {
       DecodeOptions decode;
       decode.max_pixels = deps_.options.max_pixels;
@@ -100,6 +108,10 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
     }
   });
   if (!run.ok()) return SetBusy(res, run);
+  if (client_gone) {
+    if (ConnectionState* c = ConnectionState::Current()) c->close_after_response = true;
+    return SetError(res, 408, "Timeout", "the client closed the connection");
+  }
   if (!outcome.ok()) return SetStatusError(res, outcome);
 
   const std::string& model = deps_.engines[model_index]->recognizer().name;

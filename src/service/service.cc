@@ -171,6 +171,9 @@ Status Service::Start() {
     }
     impl_->port = impl_->options.port;
   }
+  if (!server.RaiseListenBacklog(1024)) {
+    return Status::Internal("cannot set the listen backlog");
+  }
   impl_->started = true;
   impl_->listener = std::thread([&server] { server.listen_after_bind(); });
   // Return once connections are accepted (and so that Stop() always finds a running server).

@@ -270,6 +270,12 @@ void RefuseBusy(int fd) {
 
 ConnectionState* ConnectionState::Current() { return t_current_connection; }
 
+bool ConnectionState::PeerGone() const {
+  if (fd < 0) return false;
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 int StatusForLimit(ReadLimit limit) {
   switch (limit) {
     case ReadLimit::kHeaderTooLarge: return 431;
@@ -373,6 +379,16 @@ GuardedServer::GuardedServer(const TransportOptions& options, const TlsContext* 
       std::chrono::duration_cast<std::chrono::seconds>(options_.keep_alive_timeout).count());
 }
 
+bool GuardedServer::RaiseListenBacklog(int backlog) {
+  const socket_t sock = svr_sock_.load();
+  return sock != INVALID_SOCKET && ::listen(sock, backlog) == 0;
+}
+
+bool GuardedServer::Starved() const {
+  // Connections wait and no thread is idle to take them.
+  return pending_.load() > 0 && active_.load() >= options_.http_threads;
+}
+
 bool GuardedServer::process_and_close_socket(socket_t sock) {
   if (t_shed_connection) {
     if (tls_ == nullptr) RefuseBusy(sock);
@@ -402,14 +418,14 @@ void GuardedServer::ServeConnection(socket_t sock) {
     GuardedStream stream(sock, ssl, options_, &state);
     for (int served = 0; served < options_.max_requests_per_connection; ++served) {
       // Between requests, a keep-alive connection yields its thread to waiting connections.
-      if (served > 0 && pending_.load() > 0) break;
+      if (served > 0 && Starved()) break;
       if (!stream.WaitForRequest(svr_sock_)) break;
       stream.BeginRequest();
       state = ConnectionState{};
+      state.fd = sock;
       // Close after this request when it is the last allowed, or when connections are waiting
       // for a thread (keep-alive must not starve them).
-      const bool last =
-          served + 1 >= options_.max_requests_per_connection || pending_.load() > 0;
+      const bool last = served + 1 >= options_.max_requests_per_connection || Starved();
       bool connection_closed = false;
       const bool ok = process_request(stream, last, connection_closed, nullptr);
       if (!ok || connection_closed || last || state.close_after_response ||

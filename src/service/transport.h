@@ -52,6 +52,11 @@ struct ConnectionState {
   // Set by a handler that answered before reading the body (or that wants the connection gone):
   // the connection is closed after the response.
   bool close_after_response = false;
+  // The connection's socket (-1 outside a connection).
+  int fd = -1;
+  // True when the client has closed its end (it will not read an answer): queued work for it can
+  // be dropped. A client that half-closes after its request is taken as gone too.
+  bool PeerGone() const;
   // The current connection state of this thread, or null outside a connection.
   static ConnectionState* Current();
 };
@@ -76,12 +81,17 @@ class GuardedServer : public httplib::Server {
   // `tls` may be null (plain HTTP); it must outlive the server.
   GuardedServer(const TransportOptions& options, const TlsContext* tls);
 
+  // httplib listens with a backlog of 5 (compiled into Debian's library): bursts of connections
+  // would overflow it. Call after binding: a second listen() raises the backlog.
+  bool RaiseListenBacklog(int backlog);
+
   int pending_connections() const { return pending_.load(); }
   int active_connections() const { return active_.load(); }
 
  private:
   bool process_and_close_socket(socket_t sock) override;
   void ServeConnection(socket_t sock);
+  bool Starved() const;
 
   class Pool;
   const TransportOptions options_;
