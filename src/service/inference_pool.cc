@@ -31,7 +31,7 @@ Result<std::unique_ptr<InferencePool>> InferencePool::Create(
   }
   for (auto& worker : sessions) {
     pool->threads_.emplace_back(
-        [p = pool.get(), s = std::move(worker)]() mutable { p->WorkerLoop(std::move(s)); });
+        [p = pool.get(), s = std::move(worker)] { p->WorkerLoop(s); });
   }
   return pool;
 }
@@ -86,7 +86,7 @@ Status InferencePool::Run(const std::function<void(WorkerSessions&)>& fn) {
   return Status::Ok();
 }
 
-void InferencePool::WorkerLoop(std::vector<std::unique_ptr<Session>> owned) {
+void InferencePool::WorkerLoop(const std::vector<std::unique_ptr<Session>>& owned) {
   WorkerSessions sessions;
   sessions.engines = &engines_;
   for (auto& s : owned) sessions.sessions.push_back(s.get());

@@ -56,7 +56,7 @@ class InferencePool {
  private:
   struct Job;
   InferencePool(std::vector<std::shared_ptr<const Engine>> engines, const Options& options);
-  void WorkerLoop(std::vector<std::unique_ptr<Session>> sessions);
+  void WorkerLoop(const std::vector<std::unique_ptr<Session>>& sessions);
 
   std::vector<std::shared_ptr<const Engine>> engines_;
   const Options options_;
