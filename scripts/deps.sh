@@ -9,6 +9,8 @@ packages=(
   python3-onnx python3-numpy python3-flatbuffers
   nodejs npm
   libxnnpack-dev libpthreadpool-dev
+  # service (serve branch): HTTP server, TLS, API key hashing; web UI test; fuzzing; benchmarks
+  libcpp-httplib-dev libssl-dev libsodium-dev chromium clang-14 libfuzzer-14-dev wrk
 )
 if [ "${FACET_WITH_LINT:-0}" = 1 ]; then packages+=(clang-tidy); fi
 missing=()

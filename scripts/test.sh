@@ -7,6 +7,11 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 bash scripts/deps.sh
 bash scripts/models.sh
+# The web UI test's browser driver (playwright-core, pinned by tests/web/package-lock.json; it
+# drives Debian's chromium and downloads no browser).
+if ! cmp -s tests/web/package-lock.json tests/web/node_modules/.facet-lock 2>/dev/null; then
+  (cd tests/web && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.facet-lock)
+fi
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)"
 ctest --preset release -j"$(nproc)" "$@"

@@ -14,6 +14,7 @@ using Action = std::function<int()>;
 Action RegisterDetect(CLI::App& app);
 Action RegisterCompare(CLI::App& app);
 Action RegisterEval(CLI::App& app);
+Action RegisterServe(CLI::App& app);
 
 }  // namespace facet::cli
 

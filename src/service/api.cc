@@ -1,0 +1,372 @@
+#include "service/api.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "service/transport.h"
+#include "service/web_assets.h"
+
+namespace facet::service {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Carried from PreRoute to Handle/Log on the connection's thread.
+struct RequestState {
+  const httplib::Request* request = nullptr;
+  const Route* route = nullptr;
+  CallContext context;
+  Clock::time_point start;
+};
+thread_local RequestState t_request;
+
+const char* ScopeName(uint32_t scope) {
+  switch (scope) {
+    case kScopeDetect: return "detect";
+    case kScopeVerify: return "verify";
+    case kScopeIdentify: return "identify";
+    case kScopeAdmin: return "admin";
+    default: return "any";
+  }
+}
+
+const char* DefaultErrorCode(int status) {
+  switch (status) {
+    case 400: return "BadArgument";
+    case 401: return "Unauthorized";
+    case 403: return "PermissionDenied";
+    case 404: return "NotFound";
+    case 405: return "MethodNotAllowed";
+    case 408: return "Timeout";
+    case 409: return "Conflict";
+    case 411: return "LengthRequired";
+    case 413: return "PayloadTooLarge";
+    case 414: return "UriTooLong";
+    case 415: return "UnsupportedMediaType";
+    case 416: return "BadArgument";
+    case 429: return "RateLimitExceeded";
+    case 431: return "HeadersTooLarge";
+    case 501: return "NotImplemented";
+    case 503: return "ServerBusy";
+    default: return status >= 500 ? "InternalError" : "BadArgument";
+  }
+}
+
+const char* DefaultErrorMessage(int status) {
+  switch (status) {
+    case 400: return "the request is malformed";
+    case 408: return "the request was not received in time";
+    case 413: return "the request body is too large";
+    case 414: return "the request URI is too long";
+    case 416: return "range requests are not supported";
+    case 431: return "the request headers are too large";
+    default: return status >= 500 ? "internal error" : "the request was refused";
+  }
+}
+
+// Whether the request announces a body (which PreRoute may leave unread).
+bool AnnouncesBody(const httplib::Request& req, bool* bad_length, uint64_t* length) {
+  *bad_length = false;
+  *length = 0;
+  if (req.has_header("Transfer-Encoding")) return true;
+  if (!req.has_header("Content-Length")) return false;
+  const std::string value = req.get_header_value("Content-Length");
+  if (value.empty() || value.size() > 19 || req.get_header_value_count("Content-Length") != 1) {
+    *bad_length = true;
+    return true;
+  }
+  for (char c : value) {
+    if (c < '0' || c > '9') {
+      *bad_length = true;
+      return true;
+    }
+  }
+  *length = std::stoull(value);
+  return *length > 0;
+}
+
+void CloseAfterResponse(httplib::Response& res) {
+  if (ConnectionState* c = ConnectionState::Current()) c->close_after_response = true;
+  res.set_header("Connection", "close");
+}
+
+std::string Sanitize(std::string_view s, size_t max) {
+  std::string out;
+  for (char c : s.substr(0, max)) {
+    out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+  }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+}  // namespace
+
+void SetJson(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
+}
+
+void SetError(httplib::Response& res, int status, std::string_view code,
+              std::string_view message) {
+  SetJson(res, status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+void SetStatusError(httplib::Response& res, const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: SetError(res, 400, "BadArgument", status.message()); return;
+    case StatusCode::kNotFound: SetError(res, 404, "NotFound", status.message()); return;
+    case StatusCode::kCorruptData: SetError(res, 400, "InvalidImage", status.message()); return;
+    case StatusCode::kResourceExhausted:
+      SetError(res, 413, "InvalidImageSize", status.message());
+      return;
+    case StatusCode::kFailedPrecondition:
+      SetError(res, 409, "FailedPrecondition", status.message());
+      return;
+    case StatusCode::kNoFace: SetError(res, 400, "NoFaceDetected", status.message()); return;
+    case StatusCode::kOk:
+    case StatusCode::kInternal: break;
+  }
+  SetError(res, 500, "InternalError", "internal error");  // details stay out of responses
+}
+
+bool MatchRoute(std::string_view pattern, std::string_view path,
+                std::vector<std::string>* params) {
+  params->clear();
+  size_t p = 0, q = 0;
+  while (p < pattern.size() && q < path.size()) {
+    if (pattern[p] == '{') {
+      const size_t close = pattern.find('}', p);
+      const size_t end = path.find('/', q);
+      const std::string_view segment = path.substr(q, end == std::string_view::npos ? end : end - q);
+      if (segment.empty()) return false;
+      params->emplace_back(segment);
+      p = close + 1;
+      q += segment.size();
+      continue;
+    }
+    if (pattern[p] != path[q]) return false;
+    ++p;
+    ++q;
+  }
+  return p == pattern.size() && q == path.size();
+}
+
+Api::Api(Deps deps) : deps_(std::move(deps)) {
+  routes_ = {
+      {"POST", "/face/v1.0/detect", kScopeDetect, &Api::Detect, true},
+      {"POST", "/face/v1.0/verify", kScopeVerify, &Api::Verify, true},
+      {"GET", "/face/v1.0/models", 0, &Api::Models, false},
+  };
+}
+
+const Engine* Api::EngineFor(std::string_view model, int* index) const {
+  for (size_t i = 0; i < deps_.engines.size(); ++i) {
+    if (deps_.engines[i]->recognizer().name == model) {
+      if (index != nullptr) *index = static_cast<int>(i);
+      return deps_.engines[i].get();
+    }
+  }
+  return nullptr;
+}
+
+httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
+                                               httplib::Response& res) {
+  using HR = httplib::Server::HandlerResponse;
+  t_request = RequestState{};
+  t_request.request = &req;
+  t_request.start = Clock::now();
+  res.set_header("Cache-Control", "no-store");
+
+  bool bad_length = false;
+  uint64_t length = 0;
+  const bool has_body = AnnouncesBody(req, &bad_length, &length);
+  // Every refusal below leaves an announced body unread: close the connection after answering.
+  auto refuse = [&](int status, std::string_view code, std::string_view message) {
+    SetError(res, status, code, message);
+    if (has_body) CloseAfterResponse(res);
+    return HR::Handled;
+  };
+  if (bad_length) return refuse(400, "BadArgument", "malformed Content-Length");
+  if (req.has_header("Transfer-Encoding") && req.has_header("Content-Length")) {
+    return refuse(400, "BadArgument", "both Content-Length and Transfer-Encoding");
+  }
+
+  // Static files and the health check: no key, no body.
+  if (req.path.rfind("/face/", 0) != 0) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      return refuse(405, "MethodNotAllowed", "only GET is allowed here");
+    }
+    if (has_body) return refuse(400, "BadArgument", "a GET request has no body");
+    if (req.path == "/health") {
+      SetJson(res, 200, {{"status", "ok"}});
+      return HR::Handled;
+    }
+    const WebAsset* asset = deps_.options.web_ui ? FindWebAsset(req.path) : nullptr;
+    if (asset == nullptr) return refuse(404, "NotFound", "no such page");
+    res.status = 200;
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(asset->body.data(), asset->body.size(), std::string(asset->content_type));
+    return HR::Handled;
+  }
+
+  // API routes.
+  const Route* route = nullptr;
+  bool path_known = false;
+  std::string allowed;
+  for (const Route& r : routes_) {
+    if (!MatchRoute(r.pattern, req.path, &t_request.context.path_params)) continue;
+    path_known = true;
+    allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
+    if (req.method == r.method) {
+      route = &r;
+      break;
+    }
+  }
+  if (route == nullptr) {
+    if (!path_known) return refuse(404, "NotFound", "no such endpoint");
+    res.set_header("Allow", allowed);
+    return refuse(405, "MethodNotAllowed", "use " + allowed + " for this endpoint");
+  }
+  if (route->has_body && has_body && length > static_cast<uint64_t>(deps_.options.max_body_bytes)) {
+    return refuse(413, "PayloadTooLarge",
+                  "the request body exceeds " + std::to_string(deps_.options.max_body_bytes) +
+                      " bytes");
+  }
+  if (!route->has_body && has_body) return refuse(400, "BadArgument", "this request has no body");
+
+  // Authentication. Keys that need an Argon2id evaluation (not verified recently) are limited per
+  // client address once they fail: a flood of forged keys cannot burn the CPU, and valid keys in
+  // the cache are never held up by someone else's failures.
+  const ServiceOptions& o = deps_.options;
+  const std::string presented = PresentedKey(req.get_header_value("Ocp-Apim-Subscription-Key"),
+                                             req.get_header_value("Authorization"));
+  if (presented.empty()) {
+    res.set_header("WWW-Authenticate", "Bearer");
+    return refuse(401, "Unauthorized",
+                  "an API key is required: send it in Ocp-Apim-Subscription-Key or "
+                  "Authorization: Bearer (facet serve keys add)");
+  }
+  Caller& caller = t_request.context.caller;
+  double blocked = 0;
+  const AuthOutcome outcome = deps_.auth->Authenticate(
+      presented, &caller,
+      [&] {
+        blocked = auth_failure_limiter_.Peek(req.remote_addr, o.auth_failures_per_second,
+                                             o.auth_failure_burst);
+        return blocked <= 0;
+      },
+      [&] {
+        (void)auth_failure_limiter_.Acquire(req.remote_addr, o.auth_failures_per_second,
+                                            o.auth_failure_burst);
+      });
+  if (outcome == AuthOutcome::kThrottled) {
+    res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(blocked))));
+    return refuse(429, "RateLimitExceeded", "too many failed authentications from this address");
+  }
+  if (outcome != AuthOutcome::kOk) {
+    res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    return refuse(401, "Unauthorized", "the API key is not valid (unknown, revoked or malformed)");
+  }
+  if (route->scope != 0 && (caller.scopes & route->scope) == 0) {
+    return refuse(403, "PermissionDenied",
+                  std::string("this API key lacks the '") + ScopeName(route->scope) + "' scope");
+  }
+  const double rate = caller.rate_per_second > 0 ? caller.rate_per_second : o.rate_per_second;
+  const int burst = caller.burst > 0 ? caller.burst : o.burst;
+  const double wait = key_limiter_.Acquire(caller.key_id, rate, burst);
+  if (wait > 0) {
+    res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(wait))));
+    return refuse(429, "RateLimitExceeded", "this API key's rate limit is exceeded");
+  }
+  t_request.route = route;
+  return HR::Unhandled;
+}
+
+void Api::Handle(const httplib::Request& req, httplib::Response& res) {
+  if (t_request.request != &req || t_request.route == nullptr) {
+    SetError(res, 500, "InternalError", "internal error");
+    return;
+  }
+  try {
+    (this->*(t_request.route->handler))(req, res, t_request.context);
+  } catch (const std::exception&) {
+    SetError(res, 500, "InternalError", "internal error");
+  }
+  if (res.status < 100) SetError(res, 500, "InternalError", "internal error");
+}
+
+httplib::Server::HandlerResponse Api::FillError(const httplib::Request& /*req*/,
+                                                httplib::Response& res) {
+  if (const ConnectionState* c = ConnectionState::Current()) {
+    if (c->limit_hit != ReadLimit::kNone) {
+      res.status = StatusForLimit(c->limit_hit);
+      res.body.clear();
+      res.set_header("Connection", "close");
+    }
+  }
+  if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+  // An error httplib found itself (malformed request line or headers, bad ranges, ...): the
+  // client does not speak HTTP as we do; do not keep its connection.
+  CloseAfterResponse(res);
+  SetError(res, res.status, DefaultErrorCode(res.status), DefaultErrorMessage(res.status));
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+void Api::Log(const httplib::Request& req, const httplib::Response& res) {
+  if (!deps_.options.access_log) return;
+  const double ms =
+      t_request.request == &req
+          ? std::chrono::duration<double, std::milli>(Clock::now() - t_request.start).count()
+          : 0.0;
+  const std::string key =
+      t_request.request == &req && !t_request.context.caller.key_id.empty()
+          ? t_request.context.caller.key_id
+          : "-";
+  char when[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char line[512];
+  std::snprintf(line, sizeof line, "%s %s %s %s %d %.1fms key=%s", when,
+                Sanitize(req.remote_addr, 64).c_str(), Sanitize(req.method, 16).c_str(),
+                Sanitize(req.path, 200).c_str(), res.status, ms, key.c_str());
+  deps_.options.access_log(line);
+}
+
+void InstallApi(httplib::Server& server, Api* api, bool tls) {
+  httplib::Headers headers = {
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Cross-Origin-Resource-Policy", "same-origin"},
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"}};
+  if (tls) headers.emplace("Strict-Transport-Security", "max-age=31536000");
+  server.set_default_headers(headers);
+  server.set_pre_routing_handler(
+      [api](const httplib::Request& req, httplib::Response& res) { return api->PreRoute(req, res); });
+  const auto handle = [api](const httplib::Request& req, httplib::Response& res) {
+    api->Handle(req, res);
+  };
+  server.Get("/face/.*", handle);
+  server.Post("/face/.*", handle);
+  server.Put("/face/.*", handle);
+  server.Patch("/face/.*", handle);
+  server.Delete("/face/.*", handle);
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [api](const httplib::Request& req, httplib::Response& res) { return api->FillError(req, res); }));
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
+        SetError(res, 500, "InternalError", "internal error");
+      });
+  server.set_logger(
+      [api](const httplib::Request& req, const httplib::Response& res) { api->Log(req, res); });
+
+}
+
+}  // namespace facet::service

@@ -1,0 +1,106 @@
+// The API layer of the service: routing, authentication, scopes, rate limits, JSON errors, and
+// the endpoint handlers (face_api.cc). Transport-independent enough to be driven directly by the
+// fuzzer: it sees httplib::Request / httplib::Response only.
+//
+// A request goes through PreRoute before its body is read (route lookup, key, scope, rate limit,
+// declared length: a refused request never makes the server read its body) and Handle once the
+// body is there. Errors are {"error": {"code", "message"}} with the matching status, never 200.
+//
+// Thread-safety: one Api serves all connection threads; PreRoute and Handle of one request run on
+// the same thread (the route and caller pass between them in a thread_local).
+#ifndef FACET_SRC_SERVICE_API_H_
+#define FACET_SRC_SERVICE_API_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "facet/engine.h"
+#include "facet/service.h"
+#include "service/auth.h"
+#include "service/face_ids.h"
+#include "service/inference_pool.h"
+#include "service/rate_limit.h"
+
+namespace facet::service {
+
+// Writes {"error": {"code": code, "message": message}} with `status`.
+void SetError(httplib::Response& res, int status, std::string_view code,
+              std::string_view message);
+// Writes `body` as JSON with `status`.
+void SetJson(httplib::Response& res, int status, const nlohmann::json& body);
+// Maps a facet Status to an HTTP status and error code and writes it.
+void SetStatusError(httplib::Response& res, const Status& status);
+
+// What a handler gets besides the request.
+struct CallContext {
+  Caller caller;
+  std::vector<std::string> path_params;  // the {...} segments of the route, in order
+};
+
+class Api;
+using Handler = void (Api::*)(const httplib::Request&, httplib::Response&, const CallContext&);
+
+struct Route {
+  const char* method;
+  const char* pattern;  // "/face/v1.0/persongroups/{personGroupId}"; {x} matches one segment
+  uint32_t scope;       // ApiScope the caller needs
+  Handler handler;
+  bool has_body;        // false: a request body is refused (400)
+};
+
+class Api {
+ public:
+  struct Deps {
+    ServiceOptions options;
+    std::vector<std::shared_ptr<const Engine>> engines;  // the default recognition model first
+    Authenticator* auth = nullptr;
+    InferencePool* pool = nullptr;
+    FaceIdStore* face_ids = nullptr;
+  };
+  explicit Api(Deps deps);
+
+  // Before the body is read. Handled: the response is final (and the connection closes if a body
+  // was announced). Unhandled: go on reading the body, then Handle (API routes), or serve the
+  // static files and /health.
+  httplib::Server::HandlerResponse PreRoute(const httplib::Request& req, httplib::Response& res);
+  // Once the body is read: runs the route PreRoute found.
+  void Handle(const httplib::Request& req, httplib::Response& res);
+  // Fills an empty error response (httplib's own 400/413/414... and transport limits) as JSON.
+  httplib::Server::HandlerResponse FillError(const httplib::Request& req, httplib::Response& res);
+  // One access-log line: never bodies, never query values.
+  void Log(const httplib::Request& req, const httplib::Response& res);
+
+  // Endpoints (face_api.cc).
+  void Detect(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void Verify(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void Models(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+
+  const Deps& deps() const { return deps_; }
+
+ private:
+  // The engine of a recognition model name; null if not offered.
+  const Engine* EngineFor(std::string_view model, int* index) const;
+
+  Deps deps_;
+  std::vector<Route> routes_;
+  RateLimiter key_limiter_;
+  RateLimiter auth_failure_limiter_;
+};
+
+// Routes every request of `server` through `api` (pre-routing, handlers, errors, logging) and
+// sets the security headers of every response (HSTS too when `tls`).
+void InstallApi(httplib::Server& server, Api* api, bool tls);
+
+// Splits a path into segments and matches it against a route pattern; fills `params`.
+bool MatchRoute(std::string_view pattern, std::string_view path, std::vector<std::string>* params);
+
+}  // namespace facet::service
+
+#endif  // FACET_SRC_SERVICE_API_H_

@@ -1,0 +1,215 @@
+// Endpoints that need only the engine: detect, verify (face to face), models.
+#include <algorithm>
+#include <cmath>
+#include <span>
+
+#include "facet/image.h"
+#include "service/api.h"
+#include "service/request_parsing.h"
+#include "service/transport.h"
+
+namespace facet::service {
+namespace {
+
+void SetApiError(httplib::Response& res, const ApiError& e) {
+  SetError(res, e.status, e.code, e.message);
+}
+
+void SetBusy(httplib::Response& res, const Status& status) {
+  res.set_header("Retry-After", "1");
+  SetError(res, 503, "ServerBusy", status.message());
+}
+
+double Round(double v, double scale) { return std::round(v * scale) / scale; }
+
+nlohmann::json PointJson(const Point& p) { return {{"x", Round(p.x, 10)}, {"y", Round(p.y, 10)}}; }
+
+std::span<const uint8_t> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+void Api::Detect(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
+  DetectParams params;
+  if (auto e = ParseDetectParams(req.params, &params)) return SetApiError(res, *e);
+  int model_index = 0;
+  if (!params.recognition_model.empty() &&
+      EngineFor(params.recognition_model, &model_index) == nullptr) {
+    std::string offered;
+    for (const auto& engine : deps_.engines) {
+      offered += (offered.empty() ? "" : ", ") + engine->recognizer().name;
+    }
+    return SetError(res, 400, "BadArgument",
+                    "recognitionModel is not offered by this server (offered: " + offered + ")");
+  }
+  if (params.return_face_id && !deps_.face_ids->enabled()) {
+    return SetError(res, 400, "BadArgument",
+                    "faceIds are disabled on this server (facet serve --face-id-ttl 0)");
+  }
+  std::string_view bytes;
+  if (auto e = RequestImage(req, &bytes)) return SetApiError(res, *e);
+  // The header alone tells the size: refuse huge images before queueing for a worker.
+  auto info = ProbeImage(AsBytes(bytes));
+  if (!info.ok()) {
+    return SetError(res, 400, "InvalidImage",
+                    "not a JPEG, PNG, WebP or BMP image, or a damaged one");
+  }
+  if (static_cast<int64_t>(info->width) * info->height > deps_.options.max_pixels) {
+    return SetError(res, 413, "InvalidImageSize",
+                    "the image has more than " + std::to_string(deps_.options.max_pixels) +
+                        " pixels");
+  }
+
+  Status outcome;
+  std::vector<Face> faces;
+  std::vector<Embedding> embeddings;
+  const ConnectionState* connection = ConnectionState::Current();
+  bool client_gone = false;
+  const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
+    // A client that gave up while queued costs no inference.
+    if (connection != nullptr && connection->PeerGone()) {
+      client_gone = true;
+      return;
+    }
+    try {
+      DecodeOptions decode;
+      decode.max_pixels = deps_.options.max_pixels;
+      decode.max_file_bytes = deps_.options.max_body_bytes;
+      auto image = DecodeImage(AsBytes(bytes), decode);
+      if (!image.ok()) {
+        outcome = image.status();
+        return;
+      }
+      DetectOptions options;
+      options.mode = params.detector;
+      options.compute_quality = params.quality || params.head_pose || params.quality_details;
+      options.max_faces = 100;  // as Azure Face
+      auto found = worker.sessions[0]->Detect(image.value(), options);
+      if (!found.ok()) {
+        outcome = found.status();
+        return;
+      }
+      faces = std::move(found).value();
+      // Azure orders faces by size, largest first.
+      std::stable_sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
+        return a.box.width * a.box.height > b.box.width * b.box.height;
+      });
+      if (params.return_face_id && !faces.empty()) {
+        auto all = worker.sessions[model_index]->EmbedAll(image.value(), faces);
+        if (!all.ok()) {
+          outcome = all.status();
+          return;
+        }
+        embeddings = std::move(all).value();
+      }
+    } catch (const std::exception&) {
+      outcome = Status::Internal("inference failed");
+    }
+  });
+  if (!run.ok()) return SetBusy(res, run);
+  if (client_gone) {
+    if (ConnectionState* c = ConnectionState::Current()) c->close_after_response = true;
+    return SetError(res, 408, "Timeout", "the client closed the connection");
+  }
+  if (!outcome.ok()) return SetStatusError(res, outcome);
+
+  const std::string& model = deps_.engines[model_index]->recognizer().name;
+  const std::chrono::seconds ttl(params.face_id_ttl_s > 0 ? params.face_id_ttl_s
+                                                          : deps_.face_ids->max_ttl().count());
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < faces.size(); ++i) {
+    const Face& f = faces[i];
+    nlohmann::json face;
+    if (params.return_face_id) {
+      face["faceId"] = deps_.face_ids->Put(ctx.caller.key_id, std::move(embeddings[i]), ttl);
+    }
+    if (params.return_recognition_model) face["recognitionModel"] = model;
+    face["faceRectangle"] = {{"top", static_cast<int>(std::lround(f.box.y))},
+                             {"left", static_cast<int>(std::lround(f.box.x))},
+                             {"width", static_cast<int>(std::lround(f.box.width))},
+                             {"height", static_cast<int>(std::lround(f.box.height))}};
+    if (params.return_landmarks) {
+      face["faceLandmarks"] = {{"pupilLeft", PointJson(f.landmarks[kLeftEye])},
+                               {"pupilRight", PointJson(f.landmarks[kRightEye])},
+                               {"noseTip", PointJson(f.landmarks[kNose])},
+                               {"mouthLeft", PointJson(f.landmarks[kMouthLeft])},
+                               {"mouthRight", PointJson(f.landmarks[kMouthRight])}};
+    }
+    nlohmann::json attributes = nlohmann::json::object();
+    if (params.quality) attributes["qualityForRecognition"] = QualityLevelName(f.quality.level);
+    if (params.head_pose) {
+      attributes["headPose"] = {{"pitch", Round(f.quality.pitch_degrees, 10)},
+                                {"roll", Round(f.quality.roll_degrees, 10)},
+                                {"yaw", Round(f.quality.yaw_degrees, 10)}};
+    }
+    if (params.quality_details) {
+      attributes["qualityDetails"] = {{"detectionScore", Round(f.score, 1000)},
+                                      {"faceSize", Round(f.quality.face_size, 10)},
+                                      {"sharpness", Round(f.quality.sharpness, 10)}};
+    }
+    if (!attributes.empty()) face["faceAttributes"] = std::move(attributes);
+    out.push_back(std::move(face));
+  }
+  SetJson(res, 200, out);
+}
+
+void Api::Verify(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
+  nlohmann::json body;
+  if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
+  if (body.contains("personId") || body.contains("personGroupId") ||
+      body.contains("largePersonGroupId")) {
+    return SetError(res, 501, "NotImplemented",
+                    "verification against a person needs galleries, which this build lacks");
+  }
+  if (auto e = CheckKnownFields(body, {"faceId1", "faceId2", "falseMatchRate"})) {
+    return SetApiError(res, *e);
+  }
+  std::string id1, id2;
+  if (auto e = GetFaceId(body, "faceId1", &id1)) return SetApiError(res, *e);
+  if (auto e = GetFaceId(body, "faceId2", &id2)) return SetApiError(res, *e);
+  double fmr = 1e-3;
+  if (body.contains("falseMatchRate")) {
+    const nlohmann::json& v = body["falseMatchRate"];
+    fmr = v.is_number() ? v.get<double>() : -1;
+    if (fmr != 1e-3 && fmr != 1e-4) {
+      return SetError(res, 400, "BadArgument", "falseMatchRate must be 0.001 or 0.0001");
+    }
+  }
+  auto a = deps_.face_ids->Get(ctx.caller.key_id, id1);
+  if (!a.ok()) return SetError(res, 404, "FaceNotFound", a.status().message());
+  auto b = deps_.face_ids->Get(ctx.caller.key_id, id2);
+  if (!b.ok()) return SetError(res, 404, "FaceNotFound", b.status().message());
+  auto similarity = CosineSimilarity(a.value(), b.value());
+  if (!similarity.ok()) return SetStatusError(res, similarity.status());
+  const Engine* engine = EngineFor(a->model, nullptr);
+  if (engine == nullptr) return SetError(res, 500, "InternalError", "internal error");
+  const RecognizerInfo& info = engine->recognizer();
+  const float threshold = fmr == 1e-4 ? info.threshold_fmr_1e4 : info.threshold_fmr_1e3;
+  SetJson(res, 200,
+          {{"isIdentical", similarity.value() >= threshold},
+           {"confidence", Round(SimilarityToConfidence(similarity.value(), info), 1e5)},
+           {"similarity", Round(similarity.value(), 1e5)},
+           {"threshold", Round(threshold, 1e5)},
+           {"recognitionModel", info.name}});
+}
+
+void Api::Models(const httplib::Request& /*req*/, httplib::Response& res,
+                 const CallContext& /*ctx*/) {
+  nlohmann::json recognition = nlohmann::json::array();
+  for (size_t i = 0; i < deps_.engines.size(); ++i) {
+    const RecognizerInfo& info = deps_.engines[i]->recognizer();
+    recognition.push_back({{"name", info.name},
+                           {"version", info.version},
+                           {"dimensions", info.dimensions},
+                           {"default", i == 0}});
+  }
+  SetJson(res, 200,
+          {{"recognitionModels", recognition},
+           {"detectionModels", {"fast", "recall"}},
+           {"faceIdMaxTimeToLive", deps_.face_ids->enabled() ? deps_.face_ids->max_ttl().count() : 0},
+           {"maxImagePixels", deps_.options.max_pixels},
+           {"maxBodyBytes", deps_.options.max_body_bytes}});
+}
+
+}  // namespace facet::service

@@ -1,0 +1,72 @@
+// Parsing of what clients send: query parameters, image bodies (raw or multipart), JSON bodies,
+// faceIds. Pure functions over httplib::Request, fuzzed by service_fuzz.cc.
+//
+// Thread-safety: reentrant.
+#ifndef FACET_SRC_SERVICE_REQUEST_PARSING_H_
+#define FACET_SRC_SERVICE_REQUEST_PARSING_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "facet/engine.h"
+
+namespace facet::service {
+
+// A refusal: HTTP status, error code, message for the client.
+struct ApiError {
+  int status = 400;
+  std::string code = "BadArgument";
+  std::string message;
+};
+using MaybeError = std::optional<ApiError>;
+
+// Query parameters of detect (Azure Face names; docs/service.md).
+struct DetectParams {
+  bool return_face_id = false;  // Azure's default is true; facet's is false (faceIds are opt-in)
+  bool return_landmarks = false;
+  bool return_recognition_model = false;
+  bool quality = false;          // faceAttributes.qualityForRecognition
+  bool head_pose = false;        // faceAttributes.headPose
+  bool quality_details = false;  // faceAttributes.qualityDetails (facet's own)
+  std::string recognition_model;  // empty: the server's default
+  DetectorMode detector = DetectorMode::kFast;
+  int face_id_ttl_s = 0;  // 0: the server's maximum
+};
+
+// Unknown or repeated parameters, malformed booleans and attributes facet does not compute (age,
+// gender, emotion, ... are refused by name) are errors.
+MaybeError ParseDetectParams(const httplib::Params& params, DetectParams* out);
+
+// Content-Type's media type, lowercased, without parameters ("image/jpeg").
+std::string MediaType(std::string_view content_type);
+
+// The encoded image of a request: the body for application/octet-stream and image/*, the part
+// named "image" (or the only part) of multipart/form-data. JSON bodies (Azure's {"url": ...}) are
+// refused: facet never fetches URLs. 415 for other types, 400 for an empty image.
+MaybeError RequestImage(const httplib::Request& req, std::string_view* bytes);
+
+// The body as a JSON object: 415 unless application/json, 400 if malformed, nested deeper than
+// 32 levels, or not an object; 413 above 1 MiB.
+MaybeError ParseJsonObject(const httplib::Request& req, nlohmann::json* out);
+
+// True when `s` is a lowercase-or-uppercase RFC 4122 UUID ("xxxxxxxx-xxxx-...").
+bool IsUuid(std::string_view s);
+
+// Reads a required faceId field of `body`.
+MaybeError GetFaceId(const nlohmann::json& body, const char* field, std::string* out);
+// Reads a required array of 1..max distinct faceIds.
+MaybeError GetFaceIdList(const nlohmann::json& body, const char* field, size_t max,
+                         std::vector<std::string>* out);
+// Reads an optional integer field in [lo, hi]; `out` keeps its value when the field is absent.
+MaybeError GetOptionalInt(const nlohmann::json& body, const char* field, int lo, int hi, int* out);
+// Fails on a field of `body` that is not in `known` (catches typos and unsupported Azure options).
+MaybeError CheckKnownFields(const nlohmann::json& body, std::initializer_list<const char*> known);
+
+}  // namespace facet::service
+
+#endif  // FACET_SRC_SERVICE_REQUEST_PARSING_H_

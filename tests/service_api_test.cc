@@ -1,0 +1,520 @@
+// The HTTP API end to end: a real Service (engine, keys, workers) on a free loopback port, real
+// clients, bad and hostile requests. After every bad request the server must still serve.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "facet/api_keys.h"
+#include "facet/engine.h"
+#include "facet/service.h"
+#include "service/test_socket.h"
+#include "service/test_tls.h"
+
+namespace facet {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using service::testing::RawClient;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string Sample(int i) {
+  return ReadFile(std::string(FACET_MODEL_DIR) + "/src/@vladmandic/face-api@1.7.15/demo/sample" +
+                  std::to_string(i) + ".jpg");
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/facet_api_test_XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::shared_ptr<const Engine> SharedEngine() {
+  static std::shared_ptr<const Engine> engine = [] {
+    auto e = Engine::Create({.model_dir = FACET_MODEL_DIR, .num_threads = 1});
+    return e.ok() ? e.value() : nullptr;
+  }();
+  return engine;
+}
+
+// A running service with three keys: all scopes, detect only, and a slow one (1 request/s).
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(SharedEngine(), nullptr) << "models missing: run scripts/models.sh";
+    keys_file_ = dir_.File("keys.json");
+    full_ = Add("full", kScopeAll);
+    detect_only_ = Add("detector", kScopeDetect);
+    slow_ = AddApiKey(keys_file_, {.name = "slow", .scopes = kScopeAll, .rate_per_second = 0.2,
+                                   .burst = 2})
+                .value()
+                .key;
+    ServiceOptions options = Options();
+    auto created = Service::Create(options, {SharedEngine()});
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    service_ = std::move(created).value();
+    ASSERT_TRUE(service_->Start().ok());
+  }
+  void TearDown() override { service_.reset(); }
+
+  ServiceOptions Options() {
+    ServiceOptions o;
+    o.port = 0;
+    o.api_key_file = keys_file_;
+    o.workers = 1;
+    o.max_body_bytes = 4 << 20;
+    o.max_header_bytes = 8 << 10;
+    o.request_timeout_ms = 3000;
+    o.idle_timeout_ms = 1000;
+    o.auth_failures_per_second = 0.5;
+    o.auth_failure_burst = 5;
+    o.access_log = [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(log_mutex_);
+      log_.push_back(line);
+    };
+    return o;
+  }
+
+  std::string Add(const std::string& name, uint32_t scopes) {
+    auto made = AddApiKey(keys_file_, {.name = name, .scopes = scopes});
+    EXPECT_TRUE(made.ok());
+    return made->key;
+  }
+
+  httplib::Client Client() {
+    httplib::Client c("127.0.0.1", service_->port());
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+
+  httplib::Result Post(const std::string& path, const std::string& body,
+                       const std::string& type, const std::string& key) {
+    httplib::Headers h;
+    if (!key.empty()) h.emplace("Ocp-Apim-Subscription-Key", key);
+    return Client().Post(path, h, body, type);
+  }
+
+  json Detect(const std::string& image, const std::string& query = "") {
+    auto res = Post("/face/v1.0/detect" + query, image, "application/octet-stream", full_);
+    EXPECT_TRUE(res);
+    if (!res) return json();
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body);
+  }
+
+  // Status and error code of a response (code empty for success).
+  static std::pair<int, std::string> Outcome(const httplib::Result& res) {
+    if (!res) return {0, "no response"};
+    json body = json::parse(res->body, nullptr, false);
+    std::string code;
+    if (body.is_object() && body.contains("error")) code = body["error"].value("code", "");
+    return {res->status, code};
+  }
+
+  bool Healthy() {
+    auto res = Client().Get("/health");
+    return res && res->status == 200;
+  }
+
+  TempDir dir_;
+  std::string keys_file_;
+  std::string full_, detect_only_, slow_;
+  std::unique_ptr<Service> service_;
+  std::mutex log_mutex_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(ApiTest, DetectInAzureShape) {
+  const std::string image = Sample(1);
+  json faces = Detect(image);
+  ASSERT_EQ(faces.size(), 3u);
+  for (const json& f : faces) {
+    EXPECT_FALSE(f.contains("faceId")) << "faceIds are opt-in";
+    EXPECT_FALSE(f.contains("faceLandmarks"));
+    for (const char* k : {"top", "left", "width", "height"}) EXPECT_TRUE(f["faceRectangle"][k].is_number_integer());
+  }
+  const int first_area = faces[0]["faceRectangle"]["width"].get<int>() *
+                         faces[0]["faceRectangle"]["height"].get<int>();
+  const int last_area = faces[2]["faceRectangle"]["width"].get<int>() *
+                        faces[2]["faceRectangle"]["height"].get<int>();
+  EXPECT_GE(first_area, last_area) << "largest face first";
+
+  faces = Detect(image,
+                 "?returnFaceLandmarks=true&returnFaceAttributes=qualityForRecognition,headPose,"
+                 "qualityDetails&returnRecognitionModel=true");
+  ASSERT_EQ(faces.size(), 3u);
+  EXPECT_GE(Detect(image, "?detectionModel=recall").size(), 3u);
+  const json& f = faces[0];
+  for (const char* p : {"pupilLeft", "pupilRight", "noseTip", "mouthLeft", "mouthRight"}) {
+    EXPECT_TRUE(f["faceLandmarks"][p]["x"].is_number()) << p;
+  }
+  EXPECT_LT(f["faceLandmarks"]["pupilLeft"]["x"].get<double>(),
+            f["faceLandmarks"]["pupilRight"]["x"].get<double>());
+  const std::string q = f["faceAttributes"]["qualityForRecognition"];
+  EXPECT_TRUE(q == "low" || q == "medium" || q == "high");
+  EXPECT_TRUE(f["faceAttributes"]["headPose"]["yaw"].is_number());
+  EXPECT_GT(f["faceAttributes"]["qualityDetails"]["detectionScore"].get<double>(), 0.5);
+  EXPECT_EQ(f["recognitionModel"], "mobilefacenet");
+
+  // Multipart carries the same image.
+  httplib::MultipartFormDataItems items = {{"image", image, "a.jpg", "image/jpeg"}};
+  httplib::Headers h = {{"Authorization", "Bearer " + full_}};
+  auto res = Client().Post("/face/v1.0/detect", h, items);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body).size(), 3u);
+  // A photo without faces is an empty list, not an error.
+  std::string blank;
+  {
+    Image grey(64, 48, std::vector<uint8_t>(64 * 48 * 3, 128));
+    ASSERT_TRUE(SaveImage(grey, dir_.File("grey.png")).ok());
+    blank = ReadFile(dir_.File("grey.png"));
+  }
+  EXPECT_EQ(Detect(blank, "?returnFaceId=true").size(), 0u);
+}
+
+TEST_F(ApiTest, VerifyWithTransientFaceIds) {
+  json a = Detect(Sample(1), "?returnFaceId=true");
+  json b = Detect(Sample(1), "?returnFaceId=true&faceIdTimeToLive=60");
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  auto verify = [&](const std::string& id1, const std::string& id2, const std::string& key) {
+    return Post("/face/v1.0/verify", json({{"faceId1", id1}, {"faceId2", id2}}).dump(),
+                "application/json", key);
+  };
+  auto same = verify(a[0]["faceId"], b[0]["faceId"], full_);
+  ASSERT_TRUE(same);
+  ASSERT_EQ(same->status, 200) << same->body;
+  json s = json::parse(same->body);
+  EXPECT_TRUE(s["isIdentical"].get<bool>());
+  EXPECT_GT(s["similarity"].get<double>(), 0.99);
+  EXPECT_GT(s["confidence"].get<double>(), 0.9);
+  auto other = verify(a[0]["faceId"], a[1]["faceId"], full_);
+  ASSERT_TRUE(other);
+  json d = json::parse(other->body);
+  EXPECT_FALSE(d["isIdentical"].get<bool>());
+  EXPECT_LT(d["confidence"].get<double>(), 0.5);
+  // Unknown ids, and ids of another key, are not found.
+  EXPECT_EQ(Outcome(verify(a[0]["faceId"], "0f8fad5b-d9cb-469f-a165-70867728950e", full_)),
+            std::make_pair(404, std::string("FaceNotFound")));
+  const std::string verifier = Add("verifier", kScopeVerify);
+  // A key added to the file is picked up within about a second.
+  int status = 0;
+  for (int i = 0; i < 30 && (status = Outcome(verify(a[0]["faceId"], b[0]["faceId"], verifier)).first) == 401; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_EQ(status, 404);
+  EXPECT_EQ(Outcome(verify(a[0]["faceId"], b[0]["faceId"], detect_only_)).first, 403);
+  EXPECT_EQ(Outcome(Post("/face/v1.0/verify",
+                         json({{"faceId1", a[0]["faceId"]}, {"faceId2", b[0]["faceId"]},
+                               {"falseMatchRate", 0.5}})
+                             .dump(),
+                         "application/json", full_))
+                .first,
+            400);
+}
+
+struct BadRequest {
+  std::string name;
+  std::string method;
+  std::string path;
+  std::string type;
+  std::string body;
+  int key;  // 0 none, 1 full, 2 detect only, 3 malformed, 4 well-formed but unknown
+  int status;
+  std::string code;
+};
+
+TEST_F(ApiTest, BadRequestsGet4xxAndTheServerKeepsServing) {
+  const std::string jpeg = Sample(2);
+  // A PNG whose header declares 100000 x 100000 pixels.
+  const std::string bomb(
+      "\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00"
+      "\x00\x00\x00\x00",
+      33);
+  const std::string detect = "/face/v1.0/detect";
+  const std::string verify = "/face/v1.0/verify";
+  const std::string id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  const std::vector<BadRequest> cases = {
+      {"no key", "POST", detect, "image/jpeg", jpeg, 0, 401, "Unauthorized"},
+      {"malformed key", "POST", detect, "image/jpeg", jpeg, 3, 401, "Unauthorized"},
+      {"unknown key", "POST", detect, "image/jpeg", jpeg, 4, 401, "Unauthorized"},
+      {"wrong scope", "POST", verify, "application/json", "{}", 2, 403, "PermissionDenied"},
+      {"text body", "POST", detect, "text/plain", jpeg, 1, 415, "UnsupportedMediaType"},
+      {"no content type", "POST", detect, "", jpeg, 1, 415, "UnsupportedMediaType"},
+      {"url instead of bytes", "POST", detect, "application/json",
+       R"({"url": "http://169.254.169.254/"})", 1, 400, "BadArgument"},
+      {"not an image", "POST", detect, "image/jpeg", "hello, I am not an image", 1, 400,
+       "InvalidImage"},
+      {"truncated jpeg", "POST", detect, "image/jpeg", jpeg.substr(0, 3000), 1, 400,
+       "InvalidImage"},
+      {"pixel bomb", "POST", detect, "image/png", bomb, 1, 413, "InvalidImageSize"},
+      {"too big", "POST", detect, "application/octet-stream", std::string(5 << 20, 'x'), 1, 413,
+       "PayloadTooLarge"},
+      {"age", "POST", detect + "?returnFaceAttributes=age", "image/jpeg", jpeg, 1, 400,
+       "BadArgument"},
+      {"gender", "POST", detect + "?returnFaceAttributes=gender,headPose", "image/jpeg", jpeg, 1,
+       400, "BadArgument"},
+      {"unknown parameter", "POST", detect + "?returnFaceID=true", "image/jpeg", jpeg, 1, 400,
+       "BadArgument"},
+      {"unknown model", "POST", detect + "?recognitionModel=recognition_04", "image/jpeg", jpeg, 1,
+       400, "BadArgument"},
+      {"malformed json", "POST", verify, "application/json", "{\"faceId1\": ", 1, 400,
+       "BadArgument"},
+      {"json array", "POST", verify, "application/json", "[1,2]", 1, 400, "BadArgument"},
+      {"deep json", "POST", verify, "application/json", std::string(5000, '[') , 1, 400,
+       "BadArgument"},
+      {"json as text", "POST", verify, "text/plain", "{}", 1, 415, "UnsupportedMediaType"},
+      {"missing faceIds", "POST", verify, "application/json", "{}", 1, 400, "BadArgument"},
+      {"bad faceId", "POST", verify, "application/json",
+       R"({"faceId1": "../../etc/passwd", "faceId2": "x"})", 1, 400, "BadArgument"},
+      {"unknown field", "POST", verify, "application/json",
+       R"({"faceId1": ")" + id + R"(", "faceId2": ")" + id + R"(", "mode": 1})", 1, 400,
+       "BadArgument"},
+      {"face to person before galleries", "POST", verify, "application/json",
+       R"({"faceId": ")" + id + R"(", "personId": "p", "personGroupId": "g"})", 1, 501,
+       "NotImplemented"},
+      {"wrong method", "GET", detect, "", "", 1, 405, "MethodNotAllowed"},
+      {"unknown endpoint", "POST", "/face/v1.0/detect2", "image/jpeg", jpeg, 1, 404, "NotFound"},
+      {"unknown page", "GET", "/secret.html", "", "", 0, 404, "NotFound"},
+      {"post to a page", "POST", "/index.html", "text/plain", "x", 0, 405, "MethodNotAllowed"},
+  };
+  const std::string unknown_key = "fk_0123456789ab_" + std::string(43, 'A');
+  for (const BadRequest& c : cases) {
+    httplib::Headers h;
+    if (c.key == 1) h.emplace("Ocp-Apim-Subscription-Key", full_);
+    if (c.key == 2) h.emplace("Ocp-Apim-Subscription-Key", detect_only_);
+    if (c.key == 3) h.emplace("Authorization", "Bearer not-a-key");
+    if (c.key == 4) h.emplace("Authorization", "Bearer " + unknown_key);
+    httplib::Client client = Client();
+    httplib::Result res = c.method == "GET" ? client.Get(c.path, h)
+                                            : client.Post(c.path, h, c.body, c.type);
+    ASSERT_TRUE(res) << c.name << ": " << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, c.status) << c.name << ": " << res->body;
+    const auto [status, code] = Outcome(res);
+    EXPECT_EQ(code, c.code) << c.name << ": " << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json; charset=utf-8") << c.name;
+    ASSERT_TRUE(Healthy()) << "after " << c.name;
+  }
+  EXPECT_EQ(Detect(jpeg).size(), 3u) << "still detecting after all that";
+}
+
+TEST_F(ApiTest, HostileTransportStillServes) {
+  {
+    RawClient raw(service_->port());
+    raw.Send("POST /face/v1.0/detect HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(20000, 'p') +
+             "\r\n\r\n");
+    EXPECT_EQ(RawClient::StatusOf(raw.ReadAll(milliseconds(3000))), 431);
+  }
+  {
+    // Truncated upload with a valid key: the body never arrives in full.
+    RawClient raw(service_->port());
+    const std::string jpeg = Sample(1);
+    raw.Send("POST /face/v1.0/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+             "Ocp-Apim-Subscription-Key: " + full_ + "\r\nContent-Length: " +
+             std::to_string(jpeg.size()) + "\r\n\r\n" + jpeg.substr(0, jpeg.size() / 2));
+    raw.ShutdownWrite();
+    bool closed = false;
+    raw.ReadAll(milliseconds(5000), &closed);
+    EXPECT_TRUE(closed);
+  }
+  {
+    // Unauthenticated upload: answered 401 before the body is read, then closed.
+    RawClient raw(service_->port());
+    raw.Send("POST /face/v1.0/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+             "Content-Length: 3000000\r\n\r\n" + std::string(100000, 'j'));
+    bool closed = false;
+    const std::string out = raw.ReadAll(milliseconds(3000), &closed);
+    EXPECT_EQ(RawClient::StatusOf(out), 401);
+    EXPECT_TRUE(closed);
+  }
+  {
+    // Announced length over the limit: 413 at once.
+    RawClient raw(service_->port());
+    raw.Send("POST /face/v1.0/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+             "Ocp-Apim-Subscription-Key: " + full_ + "\r\nContent-Length: 999999999\r\n\r\n");
+    EXPECT_EQ(RawClient::StatusOf(raw.ReadAll(milliseconds(3000))), 413);
+  }
+  {
+    // Conflicting framing (request smuggling shape).
+    RawClient raw(service_->port());
+    raw.Send("POST /face/v1.0/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    EXPECT_EQ(RawClient::StatusOf(raw.ReadAll(milliseconds(3000))), 400);
+  }
+  EXPECT_TRUE(Healthy());
+  EXPECT_EQ(Detect(Sample(1)).size(), 3u);
+}
+
+TEST_F(ApiTest, PerKeyRateLimitAnswers429) {
+  httplib::Headers h = {{"Ocp-Apim-Subscription-Key", slow_}};
+  std::vector<int> statuses;
+  for (int i = 0; i < 4; ++i) {
+    auto res = Client().Get("/face/v1.0/models", h);
+    ASSERT_TRUE(res);
+    statuses.push_back(res->status);
+    if (res->status == 429) {
+      EXPECT_FALSE(res->get_header_value("Retry-After").empty());
+      EXPECT_EQ(Outcome(res).second, "RateLimitExceeded");
+    }
+  }
+  EXPECT_EQ(statuses[0], 200);
+  EXPECT_EQ(statuses[1], 200);
+  EXPECT_EQ(statuses[3], 429);
+  // Other keys are not affected.
+  auto other = Client().Get("/face/v1.0/models", httplib::Headers{{"Ocp-Apim-Subscription-Key", full_}});
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 200);
+}
+
+TEST_F(ApiTest, RepeatedBadKeysAreThrottled) {
+  const std::string wrong = "fk_" + full_.substr(3, 12) + "_" + std::string(43, 'B');
+  int throttled = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto res = Client().Get("/face/v1.0/models", httplib::Headers{{"Authorization", "Bearer " + wrong}});
+    ASSERT_TRUE(res);
+    EXPECT_TRUE(res->status == 401 || res->status == 429) << res->status;
+    throttled += res->status == 429 ? 1 : 0;
+  }
+  EXPECT_GE(throttled, 4);
+}
+
+TEST_F(ApiTest, OverloadAnswers503QuicklyNever500) {
+  service_.reset();
+  ServiceOptions o = Options();
+  o.workers = 1;
+  o.queue_depth = 1;
+  auto created = Service::Create(o, {SharedEngine()});
+  ASSERT_TRUE(created.ok());
+  service_ = std::move(created).value();
+  ASSERT_TRUE(service_->Start().ok());
+  const std::string image = Sample(6);
+  std::atomic<int> ok{0}, busy{0}, other{0};
+  std::atomic<int64_t> slowest_busy_ms{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      const auto start = std::chrono::steady_clock::now();
+      auto res = Post("/face/v1.0/detect?detectionModel=recall", image, "image/jpeg", full_);
+      const int64_t ms = std::chrono::duration_cast<milliseconds>(
+                             std::chrono::steady_clock::now() - start).count();
+      if (res && res->status == 200) {
+        ++ok;
+      } else if (res && res->status == 503 && Outcome(res).second == "ServerBusy" &&
+                 !res->get_header_value("Retry-After").empty()) {
+        ++busy;
+        int64_t prev = slowest_busy_ms.load();
+        while (ms > prev && !slowest_busy_ms.compare_exchange_weak(prev, ms)) {
+        }
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(other, 0);
+  EXPECT_GE(ok, 2);
+  EXPECT_GE(busy, 1);
+  EXPECT_LT(slowest_busy_ms, 2000) << "overload must be answered quickly";
+  EXPECT_TRUE(Healthy());
+}
+
+TEST(ServiceSecurity, NonLoopbackNeedsTlsAndKeys) {
+  ASSERT_NE(SharedEngine(), nullptr);
+  TempDir dir;
+  ASSERT_TRUE(service::testing::WriteSelfSignedCertificate(dir.File("c.pem"), dir.File("k.pem")));
+  ServiceOptions o;
+  o.api_key_file = dir.File("keys.json");
+  o.port = 0;
+  o.host = "0.0.0.0";
+  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kFailedPrecondition);
+  o.tls_cert_file = dir.File("c.pem");
+  o.tls_key_file = dir.File("k.pem");
+  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kFailedPrecondition)
+      << "TLS without keys";
+  o.tls_cert_file.clear();
+  o.tls_key_file.clear();
+  ASSERT_TRUE(AddApiKey(o.api_key_file, {.name = "k", .scopes = kScopeDetect}).ok());
+  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kFailedPrecondition)
+      << "keys without TLS";
+  o.host = "192.168.1.10";
+  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kFailedPrecondition);
+  o.tls_cert_file = dir.File("c.pem");
+  o.tls_key_file = dir.File("k.pem");
+  o.host = "0.0.0.0";
+  EXPECT_TRUE(Service::Create(o, {SharedEngine()}).ok()) << "TLS and keys: allowed";
+  o.tls_key_file.clear();
+  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1") && IsLoopbackHost("127.8.0.1") &&
+              IsLoopbackHost("::1") && IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0") || IsLoopbackHost("::") || IsLoopbackHost("10.0.0.1") ||
+               IsLoopbackHost("128.0.0.1") || IsLoopbackHost("example.com"));
+}
+
+TEST(ServiceSecurity, LoopbackWithoutKeysUsesAOneOffKey) {
+  ASSERT_NE(SharedEngine(), nullptr);
+  TempDir dir;
+  ServiceOptions o;
+  o.api_key_file = dir.File("keys.json");
+  o.port = 0;
+  std::string ephemeral;
+  o.on_ephemeral_key = [&](const std::string& key) { ephemeral = key; };
+  o.access_log = [](const std::string&) {};
+  auto service = Service::Create(o, {SharedEngine()});
+  ASSERT_TRUE(service.ok());
+  ASSERT_FALSE(ephemeral.empty());
+  EXPECT_FALSE(std::filesystem::exists(o.api_key_file)) << "the one-off key is never written";
+  ASSERT_TRUE((*service)->Start().ok());
+  httplib::Client client("127.0.0.1", (*service)->port());
+  auto without = client.Get("/face/v1.0/models");
+  ASSERT_TRUE(without);
+  EXPECT_EQ(without->status, 401);
+  auto with = client.Get("/face/v1.0/models", httplib::Headers{{"Authorization", "Bearer " + ephemeral}});
+  ASSERT_TRUE(with);
+  EXPECT_EQ(with->status, 200);
+  (*service)->Stop();
+
+  o.ephemeral_key_when_none = false;
+  ephemeral.clear();
+  auto strict = Service::Create(o, {SharedEngine()});
+  ASSERT_TRUE(strict.ok());
+  EXPECT_TRUE(ephemeral.empty());
+}
+
+TEST_F(ApiTest, TheLogHoldsNoSecretsNoFacesNoQueries) {
+  json faces = Detect(Sample(1), "?returnFaceId=true&returnFaceLandmarks=true");
+  ASSERT_FALSE(faces.empty());
+  (void)Post("/face/v1.0/detect", Sample(1), "image/jpeg", "fk_0123456789ab_" + std::string(43, 'S'));
+  service_->Stop();
+  std::lock_guard<std::mutex> lock(log_mutex_);
+  ASSERT_GE(log_.size(), 2u);
+  const std::string secret = full_.substr(16);
+  for (const std::string& line : log_) {
+    EXPECT_EQ(line.find(secret), std::string::npos) << line;
+    EXPECT_EQ(line.find(std::string(43, 'S')), std::string::npos) << line;
+    EXPECT_EQ(line.find(faces[0]["faceId"].get<std::string>()), std::string::npos) << line;
+    EXPECT_EQ(line.find("returnFaceId"), std::string::npos) << line;
+    EXPECT_LT(line.size(), 400u);
+  }
+}
+
+}  // namespace
+}  // namespace facet
