@@ -5,6 +5,8 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "image/convert.h"
+
 namespace facet::align {
 
 Landmarks5 ArcFaceTemplate112() {
@@ -63,8 +65,9 @@ void AlignFace(const cv::Mat& image, const Landmarks5& landmarks, const Landmark
                    cv::BORDER_CONSTANT, cv::Scalar::all(0));
     return;
   }
-  // Shrink the neighbourhood of the face first (area averaging), then warp at ~1:1.
-  const double shrink = std::min(1.0, 2.0 * scale);  // leaves the warp a scale of about 0.5..1
+  // Shrink the neighbourhood of the face first by an integer factor (area averaging, OpenCV's
+  // fast path), leaving the warp a scale in [0.5, 1).
+  const int factor = static_cast<int>(std::ceil(0.5 / scale));
   float min_x = landmarks[0].x, max_x = landmarks[0].x, min_y = landmarks[0].y, max_y = landmarks[0].y;
   for (const Point& p : landmarks) {
     min_x = std::min(min_x, p.x);
@@ -86,15 +89,15 @@ void AlignFace(const cv::Mat& image, const Landmarks5& landmarks, const Landmark
     return;
   }
   cv::Mat small;
-  const cv::Size small_size(std::max(1, static_cast<int>(std::lround(roi.width * shrink))),
-                            std::max(1, static_cast<int>(std::lround(roi.height * shrink))));
-  cv::resize(image(roi), small, small_size, 0, 0, cv::INTER_AREA);
-  const double sx = static_cast<double>(small_size.width) / roi.width;
-  const double sy = static_cast<double>(small_size.height) / roi.height;
+  if (image::ShrinkByInteger(image(roi), factor, &small).empty()) {
+    cv::warpAffine(image, *aligned, transform, cv::Size(out_size, out_size));
+    return;
+  }
+  // Small pixel i averages ROI pixels [i * factor, (i + 1) * factor): pixel-centre convention.
   Landmarks5 moved;
   for (size_t i = 0; i < moved.size(); ++i) {
-    moved[i] = {static_cast<float>((landmarks[i].x - roi.x + 0.5) * sx - 0.5),
-                static_cast<float>((landmarks[i].y - roi.y + 0.5) * sy - 0.5)};
+    moved[i] = {static_cast<float>((landmarks[i].x - roi.x + 0.5) / factor - 0.5),
+                static_cast<float>((landmarks[i].y - roi.y + 0.5) / factor - 0.5)};
   }
   transform = EstimateSimilarity(moved, template_points);
   cv::warpAffine(small, *aligned, transform, cv::Size(out_size, out_size), cv::INTER_LINEAR,

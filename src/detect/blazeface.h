@@ -33,6 +33,7 @@ class BlazeFace {
   std::unique_ptr<nn::Network> network_;
   std::vector<Anchor> anchors_;
   // Scratch buffers reused across calls.
+  cv::Mat shrunk_;
   cv::Mat resized_;
   cv::Mat letterboxed_;
   cv::Mat input_float_;

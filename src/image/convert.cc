@@ -25,6 +25,14 @@ cv::Mat AsMutableMat(Image& image) {
   return {image.height(), image.width(), CV_8UC3, image.mutable_data()};
 }
 
+cv::Rect ShrinkByInteger(const cv::Mat& src, int factor, cv::Mat* out) {
+  if (factor < 2 || src.cols < factor || src.rows < factor) return {};
+  const cv::Rect used(0, 0, src.cols / factor * factor, src.rows / factor * factor);
+  cv::resize(src(used), *out, cv::Size(used.width / factor, used.height / factor), 0, 0,
+             cv::INTER_AREA);
+  return used;
+}
+
 Image ImageFromMat(const cv::Mat& mat) {
   if (mat.empty()) return {};
   cv::Mat eight = mat;

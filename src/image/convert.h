@@ -16,6 +16,14 @@ cv::Mat AsMutableMat(Image& image);
 // composited over white), and the 16-bit variants (scaled by 1/257).
 Image ImageFromMat(const cv::Mat& mat);
 
+// Area-averages `src` down by the integer `factor` in both directions (OpenCV's fast integer
+// INTER_AREA path, several times faster than a fractional area resize of a large image). Reads the
+// top-left part of `src` whose sides are multiples of `factor` (up to factor - 1 pixels of the
+// right and bottom edges are left out) and returns that part, in `src`'s pixels; `out` pixel i
+// averages source pixels [i * factor, (i + 1) * factor). Returns an empty rect (and leaves `out`
+// alone) when factor < 2 or `src` is smaller than factor.
+cv::Rect ShrinkByInteger(const cv::Mat& src, int factor, cv::Mat* out);
+
 }  // namespace facet::image
 
 #endif  // FACET_SRC_IMAGE_CONVERT_H_
