@@ -59,10 +59,14 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeOptions& o
   if (info->format == ImageFormat::kJpeg && !image::JpegHasEndMarker(bytes)) {
     return Status::CorruptData("truncated JPEG data (no end-of-image marker)");
   }
-  cv::Mat decoded;
+  // Colour 8-bit images (most JPEGs) decode straight into the Image's own buffer: OpenCV's
+  // decoder writes into a preallocated Mat of the right size and type. Anything else (grey, alpha,
+  // 16-bit) comes back in a Mat of its own and is converted below.
+  std::vector<uint8_t> bgr(static_cast<size_t>(pixels) * 3);
+  cv::Mat decoded(info->height, info->width, CV_8UC3, bgr.data());
   try {
     const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<uint8_t*>(bytes.data()));
-    decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    cv::imdecode(buffer, cv::IMREAD_UNCHANGED, &decoded);
   } catch (const cv::Exception& e) {
     return Status::CorruptData(std::string("cannot decode ") + FormatName(info->format) + ": " +
                                e.what());
@@ -75,10 +79,13 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeOptions& o
     return Status::CorruptData(std::string(FormatName(info->format)) +
                                " decoded to a size other than its header declares");
   }
-  if (info->format == ImageFormat::kJpeg && options.apply_exif_orientation) {
-    decoded = ApplyOrientation(decoded, image::JpegExifOrientation(bytes));
+  const int orientation = info->format == ImageFormat::kJpeg && options.apply_exif_orientation
+                              ? image::JpegExifOrientation(bytes)
+                              : 1;
+  if (orientation == 1 && decoded.data == bgr.data()) {
+    return Image(info->width, info->height, std::move(bgr));
   }
-  Image image = image::ImageFromMat(decoded);
+  Image image = image::ImageFromMat(ApplyOrientation(decoded, orientation));
   if (image.empty()) return Status::CorruptData("unsupported pixel format");
   return image;
 }
