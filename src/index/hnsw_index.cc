@@ -92,7 +92,9 @@ class HnswIndex final : public VectorIndex {
     }
   }
 
-  void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits) const override {
+  using VectorIndex::Search;
+  void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits,
+              int ef_search) const override {
     hits->clear();
     if (k <= 0 || slots_.empty() || query.size() != static_cast<size_t>(index_->d)) return;
     // Dead nodes hold zero vectors (similarity 0): ask for a few more and drop them.
@@ -100,7 +102,7 @@ class HnswIndex final : public VectorIndex {
     std::vector<FaissId> found(wanted, -1);
     std::vector<float> distances(wanted);
     faiss::SearchParametersHNSW params;
-    params.efSearch = std::max(options_.ef_search, wanted);
+    params.efSearch = std::max(ef_search > 0 ? ef_search : options_.ef_search, wanted);
     try {
       thread_local std::unique_ptr<faiss::VisitedTable> visited;
       if (!visited || visited->visited.size() < static_cast<size_t>(index_->ntotal)) {

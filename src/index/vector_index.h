@@ -53,7 +53,12 @@ class VectorIndex {
   virtual void Remove(std::span<const int64_t> ids) = 0;
 
   // The `k` most similar vectors, most similar first (fewer if the index holds fewer).
-  virtual void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits) const = 0;
+  // `ef_search` > 0 overrides HnswOptions::ef_search for this call (ignored by exact indexes).
+  virtual void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits,
+                      int ef_search) const = 0;
+  void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits) const {
+    Search(query, k, hits, 0);
+  }
 
   // Self-contained binary form (read back by DeserializeIndex).
   virtual Status Serialize(std::vector<uint8_t>* out) const = 0;

@@ -11,7 +11,7 @@
 namespace {
 
 int Run(int argc, char** argv) {
-  CLI::App app{"facet: privacy-first face detection and recognition (detect, compare, eval)"};
+  CLI::App app{"facet: privacy-first face detection and recognition on your own machine"};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, facet::cli::Action>> commands;
   auto add = [&](facet::cli::Action (*reg)(CLI::App&)) {
@@ -22,6 +22,17 @@ int Run(int argc, char** argv) {
   add(&facet::cli::RegisterDetect);
   add(&facet::cli::RegisterCompare);
   add(&facet::cli::RegisterEval);
+  // --- galleries (galleries branch) ---
+  add(&facet::cli::RegisterInit);
+  add(&facet::cli::RegisterGallery);
+  add(&facet::cli::RegisterPerson);
+  add(&facet::cli::RegisterConsent);
+  add(&facet::cli::RegisterEnroll);
+  add(&facet::cli::RegisterIdentify);
+  add(&facet::cli::RegisterVerify);
+  add(&facet::cli::RegisterCluster);
+  add(&facet::cli::RegisterAudit);
+  // --- end galleries ---
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
