@@ -231,15 +231,16 @@ std::unique_ptr<VectorIndex> LoadOrBuildHnsw(const Data& d, const std::string& c
   return std::move(index).value();
 }
 
-void ReportAccuracy(const Data& d) {
+void ReportAccuracy(Data& d) {
   const size_t n = d.probe_mate.size();
   std::vector<int64_t> exact_top(n);
   std::vector<SearchHit> hits;
-  auto run = [&](const char* name, const VectorIndex& index, int ef) {
+  auto run = [&](const char* name, VectorIndex& index, int ef) {
+    index.SetEfSearch(ef);
     size_t mate_first = 0, agree = 0;
     const double cpu = CpuSeconds();
     for (size_t q = 0; q < n; ++q) {
-      index.Search(std::span<const float>(d.probes.data() + q * d.dims, d.dims), kTopK, &hits, ef);
+      index.Search(std::span<const float>(d.probes.data() + q * d.dims, d.dims), kTopK, &hits);
       const int64_t top = hits.empty() ? -1 : hits[0].id;
       if (&index == d.f32.get()) exact_top[q] = top;
       mate_first += top == d.probe_mate[q];
@@ -290,16 +291,17 @@ void ReportClustering(const Data& d) {
 }
 
 void BM_Search(benchmark::State& state, std::unique_ptr<VectorIndex> Data::*which, int ef) {
-  const Data& d = *g_data;
-  const VectorIndex* index = (d.*which).get();
+  Data& d = *g_data;
+  VectorIndex* index = (d.*which).get();
   if (index == nullptr) {
     state.SkipWithError("index not built");
     return;
   }
+  index->SetEfSearch(ef);
   std::vector<SearchHit> hits;
   size_t q = 0;
   for (auto _ : state) {
-    index->Search(std::span<const float>(d.probes.data() + q * d.dims, d.dims), kTopK, &hits, ef);
+    index->Search(std::span<const float>(d.probes.data() + q * d.dims, d.dims), kTopK, &hits);
     benchmark::DoNotOptimize(hits.data());
     q = (q + 1) % d.probe_mate.size();
   }

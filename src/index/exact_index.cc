@@ -82,9 +82,9 @@ class ExactIndex final : public VectorIndex {
     }
   }
 
-  using VectorIndex::Search;
-  void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits,
-              int /*ef_search*/) const override {
+  void SetEfSearch(int /*ef_search*/) override {}
+
+  void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits) const override {
     hits->clear();
     if (k <= 0 || ids_.empty() || query.size() != static_cast<size_t>(dimensions_)) return;
     TopK top(static_cast<size_t>(k));

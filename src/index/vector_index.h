@@ -53,12 +53,11 @@ class VectorIndex {
   virtual void Remove(std::span<const int64_t> ids) = 0;
 
   // The `k` most similar vectors, most similar first (fewer if the index holds fewer).
-  // `ef_search` > 0 overrides HnswOptions::ef_search for this call (ignored by exact indexes).
-  virtual void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits,
-                      int ef_search) const = 0;
-  void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits) const {
-    Search(query, k, hits, 0);
-  }
+  virtual void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits) const = 0;
+  // HNSW: candidates explored per query from now on (FAISS 1.7.3 sizes its search queue from the
+  // index's efSearch, not from per-call parameters). Exact indexes ignore it. Needs exclusive
+  // access, like Add.
+  virtual void SetEfSearch(int ef_search) = 0;
 
   // Self-contained binary form (read back by DeserializeIndex).
   virtual Status Serialize(std::vector<uint8_t>* out) const = 0;

@@ -231,7 +231,8 @@ int RunEnroll(const EnrollFlags& flags) {
       }
       std::vector<fs::path> images;
       for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.is_regular_file() && IsImage(entry.path())) images.push_back(entry.path());
+        // Broken links and unreadable files are kept: reading them reports the error.
+        if (!entry.is_directory() && IsImage(entry.path())) images.push_back(entry.path());
       }
       std::sort(images.begin(), images.end());
       for (const fs::path& image : images) jobs.push_back({name, image.string()});
