@@ -8,8 +8,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-onnx python3-numpy python3-flatbuffers
   nodejs npm
+  # galleries: encryption, the embedded store, the HNSW index and its BLAS (galleries branch)
+  libsodium-dev libsqlite3-dev libfaiss-dev libopenblas-dev
 )
 if [ "${FACET_WITH_LINT:-0}" = 1 ]; then packages+=(clang-tidy); fi
+# clang-tidy parses the OpenMP code of the HNSW index: it needs clang's omp.h (galleries branch).
+if [ "${FACET_WITH_LINT:-0}" = 1 ]; then packages+=(libomp-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
