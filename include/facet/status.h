@@ -86,10 +86,12 @@ class [[nodiscard]] Result {
   FACET_RETURN_IF_ERROR_NAMED_(expr, FACET_STATUS_CONCAT_(facet_status_, n))
 #define FACET_STATUS_CONCAT_(a, b) FACET_STATUS_CONCAT2_(a, b)
 #define FACET_STATUS_CONCAT2_(a, b) a##b
+// NOLINTBEGIN(bugprone-macro-parentheses): `name` is a declarator, it cannot be parenthesised.
 #define FACET_RETURN_IF_ERROR_NAMED_(expr, name) \
   do {                                           \
     ::facet::Status name = (expr);               \
     if (!name.ok()) return name;                 \
   } while (false)
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // FACET_STATUS_H_

@@ -146,10 +146,12 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
+// NOLINTBEGIN(bugprone-macro-parentheses): `name` is a declarator.
 #define FACET_PREPARE(name, sql)            \
   auto name##_or = db_.Prepare(sql);        \
   if (!name##_or.ok()) return name##_or.status(); \
   Statement& name = **name##_or
+// NOLINTEND(bugprone-macro-parentheses)
 
 class SqliteTxn final : public StoreTxn {
  public:
