@@ -292,8 +292,11 @@ void ReportClustering(const Data& d) {
   std::printf("\nChinese Whispers on %zu LFW templates (%zu identities)\n", faces.size(),
               identity.size());
   std::printf("| threshold | clusters | BCubed P | BCubed R | BCubed F | pairwise P | pairwise R | pairwise F |\n");
-  for (float threshold : {0.40f, 0.4507f, 0.50f, 0.5311f, 0.56f, 0.60f}) {
-    auto clustering = facet::ClusterFaces(faces, info, {.threshold = threshold});
+  for (float threshold : {0.0f, 0.4507f, 0.5311f, 0.56f, 0.58f, 0.60f, 0.62f, 0.64f, 0.67f, 0.70f}) {
+    facet::ClusterOptions options;  // 0: the default rule (false_links_per_face 0.1)
+    if (threshold > 0) options.threshold = threshold;
+    auto clustering = facet::ClusterFaces(faces, info, options);
+    threshold = clustering.ok() ? clustering->threshold : threshold;
     if (!clustering.ok()) continue;
     auto s = facet::eval::ScoreClustering(clustering->labels, truth);
     std::printf("| %.4f | %lld | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n", threshold,

@@ -131,6 +131,7 @@ done
 } >"$tmp/consents.csv"
 run g3 gallery create bulk --purpose "kill test"
 : >"$tmp/reported.txt"
+kills=0
 for round in 1 2 3; do
   : >"$tmp/kill$round.stdout"
   "$facet" enroll --gallery bulk --folder "$tmp/people" --consents "$tmp/consents.csv" \
@@ -144,8 +145,10 @@ for round in 1 2 3; do
   done
   kill -9 $pid 2>/dev/null
   wait $pid 2>/dev/null
+  [ $? = 137 ] && kills=$((kills + 1))
   grep '^enrolled' "$tmp/kill$round.stdout" >>"$tmp/reported.txt"
 done
+check "kill -9: the enrollment was killed mid-way ($kills of 3 rounds)" [ "$kills" -ge 1 ]
 reported=$(wc -l <"$tmp/reported.txt")
 check "kill -9: some enrollments reported before the kills" [ "$reported" -ge 6 ]
 run ka audit verify

@@ -24,13 +24,13 @@ using TimePoint = std::chrono::system_clock::time_point;
 
 struct AuditEntry {
   int64_t seq = 0;  // 1, 2, 3, ... without gaps
-  TimePoint time;
-  std::string actor;     // who did it (as stated by the caller)
-  std::string action;    // "enroll", "identify", "verify", "consent_grant", ... (docs/store_format.md)
-  std::string gallery;   // gallery name, empty for store-wide actions
-  std::string purpose;   // the stated purpose (identify/verify/export), or a reason
-  std::string subjects;  // space-separated person uids concerned (may be empty)
-  std::string details;   // a JSON object of counts and ids; never templates
+  TimePoint time{};
+  std::string actor{};     // who did it (as stated by the caller)
+  std::string action{};    // "enroll", "identify", "verify", "consent_grant", ... (docs/store_format.md)
+  std::string gallery{};   // gallery name, empty for store-wide actions
+  std::string purpose{};   // the stated purpose (identify/verify/export), or a reason
+  std::string subjects{};  // space-separated person uids concerned (may be empty)
+  std::string details{};   // a JSON object of counts and ids; never templates
   std::array<uint8_t, 32> previous_hash{};
   std::array<uint8_t, 32> hash{};
 };
@@ -40,8 +40,8 @@ struct AuditReport {
   bool intact = false;
   int64_t entries = 0;         // entries read
   int64_t first_bad_seq = 0;   // 0 when intact
-  std::string problem;         // what is wrong, for a person to read; empty when intact
-  std::string head_hash_hex;   // hash of the newest entry (record it elsewhere to detect rollback)
+  std::string problem{};         // what is wrong, for a person to read; empty when intact
+  std::string head_hash_hex{};   // hash of the newest entry (record it elsewhere to detect rollback)
 };
 
 }  // namespace facet

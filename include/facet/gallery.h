@@ -48,8 +48,8 @@ Result<ConsentScope> ParseConsentScope(std::string_view name);  // kInvalidArgum
 // audit log. `actor` is always required; `purpose` is required for identify, verify and export
 // (for changes it is recorded as the reason when given).
 struct AuditContext {
-  std::string actor;
-  std::string purpose;
+  std::string actor{};
+  std::string purpose{};
 };
 
 // How a gallery's search index is chosen and kept (docs/galleries.md).
@@ -65,26 +65,26 @@ struct IndexPolicy {
   // (loaded instead of rebuilt). Default 20,000.
   int64_t snapshot_min_faces = 20'000;
   // Where snapshots go. Empty: "<store path>.index/".
-  std::string snapshot_dir;
+  std::string snapshot_dir{};
 };
 
 struct GalleriesOptions {
   // The store: a file path or "sqlite:PATH".
-  std::string store;
+  std::string store{};
   // The master key: a key file (64 hex characters, mode 0600) or the key itself in hex.
   // Exactly one must be set.
-  std::string key_file;
-  std::string master_key_hex;
+  std::string key_file{};
+  std::string master_key_hex{};
   // The clock for consent validity, expiry purges and audit times. Default: system_clock::now.
-  std::function<TimePoint()> clock;
+  std::function<TimePoint()> clock{};
   // Quick consistency check of the store on open (detects truncated or corrupted files).
   bool check_on_open = true;
-  IndexPolicy index;
+  IndexPolicy index{};
 };
 
 struct GallerySpec {
-  std::string name;     // 1-64 characters of [A-Za-z0-9._-]
-  std::string purpose;  // required: what the gallery is for, in words
+  std::string name{};     // 1-64 characters of [A-Za-z0-9._-]
+  std::string purpose{};  // required: what the gallery is for, in words
   ConsentScope use = ConsentScope::kIdentify;
   // False-match rate the decision threshold is calibrated for: 1e-3 or 1e-4 (default).
   double fmr = 1e-4;
@@ -93,71 +93,71 @@ struct GallerySpec {
 };
 
 struct GalleryInfo {
-  std::string name;
-  std::string purpose;
+  std::string name{};
+  std::string purpose{};
   ConsentScope use = ConsentScope::kIdentify;
-  RecognizerInfo recognizer;  // model name, version, dimensions and calibrated thresholds
+  RecognizerInfo recognizer{};  // model name, version, dimensions and calibrated thresholds
   double fmr = 1e-4;
   float threshold = 0;  // decision threshold (cosine similarity) at `fmr`
   bool keep_photos = false;
-  TimePoint created_at;
+  TimePoint created_at{};
   int64_t persons = 0;
   int64_t faces = 0;
 };
 
 struct PersonSpec {
-  std::string person_id;     // 1-128 printable characters, unique in the gallery
-  std::string display_name;  // optional; stored encrypted
-  std::string external_ref;  // optional; stored encrypted
+  std::string person_id{};     // 1-128 printable characters, unique in the gallery
+  std::string display_name{};  // optional; stored encrypted
+  std::string external_ref{};  // optional; stored encrypted
 };
 
 struct PersonInfo {
-  std::string person_id;
-  std::string uid;  // random pseudonym; how the audit log refers to the person
-  std::string display_name;
-  std::string external_ref;
-  TimePoint created_at;
+  std::string person_id{};
+  std::string uid{};  // random pseudonym; how the audit log refers to the person
+  std::string display_name{};
+  std::string external_ref{};
+  TimePoint created_at{};
   int64_t faces = 0;
   bool has_data_key = false;  // false after a shred until the next enrollment
 };
 
 struct ConsentSpec {
-  std::string granted_by;  // who granted it (the person, a guardian, ...); required
+  std::string granted_by{};  // who granted it (the person, a guardian, ...); required
   ConsentScope scope = ConsentScope::kIdentify;
-  std::string purpose;  // required
-  std::optional<TimePoint> expires_at;
-  std::string evidence;  // e.g. a hash of the signed form; optional
+  std::string purpose{};  // required
+  std::optional<TimePoint> expires_at{};
+  std::string evidence{};  // e.g. a hash of the signed form; optional
 };
 
 struct ConsentInfo {
   int64_t consent_id = 0;
-  std::string granted_by;
+  std::string granted_by{};
   ConsentScope scope = ConsentScope::kIdentify;
-  std::string purpose;
-  std::string evidence;
-  TimePoint granted_at;
-  std::optional<TimePoint> expires_at;
-  std::optional<TimePoint> revoked_at;
+  std::string purpose{};
+  std::string evidence{};
+  TimePoint granted_at{};
+  std::optional<TimePoint> expires_at{};
+  std::optional<TimePoint> revoked_at{};
   bool valid = false;  // not revoked and not expired at the clock's now
 };
 
 struct EnrollRequest {
-  std::string gallery;
-  std::string person_id;
+  std::string gallery{};
+  std::string person_id{};
   // Must come from the gallery's model and version (Session::Embed sets both).
-  Embedding embedding;
+  Embedding embedding{};
   QualityLevel quality = QualityLevel::kLow;
   // Hash of the source image file (e.g. Sha256Hex of its bytes). Required.
-  std::string source_sha256;
+  std::string source_sha256{};
   // The encoded source image; stored (sealed) only when the gallery keeps photos.
-  std::vector<uint8_t> photo;
+  std::vector<uint8_t> photo{};
 };
 
 struct FaceInfo {
   int64_t face_id = 0;
   QualityLevel quality = QualityLevel::kLow;
-  std::string source_sha256;
-  TimePoint created_at;
+  std::string source_sha256{};
+  TimePoint created_at{};
   bool has_photo = false;
   // Set by Enroll when this source image was already enrolled for the person: nothing was added
   // (re-running a bulk enrollment is safe).
@@ -165,23 +165,23 @@ struct FaceInfo {
 };
 
 struct IdentifyOptions {
-  std::string actor;    // required
-  std::string purpose;  // required
+  std::string actor{};    // required
+  std::string purpose{};  // required
   // Candidates returned per probe, best first. Only persons at or above the gallery's threshold
   // are candidates: a stranger gets none. 1..100, default 3.
   int max_candidates = 3;
 };
 
 struct Candidate {
-  std::string person_id;
+  std::string person_id{};
   float similarity = 0;  // best cosine similarity over the person's faces
   float confidence = 0;  // SimilarityToConfidence(similarity, gallery's recognizer)
 };
 
 struct Identification {
-  std::vector<Candidate> candidates;
+  std::vector<Candidate> candidates{};
   // The decision: the best candidate's person id, or empty for "unknown".
-  std::string person_id;
+  std::string person_id{};
   bool known() const { return !person_id.empty(); }
 };
 
@@ -284,16 +284,16 @@ class Galleries {
 // --- image-level helpers: detection + embedding with a Session, then the gallery call.
 
 struct EnrollImageOptions {
-  std::string gallery;
-  std::string person_id;
-  DetectOptions detect;
+  std::string gallery{};
+  std::string person_id{};
+  DetectOptions detect{};
   // Refuse faces whose quality for recognition is below this. Default medium.
   QualityLevel min_quality = QualityLevel::kMedium;
 };
 
 struct EnrolledImage {
-  Face face;      // the face enrolled (the largest in the image)
-  FaceInfo info;
+  Face face{};      // the face enrolled (the largest in the image)
+  FaceInfo info{};
   int faces_in_image = 0;
 };
 
@@ -304,8 +304,8 @@ Result<EnrolledImage> EnrollImage(Galleries& galleries, Session& session,
                                   const EnrollImageOptions& options, const AuditContext& context);
 
 struct IdentifiedFace {
-  Face face;
-  Identification identification;
+  Face face{};
+  Identification identification{};
 };
 
 // Embeds `faces` (found in `image` by Session::Detect) and identifies them in one audited call.

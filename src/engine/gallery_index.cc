@@ -213,12 +213,15 @@ bool LoadSnapshot(const Galleries::Impl& impl, GalleryState& state, index::Index
 }  // namespace
 
 Status Galleries::Impl::EnsureIndexLocked(GalleryState& state) {
+  // The common case costs one indexed read: nothing changed since the index was brought up to
+  // date. (Counting the faces would scan the gallery: only done when building.)
   int64_t generation = 0;
   int64_t faces = 0;
   FACET_RETURN_IF_ERROR(store->Read([&](store::StoreTxn& txn) -> Status {
     auto g = txn.GetGeneration(state.record.id);
     if (!g.ok()) return Status::NotFound("gallery '" + state.record.name + "' was deleted");
     generation = g.value();
+    if (state.loaded) return Status::Ok();
     auto count = txn.CountFaces(state.record.id);
     if (!count.ok()) return count.status();
     faces = count.value();

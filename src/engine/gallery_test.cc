@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/gallery_test_util.h"
+#include "facet/search.h"
 
 namespace facet {
 namespace {
@@ -419,6 +420,59 @@ TEST_F(GalleryTest, TimesFormatAndParse) {
   EXPECT_EQ(FormatTime(ParseTime("2026-11-23T09:30:05.250Z").value()), "2026-11-23T09:30:05.250Z");
   EXPECT_FALSE(ParseTime("tomorrow").ok());
   EXPECT_FALSE(ParseTime("2026-11-23T09:30:05+02:00").ok());
+}
+
+}  // namespace
+}  // namespace facet
+
+namespace facet {
+namespace {
+
+TEST(SearchTest, FindSimilarRanksAboveTheThreshold) {
+  testing::SyntheticPeople people(3);
+  std::vector<Embedding> faces = {people.Face(0), people.Face(1), people.Face(0), people.Stranger()};
+  const Embedding probe = people.Face(0);
+  auto similar = FindSimilar(probe, faces, testing::TestRecognizer());
+  ASSERT_TRUE(similar.ok()) << similar.status().ToString();
+  ASSERT_EQ(similar->size(), 2u);
+  EXPECT_TRUE(((*similar)[0].index == 0 && (*similar)[1].index == 2) ||
+              ((*similar)[0].index == 2 && (*similar)[1].index == 0));
+  EXPECT_GE((*similar)[0].similarity, (*similar)[1].similarity);
+  auto all = FindSimilar(probe, faces, testing::TestRecognizer(), {.min_similarity = -1.0f});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 4u);
+  Embedding other = people.Face(1);
+  other.model = "dlib_resnet";
+  faces.push_back(other);
+  EXPECT_EQ(FindSimilar(probe, faces, testing::TestRecognizer()).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(SearchTest, ClusterFacesGroupsPeopleAndAdaptsItsThreshold) {
+  testing::SyntheticPeople people(4);
+  std::vector<Embedding> faces;
+  for (int round = 0; round < 4; ++round) {
+    for (int p = 0; p < 6; ++p) faces.push_back(people.Face(p));
+  }
+  faces.push_back(people.Stranger());
+  auto clustering = ClusterFaces(faces, testing::TestRecognizer());
+  ASSERT_TRUE(clustering.ok()) << clustering.status().ToString();
+  EXPECT_EQ(clustering->clusters, 7);
+  for (size_t i = 0; i < 24; ++i) {
+    for (size_t j = 0; j < 24; ++j) {
+      EXPECT_EQ(clustering->labels[i] == clustering->labels[j], i % 6 == j % 6) << i << " " << j;
+    }
+  }
+  EXPECT_EQ(clustering->labels.back(), 6);  // the stranger alone, the smallest cluster last
+  // 25 faces: FMR 0.1/24 > 1e-3, the FMR-1e-3 threshold. 7,701 faces (LFW): FMR 1.3e-5,
+  // 0.4507 + 0.0804 * (log10(7700 / 0.1) - 3) = 0.6023 for MobileFaceNet's calibration.
+  EXPECT_FLOAT_EQ(clustering->threshold, 0.45f);
+  std::vector<Embedding> many(7701, people.Face(0));
+  const RecognizerInfo mobilefacenet{"testnet", "testnet@1.0", 192, 0.4507f, 0.5311f};
+  auto big = ClusterFaces(many, mobilefacenet, {.max_iterations = 1});
+  ASSERT_TRUE(big.ok());
+  EXPECT_NEAR(big->threshold, 0.6023f, 5e-4);
+  EXPECT_EQ(big->clusters, 1);
 }
 
 }  // namespace

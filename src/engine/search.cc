@@ -2,6 +2,7 @@
 #include "facet/search.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "index/cluster.h"
 #include "index/vector_index.h"
@@ -17,6 +18,16 @@ Status CheckSameModel(const Embedding& e, const RecognizerInfo& recognizer, cons
                                    std::to_string(recognizer.dimensions) + ")");
   }
   return Status::Ok();
+}
+
+// log10 FMR falls linearly with the threshold between (and, extrapolated, beyond) the two
+// calibrated points.
+float ClusterThreshold(const RecognizerInfo& recognizer, size_t faces, double false_links) {
+  const double t3 = recognizer.threshold_fmr_1e3;
+  const double t4 = recognizer.threshold_fmr_1e4;
+  const double fmr = false_links / static_cast<double>(std::max<size_t>(faces, 2) - 1);
+  if (fmr >= 1e-3 || !(t4 > t3)) return static_cast<float>(t3);
+  return static_cast<float>(t3 + (t4 - t3) * (-std::log10(fmr) - 3.0));
 }
 
 }  // namespace
@@ -56,6 +67,9 @@ Result<std::vector<SimilarFace>> FindSimilar(const Embedding& probe,
 Result<Clustering> ClusterFaces(std::span<const Embedding> faces, const RecognizerInfo& recognizer,
                                 const ClusterOptions& options) {
   if (options.max_iterations < 1) return Status::InvalidArgument("max_iterations must be >= 1");
+  if (!(options.false_links_per_face > 0)) {
+    return Status::InvalidArgument("false_links_per_face must be positive");
+  }
   std::vector<float> vectors;
   vectors.reserve(faces.size() * recognizer.dimensions);
   for (size_t i = 0; i < faces.size(); ++i) {
@@ -64,7 +78,8 @@ Result<Clustering> ClusterFaces(std::span<const Embedding> faces, const Recogniz
     vectors.insert(vectors.end(), faces[i].values.begin(), faces[i].values.end());
   }
   index::ChineseWhispersOptions cw;
-  cw.threshold = options.threshold.value_or(recognizer.threshold_fmr_1e4);
+  cw.threshold = options.threshold.value_or(
+      ClusterThreshold(recognizer, faces.size(), options.false_links_per_face));
   cw.max_iterations = options.max_iterations;
   cw.seed = options.seed;
   Clustering out;

@@ -86,7 +86,7 @@ class HnswIndex final : public VectorIndex {
   size_t size() const override { return slots_.size(); }
   bool Contains(int64_t id) const override { return slots_.count(id) > 0; }
   size_t MemoryBytes() const override {
-    return Storage()->codes.size() + codes8_.size() + scales8_.size() * sizeof(float) +
+    return Storage()->codes.size() + rows8_.size() +
            index_->hnsw.neighbors.size() * sizeof(int32_t) +
            index_->hnsw.levels.size() * sizeof(int) + index_->hnsw.offsets.size() * sizeof(size_t) +
            labels_.size() * sizeof(int64_t) +
@@ -123,9 +123,8 @@ class HnswIndex final : public VectorIndex {
       const size_t code_size = storage->code_size;
       std::fill_n(storage->codes.begin() + static_cast<std::ptrdiff_t>(it->second * code_size),
                   code_size, uint8_t{0});
-      std::fill_n(codes8_.begin() + static_cast<std::ptrdiff_t>(it->second * index_->d),
-                  index_->d, int8_t{0});
-      scales8_[it->second] = 0;
+      std::fill_n(rows8_.begin() + static_cast<std::ptrdiff_t>(it->second * Row8Bytes()),
+                  Row8Bytes(), int8_t{0});
       dead_.insert(it->second);
       slots_.erase(it);
     }
@@ -242,17 +241,20 @@ class HnswIndex final : public VectorIndex {
   // Approximate similarity of the int8 query with node's int8 codes.
   float Similarity8(const int8_t* query, float query_scale, int node) const {
     int32_t dot = 0;
-    DotI8(isa_, query, codes8_.data() + static_cast<size_t>(node) * index_->d, 1, index_->d, &dot);
-    return static_cast<float>(dot) * scales8_[node] * query_scale;
+    const int8_t* row = Row8(node);
+    DotI8(isa_, query, row, 1, index_->d, &dot);
+    float scale = 0;
+    std::memcpy(&scale, row + index_->d, sizeof scale);
+    return static_cast<float>(dot) * scale * query_scale;
   }
 
   void Quantize(FaissId first, FaissId count) {
     const size_t d = index_->d;
-    codes8_.resize(static_cast<size_t>(index_->ntotal) * d);
-    scales8_.resize(static_cast<size_t>(index_->ntotal));
+    rows8_.resize(static_cast<size_t>(index_->ntotal) * Row8Bytes());
     for (FaissId node = first; node < first + count; ++node) {
-      scales8_[node] = QuantizeI8(Vector(static_cast<int>(node)), index_->d,
-                                  codes8_.data() + static_cast<size_t>(node) * d);
+      int8_t* row = rows8_.data() + static_cast<size_t>(node) * Row8Bytes();
+      const float scale = QuantizeI8(Vector(static_cast<int>(node)), index_->d, row);
+      std::memcpy(row + d, &scale, sizeof scale);
     }
   }
 
@@ -303,7 +305,7 @@ class HnswIndex final : public VectorIndex {
         if (visited.get(v)) continue;
         visited.set(v);
         batch.push_back(v);
-        Prefetch(codes8_.data() + static_cast<size_t>(v) * index_->d);
+        Prefetch(Row8(v));
       }
       for (int v : batch) {
         const float d = -Similarity8(query, query_scale, v);
@@ -324,7 +326,14 @@ class HnswIndex final : public VectorIndex {
 
   void Prefetch(const int8_t* row) const {
     const auto* bytes = reinterpret_cast<const char*>(row);
-    for (int offset = 0; offset < index_->d; offset += 64) __builtin_prefetch(bytes + offset);
+    for (size_t offset = 0; offset < Row8Bytes(); offset += 64) __builtin_prefetch(bytes + offset);
+  }
+
+  // Each int8 row carries its dequantisation factor after the codes, so that one prefetch
+  // brings both (a separate scale array costs a second cache miss per node).
+  size_t Row8Bytes() const { return static_cast<size_t>(index_->d) + sizeof(float); }
+  const int8_t* Row8(int node) const {
+    return rows8_.data() + static_cast<size_t>(node) * Row8Bytes();
   }
 
   // IndexHNSW::add with facet's distance computer (see the file comment).
@@ -386,8 +395,7 @@ class HnswIndex final : public VectorIndex {
   std::vector<int64_t> labels_;                   // FAISS number -> id
   std::unordered_map<int64_t, FaissId> slots_;    // live id -> FAISS number
   std::unordered_set<FaissId> dead_;              // removed FAISS numbers
-  std::vector<int8_t> codes8_;  // int8 copy of each vector, for the graph walk (kernels.h)
-  std::vector<float> scales8_;
+  std::vector<int8_t> rows8_;  // int8 copy of each vector + its scale, for the graph walk
 };
 
 std::unique_ptr<faiss::IndexHNSWFlat> MakeFaiss(int dimensions, const HnswOptions& options) {

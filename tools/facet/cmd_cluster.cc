@@ -198,7 +198,8 @@ Action RegisterCluster(CLI::App& app) {
       "cluster", "group the faces of a folder of photos by person (nothing is stored)");
   cmd->add_option("dir", flags->dir, "folder of images (searched recursively)")->required();
   cmd->add_option("--threshold", flags->threshold,
-                  "link faces at least this similar (default: the model's FMR-1e-4 threshold)");
+                  "link faces at least this similar (default: adapted to the number of faces, "
+                  "docs/galleries.md)");
   cmd->add_flag("--evaluate", flags->evaluate,
                 "DIR is NAME/*.jpg per identity: one face per image, print BCubed and pairwise "
                 "precision/recall against the folder names");
