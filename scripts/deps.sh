@@ -11,8 +11,12 @@ packages=(
   libxnnpack-dev libpthreadpool-dev
   # service (serve branch): HTTP server, TLS, API key hashing; web UI test; fuzzing; benchmarks
   libcpp-httplib-dev libssl-dev libsodium-dev chromium clang-14 libfuzzer-14-dev wrk
+  # galleries: encryption, the embedded store, the HNSW index and its BLAS (galleries branch)
+  libsqlite3-dev libfaiss-dev libopenblas-dev
 )
 if [ "${FACET_WITH_LINT:-0}" = 1 ]; then packages+=(clang-tidy); fi
+# clang-tidy parses the OpenMP code of the HNSW index: it needs clang's omp.h (galleries branch).
+if [ "${FACET_WITH_LINT:-0}" = 1 ]; then packages+=(libomp-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -79,11 +79,19 @@ class [[nodiscard]] Result {
 
 }  // namespace facet
 
-// Returns early from the enclosing function if `expr` (a Status) is not OK.
-#define FACET_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::facet::Status facet_status_ = (expr);  \
-    if (!facet_status_.ok()) return facet_status_; \
+// Returns early from the enclosing function if `expr` (a Status) is not OK. The temporary has a
+// unique name, so the macro nests (e.g. inside a lambda passed in `expr`) without shadowing.
+#define FACET_RETURN_IF_ERROR(expr) FACET_RETURN_IF_ERROR_IMPL_(expr, __COUNTER__)
+#define FACET_RETURN_IF_ERROR_IMPL_(expr, n) \
+  FACET_RETURN_IF_ERROR_NAMED_(expr, FACET_STATUS_CONCAT_(facet_status_, n))
+#define FACET_STATUS_CONCAT_(a, b) FACET_STATUS_CONCAT2_(a, b)
+#define FACET_STATUS_CONCAT2_(a, b) a##b
+// NOLINTBEGIN(bugprone-macro-parentheses): `name` is a declarator, it cannot be parenthesised.
+#define FACET_RETURN_IF_ERROR_NAMED_(expr, name) \
+  do {                                           \
+    ::facet::Status name = (expr);               \
+    if (!name.ok()) return name;                 \
   } while (false)
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // FACET_STATUS_H_

@@ -46,11 +46,13 @@ struct Face {
   Quality quality;
 };
 
-// A face template. `values` is L2-normalised; `model` names the recognizer that produced it.
-// Templates from different models must never be compared.
+// A face template. `values` is L2-normalised; `model` names the recognizer that produced it and
+// `model_version` its exact version (RecognizerInfo::version). Templates from different models
+// must never be compared; galleries also refuse another version.
 struct Embedding {
   std::string model;
   std::vector<float> values;
+  std::string model_version;
 };
 
 }  // namespace facet

@@ -194,7 +194,9 @@ TEST(RateLimiter, TableStaysBounded) {
 }
 
 Embedding Template(float first) {
-  Embedding e{"mobilefacenet", std::vector<float>(4, 0.0f)};
+  Embedding e;
+  e.model = "mobilefacenet";
+  e.values.assign(4, 0.0f);
   e.values[0] = first;
   return e;
 }

@@ -15,6 +15,17 @@ Action RegisterDetect(CLI::App& app);
 Action RegisterCompare(CLI::App& app);
 Action RegisterEval(CLI::App& app);
 Action RegisterServe(CLI::App& app);
+// --- galleries (galleries branch) ---
+Action RegisterInit(CLI::App& app);
+Action RegisterGallery(CLI::App& app);
+Action RegisterPerson(CLI::App& app);
+Action RegisterConsent(CLI::App& app);
+Action RegisterEnroll(CLI::App& app);
+Action RegisterIdentify(CLI::App& app);
+Action RegisterVerify(CLI::App& app);
+Action RegisterCluster(CLI::App& app);
+Action RegisterAudit(CLI::App& app);
+// --- end galleries ---
 
 }  // namespace facet::cli
 

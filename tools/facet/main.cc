@@ -11,7 +11,7 @@
 namespace {
 
 int Run(int argc, char** argv) {
-  CLI::App app{"facet: privacy-first face detection and recognition (detect, compare, eval, serve)"};
+  CLI::App app{"facet: privacy-first face detection and recognition on your own machine (detect, compare, galleries, serve)"};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, facet::cli::Action>> commands;
   auto add = [&](facet::cli::Action (*reg)(CLI::App&)) {
@@ -23,6 +23,17 @@ int Run(int argc, char** argv) {
   add(&facet::cli::RegisterCompare);
   add(&facet::cli::RegisterEval);
   add(&facet::cli::RegisterServe);
+  // --- galleries (galleries branch) ---
+  add(&facet::cli::RegisterInit);
+  add(&facet::cli::RegisterGallery);
+  add(&facet::cli::RegisterPerson);
+  add(&facet::cli::RegisterConsent);
+  add(&facet::cli::RegisterEnroll);
+  add(&facet::cli::RegisterIdentify);
+  add(&facet::cli::RegisterVerify);
+  add(&facet::cli::RegisterCluster);
+  add(&facet::cli::RegisterAudit);
+  // --- end galleries ---
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

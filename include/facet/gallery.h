@@ -1,0 +1,328 @@
+// Galleries: the part of facet that remembers people, with consent, encryption and an audit log.
+//
+// A store (one SQLite file by default, created by Galleries::Create / `facet init`) holds
+// galleries. A gallery has a name, a stated purpose, the recognition model its templates come
+// from, and a use: `identify` (1:N search) or `verify` (1:1 only). Persons belong to a gallery.
+// A face can only be enrolled for a person holding a valid consent whose scope covers the
+// gallery's use (identify covers verify). When the last such consent is revoked or expires, the
+// person's data key is destroyed and their templates leave the store and the index at once
+// (crypto-shredding). Every change, verification, identification and export is audited
+// (facet/audit.h). docs/store_format.md describes the files; docs/galleries.md the rules.
+//
+//   auto galleries = facet::Galleries::Open({.store = "facet.db", .key_file = "master.key"});
+//   (*galleries)->CreateGallery({.name = "office", .purpose = "door access"}, info, ctx);
+//   (*galleries)->AddPerson("office", {.person_id = "amy"}, ctx);
+//   (*galleries)->GrantConsent("office", "amy", {.granted_by = "amy", ...}, ctx);
+//   (*galleries)->Enroll({.gallery = "office", .person_id = "amy", .embedding = e}, ctx);
+//   auto found = (*galleries)->Identify("office", probes, {.actor = "door-1", .purpose = "entry"});
+//
+// Thread-safety: every Galleries method may be called concurrently from any number of threads.
+// Identifications of one gallery run in parallel; changes to a gallery are serialised and are
+// visible to searches atomically (a revoked person is never returned once Revoke returned).
+// Several processes may open the same store; each sees the others' changes at its next call.
+#ifndef FACET_GALLERY_H_
+#define FACET_GALLERY_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "facet/audit.h"
+#include "facet/engine.h"
+#include "facet/status.h"
+#include "facet/types.h"
+
+namespace facet {
+
+enum class ConsentScope { kVerify, kIdentify };
+const char* ConsentScopeName(ConsentScope scope);               // "verify" / "identify"
+Result<ConsentScope> ParseConsentScope(std::string_view name);  // kInvalidArgument otherwise
+
+// Who asks, and why. Every call that changes, searches or exports takes one; it is written to the
+// audit log. `actor` is always required; `purpose` is required for identify, verify and export
+// (for changes it is recorded as the reason when given).
+struct AuditContext {
+  std::string actor{};
+  std::string purpose{};
+};
+
+// How a gallery's search index is chosen and kept (docs/galleries.md).
+struct IndexPolicy {
+  // Exact float32 below this many faces, exact int8 from it. Default 50,000.
+  int64_t int8_min_faces = 50'000;
+  // FAISS HNSW from this many faces. Default 200,000.
+  int64_t hnsw_min_faces = 200'000;
+  int hnsw_m = 32;
+  int hnsw_ef_construction = 40;
+  int hnsw_ef_search = 128;
+  // Galleries with at least this many faces keep an encrypted index snapshot beside the store
+  // (loaded instead of rebuilt). Default 20,000.
+  int64_t snapshot_min_faces = 20'000;
+  // Where snapshots go. Empty: "<store path>.index/".
+  std::string snapshot_dir{};
+};
+
+struct GalleriesOptions {
+  // The store: a file path or "sqlite:PATH".
+  std::string store{};
+  // The master key: a key file (64 hex characters, mode 0600) or the key itself in hex.
+  // Exactly one must be set.
+  std::string key_file{};
+  std::string master_key_hex{};
+  // The clock for consent validity, expiry purges and audit times. Default: system_clock::now.
+  std::function<TimePoint()> clock{};
+  // Quick consistency check of the store on open (detects truncated or corrupted files).
+  bool check_on_open = true;
+  IndexPolicy index{};
+};
+
+struct GallerySpec {
+  std::string name{};     // 1-64 characters of [A-Za-z0-9._-]
+  std::string purpose{};  // required: what the gallery is for, in words
+  ConsentScope use = ConsentScope::kIdentify;
+  // False-match rate the decision threshold is calibrated for: 1e-3 or 1e-4 (default).
+  double fmr = 1e-4;
+  // Keep the enrolled source images (sealed under the person's key). Default false: no photos.
+  bool keep_photos = false;
+};
+
+struct GalleryInfo {
+  std::string name{};
+  std::string purpose{};
+  ConsentScope use = ConsentScope::kIdentify;
+  RecognizerInfo recognizer{};  // model name, version, dimensions and calibrated thresholds
+  double fmr = 1e-4;
+  float threshold = 0;  // decision threshold (cosine similarity) at `fmr`
+  bool keep_photos = false;
+  TimePoint created_at{};
+  int64_t persons = 0;
+  int64_t faces = 0;
+};
+
+struct PersonSpec {
+  std::string person_id{};     // 1-128 printable characters, unique in the gallery
+  std::string display_name{};  // optional; stored encrypted
+  std::string external_ref{};  // optional; stored encrypted
+};
+
+struct PersonInfo {
+  std::string person_id{};
+  std::string uid{};  // random pseudonym; how the audit log refers to the person
+  std::string display_name{};
+  std::string external_ref{};
+  TimePoint created_at{};
+  int64_t faces = 0;
+  bool has_data_key = false;  // false after a shred until the next enrollment
+};
+
+struct ConsentSpec {
+  std::string granted_by{};  // who granted it (the person, a guardian, ...); required
+  ConsentScope scope = ConsentScope::kIdentify;
+  std::string purpose{};  // required
+  std::optional<TimePoint> expires_at{};
+  std::string evidence{};  // e.g. a hash of the signed form; optional
+};
+
+struct ConsentInfo {
+  int64_t consent_id = 0;
+  std::string granted_by{};
+  ConsentScope scope = ConsentScope::kIdentify;
+  std::string purpose{};
+  std::string evidence{};
+  TimePoint granted_at{};
+  std::optional<TimePoint> expires_at{};
+  std::optional<TimePoint> revoked_at{};
+  bool valid = false;  // not revoked and not expired at the clock's now
+};
+
+struct EnrollRequest {
+  std::string gallery{};
+  std::string person_id{};
+  // Must come from the gallery's model and version (Session::Embed sets both).
+  Embedding embedding{};
+  QualityLevel quality = QualityLevel::kLow;
+  // Hash of the source image file (e.g. Sha256Hex of its bytes). Required.
+  std::string source_sha256{};
+  // The encoded source image; stored (sealed) only when the gallery keeps photos.
+  std::vector<uint8_t> photo{};
+};
+
+struct FaceInfo {
+  int64_t face_id = 0;
+  QualityLevel quality = QualityLevel::kLow;
+  std::string source_sha256{};
+  TimePoint created_at{};
+  bool has_photo = false;
+  // Set by Enroll when this source image was already enrolled for the person: nothing was added
+  // (re-running a bulk enrollment is safe).
+  bool duplicate = false;
+};
+
+struct IdentifyOptions {
+  std::string actor{};    // required
+  std::string purpose{};  // required
+  // Candidates returned per probe, best first. Only persons at or above the gallery's threshold
+  // are candidates: a stranger gets none. 1..100, default 3.
+  int max_candidates = 3;
+};
+
+struct Candidate {
+  std::string person_id{};
+  float similarity = 0;  // best cosine similarity over the person's faces
+  float confidence = 0;  // SimilarityToConfidence(similarity, gallery's recognizer)
+};
+
+struct Identification {
+  std::vector<Candidate> candidates{};
+  // The decision: the best candidate's person id, or empty for "unknown".
+  std::string person_id{};
+  bool known() const { return !person_id.empty(); }
+};
+
+struct Verification {
+  bool same = false;
+  float similarity = 0;
+  float confidence = 0;
+  float threshold = 0;
+};
+
+class Galleries {
+ public:
+  // Creates a new store (refuses to overwrite one). With `key_file` set and absent, creates the
+  // key file (mode 0600) with a fresh master key; an existing key file or master_key_hex is used
+  // as is.
+  static Result<std::unique_ptr<Galleries>> Create(const GalleriesOptions& options);
+  // Opens an existing store. kCorruptData for a damaged, truncated or foreign file;
+  // kFailedPrecondition when the master key is not this store's.
+  static Result<std::unique_ptr<Galleries>> Open(const GalleriesOptions& options);
+  // Writes pending index snapshots.
+  ~Galleries();
+  Galleries(const Galleries&) = delete;
+  Galleries& operator=(const Galleries&) = delete;
+
+  // --- galleries
+  // `recognizer` is the model the gallery's templates will come from (Engine::recognizer()).
+  Result<GalleryInfo> CreateGallery(const GallerySpec& spec, const RecognizerInfo& recognizer,
+                                    const AuditContext& context);
+  Result<GalleryInfo> GetGallery(const std::string& gallery);
+  Result<std::vector<GalleryInfo>> ListGalleries();
+  // Erases every person of the gallery (as ErasePerson) and the gallery.
+  Status DeleteGallery(const std::string& gallery, const AuditContext& context);
+
+  // --- persons
+  Result<PersonInfo> AddPerson(const std::string& gallery, const PersonSpec& spec,
+                               const AuditContext& context);
+  // Replaces display name and external reference.
+  Result<PersonInfo> UpdatePerson(const std::string& gallery, const PersonSpec& spec,
+                                  const AuditContext& context);
+  Result<PersonInfo> GetPerson(const std::string& gallery, const std::string& person_id);
+  Result<std::vector<PersonInfo>> ListPersons(const std::string& gallery);
+  // Everything held about the person, as a JSON document (profile, consents, faces with their
+  // templates, kept photos in base64, and the audit entries naming them). Audited; needs a purpose.
+  Result<std::string> ExportPerson(const std::string& gallery, const std::string& person_id,
+                                   const AuditContext& context);
+  // Destroys the person's data key and deletes the person, their consents and faces.
+  Status ErasePerson(const std::string& gallery, const std::string& person_id,
+                     const AuditContext& context);
+
+  // --- consents
+  Result<ConsentInfo> GrantConsent(const std::string& gallery, const std::string& person_id,
+                                   const ConsentSpec& spec, const AuditContext& context);
+  // Revokes one consent; if no valid consent covering the gallery's use remains, the person's
+  // templates are shredded before this returns.
+  Status RevokeConsent(const std::string& gallery, const std::string& person_id,
+                       int64_t consent_id, const AuditContext& context);
+  Result<std::vector<ConsentInfo>> ListConsents(const std::string& gallery,
+                                                const std::string& person_id);
+  // Shreds the templates of persons whose covering consents have expired, in every gallery.
+  // Every other call already does this for the gallery it touches; a long-running service may
+  // also call it on a timer. Returns the number of persons shredded.
+  Result<int64_t> PurgeExpired(const AuditContext& context);
+
+  // --- faces
+  // kFailedPrecondition without a valid consent covering the gallery's use; kInvalidArgument for
+  // a template of another model or version.
+  Result<FaceInfo> Enroll(const EnrollRequest& request, const AuditContext& context);
+  Result<std::vector<FaceInfo>> ListFaces(const std::string& gallery, const std::string& person_id);
+  Status DeleteFace(const std::string& gallery, const std::string& person_id, int64_t face_id,
+                    const AuditContext& context);
+
+  // --- search
+  // 1:N: one Identification per probe. kFailedPrecondition for a verify-only gallery;
+  // kInvalidArgument without actor or purpose. One audit entry per call.
+  Result<std::vector<Identification>> Identify(const std::string& gallery,
+                                               std::span<const Embedding> probes,
+                                               const IdentifyOptions& options);
+  // 1:1: is `probe` the person? Needs a valid consent of either scope. Audited.
+  Result<Verification> Verify(const std::string& gallery, const std::string& person_id,
+                              const Embedding& probe, const AuditContext& context);
+
+  // --- audit
+  // Checks the whole hash chain (facet audit verify).
+  Result<AuditReport> VerifyAudit();
+  // Up to `limit` entries from `from_seq` on.
+  Result<std::vector<AuditEntry>> ReadAudit(int64_t from_seq, int64_t limit);
+
+  // Writes the index snapshots of large galleries that changed (also done on destruction).
+  Status Flush();
+  // Full integrity check of the store files (slower than the check on open).
+  Status CheckIntegrity();
+
+  struct Impl;  // internal
+  explicit Galleries(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// --- image-level helpers: detection + embedding with a Session, then the gallery call.
+
+struct EnrollImageOptions {
+  std::string gallery{};
+  std::string person_id{};
+  DetectOptions detect{};
+  // Refuse faces whose quality for recognition is below this. Default medium.
+  QualityLevel min_quality = QualityLevel::kMedium;
+};
+
+struct EnrolledImage {
+  Face face{};      // the face enrolled (the largest in the image)
+  FaceInfo info{};
+  int faces_in_image = 0;
+};
+
+// Decodes `encoded` (an image file's bytes), enrolls its largest face. kNoFace without a face;
+// kFailedPrecondition for a face below min_quality.
+Result<EnrolledImage> EnrollImage(Galleries& galleries, Session& session,
+                                  std::span<const uint8_t> encoded,
+                                  const EnrollImageOptions& options, const AuditContext& context);
+
+struct IdentifiedFace {
+  Face face{};
+  Identification identification{};
+};
+
+// Embeds `faces` (found in `image` by Session::Detect) and identifies them in one audited call.
+Result<std::vector<IdentifiedFace>> IdentifyFaces(Galleries& galleries, Session& session,
+                                                  const Image& image, std::span<const Face> faces,
+                                                  const std::string& gallery,
+                                                  const IdentifyOptions& options);
+
+// SHA-256 of `bytes` as lowercase hex (the source hash EnrollRequest wants).
+std::string Sha256Hex(std::span<const uint8_t> bytes);
+
+// Times as the CLI, exports and the service write them: ISO 8601 UTC, "2026-11-23T09:30:00Z"
+// (milliseconds shown when not zero). ParseTime also takes a date alone ("2027-01-31", midnight
+// UTC) and fractional seconds; kInvalidArgument otherwise.
+std::string FormatTime(TimePoint time);
+Result<TimePoint> ParseTime(std::string_view text);
+
+}  // namespace facet
+
+#endif  // FACET_GALLERY_H_

@@ -1,0 +1,119 @@
+#include "audit/chain.h"
+
+#include <gtest/gtest.h>
+
+#include <utility>
+
+namespace facet::audit {
+namespace {
+
+AuditChain MakeChain() {
+  auto key = crypto::SecretKey::FromHex(std::string(64, '1'));
+  return AuditChain(std::move(key).value(), "store-uid");
+}
+
+std::vector<AuditEntry> MakeLog(const AuditChain& chain, int n) {
+  std::vector<AuditEntry> log;
+  for (int i = 0; i < n; ++i) {
+    AuditEntry e;
+    e.time = FromUnixMillis(1'700'000'000'000 + i);
+    e.actor = "tester";
+    e.action = i % 2 == 0 ? "enroll" : "identify";
+    e.gallery = "office";
+    e.purpose = "door";
+    e.subjects = "p_" + std::to_string(i);
+    e.details = "{\"n\":" + std::to_string(i) + "}";
+    chain.Link(log.empty() ? nullptr : &log.back(), &e);
+    log.push_back(e);
+  }
+  return log;
+}
+
+AuditReport Verify(const AuditChain& chain, const std::vector<AuditEntry>& log, int64_t count,
+                   const Hash& head) {
+  AuditVerifier verifier(chain);
+  for (const AuditEntry& e : log) verifier.Add(e);
+  return verifier.Finish(count, head, chain.HeadMac(count, head));
+}
+
+TEST(AuditChainTest, IntactLogVerifies) {
+  const AuditChain chain = MakeChain();
+  const auto log = MakeLog(chain, 6);
+  const AuditReport report = Verify(chain, log, 6, log.back().hash);
+  EXPECT_TRUE(report.intact) << report.problem;
+  EXPECT_EQ(report.entries, 6);
+  EXPECT_EQ(report.head_hash_hex, crypto::ToHex(log.back().hash));
+  EXPECT_EQ(log[0].seq, 1);
+  EXPECT_EQ(log[0].previous_hash, chain.Genesis());
+}
+
+TEST(AuditChainTest, DetectsEditedEntry) {
+  const AuditChain chain = MakeChain();
+  for (int field = 0; field < 7; ++field) {
+    auto log = MakeLog(chain, 5);
+    AuditEntry& e = log[2];
+    switch (field) {
+      case 0: e.actor = "someone else"; break;
+      case 1: e.action = "verify"; break;
+      case 2: e.purpose = "other"; break;
+      case 3: e.subjects = ""; break;
+      case 4: e.details = "{}"; break;
+      case 5: e.time += std::chrono::milliseconds(1); break;
+      default: e.gallery = "home"; break;
+    }
+    const AuditReport report = Verify(chain, log, 5, log.back().hash);
+    EXPECT_FALSE(report.intact) << field;
+    EXPECT_EQ(report.first_bad_seq, 3) << field;
+    EXPECT_NE(report.problem.find("altered"), std::string::npos) << report.problem;
+  }
+}
+
+TEST(AuditChainTest, DetectsRemovedReorderedAndTruncated) {
+  const AuditChain chain = MakeChain();
+  const auto log = MakeLog(chain, 5);
+  auto removed = log;
+  removed.erase(removed.begin() + 1);
+  AuditReport report = Verify(chain, removed, 5, log.back().hash);
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 3);
+  EXPECT_NE(report.problem.find("missing"), std::string::npos) << report.problem;
+
+  auto reordered = log;
+  std::swap(reordered[1], reordered[2]);
+  report = Verify(chain, reordered, 5, log.back().hash);
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 3);
+
+  // Renumbering after a removal breaks the links (and the hashes).
+  auto renumbered = removed;
+  for (size_t i = 0; i < renumbered.size(); ++i) renumbered[i].seq = static_cast<int64_t>(i + 1);
+  report = Verify(chain, renumbered, 4, renumbered.back().hash);
+  EXPECT_FALSE(report.intact);
+
+  // The last entry removed: the head record still says 5.
+  auto truncated = log;
+  truncated.pop_back();
+  report = Verify(chain, truncated, 5, log.back().hash);
+  EXPECT_FALSE(report.intact);
+  EXPECT_NE(report.problem.find("removed from the end"), std::string::npos) << report.problem;
+  // ... and rewriting the head record without the key is caught by its MAC.
+  AuditVerifier verifier(chain);
+  for (const AuditEntry& e : truncated) verifier.Add(e);
+  report = verifier.Finish(4, truncated.back().hash, chain.HeadMac(5, log.back().hash));
+  EXPECT_FALSE(report.intact);
+  EXPECT_NE(report.problem.find("head record"), std::string::npos) << report.problem;
+}
+
+TEST(AuditChainTest, AnotherKeyOrStoreDoesNotVerify) {
+  const AuditChain chain = MakeChain();
+  const auto log = MakeLog(chain, 3);
+  auto other_key = crypto::SecretKey::FromHex(std::string(64, '2'));
+  const AuditChain other(std::move(other_key).value(), "store-uid");
+  EXPECT_FALSE(Verify(other, log, 3, log.back().hash).intact);
+  auto same_key = crypto::SecretKey::FromHex(std::string(64, '1'));
+  const AuditChain other_store(std::move(same_key).value(), "another-store");
+  EXPECT_FALSE(Verify(other_store, log, 3, log.back().hash).intact);
+}
+
+}  // namespace
+}  // namespace facet::audit

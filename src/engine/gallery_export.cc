@@ -1,0 +1,201 @@
+// Galleries: person export (everything held about a person) and the audit log.
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/gallery_internal.h"
+#include "engine/gallery_util.h"
+
+namespace facet {
+
+using nlohmann::json;
+
+std::string FormatTime(TimePoint time) {
+  const int64_t ms = audit::ToUnixMillis(time);
+  int64_t seconds = ms / 1000;
+  int64_t millis = ms % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    --seconds;
+  }
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm parts{};
+  gmtime_r(&t, &parts);
+  char buffer[40];
+  const size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &parts);
+  std::string out(buffer, n);
+  if (millis != 0) {
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(millis));
+    out += frac;
+  }
+  return out + "Z";
+}
+
+Result<TimePoint> ParseTime(std::string_view text) {
+  const std::string s(text);
+  std::tm parts{};
+  int millis = 0;
+  const char* rest = strptime(s.c_str(), "%Y-%m-%d", &parts);
+  if (rest == nullptr) {
+    return Status::InvalidArgument("'" + s + "' is not a date (YYYY-MM-DD[THH:MM:SS[.mmm]Z])");
+  }
+  if (*rest == 'T') {
+    rest = strptime(rest + 1, "%H:%M:%S", &parts);
+    if (rest == nullptr) return Status::InvalidArgument("'" + s + "': bad time of day");
+    if (*rest == '.') {
+      ++rest;
+      int digits = 0;
+      while (*rest >= '0' && *rest <= '9') {
+        if (digits < 3) millis = millis * 10 + (*rest - '0');
+        ++digits;
+        ++rest;
+      }
+      if (digits == 0) return Status::InvalidArgument("'" + s + "': bad fraction of a second");
+      for (int d = digits; d < 3; ++d) millis *= 10;
+    }
+    if (*rest == 'Z') ++rest;
+  }
+  if (*rest != '\0') {
+    return Status::InvalidArgument("'" + s + "': only UTC times (ending in Z) are accepted");
+  }
+  const std::time_t seconds = timegm(&parts);
+  return audit::FromUnixMillis(static_cast<int64_t>(seconds) * 1000 + millis);
+}
+
+namespace {
+
+json AuditToJson(const AuditEntry& e) {
+  json details = json::parse(e.details, nullptr, false);
+  if (details.is_discarded()) details = e.details;
+  return {{"seq", e.seq},         {"time", FormatTime(e.time)}, {"actor", e.actor},
+          {"action", e.action},   {"gallery", e.gallery},       {"purpose", e.purpose},
+          {"subjects", e.subjects}, {"details", details}};
+}
+
+bool MentionsSubject(const std::string& subjects, const std::string& uid) {
+  size_t pos = 0;
+  while ((pos = subjects.find(uid, pos)) != std::string::npos) {
+    const size_t end = pos + uid.size();
+    if ((pos == 0 || subjects[pos - 1] == ' ') && (end == subjects.size() || subjects[end] == ' ')) {
+      return true;
+    }
+    pos = end;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::string> Galleries::ExportPerson(const std::string& gallery_name,
+                                            const std::string& person_id,
+                                            const AuditContext& context) {
+  FACET_RETURN_IF_ERROR(gallery::CheckActorAndPurpose(context));
+  Impl& self = *impl_;
+  json out;
+  FACET_RETURN_IF_ERROR(self.store->Write([&](store::StoreTxn& txn) -> Status {
+    auto record = gallery::FindGalleryOrError(txn, gallery_name);
+    if (!record.ok()) return record.status();
+    auto person = gallery::FindPersonOrError(txn, gallery_name, person_id);
+    if (!person.ok()) return person.status();
+    auto profile = self.OpenProfile(person.value());
+    if (!profile.ok()) return profile.status();
+    const int64_t now = self.NowMs();
+    out["format"] = "facet.person-export.v1";
+    out["exported_at"] = FormatTime(audit::FromUnixMillis(now));
+    out["gallery"] = {{"name", record->name}, {"purpose", record->purpose}, {"use", record->use}};
+    out["person"] = {{"person_id", person->person_id},
+                     {"uid", person->uid},
+                     {"display_name", profile->display_name},
+                     {"external_ref", profile->external_ref},
+                     {"created_at", FormatTime(audit::FromUnixMillis(person->created_ms))}};
+    json consents = json::array();
+    auto consent_records = txn.ListConsents(person->id);
+    if (!consent_records.ok()) return consent_records.status();
+    for (const store::ConsentRecord& c : consent_records.value()) {
+      json item = {{"consent_id", c.id},
+                   {"granted_by", c.granted_by},
+                   {"scope", c.scope},
+                   {"purpose", c.purpose},
+                   {"evidence", c.evidence},
+                   {"granted_at", FormatTime(audit::FromUnixMillis(c.granted_ms))},
+                   {"expires_at", nullptr},
+                   {"revoked_at", nullptr},
+                   {"valid", gallery::ConsentValidAt(c, now)}};
+      if (c.expires_ms) item["expires_at"] = FormatTime(audit::FromUnixMillis(*c.expires_ms));
+      if (c.revoked_ms) item["revoked_at"] = FormatTime(audit::FromUnixMillis(*c.revoked_ms));
+      consents.push_back(std::move(item));
+    }
+    out["consents"] = std::move(consents);
+    json faces = json::array();
+    auto face_records = txn.ListFaces(person->id, true);
+    if (!face_records.ok()) return face_records.status();
+    if (!face_records->empty()) {
+      auto key = crypto::UnwrapKey(self.master, person->wrapped_key,
+                                   gallery::PersonKeyContext(person->uid));
+      if (!key.ok()) return key.status();
+      for (const store::FaceRecord& f : face_records.value()) {
+        auto plain = crypto::Open(key.value(), f.sealed_template,
+                                  gallery::TemplateContext(person->uid, record->id, record->model,
+                                                           record->model_version));
+        if (!plain.ok()) return plain.status();
+        auto values = gallery::BytesToFloats(plain.value(), record->dimensions);
+        if (!values.ok()) return values.status();
+        json item = {{"face_id", f.id},
+                     {"quality", f.quality},
+                     {"source_sha256", f.source_sha256},
+                     {"created_at", FormatTime(audit::FromUnixMillis(f.created_ms))},
+                     {"model", record->model},
+                     {"model_version", record->model_version},
+                     {"template", values.value()},
+                     {"photo_base64", nullptr}};
+        if (!f.sealed_photo.empty()) {
+          auto photo = crypto::Open(key.value(), f.sealed_photo, gallery::PhotoContext(person->uid));
+          if (!photo.ok()) return photo.status();
+          item["photo_base64"] = crypto::Base64(photo.value());
+        }
+        faces.push_back(std::move(item));
+      }
+    }
+    out["faces"] = std::move(faces);
+    json entries = json::array();
+    FACET_RETURN_IF_ERROR(txn.ScanAudit(1, [&](const AuditEntry& e) {
+      if (MentionsSubject(e.subjects, person->uid)) entries.push_back(AuditToJson(e));
+      return true;
+    }));
+    out["audit"] = std::move(entries);
+    return self.Audit(txn, now, context, "person_export", gallery_name, person->uid,
+                      json{{"faces", out["faces"].size()}}.dump());
+  }));
+  return out.dump(2);
+}
+
+Result<AuditReport> Galleries::VerifyAudit() {
+  Impl& self = *impl_;
+  AuditReport report;
+  FACET_RETURN_IF_ERROR(self.store->Read([&](store::StoreTxn& txn) -> Status {
+    audit::AuditVerifier verifier(*self.chain);
+    FACET_RETURN_IF_ERROR(txn.ScanAudit(std::numeric_limits<int64_t>::min(),
+                                        [&](const AuditEntry& e) { return verifier.Add(e); }));
+    auto head = txn.GetAuditHead();
+    if (!head.ok()) return head.status();
+    report = verifier.Finish(head->count, head->hash, head->mac);
+    return Status::Ok();
+  }));
+  return report;
+}
+
+Result<std::vector<AuditEntry>> Galleries::ReadAudit(int64_t from_seq, int64_t limit) {
+  if (limit < 0) return Status::InvalidArgument("limit must not be negative");
+  std::vector<AuditEntry> out;
+  FACET_RETURN_IF_ERROR(impl_->store->Read([&](store::StoreTxn& txn) -> Status {
+    return txn.ScanAudit(from_seq, [&](const AuditEntry& e) {
+      if (static_cast<int64_t>(out.size()) >= limit) return false;
+      out.push_back(e);
+      return true;
+    });
+  }));
+  return out;
+}
+
+}  // namespace facet

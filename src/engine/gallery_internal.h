@@ -1,0 +1,117 @@
+// Internals of Galleries shared by gallery*.cc: the wiring of store, crypto, audit and index.
+//
+// Locking: each gallery has a GalleryState whose shared_mutex guards its in-memory index. Every
+// change to a gallery (enroll, delete, revoke, erase, purge) holds it exclusively across the
+// store commit and the index update, so a search never sees a state the store does not have.
+// Searches hold it shared. Lock order: GalleryState::mutex, then the store's own lock.
+#ifndef FACET_SRC_ENGINE_GALLERY_INTERNAL_H_
+#define FACET_SRC_ENGINE_GALLERY_INTERNAL_H_
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "audit/chain.h"
+#include "crypto/crypto.h"
+#include "facet/gallery.h"
+#include "index/vector_index.h"
+#include "store/template_store.h"
+
+namespace facet {
+
+namespace gallery {
+
+// Associated data binding each sealed blob to its owner (docs/store_format.md).
+std::string PersonKeyContext(const std::string& uid);
+std::string ProfileContext(const std::string& uid);
+std::string TemplateContext(const std::string& uid, int64_t gallery_id, const std::string& model,
+                            const std::string& version);
+std::string PhotoContext(const std::string& uid);
+
+// The scopes that cover a gallery's use: identify -> {identify}; verify -> {verify, identify}.
+std::vector<std::string> CoveringScopes(const std::string& use);
+bool ConsentValidAt(const store::ConsentRecord& consent, int64_t now_ms);
+
+RecognizerInfo RecognizerOf(const store::GalleryRecord& record);
+
+// Decoded (decrypted) profile.
+struct Profile {
+  std::string display_name;
+  std::string external_ref;
+};
+
+// The searchable state of one gallery.
+struct GalleryState {
+  store::GalleryRecord record;  // fixed at creation (generation below is the live one)
+  std::shared_mutex mutex;
+  // Below: guarded by mutex.
+  bool loaded = false;  // index built or read
+  std::unique_ptr<index::VectorIndex> index;
+  std::unordered_map<int64_t, int64_t> face_person;  // face id -> person row id
+  std::unordered_map<int64_t, std::string> person_ids;  // person row id -> person id
+  std::unordered_map<int64_t, std::string> person_uids;  // person row id -> uid
+  int64_t generation = -1;   // store generation the index reflects
+  bool snapshot_dirty = false;
+  // Earliest consent expiry to act on; 0 = check at the next call.
+  std::atomic<int64_t> next_purge_ms{0};
+};
+
+}  // namespace gallery
+
+struct Galleries::Impl {
+  GalleriesOptions options;
+  std::unique_ptr<store::TemplateStore> store;
+  std::string store_path;  // for the snapshot directory
+  std::string store_uid;
+  crypto::SecretKey master;
+  crypto::SecretKey profile_key;
+  crypto::SecretKey snapshot_key;
+  std::unique_ptr<audit::AuditChain> chain;
+
+  std::mutex states_mutex;
+  std::map<std::string, std::shared_ptr<gallery::GalleryState>> states;  // by gallery name
+
+  Impl(crypto::SecretKey master_key, crypto::SecretKey profile, crypto::SecretKey snapshot)
+      : master(std::move(master_key)),
+        profile_key(std::move(profile)),
+        snapshot_key(std::move(snapshot)) {}
+
+  int64_t NowMs() const;
+
+  // Appends an audit entry inside `txn` (same transaction as the change it records).
+  Status Audit(store::StoreTxn& txn, int64_t now_ms, const AuditContext& context,
+               const std::string& action, const std::string& gallery, const std::string& subjects,
+               const std::string& details);
+
+  // The state of a gallery (created on first use); kNotFound for an unknown gallery.
+  Result<std::shared_ptr<gallery::GalleryState>> State(const std::string& gallery);
+  void ForgetState(const std::string& gallery);
+
+  Result<std::vector<uint8_t>> SealProfile(const std::string& uid, const gallery::Profile& p) const;
+  Result<gallery::Profile> OpenProfile(const store::PersonRecord& person) const;
+
+  // Loads or refreshes the gallery's index so that it matches the store. Caller holds
+  // state.mutex exclusively.
+  Status EnsureIndexLocked(gallery::GalleryState& state);
+  // Writes the snapshot if the gallery is large enough and it changed. Caller holds state.mutex.
+  Status SaveSnapshotLocked(gallery::GalleryState& state);
+  // Deletes the snapshot file (after a removal: it may hold shredded templates).
+  void DropSnapshotLocked(gallery::GalleryState& state);
+  std::string SnapshotPath(const gallery::GalleryState& state) const;
+
+  // Destroys a person's key and deletes their faces inside `txn`; returns the face ids removed.
+  Result<std::vector<int64_t>> ShredInTxn(store::StoreTxn& txn, const store::PersonRecord& person);
+  // After a commit that removed `faces` (caller holds state.mutex exclusively).
+  void RemoveFromIndexLocked(gallery::GalleryState& state, const std::vector<int64_t>& faces,
+                             int64_t generation_before);
+  // Shreds persons of the gallery whose covering consents lapsed; cheap when nothing is due.
+  Result<int64_t> PurgeExpiredFor(gallery::GalleryState& state, const AuditContext& context);
+};
+
+}  // namespace facet
+
+#endif  // FACET_SRC_ENGINE_GALLERY_INTERNAL_H_

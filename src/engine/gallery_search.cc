@@ -1,0 +1,170 @@
+// Galleries: identification (1:N) and verification (1:1), both audited.
+#include <algorithm>
+#include <set>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/gallery_internal.h"
+#include "engine/gallery_util.h"
+
+namespace facet {
+
+using gallery::GalleryState;
+using nlohmann::json;
+
+namespace {
+
+Status CheckProbe(const Embedding& e, const store::GalleryRecord& g) {
+  if (e.model != g.model || e.model_version != g.model_version) {
+    return Status::InvalidArgument("probe template of model '" + e.model + "' version '" +
+                                   e.model_version + "' cannot be searched in gallery '" + g.name +
+                                   "' of model '" + g.model + "' version '" + g.model_version + "'");
+  }
+  if (e.values.size() != static_cast<size_t>(g.dimensions)) {
+    return Status::InvalidArgument("probe template has the wrong number of values");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<Identification>> Galleries::Identify(const std::string& gallery_name,
+                                                        std::span<const Embedding> probes,
+                                                        const IdentifyOptions& options) {
+  FACET_RETURN_IF_ERROR(gallery::CheckActorAndPurpose({options.actor, options.purpose}));
+  if (options.max_candidates < 1 || options.max_candidates > 100) {
+    return Status::InvalidArgument("max_candidates must be 1..100");
+  }
+  Impl& self = *impl_;
+  auto state_or = self.State(gallery_name);
+  if (!state_or.ok()) return state_or.status();
+  GalleryState& state = **state_or;
+  const store::GalleryRecord& record = state.record;
+  if (record.use != "identify") {
+    return Status::FailedPrecondition("gallery '" + gallery_name +
+                                      "' is for verification only (1:1); identification refused");
+  }
+  for (const Embedding& probe : probes) FACET_RETURN_IF_ERROR(CheckProbe(probe, record));
+  const AuditContext context{options.actor, options.purpose};
+  {
+    std::unique_lock lock(state.mutex);
+    FACET_RETURN_IF_ERROR(self.EnsureIndexLocked(state));
+    auto purged = self.PurgeExpiredFor(state, context);
+    if (!purged.ok()) return purged.status();
+  }
+  // Between the two locks another thread may change the gallery; the search then sees a state
+  // that was committed, never a half-applied one.
+  std::vector<Identification> results(probes.size());
+  std::vector<std::string> subjects;
+  std::string index_kind;
+  {
+    std::shared_lock lock(state.mutex);
+    if (!state.loaded) return Status::NotFound("gallery '" + gallery_name + "' was deleted");
+    index_kind = index::IndexKindName(state.index->kind());
+    const RecognizerInfo recognizer = gallery::RecognizerOf(record);
+    // Several faces per person: fetch enough faces to fill the candidate list.
+    const int k = options.max_candidates * 4 + 16;
+    std::vector<index::SearchHit> hits;
+    for (size_t i = 0; i < probes.size(); ++i) {
+      state.index->Search(probes[i].values, k, &hits);
+      std::unordered_set<int64_t> seen;
+      for (const index::SearchHit& hit : hits) {  // best first
+        if (hit.similarity < record.threshold) break;
+        auto person = state.face_person.find(hit.id);
+        if (person == state.face_person.end() || !seen.insert(person->second).second) continue;
+        auto id = state.person_ids.find(person->second);
+        auto uid = state.person_uids.find(person->second);
+        if (id == state.person_ids.end() || uid == state.person_uids.end()) continue;
+        Candidate c;
+        c.person_id = id->second;
+        c.similarity = hit.similarity;
+        c.confidence = SimilarityToConfidence(hit.similarity, recognizer);
+        results[i].candidates.push_back(std::move(c));
+        // The decision's subject goes to the audit log, by uid.
+        if (results[i].candidates.size() == 1) subjects.push_back(uid->second);
+        if (static_cast<int>(results[i].candidates.size()) == options.max_candidates) break;
+      }
+      if (!results[i].candidates.empty()) results[i].person_id = results[i].candidates[0].person_id;
+    }
+  }
+  // No result leaves without its audit entry.
+  const size_t identified = static_cast<size_t>(
+      std::count_if(results.begin(), results.end(), [](const auto& r) { return r.known(); }));
+  std::set<std::string> unique(subjects.begin(), subjects.end());
+  std::string subject_list;
+  for (const std::string& uid : unique) subject_list += (subject_list.empty() ? "" : " ") + uid;
+  const json details = {{"probes", probes.size()},
+                        {"identified", identified},
+                        {"unknown", probes.size() - identified},
+                        {"index", index_kind}};
+  FACET_RETURN_IF_ERROR(self.store->Write([&](store::StoreTxn& txn) -> Status {
+    return self.Audit(txn, self.NowMs(), context, "identify", gallery_name, subject_list,
+                      details.dump());
+  }));
+  return results;
+}
+
+Result<Verification> Galleries::Verify(const std::string& gallery_name,
+                                       const std::string& person_id, const Embedding& probe,
+                                       const AuditContext& context) {
+  FACET_RETURN_IF_ERROR(gallery::CheckActorAndPurpose(context));
+  Impl& self = *impl_;
+  auto state_or = self.State(gallery_name);
+  if (!state_or.ok()) return state_or.status();
+  GalleryState& state = **state_or;
+  FACET_RETURN_IF_ERROR(CheckProbe(probe, state.record));
+  {
+    std::unique_lock lock(state.mutex);
+    auto purged = self.PurgeExpiredFor(state, context);
+    if (!purged.ok()) return purged.status();
+  }
+  std::shared_lock lock(state.mutex);
+  Verification result;
+  result.threshold = state.record.threshold;
+  const RecognizerInfo recognizer = gallery::RecognizerOf(state.record);
+  FACET_RETURN_IF_ERROR(self.store->Write([&](store::StoreTxn& txn) -> Status {
+    auto person = gallery::FindPersonOrError(txn, gallery_name, person_id);
+    if (!person.ok()) return person.status();
+    auto consents = txn.ListConsents(person->id);
+    if (!consents.ok()) return consents.status();
+    const int64_t now = self.NowMs();
+    const bool consented = std::any_of(consents->begin(), consents->end(), [&](const auto& c) {
+      return gallery::ConsentValidAt(c, now);
+    });
+    if (!consented) {
+      return Status::FailedPrecondition("verification refused: person '" + person_id +
+                                        "' has no valid consent");
+    }
+    auto faces = txn.ListFaces(person->id, false);
+    if (!faces.ok()) return faces.status();
+    if (faces->empty()) {
+      return Status::FailedPrecondition("person '" + person_id + "' has no enrolled face");
+    }
+    auto key = crypto::UnwrapKey(self.master, person->wrapped_key,
+                                 gallery::PersonKeyContext(person->uid));
+    if (!key.ok()) return key.status();
+    float best = -2;
+    for (const store::FaceRecord& face : faces.value()) {
+      auto plain = crypto::Open(key.value(), face.sealed_template,
+                                gallery::TemplateContext(person->uid, state.record.id,
+                                                         state.record.model,
+                                                         state.record.model_version));
+      if (!plain.ok()) return plain.status();
+      auto values = gallery::BytesToFloats(plain.value(), state.record.dimensions);
+      if (!values.ok()) return values.status();
+      Embedding enrolled{state.record.model, std::move(values).value(), state.record.model_version};
+      auto similarity = CosineSimilarity(probe, enrolled);
+      if (!similarity.ok()) return similarity.status();
+      best = std::max(best, similarity.value());
+    }
+    result.similarity = best;
+    result.same = best >= state.record.threshold;
+    result.confidence = SimilarityToConfidence(best, recognizer);
+    const json details = {{"faces_compared", faces->size()}, {"matched", result.same ? 1 : 0}};
+    return self.Audit(txn, now, context, "verify", gallery_name, person->uid, details.dump());
+  }));
+  return result;
+}
+
+}  // namespace facet

@@ -1,0 +1,143 @@
+#include "engine/gallery_util.h"
+
+#include <cstring>
+
+namespace facet::gallery {
+
+int64_t Ms(TimePoint t) { return audit::ToUnixMillis(t); }
+
+std::span<const uint8_t> Bytes(std::string_view text) {
+  return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
+}
+
+Status CheckText(const std::string& what, const std::string& text, bool required) {
+  if (required && text.empty()) return Status::InvalidArgument(what + " is required");
+  if (text.size() > 1000) return Status::InvalidArgument(what + " is longer than 1000 bytes");
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return Status::InvalidArgument(what + " contains a control character");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckActor(const AuditContext& context) {
+  FACET_RETURN_IF_ERROR(CheckText("actor", context.actor, true));
+  return CheckText("purpose", context.purpose, false);
+}
+
+Status CheckActorAndPurpose(const AuditContext& context) {
+  FACET_RETURN_IF_ERROR(CheckText("actor", context.actor, true));
+  return CheckText("purpose (the reason for this search, written to the audit log)",
+                   context.purpose, true);
+}
+
+Status CheckGalleryName(const std::string& name) {
+  if (name.empty() || name.size() > 64) {
+    return Status::InvalidArgument("a gallery name has 1 to 64 characters");
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return Status::InvalidArgument("gallery name '" + name +
+                                     "': only letters, digits, '.', '_' and '-'");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckPersonId(const std::string& person_id) {
+  if (person_id.empty() || person_id.size() > 128) {
+    return Status::InvalidArgument("a person id has 1 to 128 bytes");
+  }
+  if (std::isspace(static_cast<unsigned char>(person_id.front())) ||
+      std::isspace(static_cast<unsigned char>(person_id.back()))) {
+    return Status::InvalidArgument("a person id must not start or end with a space");
+  }
+  return CheckText("person id", person_id, true);
+}
+
+Result<store::GalleryRecord> FindGalleryOrError(store::StoreTxn& txn, const std::string& name) {
+  auto found = txn.FindGallery(name);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) return Status::NotFound("gallery '" + name + "' does not exist");
+  return std::move(**found);
+}
+
+Result<store::PersonRecord> FindPersonOrError(store::StoreTxn& txn, const std::string& gallery,
+                                              const std::string& person_id) {
+  auto record = FindGalleryOrError(txn, gallery);
+  if (!record.ok()) return record.status();
+  auto found = txn.FindPerson(record->id, person_id);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    return Status::NotFound("person '" + person_id + "' is not in gallery '" + gallery + "'");
+  }
+  return std::move(**found);
+}
+
+Result<PersonInfo> MakePersonInfo(const Galleries::Impl& impl, store::StoreTxn& txn,
+                                  const store::PersonRecord& person) {
+  auto profile = impl.OpenProfile(person);
+  if (!profile.ok()) return profile.status();
+  auto faces = txn.ListFaces(person.id, false);
+  if (!faces.ok()) return faces.status();
+  PersonInfo info;
+  info.person_id = person.person_id;
+  info.uid = person.uid;
+  info.display_name = profile->display_name;
+  info.external_ref = profile->external_ref;
+  info.created_at = audit::FromUnixMillis(person.created_ms);
+  info.faces = static_cast<int64_t>(faces->size());
+  info.has_data_key = !person.wrapped_key.empty();
+  return info;
+}
+
+ConsentInfo MakeConsentInfo(const store::ConsentRecord& c, int64_t now_ms) {
+  ConsentInfo info;
+  info.consent_id = c.id;
+  info.granted_by = c.granted_by;
+  info.scope = c.scope == "verify" ? ConsentScope::kVerify : ConsentScope::kIdentify;
+  info.purpose = c.purpose;
+  info.evidence = c.evidence;
+  info.granted_at = audit::FromUnixMillis(c.granted_ms);
+  if (c.expires_ms) info.expires_at = audit::FromUnixMillis(*c.expires_ms);
+  if (c.revoked_ms) info.revoked_at = audit::FromUnixMillis(*c.revoked_ms);
+  info.valid = ConsentValidAt(c, now_ms);
+  return info;
+}
+
+FaceInfo MakeFaceInfo(const store::FaceRecord& face) {
+  FaceInfo info;
+  info.face_id = face.id;
+  info.quality = QualityFromName(face.quality);
+  info.source_sha256 = face.source_sha256;
+  info.created_at = audit::FromUnixMillis(face.created_ms);
+  info.has_photo = face.has_photo;
+  return info;
+}
+
+const char* QualityName(QualityLevel level) { return QualityLevelName(level); }
+
+QualityLevel QualityFromName(const std::string& name) {
+  if (name == "high") return QualityLevel::kHigh;
+  if (name == "medium") return QualityLevel::kMedium;
+  return QualityLevel::kLow;
+}
+
+std::vector<uint8_t> FloatBytes(const std::vector<float>& values) {
+  std::vector<uint8_t> out(values.size() * sizeof(float));
+  std::memcpy(out.data(), values.data(), out.size());
+  return out;
+}
+
+Result<std::vector<float>> BytesToFloats(const std::vector<uint8_t>& bytes, int dimensions) {
+  if (bytes.size() != static_cast<size_t>(dimensions) * sizeof(float)) {
+    return Status::CorruptData("a stored template has the wrong size");
+  }
+  std::vector<float> out(dimensions);
+  std::memcpy(out.data(), bytes.data(), bytes.size());
+  return out;
+}
+
+}  // namespace facet::gallery

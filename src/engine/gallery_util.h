@@ -1,0 +1,43 @@
+// Small helpers of the gallery layer: validation, time and byte conversions, record lookups and
+// record -> public type conversions.
+#ifndef FACET_SRC_ENGINE_GALLERY_UTIL_H_
+#define FACET_SRC_ENGINE_GALLERY_UTIL_H_
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/gallery_internal.h"
+
+namespace facet::gallery {
+
+int64_t Ms(TimePoint t);
+std::span<const uint8_t> Bytes(std::string_view text);
+
+Status CheckActor(const AuditContext& context);
+// Identify/verify/export: actor and purpose are required.
+Status CheckActorAndPurpose(const AuditContext& context);
+Status CheckGalleryName(const std::string& name);
+Status CheckPersonId(const std::string& person_id);
+// At most 1000 bytes, no control characters; `required`: not empty.
+Status CheckText(const std::string& what, const std::string& text, bool required);
+
+Result<store::GalleryRecord> FindGalleryOrError(store::StoreTxn& txn, const std::string& name);
+Result<store::PersonRecord> FindPersonOrError(store::StoreTxn& txn, const std::string& gallery,
+                                              const std::string& person_id);
+
+Result<PersonInfo> MakePersonInfo(const Galleries::Impl& impl, store::StoreTxn& txn,
+                                  const store::PersonRecord& person);
+ConsentInfo MakeConsentInfo(const store::ConsentRecord& consent, int64_t now_ms);
+FaceInfo MakeFaceInfo(const store::FaceRecord& face);
+
+const char* QualityName(QualityLevel level);
+QualityLevel QualityFromName(const std::string& name);
+
+// Template values <-> little-endian float32 bytes.
+std::vector<uint8_t> FloatBytes(const std::vector<float>& values);
+Result<std::vector<float>> BytesToFloats(const std::vector<uint8_t>& bytes, int dimensions);
+
+}  // namespace facet::gallery
+
+#endif  // FACET_SRC_ENGINE_GALLERY_UTIL_H_

@@ -1,0 +1,76 @@
+// Nearest-neighbour search over L2-normalised templates by inner product (= cosine similarity).
+//
+// Three kinds behind one interface: exact brute force in float32 (the oracle) or int8 (per-vector
+// scale, 4x less memory and bandwidth), and FAISS HNSW for large galleries. Each vector has a
+// caller-chosen int64 id. Remove erases the vector's data from memory, not only its id.
+//
+// Thread-safety: const methods (Search, Serialize, size...) may run concurrently with each other;
+// Add and Remove need exclusive access (the gallery layer holds a shared_mutex).
+#ifndef FACET_SRC_INDEX_VECTOR_INDEX_H_
+#define FACET_SRC_INDEX_VECTOR_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "facet/status.h"
+
+namespace facet::index {
+
+enum class IndexKind { kExactF32 = 1, kExactInt8 = 2, kHnsw = 3 };
+
+const char* IndexKindName(IndexKind kind);
+
+struct SearchHit {
+  int64_t id = 0;
+  float similarity = 0;
+};
+
+struct HnswOptions {
+  int m = 32;                 // graph degree (FAISS M)
+  int ef_construction = 40;   // FAISS default
+  int ef_search = 64;         // candidates explored per query
+};
+
+class VectorIndex {
+ public:
+  virtual ~VectorIndex() = default;
+
+  virtual IndexKind kind() const = 0;
+  virtual int dimensions() const = 0;
+  // Live vectors (removed ones not counted).
+  virtual size_t size() const = 0;
+  virtual bool Contains(int64_t id) const = 0;
+  // Bytes held for the vectors and their ids (approximate for HNSW).
+  virtual size_t MemoryBytes() const = 0;
+
+  // Adds `ids.size()` vectors packed in `vectors` (ids.size() * dimensions() floats). An id
+  // already present is kInvalidArgument and nothing is added.
+  virtual Status Add(std::span<const int64_t> ids, std::span<const float> vectors) = 0;
+  // Removes the ids present (absent ids are ignored) and overwrites their vector data.
+  virtual void Remove(std::span<const int64_t> ids) = 0;
+
+  // The `k` most similar vectors, most similar first (fewer if the index holds fewer).
+  virtual void Search(std::span<const float> query, int k, std::vector<SearchHit>* hits) const = 0;
+  // HNSW: candidates explored per query from now on (FAISS 1.7.3 sizes its search queue from the
+  // index's efSearch, not from per-call parameters). Exact indexes ignore it. Needs exclusive
+  // access, like Add.
+  virtual void SetEfSearch(int ef_search) = 0;
+
+  // Self-contained binary form (read back by DeserializeIndex).
+  virtual Status Serialize(std::vector<uint8_t>* out) const = 0;
+};
+
+std::unique_ptr<VectorIndex> NewExactIndex(int dimensions, IndexKind kind /*kExactF32|kExactInt8*/);
+Result<std::unique_ptr<VectorIndex>> NewHnswIndex(int dimensions, const HnswOptions& options);
+
+// Reads what Serialize wrote. kCorruptData on malformed bytes.
+Result<std::unique_ptr<VectorIndex>> DeserializeIndex(IndexKind kind, int dimensions,
+                                                      std::span<const uint8_t> bytes,
+                                                      const HnswOptions& options);
+
+}  // namespace facet::index
+
+#endif  // FACET_SRC_INDEX_VECTOR_INDEX_H_

@@ -1,0 +1,625 @@
+// The embedded default store: one SQLite file in WAL mode with synchronous=FULL (a commit is on
+// disk when Write returns), foreign keys, and secure_delete (deleted rows are zeroed in the file).
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <mutex>
+
+#include "audit/chain.h"
+#include "crypto/crypto.h"
+#include "store/sqlite_db.h"
+#include "store/template_store.h"
+
+namespace facet::store {
+namespace {
+
+constexpr int kApplicationId = 0x46434554;  // "FCET"
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE galleries(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  purpose TEXT NOT NULL,
+  use TEXT NOT NULL CHECK (use IN ('identify', 'verify')),
+  model TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  dimensions INTEGER NOT NULL,
+  fmr REAL NOT NULL,
+  threshold REAL NOT NULL,
+  threshold_fmr_1e3 REAL NOT NULL,
+  threshold_fmr_1e4 REAL NOT NULL,
+  keep_photos INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  generation INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE persons(
+  id INTEGER PRIMARY KEY,
+  gallery_id INTEGER NOT NULL REFERENCES galleries(id) ON DELETE CASCADE,
+  person_id TEXT NOT NULL,
+  uid TEXT NOT NULL UNIQUE,
+  sealed_profile BLOB NOT NULL,
+  wrapped_key BLOB,
+  created_ms INTEGER NOT NULL,
+  UNIQUE(gallery_id, person_id));
+CREATE TABLE consents(
+  id INTEGER PRIMARY KEY,
+  person_id INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+  granted_by TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('verify', 'identify')),
+  purpose TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  granted_ms INTEGER NOT NULL,
+  expires_ms INTEGER,
+  revoked_ms INTEGER);
+CREATE INDEX consents_person ON consents(person_id);
+CREATE INDEX consents_expiry ON consents(expires_ms) WHERE expires_ms IS NOT NULL;
+CREATE TABLE faces(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  person_id INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
+  gallery_id INTEGER NOT NULL REFERENCES galleries(id) ON DELETE CASCADE,
+  sealed_template BLOB NOT NULL,
+  quality TEXT NOT NULL,
+  source_sha256 TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  sealed_photo BLOB);
+CREATE INDEX faces_person ON faces(person_id);
+CREATE INDEX faces_gallery ON faces(gallery_id, id);
+CREATE TABLE audit(
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  gallery TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  subjects TEXT NOT NULL,
+  details TEXT NOT NULL,
+  previous_hash BLOB NOT NULL,
+  hash BLOB NOT NULL);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql";
+
+constexpr const char* kGalleryColumns =
+    "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
+    "threshold_fmr_1e4, keep_photos, created_ms, generation";
+constexpr const char* kPersonColumns =
+    "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms";
+constexpr const char* kConsentColumns =
+    "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms";
+
+GalleryRecord ReadGallery(const Statement& s) {
+  GalleryRecord g;
+  g.id = s.Int(0);
+  g.name = s.Text(1);
+  g.purpose = s.Text(2);
+  g.use = s.Text(3);
+  g.model = s.Text(4);
+  g.model_version = s.Text(5);
+  g.dimensions = static_cast<int>(s.Int(6));
+  g.fmr = s.Real(7);
+  g.threshold = static_cast<float>(s.Real(8));
+  g.threshold_fmr_1e3 = static_cast<float>(s.Real(9));
+  g.threshold_fmr_1e4 = static_cast<float>(s.Real(10));
+  g.keep_photos = s.Int(11) != 0;
+  g.created_ms = s.Int(12);
+  g.generation = s.Int(13);
+  return g;
+}
+
+PersonRecord ReadPerson(const Statement& s) {
+  PersonRecord p;
+  p.id = s.Int(0);
+  p.gallery_id = s.Int(1);
+  p.person_id = s.Text(2);
+  p.uid = s.Text(3);
+  p.sealed_profile = s.Blob(4);
+  p.wrapped_key = s.Blob(5);
+  p.created_ms = s.Int(6);
+  return p;
+}
+
+ConsentRecord ReadConsent(const Statement& s) {
+  ConsentRecord c;
+  c.id = s.Int(0);
+  c.person_id = s.Int(1);
+  c.granted_by = s.Text(2);
+  c.scope = s.Text(3);
+  c.purpose = s.Text(4);
+  c.evidence = s.Text(5);
+  c.granted_ms = s.Int(6);
+  c.expires_ms = s.OptionalInt(7);
+  c.revoked_ms = s.OptionalInt(8);
+  return c;
+}
+
+std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes) {
+  std::array<uint8_t, 32> out{};
+  std::copy_n(bytes.begin(), std::min(bytes.size(), out.size()), out.begin());
+  return out;
+}
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
+}
+
+// NOLINTBEGIN(bugprone-macro-parentheses): `name` is a declarator.
+#define FACET_PREPARE(name, sql)            \
+  auto name##_or = db_.Prepare(sql);        \
+  if (!name##_or.ok()) return name##_or.status(); \
+  Statement& name = **name##_or
+// NOLINTEND(bugprone-macro-parentheses)
+
+class SqliteTxn final : public StoreTxn {
+ public:
+  SqliteTxn(SqliteDb& db, bool writable) : db_(db), writable_(writable) {}
+
+  Result<std::optional<std::string>> GetMeta(const std::string& key) override {
+    FACET_PREPARE(s, "SELECT value FROM meta WHERE key = ?");
+    s.Bind(1, key);
+    if (s.Step()) return std::optional<std::string>(s.Text(0));
+    FACET_RETURN_IF_ERROR(s.status());
+    return std::optional<std::string>();
+  }
+
+  Status PutMeta(const std::string& key, const std::string& value) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "INSERT INTO meta(key, value) VALUES(?, ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    return s.Bind(1, key).Bind(2, value).Run();
+  }
+
+  Result<int64_t> InsertGallery(const GalleryRecord& g) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "INSERT INTO galleries(name, purpose, use, model, model_version, dimensions, "
+                     "fmr, threshold, threshold_fmr_1e3, threshold_fmr_1e4, keep_photos, "
+                     "created_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.Bind(1, g.name).Bind(2, g.purpose).Bind(3, g.use).Bind(4, g.model).Bind(5, g.model_version);
+    s.Bind(6, int64_t{g.dimensions}).Bind(7, g.fmr).Bind(8, double{g.threshold});
+    s.Bind(9, double{g.threshold_fmr_1e3}).Bind(10, double{g.threshold_fmr_1e4});
+    s.Bind(11, int64_t{g.keep_photos ? 1 : 0}).Bind(12, g.created_ms);
+    FACET_RETURN_IF_ERROR(s.Run());
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.handle()));
+  }
+
+  Result<std::optional<GalleryRecord>> FindGallery(const std::string& name) override {
+    FACET_PREPARE(s, std::string("SELECT ") + kGalleryColumns + " FROM galleries WHERE name = ?");
+    s.Bind(1, name);
+    if (s.Step()) return std::optional<GalleryRecord>(ReadGallery(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return std::optional<GalleryRecord>();
+  }
+
+  Result<std::vector<GalleryRecord>> ListGalleries() override {
+    FACET_PREPARE(s, std::string("SELECT ") + kGalleryColumns + " FROM galleries ORDER BY name");
+    std::vector<GalleryRecord> out;
+    while (s.Step()) out.push_back(ReadGallery(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return out;
+  }
+
+  Result<int64_t> GetGeneration(int64_t gallery_id) override {
+    FACET_PREPARE(s, "SELECT generation FROM galleries WHERE id = ?");
+    s.Bind(1, gallery_id);
+    if (s.Step()) return s.Int(0);
+    FACET_RETURN_IF_ERROR(s.status());
+    return Status::NotFound("gallery was deleted");
+  }
+
+  Status BumpGeneration(int64_t gallery_id) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "UPDATE galleries SET generation = generation + 1 WHERE id = ?");
+    return s.Bind(1, gallery_id).Run();
+  }
+
+  Status DeleteGallery(int64_t gallery_id) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "DELETE FROM galleries WHERE id = ?");
+    return s.Bind(1, gallery_id).Run();
+  }
+
+  Result<int64_t> InsertPerson(const PersonRecord& p) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "INSERT INTO persons(gallery_id, person_id, uid, sealed_profile, wrapped_key, "
+                     "created_ms) VALUES(?, ?, ?, ?, ?, ?)");
+    s.Bind(1, p.gallery_id).Bind(2, p.person_id).Bind(3, p.uid).Bind(4, p.sealed_profile);
+    s.Bind(5, p.wrapped_key).Bind(6, p.created_ms);
+    FACET_RETURN_IF_ERROR(s.Run());
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.handle()));
+  }
+
+  Result<std::optional<PersonRecord>> FindPerson(int64_t gallery_id,
+                                                 const std::string& person_id) override {
+    FACET_PREPARE(s, std::string("SELECT ") + kPersonColumns +
+                         " FROM persons WHERE gallery_id = ? AND person_id = ?");
+    s.Bind(1, gallery_id).Bind(2, person_id);
+    if (s.Step()) return std::optional<PersonRecord>(ReadPerson(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return std::optional<PersonRecord>();
+  }
+
+  Result<std::optional<PersonRecord>> GetPerson(int64_t person) override {
+    FACET_PREPARE(s, std::string("SELECT ") + kPersonColumns + " FROM persons WHERE id = ?");
+    s.Bind(1, person);
+    if (s.Step()) return std::optional<PersonRecord>(ReadPerson(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return std::optional<PersonRecord>();
+  }
+
+  Result<std::vector<PersonRecord>> ListPersons(int64_t gallery_id) override {
+    FACET_PREPARE(s, std::string("SELECT ") + kPersonColumns +
+                         " FROM persons WHERE gallery_id = ? ORDER BY person_id");
+    s.Bind(1, gallery_id);
+    std::vector<PersonRecord> out;
+    while (s.Step()) out.push_back(ReadPerson(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return out;
+  }
+
+  Status SetPersonKey(int64_t person, std::span<const uint8_t> wrapped) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "UPDATE persons SET wrapped_key = ? WHERE id = ?");
+    return s.Bind(1, wrapped).Bind(2, person).Run();
+  }
+
+  Status SetPersonProfile(int64_t person, std::span<const uint8_t> sealed_profile) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "UPDATE persons SET sealed_profile = ? WHERE id = ?");
+    return s.Bind(1, sealed_profile).Bind(2, person).Run();
+  }
+
+  Status DeletePerson(int64_t person) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "DELETE FROM persons WHERE id = ?");
+    return s.Bind(1, person).Run();
+  }
+
+  Result<int64_t> InsertConsent(const ConsentRecord& c) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "INSERT INTO consents(person_id, granted_by, scope, purpose, evidence, "
+                     "granted_ms, expires_ms, revoked_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+    s.Bind(1, c.person_id).Bind(2, c.granted_by).Bind(3, c.scope).Bind(4, c.purpose);
+    s.Bind(5, c.evidence).Bind(6, c.granted_ms).Bind(7, c.expires_ms).Bind(8, c.revoked_ms);
+    FACET_RETURN_IF_ERROR(s.Run());
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.handle()));
+  }
+
+  Result<std::vector<ConsentRecord>> ListConsents(int64_t person) override {
+    FACET_PREPARE(s, std::string("SELECT ") + kConsentColumns +
+                         " FROM consents WHERE person_id = ? ORDER BY id");
+    s.Bind(1, person);
+    std::vector<ConsentRecord> out;
+    while (s.Step()) out.push_back(ReadConsent(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return out;
+  }
+
+  Status SetConsentRevoked(int64_t consent, int64_t revoked_ms) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "UPDATE consents SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL");
+    return s.Bind(1, revoked_ms).Bind(2, consent).Run();
+  }
+
+  Result<std::vector<int64_t>> PersonsWithLapsedConsent(
+      int64_t gallery_id, int64_t now_ms, const std::vector<std::string>& scopes) override {
+    const std::string sql =
+        "SELECT DISTINCT p.id FROM consents e JOIN persons p ON p.id = e.person_id "
+        "WHERE e.expires_ms IS NOT NULL AND e.expires_ms <= ?1 AND p.gallery_id = ?2 "
+        "AND p.wrapped_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM consents c "
+        "WHERE c.person_id = p.id AND c.revoked_ms IS NULL "
+        "AND (c.expires_ms IS NULL OR c.expires_ms > ?1) AND c.scope IN (" +
+        Placeholders(scopes.size()) + ")) ORDER BY p.id";
+    FACET_PREPARE(s, sql);
+    s.Bind(1, now_ms).Bind(2, gallery_id);
+    for (size_t i = 0; i < scopes.size(); ++i) s.Bind(static_cast<int>(i + 3), scopes[i]);
+    std::vector<int64_t> out;
+    while (s.Step()) out.push_back(s.Int(0));
+    FACET_RETURN_IF_ERROR(s.status());
+    return out;
+  }
+
+  Result<std::optional<int64_t>> NextConsentExpiry(int64_t gallery_id, int64_t now_ms) override {
+    FACET_PREPARE(s, "SELECT MIN(c.expires_ms) FROM consents c JOIN persons p ON p.id = c.person_id "
+                     "WHERE c.expires_ms > ? AND c.revoked_ms IS NULL AND p.gallery_id = ? "
+                     "AND p.wrapped_key IS NOT NULL");
+    s.Bind(1, now_ms).Bind(2, gallery_id);
+    std::optional<int64_t> out;
+    if (s.Step()) out = s.OptionalInt(0);
+    FACET_RETURN_IF_ERROR(s.status());
+    return out;
+  }
+
+  Result<int64_t> InsertFace(const FaceRecord& f) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "INSERT INTO faces(person_id, gallery_id, sealed_template, quality, "
+                     "source_sha256, created_ms, sealed_photo) VALUES(?, ?, ?, ?, ?, ?, ?)");
+    s.Bind(1, f.person_id).Bind(2, f.gallery_id).Bind(3, f.sealed_template).Bind(4, f.quality);
+    s.Bind(5, f.source_sha256).Bind(6, f.created_ms).Bind(7, f.sealed_photo);
+    FACET_RETURN_IF_ERROR(s.Run());
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.handle()));
+  }
+
+  Result<std::vector<FaceRecord>> ListFaces(int64_t person, bool with_photos) override {
+    FACET_PREPARE(s, std::string("SELECT id, person_id, gallery_id, sealed_template, quality, "
+                                 "source_sha256, created_ms, ") +
+                         (with_photos ? "sealed_photo" : "NULL") +
+                         ", sealed_photo IS NOT NULL FROM faces WHERE person_id = ? ORDER BY id");
+    s.Bind(1, person);
+    std::vector<FaceRecord> out;
+    while (s.Step()) out.push_back(ReadFace(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return out;
+  }
+
+  Status ScanFaces(int64_t gallery_id, const std::function<Status(const FaceRecord&)>& fn) override {
+    FACET_PREPARE(s, "SELECT id, person_id, gallery_id, sealed_template, quality, source_sha256, "
+                     "created_ms, NULL, sealed_photo IS NOT NULL FROM faces WHERE gallery_id = ? "
+                     "ORDER BY id");
+    s.Bind(1, gallery_id);
+    while (s.Step()) FACET_RETURN_IF_ERROR(fn(ReadFace(s)));
+    return s.status();
+  }
+
+  Result<std::vector<std::pair<int64_t, int64_t>>> FaceIds(int64_t gallery_id) override {
+    FACET_PREPARE(s, "SELECT id, person_id FROM faces WHERE gallery_id = ? ORDER BY id");
+    s.Bind(1, gallery_id);
+    std::vector<std::pair<int64_t, int64_t>> out;
+    while (s.Step()) out.emplace_back(s.Int(0), s.Int(1));
+    FACET_RETURN_IF_ERROR(s.status());
+    return out;
+  }
+
+  Result<int64_t> CountFaces(int64_t gallery_id) override {
+    FACET_PREPARE(s, "SELECT COUNT(*) FROM faces WHERE gallery_id = ?");
+    s.Bind(1, gallery_id);
+    int64_t count = 0;
+    if (s.Step()) count = s.Int(0);
+    FACET_RETURN_IF_ERROR(s.status());
+    return count;
+  }
+
+  Status DeleteFace(int64_t face) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "DELETE FROM faces WHERE id = ?");
+    return s.Bind(1, face).Run();
+  }
+
+  Result<int64_t> DeleteFacesOfPerson(int64_t person) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "DELETE FROM faces WHERE person_id = ?");
+    FACET_RETURN_IF_ERROR(s.Bind(1, person).Run());
+    return static_cast<int64_t>(sqlite3_changes(db_.handle()));
+  }
+
+  Result<AuditHead> GetAuditHead() override {
+    AuditHead head;
+    FACET_PREPARE(s, "SELECT key, value FROM meta WHERE key IN "
+                     "('audit_head_count', 'audit_head_hash', 'audit_head_mac')");
+    while (s.Step()) {
+      const std::string key = s.Text(0);
+      const std::string value = s.Text(1);
+      if (key == "audit_head_count") {
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), head.count);
+        if (ec != std::errc() || end != value.data() + value.size()) {
+          return Status::CorruptData("audit head record is malformed");
+        }
+      } else {
+        auto bytes = crypto::FromHex(value);
+        if (!bytes.ok() || bytes->size() != 32) {
+          return Status::CorruptData("audit head record is malformed");
+        }
+        std::copy(bytes->begin(), bytes->end(),
+                  (key == "audit_head_hash" ? head.hash : head.mac).begin());
+      }
+    }
+    FACET_RETURN_IF_ERROR(s.status());
+    return head;
+  }
+
+  Status AppendAudit(const AuditEntry& e, const AuditHead& new_head) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "INSERT INTO audit(seq, time_ms, actor, action, gallery, purpose, subjects, "
+                     "details, previous_hash, hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.Bind(1, e.seq).Bind(2, audit::ToUnixMillis(e.time)).Bind(3, e.actor).Bind(4, e.action);
+    s.Bind(5, e.gallery).Bind(6, e.purpose).Bind(7, e.subjects).Bind(8, e.details);
+    s.Bind(9, std::span<const uint8_t>(e.previous_hash)).Bind(10, std::span<const uint8_t>(e.hash));
+    FACET_RETURN_IF_ERROR(s.Run());
+    FACET_RETURN_IF_ERROR(PutMeta("audit_head_count", std::to_string(new_head.count)));
+    FACET_RETURN_IF_ERROR(PutMeta("audit_head_hash", crypto::ToHex(new_head.hash)));
+    return PutMeta("audit_head_mac", crypto::ToHex(new_head.mac));
+  }
+
+  Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditEntry&)>& fn) override {
+    FACET_PREPARE(s, "SELECT seq, time_ms, actor, action, gallery, purpose, subjects, details, "
+                     "previous_hash, hash FROM audit WHERE seq >= ? ORDER BY rowid");
+    s.Bind(1, from_seq);
+    while (s.Step()) {
+      AuditEntry e;
+      e.seq = s.Int(0);
+      e.time = audit::FromUnixMillis(s.Int(1));
+      e.actor = s.Text(2);
+      e.action = s.Text(3);
+      e.gallery = s.Text(4);
+      e.purpose = s.Text(5);
+      e.subjects = s.Text(6);
+      e.details = s.Text(7);
+      e.previous_hash = ToHash(s.Blob(8));
+      e.hash = ToHash(s.Blob(9));
+      if (!fn(e)) break;
+    }
+    return s.status();
+  }
+
+ private:
+  static FaceRecord ReadFace(const Statement& s) {
+    FaceRecord f;
+    f.id = s.Int(0);
+    f.person_id = s.Int(1);
+    f.gallery_id = s.Int(2);
+    f.sealed_template = s.Blob(3);
+    f.quality = s.Text(4);
+    f.source_sha256 = s.Text(5);
+    f.created_ms = s.Int(6);
+    f.sealed_photo = s.Blob(7);
+    f.has_photo = s.Int(8) != 0;
+    return f;
+  }
+
+  Status CheckWritable() const {
+    return writable_ ? Status::Ok() : Status::Internal("write inside a read transaction");
+  }
+
+  SqliteDb& db_;
+  bool writable_;
+};
+
+#undef FACET_PREPARE
+
+class SqliteStore final : public TemplateStore {
+ public:
+  explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+
+  Status Write(const std::function<Status(StoreTxn&)>& fn) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    FACET_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+    SqliteTxn txn(*db_, true);
+    Status status = fn(txn);
+    if (status.ok()) status = db_->Exec("COMMIT");
+    if (!status.ok()) (void)db_->Exec("ROLLBACK");
+    return status;
+  }
+
+  Status Read(const std::function<Status(StoreTxn&)>& fn) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    FACET_RETURN_IF_ERROR(db_->Exec("BEGIN"));
+    SqliteTxn txn(*db_, false);
+    Status status = fn(txn);
+    (void)db_->Exec(status.ok() ? "COMMIT" : "ROLLBACK");
+    return status;
+  }
+
+  Status PurgeDeleted() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // secure_delete already zeroed the freed content in the main file; a truncating checkpoint
+    // moves everything out of the WAL and empties it, so older page images go too.
+    return db_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  Status CheckIntegrity() override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return Check("integrity_check");
+  }
+
+  std::string Describe() const override { return "sqlite:" + db_->path(); }
+
+  // Runs PRAGMA quick_check or integrity_check. Caller holds the lock (or has sole access).
+  Status Check(const std::string& pragma) {
+    auto s = db_->Prepare("PRAGMA " + pragma);
+    if (!s.ok()) return s.status();
+    std::string problems;
+    while ((*s)->Step()) {
+      const std::string line = (*s)->Text(0);
+      if (line != "ok" && problems.size() < 500) problems += (problems.empty() ? "" : "; ") + line;
+    }
+    FACET_RETURN_IF_ERROR((*s)->status());
+    if (!problems.empty()) {
+      return Status::CorruptData(db_->path() + ": the store is damaged: " + problems);
+    }
+    return Status::Ok();
+  }
+
+  Status Initialize(bool create, bool check) {
+    // A foreign or damaged file fails on its first read; say what it is.
+    auto id = db_->Prepare("PRAGMA application_id");
+    if (!id.ok()) return Annotate(id.status());
+    int64_t application_id = 0;
+    if ((*id)->Step()) application_id = (*id)->Int(0);
+    FACET_RETURN_IF_ERROR(Annotate((*id)->status()));
+    id->reset();
+    auto version = db_->Prepare("PRAGMA user_version");
+    if (!version.ok()) return Annotate(version.status());
+    int64_t user_version = 0;
+    if ((*version)->Step()) user_version = (*version)->Int(0);
+    FACET_RETURN_IF_ERROR(Annotate((*version)->status()));
+    version->reset();
+    const bool empty = application_id == 0 && user_version == 0;
+    if (empty && !create) {
+      return Status::CorruptData(db_->path() + ": not a facet store (run `facet init` to create one)");
+    }
+    if (!empty && application_id != kApplicationId) {
+      return Status::CorruptData(db_->path() + ": not a facet store (foreign SQLite database)");
+    }
+    if (user_version > kSchemaVersion) {
+      return Status::FailedPrecondition(db_->path() + ": store schema version " +
+                                        std::to_string(user_version) +
+                                        " is newer than this facet supports (" +
+                                        std::to_string(kSchemaVersion) + ")");
+    }
+    FACET_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode = WAL"));
+    FACET_RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                                    "PRAGMA secure_delete = ON"));
+    if (empty) {
+      FACET_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+      Status status = db_->Exec(kSchema);
+      if (status.ok()) {
+        status = db_->Exec("PRAGMA application_id = " + std::to_string(kApplicationId) +
+                           "; PRAGMA user_version = " + std::to_string(kSchemaVersion));
+      }
+      if (status.ok()) status = db_->Exec("COMMIT");
+      if (!status.ok()) {
+        (void)db_->Exec("ROLLBACK");
+        return status;
+      }
+    } else if (check) {
+      FACET_RETURN_IF_ERROR(Annotate(Check("quick_check")));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status Annotate(const Status& status) const {
+    if (status.ok() || status.code() != StatusCode::kCorruptData ||
+        status.message().rfind(db_->path(), 0) == 0) {
+      return status;
+    }
+    return Status::CorruptData(db_->path() + ": " + status.message());
+  }
+
+  std::mutex mutex_;
+  std::unique_ptr<SqliteDb> db_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options) {
+  std::string path = options.location;
+  const std::string scheme_sqlite = "sqlite:";
+  if (path.rfind(scheme_sqlite, 0) == 0) {
+    path = path.substr(scheme_sqlite.size());
+  } else if (path.find("://") != std::string::npos) {
+    return Status::InvalidArgument(options.location +
+                                   ": unsupported store location (only SQLite files are built in)");
+  }
+  if (path.empty()) return Status::InvalidArgument("store location is empty");
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path, ec);
+  if (!exists && !options.create) {
+    return Status::NotFound(path + ": store not found (create it with `facet init`)");
+  }
+  if (exists && std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument(path + ": is a directory, not a store file");
+  }
+  if (exists && options.create) {
+    return Status::FailedPrecondition(path + ": a store already exists here");
+  }
+  auto db = SqliteDb::Open(path, options.create, options.busy_timeout_ms);
+  if (!db.ok()) return db.status();
+  auto store = std::make_unique<SqliteStore>(std::move(db).value());
+  FACET_RETURN_IF_ERROR(store->Initialize(options.create, options.check_on_open));
+  return std::unique_ptr<TemplateStore>(std::move(store));
+}
+
+}  // namespace facet::store

@@ -1,0 +1,179 @@
+// Storage behind the galleries: the records and the transaction interface a backend implements.
+//
+// The store holds rows and opaque blobs; it never sees a key or a plaintext template (sealing is
+// done above it, in the gallery layer). A backend implements TemplateStore (transactions) and
+// StoreTxn (row operations); SQLite is the embedded default (sqlite_store.cc). Another backend
+// (e.g. PostgreSQL) is added by implementing these two classes and one case in OpenStore(): the
+// gallery layer, the CLI and the service only see this interface. docs/store_format.md.
+//
+// Thread-safety: TemplateStore::Write/Read may be called from any thread; the backend serialises
+// them as it needs. A StoreTxn is only valid inside the callback it was passed to.
+#ifndef FACET_SRC_STORE_TEMPLATE_STORE_H_
+#define FACET_SRC_STORE_TEMPLATE_STORE_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "facet/audit.h"
+#include "facet/status.h"
+
+namespace facet::store {
+
+// Version of the logical schema (tables, columns, meaning of blobs). Stores written by a newer
+// version are refused; older ones are migrated on open (none exist yet).
+inline constexpr int kSchemaVersion = 1;
+
+struct GalleryRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string purpose;
+  std::string use;  // "identify" or "verify"
+  std::string model;
+  std::string model_version;
+  int dimensions = 0;
+  double fmr = 1e-4;
+  float threshold = 0;          // decision threshold at `fmr`
+  float threshold_fmr_1e3 = 0;  // the model's calibration, for confidences
+  float threshold_fmr_1e4 = 0;
+  bool keep_photos = false;
+  int64_t created_ms = 0;
+  int64_t generation = 0;  // bumped by every change to the gallery's persons, consents or faces
+};
+
+struct PersonRecord {
+  int64_t id = 0;
+  int64_t gallery_id = 0;
+  std::string person_id;             // the caller's id, unique in the gallery
+  std::string uid;                   // random, pseudonymous; the only person reference in audit
+  std::vector<uint8_t> sealed_profile;  // display name + external reference, sealed
+  std::vector<uint8_t> wrapped_key;  // the person's data key, wrapped; empty when destroyed/none
+  int64_t created_ms = 0;
+};
+
+struct ConsentRecord {
+  int64_t id = 0;
+  int64_t person_id = 0;
+  std::string granted_by;
+  std::string scope;  // "verify" or "identify"
+  std::string purpose;
+  std::string evidence;
+  int64_t granted_ms = 0;
+  std::optional<int64_t> expires_ms;
+  std::optional<int64_t> revoked_ms;
+};
+
+struct FaceRecord {
+  int64_t id = 0;
+  int64_t person_id = 0;
+  int64_t gallery_id = 0;
+  std::vector<uint8_t> sealed_template;
+  std::string quality;  // "low", "medium" or "high"
+  std::string source_sha256;
+  int64_t created_ms = 0;
+  std::vector<uint8_t> sealed_photo;  // empty unless the gallery keeps photos (or not asked for)
+  bool has_photo = false;             // a photo is stored (set even when not read)
+};
+
+struct AuditHead {
+  int64_t count = 0;
+  std::array<uint8_t, 32> hash{};
+  std::array<uint8_t, 32> mac{};
+};
+
+class StoreTxn {
+ public:
+  virtual ~StoreTxn() = default;
+
+  virtual Result<std::optional<std::string>> GetMeta(const std::string& key) = 0;
+  virtual Status PutMeta(const std::string& key, const std::string& value) = 0;
+
+  virtual Result<int64_t> InsertGallery(const GalleryRecord& gallery) = 0;
+  virtual Result<std::optional<GalleryRecord>> FindGallery(const std::string& name) = 0;
+  virtual Result<std::vector<GalleryRecord>> ListGalleries() = 0;
+  virtual Result<int64_t> GetGeneration(int64_t gallery_id) = 0;
+  virtual Status BumpGeneration(int64_t gallery_id) = 0;
+  // Deletes the gallery and everything in it.
+  virtual Status DeleteGallery(int64_t gallery_id) = 0;
+
+  virtual Result<int64_t> InsertPerson(const PersonRecord& person) = 0;
+  virtual Result<std::optional<PersonRecord>> FindPerson(int64_t gallery_id,
+                                                         const std::string& person_id) = 0;
+  virtual Result<std::optional<PersonRecord>> GetPerson(int64_t person) = 0;
+  virtual Result<std::vector<PersonRecord>> ListPersons(int64_t gallery_id) = 0;
+  // Empty `wrapped` destroys the key.
+  virtual Status SetPersonKey(int64_t person, std::span<const uint8_t> wrapped) = 0;
+  virtual Status SetPersonProfile(int64_t person, std::span<const uint8_t> sealed_profile) = 0;
+  // Deletes the person with their consents and faces.
+  virtual Status DeletePerson(int64_t person) = 0;
+
+  virtual Result<int64_t> InsertConsent(const ConsentRecord& consent) = 0;
+  virtual Result<std::vector<ConsentRecord>> ListConsents(int64_t person) = 0;
+  virtual Status SetConsentRevoked(int64_t consent, int64_t revoked_ms) = 0;
+  // Persons of the gallery holding a data key whose every consent with a scope in `scopes` is
+  // revoked or expired at `now_ms`, among those with a consent expired at `now_ms`.
+  virtual Result<std::vector<int64_t>> PersonsWithLapsedConsent(
+      int64_t gallery_id, int64_t now_ms, const std::vector<std::string>& scopes) = 0;
+  // The earliest expiry after `now_ms` of a live consent of a key-holding person, if any.
+  virtual Result<std::optional<int64_t>> NextConsentExpiry(int64_t gallery_id, int64_t now_ms) = 0;
+
+  virtual Result<int64_t> InsertFace(const FaceRecord& face) = 0;
+  // A person's faces (photos included only when asked).
+  virtual Result<std::vector<FaceRecord>> ListFaces(int64_t person, bool with_photos) = 0;
+  // Every face of the gallery without photos, in id order; stops at the first error `fn` returns.
+  virtual Status ScanFaces(int64_t gallery_id,
+                           const std::function<Status(const FaceRecord&)>& fn) = 0;
+  // (face id, person id) of every face of the gallery, in face id order.
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> FaceIds(int64_t gallery_id) = 0;
+  virtual Result<int64_t> CountFaces(int64_t gallery_id) = 0;
+  virtual Status DeleteFace(int64_t face) = 0;
+  // Returns the number deleted.
+  virtual Result<int64_t> DeleteFacesOfPerson(int64_t person) = 0;
+
+  virtual Result<AuditHead> GetAuditHead() = 0;
+  virtual Status AppendAudit(const AuditEntry& entry, const AuditHead& new_head) = 0;
+  // Entries with seq >= from_seq in storage order (ascending seq as stored); `fn` returns false
+  // to stop.
+  virtual Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditEntry&)>& fn) = 0;
+};
+
+class TemplateStore {
+ public:
+  virtual ~TemplateStore() = default;
+
+  // Runs `fn` in one atomic and durable transaction: when Write returns OK everything `fn` wrote
+  // is on disk; when `fn` (or the commit) fails nothing it wrote remains.
+  virtual Status Write(const std::function<Status(StoreTxn&)>& fn) = 0;
+  // Runs `fn` on a consistent read snapshot; writes fail inside it.
+  virtual Status Read(const std::function<Status(StoreTxn&)>& fn) = 0;
+  // Makes deleted rows physically leave the store's files (after an erase or a shred).
+  virtual Status PurgeDeleted() = 0;
+  // Full consistency check of the backend's files; kCorruptData with details if damaged.
+  virtual Status CheckIntegrity() = 0;
+  // For messages: e.g. "sqlite:/path/store.db".
+  virtual std::string Describe() const = 0;
+};
+
+struct StoreOpenOptions {
+  // "sqlite:PATH" or a plain path (SQLite). Other schemes are reserved for other backends.
+  std::string location;
+  // Create an empty store if absent (facet init); otherwise a missing store is kNotFound.
+  bool create = false;
+  // Run the backend's quick consistency check on open (detects truncated/corrupted files).
+  bool check_on_open = true;
+  // How long to wait for another process's write lock.
+  int busy_timeout_ms = 10'000;
+};
+
+// Opens (or creates) a store. A damaged or foreign file is kCorruptData with a clear message; a
+// store from a newer facet is kFailedPrecondition.
+Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options);
+
+}  // namespace facet::store
+
+#endif  // FACET_SRC_STORE_TEMPLATE_STORE_H_

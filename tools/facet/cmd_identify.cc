@@ -1,0 +1,201 @@
+// facet identify (1:N, every face of each image) and facet verify (1:1, the largest face).
+// Both state a purpose, and each image's search is one audit entry.
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "gallery_cli.h"
+
+namespace facet::cli {
+namespace {
+
+struct IdentifyFlags {
+  StoreFlags store;
+  EngineFlags engine;
+  std::string gallery;
+  std::string purpose;
+  std::string person;
+  std::vector<std::string> images;
+  std::string mode = "fast";
+  int top = 3;
+  bool json = false;
+  bool model_given = false;
+};
+
+float Round4(float v) { return std::round(v * 10000.0f) / 10000.0f; }
+
+// Opens the store and the engine of the gallery's model; null on failure (printed).
+std::pair<std::unique_ptr<Galleries>, std::shared_ptr<const Engine>> OpenBoth(
+    const IdentifyFlags& flags) {
+  auto galleries = OpenGalleriesOrPrint(flags.store);
+  if (!galleries) return {};
+  EngineFlags engine_flags = flags.engine;
+  if (!UseGalleryModel(*galleries, flags.gallery, flags.model_given, &engine_flags)) return {};
+  auto engine = CreateEngineOrPrint(engine_flags);
+  if (!engine) return {};
+  return {std::move(galleries), engine};
+}
+
+int RunIdentify(const IdentifyFlags& flags) {
+  auto mode = ParseDetectorMode(flags.mode);
+  if (!mode.ok()) {
+    PrintError("--detector-mode", mode.status());
+    return kExitUsage;
+  }
+  auto [galleries, engine] = OpenBoth(flags);
+  if (!galleries) return kExitFailure;
+  auto session = engine->NewSession();
+  if (!session.ok()) {
+    PrintError("cannot start a session", session.status());
+    return kExitFailure;
+  }
+  const IdentifyOptions options{ResolveActor(flags.store), flags.purpose, flags.top};
+  nlohmann::json out = nlohmann::json::array();
+  int exit_code = kExitOk;
+  for (const std::string& path : flags.images) {
+    auto image = LoadImage(path);
+    Result<std::vector<IdentifiedFace>> found = Status::Internal("not run");
+    if (!image.ok()) {
+      found = image.status();
+    } else {
+      DetectOptions detect;
+      detect.mode = mode.value();
+      auto faces = (*session)->Detect(image.value(), detect);
+      found = faces.ok() ? IdentifyFaces(*galleries, **session, image.value(), faces.value(),
+                                         flags.gallery, options)
+                         : Result<std::vector<IdentifiedFace>>(faces.status());
+    }
+    if (!found.ok()) {
+      PrintError(path, found.status());
+      if (flags.json) out.push_back({{"image", path}, {"error", ErrorToJson(found.status())}});
+      // A refused search (no purpose, verify-only gallery) is not worth retrying per image.
+      if (found.status().code() == StatusCode::kInvalidArgument ||
+          found.status().code() == StatusCode::kFailedPrecondition) {
+        return ExitCodeFor(found.status());
+      }
+      exit_code = kExitFailure;
+      continue;
+    }
+    nlohmann::json faces = nlohmann::json::array();
+    for (const IdentifiedFace& f : found.value()) {
+      nlohmann::json candidates = nlohmann::json::array();
+      for (const Candidate& c : f.identification.candidates) {
+        candidates.push_back({{"person", c.person_id},
+                              {"similarity", Round4(c.similarity)},
+                              {"confidence", Round4(c.confidence)}});
+      }
+      const nlohmann::json box = FaceToJson(f.face)["box"];
+      const std::string decision =
+          f.identification.known() ? f.identification.person_id : "unknown";
+      faces.push_back({{"box", box}, {"candidates", candidates}, {"decision", decision}});
+      if (!flags.json) {
+        std::printf("%s: face at [%g, %g, %g, %g]: %s", path.c_str(), box[0].get<double>(),
+                    box[1].get<double>(), box[2].get<double>(), box[3].get<double>(),
+                    decision.c_str());
+        if (f.identification.known()) {
+          const Candidate& best = f.identification.candidates.front();
+          std::printf(" (similarity %.4f, confidence %.3f)", best.similarity, best.confidence);
+        }
+        std::printf("\n");
+      }
+    }
+    if (!flags.json && found->empty()) std::printf("%s: no face\n", path.c_str());
+    out.push_back({{"image", path}, {"faces", faces}});
+  }
+  if (flags.json) std::cout << out.dump(2) << "\n";
+  return exit_code;
+}
+
+int RunVerify(const IdentifyFlags& flags) {
+  auto [galleries, engine] = OpenBoth(flags);
+  if (!galleries) return kExitFailure;
+  auto session = engine->NewSession();
+  if (!session.ok()) {
+    PrintError("cannot start a session", session.status());
+    return kExitFailure;
+  }
+  const std::string& path = flags.images.front();
+  auto image = LoadImage(path);
+  if (!image.ok()) {
+    PrintError(path, image.status());
+    return kExitFailure;
+  }
+  auto faces = (*session)->Detect(image.value());
+  if (!faces.ok()) {
+    PrintError(path, faces.status());
+    return kExitFailure;
+  }
+  const Face* face = LargestFace(faces.value());
+  if (face == nullptr) {
+    PrintError(path, Status::NoFace("no face found"));
+    return kExitFailure;
+  }
+  auto embedding = (*session)->Embed(image.value(), *face);
+  if (!embedding.ok()) {
+    PrintError(path, embedding.status());
+    return kExitFailure;
+  }
+  auto result = galleries->Verify(flags.gallery, flags.person, embedding.value(),
+                                  {ResolveActor(flags.store), flags.purpose});
+  if (!result.ok()) {
+    PrintError("verify", result.status());
+    return ExitCodeFor(result.status());
+  }
+  if (flags.json) {
+    std::cout << nlohmann::json{{"image", path},
+                                {"person", flags.person},
+                                {"box", FaceToJson(*face)["box"]},
+                                {"same", result->same},
+                                {"similarity", Round4(result->similarity)},
+                                {"confidence", Round4(result->confidence)},
+                                {"threshold", Round4(result->threshold)}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::printf("%s: %s %s (similarity %.4f, threshold %.4f, confidence %.3f)\n", path.c_str(),
+                result->same ? "is" : "is not", flags.person.c_str(), result->similarity,
+                result->threshold, result->confidence);
+  }
+  return kExitOk;
+}
+
+void AddCommon(CLI::App* cmd, IdentifyFlags* flags) {
+  cmd->add_option("--gallery", flags->gallery, "gallery name")->required();
+  cmd->add_option("--purpose", flags->purpose, "why you search (required; audited)")->required();
+  cmd->add_flag("--json", flags->json, "print JSON");
+  AddStoreFlags(cmd, &flags->store);
+  AddEngineFlags(cmd, &flags->engine);
+}
+
+}  // namespace
+
+Action RegisterIdentify(CLI::App& app) {
+  auto flags = std::make_shared<IdentifyFlags>();
+  CLI::App* cmd = app.add_subcommand("identify", "who are the faces in these images? (1:N)");
+  cmd->add_option("images", flags->images, "images")->required();
+  cmd->add_option("--top", flags->top, "candidates per face, 1..100 (default 3)");
+  cmd->add_option("--detector-mode", flags->mode, "fast (default) or recall");
+  AddCommon(cmd, flags.get());
+  CLI::Option* model = cmd->get_option("--model");
+  return [flags, model] {
+    flags->model_given = model->count() > 0;
+    return RunIdentify(*flags);
+  };
+}
+
+Action RegisterVerify(CLI::App& app) {
+  auto flags = std::make_shared<IdentifyFlags>();
+  CLI::App* cmd = app.add_subcommand("verify", "is the largest face of an image this person? (1:1)");
+  cmd->add_option("image", flags->images, "image")->required()->expected(1);
+  cmd->add_option("--person", flags->person, "person id")->required();
+  AddCommon(cmd, flags.get());
+  CLI::Option* model = cmd->get_option("--model");
+  return [flags, model] {
+    flags->model_given = model->count() > 0;
+    return RunVerify(*flags);
+  };
+}
+
+}  // namespace facet::cli
