@@ -321,7 +321,9 @@ Action RegisterEval(CLI::App& app) {
     AddEngineFlags(sub, &flags->engine);
     if (sub != wider) sub->add_flag("--mirror", flags->mirror, "average each template with the mirrored crop's");
   }
-  return [flags, lfw, pairs, wider]() {
+  const EvalSubcommand redact = RegisterEvalRedact(eval);
+  return [flags, lfw, pairs, wider, redact]() {
+    if (redact.app->parsed()) return redact.action();
     if (flags->threads < 1) {
       PrintError("--workers", Status::InvalidArgument("must be at least 1"));
       return kExitUsage;

@@ -14,6 +14,14 @@ using Action = std::function<int()>;
 Action RegisterDetect(CLI::App& app);
 Action RegisterCompare(CLI::App& app);
 Action RegisterEval(CLI::App& app);
+Action RegisterRedact(CLI::App& app);
+
+// A subcommand of `facet eval` defined in its own file: the subcommand and its action.
+struct EvalSubcommand {
+  CLI::App* app = nullptr;
+  Action action;
+};
+EvalSubcommand RegisterEvalRedact(CLI::App* eval);  // cmd_eval_redact.cc
 
 }  // namespace facet::cli
 

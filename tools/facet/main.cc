@@ -11,7 +11,7 @@
 namespace {
 
 int Run(int argc, char** argv) {
-  CLI::App app{"facet: privacy-first face detection and recognition (detect, compare, eval)"};
+  CLI::App app{"facet: privacy-first face detection and recognition (detect, compare, eval, redact)"};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, facet::cli::Action>> commands;
   auto add = [&](facet::cli::Action (*reg)(CLI::App&)) {
@@ -22,6 +22,7 @@ int Run(int argc, char** argv) {
   add(&facet::cli::RegisterDetect);
   add(&facet::cli::RegisterCompare);
   add(&facet::cli::RegisterEval);
+  add(&facet::cli::RegisterRedact);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
