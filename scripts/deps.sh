@@ -8,6 +8,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-onnx python3-numpy python3-flatbuffers
   nodejs npm
+  # redaction: video I/O (FFmpeg's libraries) and ffprobe for its end-to-end tests
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
 )
 if [ "${FACET_WITH_LINT:-0}" = 1 ]; then packages+=(clang-tidy); fi
 missing=()
