@@ -72,8 +72,11 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
     const float vx = (CentreX(det.box) - CentreX(track.detected_box)) / frames;
     const float vy = (CentreY(det.box) - CentreY(track.detected_box)) / frames;
     const float a = options_.velocity_smoothing;
-    track.velocity_x = a * vx + (1 - a) * track.velocity_x;
-    track.velocity_y = a * vy + (1 - a) * track.velocity_y;
+    const float limit_x = options_.max_speed * det.box.width;
+    const float limit_y = options_.max_speed * det.box.height;
+    track.velocity_x = std::clamp(a * vx + (1 - a) * track.velocity_x, -limit_x, limit_x);
+    track.velocity_y = std::clamp(a * vy + (1 - a) * track.velocity_y, -limit_y, limit_y);
+    ++track.detections;
     track.box = track.detected_box = det.box;
     track.score = det.score;
     track.keep = det.keep;
@@ -88,7 +91,10 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
       ++track.frames_without_detection;
       track.box = predicted[t];
       if (CouldDetect(predicted[t], scanned)) ++track.misses;
-      if (track.misses > options_.hold_frames ||
+      const bool tentative = track.detections <= 1 && track.score < options_.confirm_score;
+      const int hold = tentative ? std::min(options_.hold_frames, options_.tentative_hold_frames)
+                                 : options_.hold_frames;
+      if (track.misses > hold ||
           track.frames_without_detection > options_.max_frames_without_detection) {
         continue;
       }
@@ -105,6 +111,7 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
     track.box = track.detected_box = detections[d].box;
     track.score = detections[d].score;
     track.keep = detections[d].keep;
+    track.detections = 1;
     tracks_.push_back(track);
   }
   return tracks_;

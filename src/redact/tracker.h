@@ -31,8 +31,15 @@ struct TrackerOptions {
   float max_growth = 1.5f;
   // Weight of the newest displacement in the velocity estimate (exponential smoothing).
   float velocity_smoothing = 0.5f;
-  // Velocity is extrapolated for at most this many frames after the last detection.
+  // Velocity is extrapolated for at most this many frames after the last detection, and its
+  // speed is capped at this share of the box size per frame (one odd match cannot fling a box).
   int max_extrapolation_frames = 12;
+  float max_speed = 0.15f;
+  // A tentative track (one detection so far, scoring below confirm_score) is dropped after this
+  // many misses instead of hold_frames: most are false detections, and a real face missed again
+  // and again at a low score is re-found by a later scan.
+  float confirm_score = 0.5f;
+  int tentative_hold_frames = 3;
 };
 
 // A detection as the tracker sees it.
@@ -58,6 +65,7 @@ struct Track {
   float velocity_y = 0;
   int frames_without_detection = 0;  // 0: detected this frame
   int misses = 0;                    // frames in which it could have been detected and was not
+  int detections = 0;                // detections matched so far (1 for a new track)
   bool keep = false;                 // the last detection's keep decision
 };
 

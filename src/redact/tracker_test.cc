@@ -97,6 +97,7 @@ TEST(BoxTrackerTest, FramesThatCouldNotSeeTheFaceAreNotMisses) {
 TEST(BoxTrackerTest, HeldBoxesFollowTheVelocityAndAreFoundAgain) {
   TrackerOptions options;
   options.velocity_smoothing = 1.0f;
+  options.max_speed = 1.0f;
   options.growth_per_frame = 0;
   BoxTracker tracker(options);
   for (int f = 0; f < 3; ++f) {
@@ -110,6 +111,34 @@ TEST(BoxTrackerTest, HeldBoxesFollowTheVelocityAndAreFoundAgain) {
   tracker.Update({{{150, 100, 40, 40}, 0.9f}}, Frame());
   ASSERT_EQ(tracker.tracks().size(), 1u);
   EXPECT_EQ(tracker.tracks()[0].id, id);
+}
+
+TEST(BoxTrackerTest, TentativeTracksAreDroppedSooner) {
+  TrackerOptions options;
+  options.hold_frames = 10;
+  options.tentative_hold_frames = 2;
+  BoxTracker tracker(options);
+  tracker.Update({{{100, 100, 50, 50}, 0.35f}, {{400, 100, 50, 50}, 0.9f}}, Frame());
+  tracker.Update({{{500, 500, 50, 50}, 0.35f}}, Frame());  // confirmed below: seen twice
+  tracker.Update({{{500, 500, 50, 50}, 0.35f}}, Frame());
+  EXPECT_EQ(tracker.tracks().size(), 3u);  // the weak, once-seen track: 2 misses, its hold
+  tracker.Update({}, Frame());             // 3 misses: it goes; the others stay
+  ASSERT_EQ(tracker.tracks().size(), 2u);
+  EXPECT_FLOAT_EQ(tracker.tracks()[0].detected_box.x, 400);
+  EXPECT_FLOAT_EQ(tracker.tracks()[1].detected_box.x, 500);
+}
+
+TEST(BoxTrackerTest, SpeedIsCapped) {
+  TrackerOptions options;
+  options.velocity_smoothing = 1.0f;
+  options.max_speed = 0.1f;
+  options.match_iou = 0.01f;
+  options.growth_per_frame = 0;
+  BoxTracker tracker(options);
+  tracker.Update({{{100, 100, 40, 40}, 0.9f}}, Frame());
+  tracker.Update({{{130, 100, 40, 40}, 0.9f}}, Frame());  // 30 px in a frame: capped at 4
+  tracker.Update({}, Frame());
+  EXPECT_FLOAT_EQ(tracker.tracks()[0].box.x, 134);
 }
 
 TEST(BoxTrackerTest, KeepDecisionFollowsTheLatestDetection) {

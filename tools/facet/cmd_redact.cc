@@ -348,15 +348,15 @@ Action RegisterRedact(CLI::App& app) {
   cmd->add_option("--scale", flags->scale,
                   "region size: the head around the detector's box times this (default 1.6)");
   cmd->add_option("--threshold", flags->threshold,
-                  "detector score threshold (default 0.3; recognition uses 0.5)");
+                  "detector score threshold (default 0.2; recognition uses 0.5)");
   cmd->add_flag("--json", flags->json, "print a JSON summary");
   cmd->add_option("--levels", flags->levels, "photos: tile levels below the frame (default 3)");
   cmd->add_flag("--no-audio", flags->no_audio, "video: drop the audio streams");
   cmd->add_option("--workers", flags->workers, "detection threads, one Session each (default 2)");
   cmd->add_option("--tiles-per-frame", flags->tiles_per_frame,
-                  "video: tiles scanned per frame besides the full frame (default 2)");
+                  "video: tiles scanned per frame besides the full frame (default 1)");
   cmd->add_option("--hold", flags->hold, "video: frames a missed face stays redacted (default 12)");
-  cmd->add_option("--preset", flags->preset, "video: libx264 preset (default superfast)");
+  cmd->add_option("--preset", flags->preset, "video: libx264 preset (default ultrafast)");
   cmd->add_option("--crf", flags->crf, "video: libx264 constant rate factor, 0..51 (default 20)");
   AddEngineFlags(cmd, &flags->engine);
   return [flags] { return RunRedact(*flags); };
