@@ -37,6 +37,7 @@ struct EvalRedactFlags {
   bool sweep = false;
   bool coverage_only = false;
   int limit = 0;
+  int offset = 0;
   int workers = 2;
   bool json = false;
   EngineFlags engine;
@@ -115,8 +116,11 @@ int RunEvalRedact(EvalRedactFlags& flags) {
     PrintError("eval redact", images.status());
     return kExitFailure;
   }
-  if (flags.limit > 0 && images->size() > static_cast<size_t>(flags.limit))
+  images->erase(images->begin(),
+                images->begin() + std::min<size_t>(images->size(), std::max(0, flags.offset)));
+  if (flags.limit > 0 && images->size() > static_cast<size_t>(flags.limit)) {
     images->resize(flags.limit);
+  }
   RedactOptions options;
   auto mode = ParseRedactMode(flags.mode);
   auto shape = ParseRedactShape(flags.shape);
@@ -301,7 +305,7 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
       "detections, re-identification");
   cmd->add_option("--data", flags->data, "folder with images/ and wider_face_val_bbx_gt.txt")
       ->required();
-  cmd->add_option("--threshold", flags->threshold, "redaction detector threshold (default 0.3)");
+  cmd->add_option("--threshold", flags->threshold, "redaction detector threshold (default 0.2)");
   cmd->add_option("--scale", flags->scale, "region scale (default 1.6)");
   cmd->add_option("--shape", flags->shape, "ellipse (default) or box");
   cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
@@ -309,7 +313,10 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
   cmd->add_flag("--sweep", flags->sweep, "also report recall at thresholds 0.15 .. 0.6");
   cmd->add_flag("--coverage-only", flags->coverage_only,
                 "skip the residual-detection and re-identification checks");
-  cmd->add_option("--limit", flags->limit, "only the first N images");
+  cmd->add_option("--limit", flags->limit, "only N images");
+  cmd->add_option("--offset", flags->offset,
+                  "skip the first N images (--offset 150: the images the region geometry was not "
+                  "fitted on)");
   cmd->add_option("--workers", flags->workers, "parallel workers, one Session each (default 2)");
   cmd->add_flag("--json", flags->json, "print JSON");
   AddEngineFlags(cmd, &flags->engine);
