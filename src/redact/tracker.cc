@@ -99,7 +99,7 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
         continue;
       }
     }
-    if (out != t) tracks_[out] = std::move(track);
+    if (out != t) tracks_[out] = track;
     ++out;
   }
   tracks_.resize(out);

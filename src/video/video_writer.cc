@@ -129,11 +129,14 @@ Result<std::unique_ptr<VideoWriter>> VideoWriter::Open(const std::string& path,
     }
     if (avformat_query_codec(oformat, par.codec_id, FF_COMPLIANCE_NORMAL) == 0) {
       if (audio) {
-        return Status::InvalidArgument("the input's " + what + " stream cannot be stored in " +
-                                       muxer +
-                                       " without re-encoding; use --no-audio, or a .mkv output");
+        std::string message = "the input's " + what;
+        message += " stream cannot be stored in " + muxer;
+        message += " without re-encoding; use --no-audio, or a .mkv output";
+        return Status::InvalidArgument(message);
       }
-      writer->dropped_.push_back(what + " (" + muxer + " cannot hold it)");
+      std::string reason = what;
+      reason += " (" + muxer + " cannot hold it)";
+      writer->dropped_.push_back(reason);
       continue;
     }
     AVStream* out = avformat_new_stream(writer->format_, nullptr);

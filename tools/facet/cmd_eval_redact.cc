@@ -163,11 +163,13 @@ int RunEvalRedact(EvalRedactFlags& flags) {
             if (r.score >= t) kept.push_back(r);
           }
           std::vector<float> coverage;
+          coverage.reserve(wider.faces.size());
           for (const Box& face : wider.faces) {
             coverage.push_back(
                 RedactionCoverage(kept, options.shape, face, image->width(), image->height()));
           }
           std::vector<Box> bounds;
+          bounds.reserve(kept.size());
           for (const RedactedRegion& r : kept) bounds.push_back(r.region);
           out.area_share.push_back(RedactionCoverage(
               kept, options.shape,
