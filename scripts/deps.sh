@@ -13,6 +13,8 @@ packages=(
   libcpp-httplib-dev libssl-dev libsodium-dev chromium clang-14 libfuzzer-14-dev wrk
   # galleries: encryption, the embedded store, the HNSW index and its BLAS (galleries branch)
   libsqlite3-dev libfaiss-dev libopenblas-dev
+  # redaction: video I/O (FFmpeg's libraries) and ffprobe for its end-to-end tests
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
 )
 if [ "${FACET_WITH_LINT:-0}" = 1 ]; then packages+=(clang-tidy); fi
 # clang-tidy parses the OpenMP code of the HNSW index: it needs clang's omp.h (galleries branch).

@@ -42,6 +42,17 @@ struct DetectOptions {
   int max_faces = 0;
   // Compute qualityForRecognition (needs an extra warp per face). Default true.
   bool compute_quality = true;
+  // Run the landmark network (O-Net) on every face. When false, Face::landmarks are left zero
+  // and no quality is computed (compute_quality is ignored): for callers that only need boxes,
+  // e.g. redaction. Such faces must not be passed to Embed. Default true.
+  bool compute_landmarks = true;
+  // When not empty, the detector scans exactly these regions of the image (in any mode) instead
+  // of the frame or the recall tiles: each is letterboxed into the detector's 256x256 input, so
+  // it finds faces down to ~1/16 of its longer side. A region holding the whole image is a frame
+  // pass; in the others, faces cut by a region edge inside the image, or wider than half the
+  // region, are dropped (an overlapping region finds them whole). Regions may extend past the
+  // image (the outside is black). Lets a caller spread tiles over video frames. Default empty.
+  std::vector<Box> regions;
 };
 
 struct EmbedOptions {

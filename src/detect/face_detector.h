@@ -19,6 +19,10 @@ namespace facet::detect {
 struct FaceDetectorConfig {
   bool use_tiles = false;        // recall mode: scan tiles as well as the whole frame
   TilingOptions tiling;          // used when use_tiles
+  // When not empty, scan exactly these regions instead of the frame (and the tiles): each is
+  // letterboxed into the detector's input. A region holding the whole image is a frame pass;
+  // detections in the others are filtered as tiles are (cut by an interior edge, too large).
+  std::vector<cv::Rect> regions;
   float score_threshold = 0.5f;  // detections below are dropped
   NmsOptions nms;
   // When the whole-frame pass finds nothing, scan the frame padded by this share of its size on
@@ -35,6 +39,10 @@ class FaceDetector {
 
  private:
   explicit FaceDetector(std::unique_ptr<BlazeFace> blazeface) : blazeface_(std::move(blazeface)) {}
+
+  // Scans `rect` and appends its detections to scratch_; a region that is not the whole image
+  // drops faces cut by its interior edges and faces larger than half of it.
+  Status ScanRegion(const cv::Mat& image_bgr, const cv::Rect& rect, float score_threshold);
 
   std::unique_ptr<BlazeFace> blazeface_;
   std::vector<Detection> scratch_;

@@ -123,6 +123,14 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   config.use_tiles = options.mode == DetectorMode::kRecall;
   config.score_threshold = options.score_threshold;
   config.tiling.min_face_size = options.min_face_size;
+  for (const Box& r : options.regions) {
+    if (!(r.width >= 1 && r.height >= 1)) {
+      return Status::InvalidArgument("DetectOptions.regions: a region is empty");
+    }
+    const int x0 = static_cast<int>(std::floor(r.x)), y0 = static_cast<int>(std::floor(r.y));
+    config.regions.emplace_back(x0, y0, static_cast<int>(std::ceil(r.x + r.width)) - x0,
+                                static_cast<int>(std::ceil(r.y + r.height)) - y0);
+  }
   auto detections = state_->detector->Detect(view, config);
   if (!detections.ok()) return detections.status();
 
@@ -133,11 +141,18 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   if (options.max_faces > 0 && found.size() > static_cast<size_t>(options.max_faces)) {
     found.resize(options.max_faces);
   }
+  std::vector<Face> faces(found.size());
+  if (!options.compute_landmarks) {
+    for (size_t i = 0; i < found.size(); ++i) {
+      faces[i].box = found[i].box;
+      faces[i].score = found[i].score;
+    }
+    return faces;
+  }
   state_->boxes.clear();
   for (const detect::Detection& d : found) state_->boxes.push_back(d.box);
   FACET_RETURN_IF_ERROR(state_->onet->Run(view, state_->boxes, &state_->landmark_results));
 
-  std::vector<Face> faces(found.size());
   const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
   for (size_t i = 0; i < found.size(); ++i) {
     Face& face = faces[i];

@@ -409,7 +409,9 @@ Action RegisterEval(CLI::App& app) {
     sub->add_option("--pairs-out", flags->pairs_out,
                     "write every pair's similarity and both faces' quality measurements (TSV)");
   }
-  return [flags, lfw, pairs, wider]() {
+  const EvalSubcommand redact = RegisterEvalRedact(eval);
+  return [flags, lfw, pairs, wider, redact]() {
+    if (redact.app->parsed()) return redact.action();
     if (flags->threads < 1) {
       PrintError("--workers", Status::InvalidArgument("must be at least 1"));
       return kExitUsage;

@@ -26,6 +26,14 @@ Action RegisterVerify(CLI::App& app);
 Action RegisterCluster(CLI::App& app);
 Action RegisterAudit(CLI::App& app);
 // --- end galleries ---
+Action RegisterRedact(CLI::App& app);
+
+// A subcommand of `facet eval` defined in its own file: the subcommand and its action.
+struct EvalSubcommand {
+  CLI::App* app = nullptr;
+  Action action;
+};
+EvalSubcommand RegisterEvalRedact(CLI::App* eval);  // cmd_eval_redact.cc
 
 }  // namespace facet::cli
 

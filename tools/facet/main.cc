@@ -11,7 +11,7 @@
 namespace {
 
 int Run(int argc, char** argv) {
-  CLI::App app{"facet: privacy-first face detection and recognition on your own machine (detect, compare, galleries, serve)"};
+  CLI::App app{"facet: privacy-first face detection and recognition on your own machine (detect, compare, galleries, serve, redact)"};
   app.require_subcommand(1);
   std::vector<std::pair<CLI::App*, facet::cli::Action>> commands;
   auto add = [&](facet::cli::Action (*reg)(CLI::App&)) {
@@ -34,6 +34,7 @@ int Run(int argc, char** argv) {
   add(&facet::cli::RegisterCluster);
   add(&facet::cli::RegisterAudit);
   // --- end galleries ---
+  add(&facet::cli::RegisterRedact);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,175 @@
+// Redaction: make every face in a photo or a video unrecognisable (blur, pixelate or fill).
+//
+// Recall comes first: a missed face is a privacy leak. Photos are scanned at several scales
+// (the frame plus overlapping tiles) at a detector threshold below the recognition default.
+// Videos get a full-frame pass every frame, tiles in rotation (each frame scans a share of
+// them), and a tracker that carries boxes between scans and holds a box for a few frames when
+// the detector misses it, so faces do not flicker into view. No identity is computed.
+//
+// Video goes through FFmpeg's libraries: the video stream is decoded, redacted and encoded as
+// H.264; audio and subtitle streams are copied unchanged (no re-encoding); frame count, frame
+// timestamps (so the rate) and size are preserved. The output is written to a temporary file
+// beside OUT and renamed only on success: a failed run leaves no partial output.
+//
+// Thread-safety: RedactImage uses the caller's Session (one thread at a time, as always).
+// RedactVideo creates its own Sessions from the Engine, one per detection thread, and calls the
+// progress callback from one thread at a time.
+#ifndef FACET_REDACT_H_
+#define FACET_REDACT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "facet/engine.h"
+#include "facet/image.h"
+#include "facet/status.h"
+#include "facet/types.h"
+
+namespace facet {
+
+enum class RedactMode {
+  kBlur,      // a heavy blur (the region reduced to a few pixels across, smoothed, enlarged)
+  kPixelate,  // a coarse mosaic, 8 blocks across the region
+  kFill,      // solid black
+};
+
+enum class RedactShape {
+  kEllipse,  // the ellipse inscribed in the scaled box (default: follows a head's outline)
+  kBox,      // the scaled box itself
+};
+
+// "blur", "pixelate", "fill" / "ellipse", "box"; anything else is kInvalidArgument.
+Result<RedactMode> ParseRedactMode(std::string_view name);
+const char* RedactModeName(RedactMode mode);
+Result<RedactShape> ParseRedactShape(std::string_view name);
+const char* RedactShapeName(RedactShape shape);
+
+// Decides whether one detected face stays visible (true) or is redacted (false). Called on a
+// detection thread with that thread's Session, the whole frame, and the face as Detect returned
+// it, landmarks included (redaction then runs the landmark network, which it otherwise skips).
+// This is where consent-based identification plugs in ("keep the enrolled interviewee"): the
+// callback embeds the face with `session` and looks it up in a gallery. It must be thread-safe
+// (video calls it from several threads at once). A face it is not asked about is redacted.
+using KeepFilter = std::function<bool(Session& session, const Image& frame, const Face& face)>;
+
+struct RedactOptions {
+  RedactMode mode = RedactMode::kBlur;
+  RedactShape shape = RedactShape::kEllipse;
+  // The detector's box spans brows to chin; the drawn region is the head around it (1.2 times
+  // as tall, centred 0.08 of the box height higher) scaled by this about its centre (1..4), a
+  // margin for hair, ears and the detector's imprecision. Default 1.6 (docs/redact.md: the
+  // measured recall at 1.3 is too low).
+  float scale = 1.6f;
+  // Detections scoring at least this are redacted. Recognition uses 0.5; redaction favours
+  // recall: 0.2 is the highest threshold meeting 95 % recall of faces >= 16 px on WIDER dev, at
+  // the cost of many false regions (docs/redact.md has the measured trade-off). Default 0.2.
+  float score_threshold = 0.2f;
+  // Photos: how many tile levels below the frame are scanned (level l: tiles of 1/2^l of the
+  // longer side, overlapping by a quarter, none smaller than 128 px). Default 3.
+  int photo_tile_levels = 3;
+  // Empty: every face is redacted. See KeepFilter.
+  KeepFilter keep;
+};
+
+// One face found and drawn over (or kept visible by the keep filter).
+struct RedactedRegion {
+  Box face;           // the detector's (or, in video, the tracker's) box
+  Box region;         // the head around `face` scaled by RedactOptions::scale: the drawn area's
+                      // bounds (an ellipse inscribed in it, or the box itself), before clipping
+  float score = 0;    // detector score; 0 for a box the tracker held without a detection
+  bool kept = false;  // left visible by the keep filter
+};
+
+struct ImageRedaction {
+  std::vector<RedactedRegion> regions;  // best score first
+  int faces_redacted = 0;               // regions with kept == false
+};
+
+// Detects every face in `image` with the photo plan (frame + tiles) and redacts it in place:
+// FindRedactions, then DrawRedactions.
+Result<ImageRedaction> RedactImage(Session& session, Image& image, const RedactOptions& options);
+
+// The regions RedactImage would draw (keep filter applied), without drawing them.
+Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
+                                      const RedactOptions& options);
+
+// Redacts `regions` (those not kept) in `image` with `mode` and `shape`; what RedactImage and
+// RedactVideo draw. Regions are clipped to the image.
+void DrawRedactions(Image& image, const std::vector<RedactedRegion>& regions, RedactMode mode,
+                    RedactShape shape);
+
+// The share (0..1) of `box`'s pixels (clipped to a width x height image) that the drawn area of
+// `regions` (those not kept) covers, with exactly the geometry DrawRedactions draws. 0 for a box
+// outside the image.
+float RedactionCoverage(const std::vector<RedactedRegion>& regions, RedactShape shape,
+                        const Box& box, int width, int height);
+
+struct VideoProgress {
+  int64_t frames_done = 0;
+  int64_t frames_total = 0;  // the container's count or duration x rate; 0 when unknown
+};
+
+struct VideoRedactOptions {
+  RedactOptions redact;
+  // Threads that run detection, each with its own Session (decoding and encoding run on two
+  // more, mostly waiting). Default 2.
+  int threads = 2;
+  // Tiles scanned per frame besides the full-frame pass (the rest wait for their turn). With 2 or
+  // more, one of them goes first to re-finding a small tracked face the detector has lost.
+  // Default 1: the speed target (docs/redact.md); 2 costs one detector pass more per frame.
+  int tiles_per_frame = 1;
+  // Tile levels below the frame (level l: tiles of 1/2^l of the longer side). Default 2.
+  int tile_levels = 2;
+  // A tracked face the detector misses is still redacted for this many frames in which it could
+  // have been found. Default 12.
+  int hold_frames = 12;
+  // Copy audio streams (false: drop them). Subtitles are copied either way when the output
+  // container takes them; other video streams and data streams are dropped (listed in the
+  // summary), since they could show faces or are not video.
+  bool keep_audio = true;
+  // libx264 settings: preset (ultrafast .. veryslow) and constant-rate factor (0..51, lower is
+  // better). Defaults: "ultrafast" (half superfast's CPU time per frame), 20.
+  std::string x264_preset = "ultrafast";
+  int crf = 20;
+  // Called after each frame is written. May be empty.
+  std::function<void(const VideoProgress&)> progress;
+};
+
+struct VideoRedactSummary {
+  int64_t frames = 0;  // frames written (= frames decoded)
+  int width = 0;
+  int height = 0;
+  double frame_rate = 0;                     // the stream's average rate (frames/s)
+  std::string input_codec;                   // e.g. "h264"
+  std::vector<int> faces_per_frame;          // regions redacted in each frame
+  int64_t tracks = 0;                        // distinct tracked faces
+  std::vector<std::string> copied_streams;   // e.g. "audio aac"
+  std::vector<std::string> dropped_streams;  // e.g. "audio aac (--no-audio)"
+  int64_t decode_errors = 0;                 // packets the decoder rejected (concealed or skipped)
+  double seconds = 0;                        // wall-clock time
+  // CPU seconds per stage (thread CPU time): decoding and conversion to BGR, detection, and
+  // tracking + drawing + conversion + encoding + muxing.
+  double cpu_decode_seconds = 0;
+  double cpu_detect_seconds = 0;
+  double cpu_encode_seconds = 0;
+  // All CPU time of the process during the call (the stages above, the encoder's own threads,
+  // creating the Sessions).
+  double cpu_total_seconds = 0;
+};
+
+// Redacts the video at `input_path` into `output_path` (container from its extension: .mp4,
+// .m4v, .mov or .mkv; others are kInvalidArgument). Fails, leaving no output file, on an
+// unreadable, empty or truncated input, a video codec FFmpeg cannot decode, a stream the output
+// container cannot hold, or when input and output are the same file.
+Result<VideoRedactSummary> RedactVideo(const std::shared_ptr<const Engine>& engine,
+                                       const std::string& input_path,
+                                       const std::string& output_path,
+                                       const VideoRedactOptions& options);
+
+}  // namespace facet
+
+#endif  // FACET_REDACT_H_

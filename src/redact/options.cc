@@ -1,0 +1,35 @@
+#include "redact/options.h"
+
+#include <string>
+
+namespace facet::redact {
+
+Status ValidateOptions(const RedactOptions& options) {
+  if (!(options.scale >= 1.0f && options.scale <= 4.0f)) {
+    return Status::InvalidArgument("scale must be between 1 and 4, got " +
+                                   std::to_string(options.scale));
+  }
+  if (!(options.score_threshold > 0 && options.score_threshold < 1)) {
+    return Status::InvalidArgument("score threshold must be in (0, 1), got " +
+                                   std::to_string(options.score_threshold));
+  }
+  if (options.photo_tile_levels < 0 || options.photo_tile_levels > 5) {
+    return Status::InvalidArgument("photo tile levels must be 0..5");
+  }
+  return Status::Ok();
+}
+
+Status ValidateOptions(const VideoRedactOptions& options) {
+  FACET_RETURN_IF_ERROR(ValidateOptions(options.redact));
+  if (options.threads < 1 || options.threads > 64) {
+    return Status::InvalidArgument("threads must be 1..64");
+  }
+  if (options.tiles_per_frame < 0 || options.tile_levels < 0 || options.tile_levels > 4) {
+    return Status::InvalidArgument("tiles per frame must be >= 0 and tile levels 0..4");
+  }
+  if (options.hold_frames < 0) return Status::InvalidArgument("hold frames must be >= 0");
+  if (options.crf < 0 || options.crf > 51) return Status::InvalidArgument("crf must be 0..51");
+  return Status::Ok();
+}
+
+}  // namespace facet::redact

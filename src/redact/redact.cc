@@ -1,0 +1,122 @@
+// Photos: the public redaction API (include/facet/redact.h) except RedactVideo.
+#include "facet/redact.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "detect/tiling.h"
+#include "image/convert.h"
+#include "redact/draw.h"
+#include "redact/options.h"
+
+namespace facet {
+
+Result<RedactMode> ParseRedactMode(std::string_view name) {
+  if (name == "blur") return RedactMode::kBlur;
+  if (name == "pixelate") return RedactMode::kPixelate;
+  if (name == "fill") return RedactMode::kFill;
+  return Status::InvalidArgument("unknown redaction mode '" + std::string(name) +
+                                 "' (known: blur, pixelate, fill)");
+}
+
+const char* RedactModeName(RedactMode mode) {
+  switch (mode) {
+    case RedactMode::kPixelate:
+      return "pixelate";
+    case RedactMode::kFill:
+      return "fill";
+    default:
+      return "blur";
+  }
+}
+
+Result<RedactShape> ParseRedactShape(std::string_view name) {
+  if (name == "ellipse") return RedactShape::kEllipse;
+  if (name == "box") return RedactShape::kBox;
+  return Status::InvalidArgument("unknown redaction shape '" + std::string(name) +
+                                 "' (known: ellipse, box)");
+}
+
+const char* RedactShapeName(RedactShape shape) {
+  return shape == RedactShape::kBox ? "box" : "ellipse";
+}
+
+void DrawRedactions(Image& image, const std::vector<RedactedRegion>& regions, RedactMode mode,
+                    RedactShape shape) {
+  if (image.empty()) return;
+  cv::Mat view = image::AsMutableMat(image);
+  for (const RedactedRegion& r : regions) {
+    if (!r.kept) redact::RedactRegion(view, r.region, mode, shape);
+  }
+}
+
+float RedactionCoverage(const std::vector<RedactedRegion>& regions, RedactShape shape,
+                        const Box& box, int width, int height) {
+  if (width <= 0 || height <= 0) return 0;
+  // Only the pixels of `box` matter: render the mask over its bounds. (Shifting by whole pixels
+  // keeps the pixel-centre rule, so this is exactly what DrawRedactions covers.)
+  cv::Rect bounds = redact::RegionBounds(box, width, height);
+  if (bounds.empty()) {
+    // A box too thin to hold a pixel centre: judged by the pixel under its centre.
+    const int x = static_cast<int>(std::floor(box.x + box.width / 2));
+    const int y = static_cast<int>(std::floor(box.y + box.height / 2));
+    if (x < 0 || y < 0 || x >= width || y >= height) return 0;
+    bounds = cv::Rect(x, y, 1, 1);
+  }
+  std::vector<Box> shifted;
+  for (const RedactedRegion& r : regions) {
+    if (r.kept) continue;
+    shifted.push_back({r.region.x - static_cast<float>(bounds.x),
+                       r.region.y - static_cast<float>(bounds.y), r.region.width, r.region.height});
+  }
+  cv::Mat mask;
+  redact::RenderMask(shifted, shape, bounds.width, bounds.height, &mask);
+  const Box local{box.x - static_cast<float>(bounds.x), box.y - static_cast<float>(bounds.y),
+                  box.width, box.height};
+  return redact::MaskCoverage(mask, local);
+}
+
+Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
+                                      const RedactOptions& options) {
+  FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
+  if (image.empty()) return Status::InvalidArgument("empty image");
+  detect::TilingOptions tiling;
+  tiling.max_levels = options.photo_tile_levels;
+  tiling.min_tile_side = redact::kPhotoMinTileSide;
+  DetectOptions detect;
+  detect.score_threshold = options.score_threshold;
+  detect.compute_quality = false;
+  detect.compute_landmarks = static_cast<bool>(options.keep);
+  for (const detect::Tile& tile : detect::PlanTiles(image.width(), image.height(), tiling)) {
+    detect.regions.push_back({static_cast<float>(tile.rect.x), static_cast<float>(tile.rect.y),
+                              static_cast<float>(tile.rect.width),
+                              static_cast<float>(tile.rect.height)});
+  }
+  auto faces = session.Detect(image, detect);
+  if (!faces.ok()) return faces.status();
+  ImageRedaction result;
+  for (const Face& face : faces.value()) {
+    RedactedRegion region;
+    region.face = face.box;
+    region.region = redact::RegionForFace(face.box, options.scale);
+    region.score = face.score;
+    region.kept = options.keep && options.keep(session, image, face);
+    if (!region.kept) ++result.faces_redacted;
+    result.regions.push_back(region);
+  }
+  if (options.keep) {
+    redact::PropagateKeep(result.regions);
+    result.faces_redacted =
+        static_cast<int>(std::count_if(result.regions.begin(), result.regions.end(),
+                                       [](const RedactedRegion& r) { return !r.kept; }));
+  }
+  return result;
+}
+
+Result<ImageRedaction> RedactImage(Session& session, Image& image, const RedactOptions& options) {
+  auto result = FindRedactions(session, image, options);
+  if (result.ok()) DrawRedactions(image, result->regions, options.mode, options.shape);
+  return result;
+}
+
+}  // namespace facet

@@ -1,0 +1,62 @@
+// Spreads the detector's tiles over video frames: every frame gets a full-frame pass; the tiles
+// (detect::PlanTiles' levels below the frame) take turns, a few per frame, so that every tile is
+// scanned once per rotation period; and a share of the turns goes first to tiles that can re-find
+// a small tracked face the detector has not seen for a while.
+//
+// Thread-safety: Plan is const and pure; a TileScheduler may be shared by threads.
+#ifndef FACET_SRC_REDACT_SCHEDULER_H_
+#define FACET_SRC_REDACT_SCHEDULER_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "detect/tiling.h"
+#include "redact/tracker.h"
+
+namespace facet::redact {
+
+struct SchedulerOptions {
+  // Tile levels below the frame (detect::TilingOptions::max_levels).
+  int tile_levels = 2;
+  // Tiles scanned per frame besides the frame pass.
+  int tiles_per_frame = 2;
+  // Of those, at most this many go to re-finding stale tracks (the rest always rotate). Default:
+  // one when tiles_per_frame >= 2, else none.
+  int refresh_slots = -1;
+  // A track is stale when it has gone this many frames without a detection.
+  int refresh_after_frames = 2;
+};
+
+// A track as the scheduler sees it.
+struct TrackHint {
+  Box box;
+  int frames_without_detection = 0;
+};
+
+class TileScheduler {
+ public:
+  TileScheduler(int width, int height, const SchedulerOptions& options);
+
+  // The tiles in rotation order (level 1 first, then finer levels).
+  const std::vector<detect::Tile>& tiles() const { return tiles_; }
+  // Frames needed to scan every tile once by rotation alone.
+  int rotation_period() const;
+
+  // Regions to scan on frame `frame_index`: the whole frame first, then the frame's tiles.
+  // `tracks` are the live tracks of a recent frame (for refresh turns).
+  std::vector<ScannedRegion> Plan(int64_t frame_index, const std::vector<TrackHint>& tracks) const;
+
+  // The whole-frame region and one tile as scanned regions (face size limits included).
+  ScannedRegion FrameRegion() const;
+  ScannedRegion TileRegion(const detect::Tile& tile) const;
+
+ private:
+  int width_;
+  int height_;
+  SchedulerOptions options_;
+  std::vector<detect::Tile> tiles_;
+};
+
+}  // namespace facet::redact
+
+#endif  // FACET_SRC_REDACT_SCHEDULER_H_

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# facet redact end to end: photos, a folder, videos (frame count, rate, size and audio checked
+# with ffprobe, independently of facet's own reader), and bad input (one error line, non-zero
+# exit, no output file left behind).
+# Usage: redact_cli_test.sh FACET_BINARY MODEL_DIR FIXTURE_DIR SHARED_DATA_DIR
+set -u
+facet=$1
+models=$2
+fixtures=$3
+shared=$4
+samples=$models/src/@vladmandic/face-api@1.7.15/demo
+videos=$shared/media/video
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name" >&2; fi
+}
+run() {  # run OUT_PREFIX ARGS...: records exit code, stdout, stderr; 300 s limit (a hang fails)
+  local out=$1; shift
+  timeout 300 "$facet" "$@" >"$tmp/$out.stdout" 2>"$tmp/$out.stderr"
+  echo $? >"$tmp/$out.code"
+}
+code() { cat "$tmp/$1.code"; }
+lines() { wc -l <"$tmp/$1.stderr"; }
+json() {  # json FILE PYTHON_EXPR: true when the expression holds for d = the JSON in FILE
+  /usr/bin/python3 -c "import json,sys; d=json.load(open('$1')); sys.exit(0 if ($2) else 1)"
+}
+probe() {  # probe FILE ENTRIES: stream entries of every stream, one "key=value|..." line each
+  ffprobe -v error -count_frames -show_entries "stream=$2" -of compact=p=0 "$1"
+}
+no_leftovers() { [ -z "$(ls -A "$1")" ]; }
+
+# A photo: every face redacted, JSON summary.
+run photo redact --json "$samples/sample5.jpg" "$tmp/photo.jpg"
+check "photo: exit 0" [ "$(code photo)" = 0 ]
+check "photo: output written" [ -s "$tmp/photo.jpg" ]
+check "photo: JSON" json "$tmp/photo.stdout" "d['faces_redacted'] >= 5 and len(d['regions']) >= 5 and 'box' in d['regions'][0]"
+
+# A folder: photos in subfolders, one broken; the batch goes on and reports it.
+mkdir -p "$tmp/in/sub" "$tmp/folder_out"
+cp "$samples/sample1.jpg" "$tmp/in/a.jpg"
+cp "$samples/sample2.jpg" "$tmp/in/sub/b.png.jpg"
+echo "not a photo" >"$tmp/in/broken.jpg"
+echo "notes" >"$tmp/in/readme.txt"
+# A photo that is a link to a file elsewhere: read through the link, never written through it.
+mkdir -p "$tmp/elsewhere"
+cp "$samples/sample3.jpg" "$tmp/elsewhere/linked.jpg"
+ln -s "$tmp/elsewhere/linked.jpg" "$tmp/in/linked.jpg"
+before=$(md5sum <"$tmp/elsewhere/linked.jpg")
+run folder redact --json --mode pixelate "$tmp/in" "$tmp/folder_out"
+check "folder: a linked photo's target is untouched" [ "$(md5sum <"$tmp/elsewhere/linked.jpg")" = "$before" ]
+check "folder: a linked photo's output is in the output folder" [ -s "$tmp/folder_out/linked.jpg" -a ! -L "$tmp/folder_out/linked.jpg" ]
+check "folder: exit 1 (one broken photo)" [ "$(code folder)" = 1 ]
+check "folder: one error line naming it" sh -c "[ $(lines folder) = 1 ] && grep -q broken.jpg '$tmp/folder.stderr'"
+check "folder: the others written, tree kept" [ -s "$tmp/folder_out/a.jpg" -a -s "$tmp/folder_out/sub/b.png.jpg" ]
+check "folder: nothing written for the broken one" [ ! -e "$tmp/folder_out/broken.jpg" ]
+check "folder: JSON" json "$tmp/folder.stdout" "d['photos'] == 4 and d['failed'] == 1 and d['faces_redacted'] >= 9"
+
+# Never over an input: the same photo (also through a link), an output folder inside the input.
+cp "$samples/sample1.jpg" "$tmp/self.jpg"
+ln -s "$tmp/self.jpg" "$tmp/self_link.jpg"
+before=$(md5sum <"$tmp/self.jpg")
+run self redact "$tmp/self.jpg" "$tmp/self_link.jpg"
+check "photo onto itself: refused" [ "$(code self)" = 1 ]
+check "photo onto itself: untouched" [ "$(md5sum <"$tmp/self.jpg")" = "$before" ]
+run nested redact "$tmp/in" "$tmp/in/out"
+check "output folder inside the input: refused" sh -c "[ $(code nested) = 1 ] && [ ! -e '$tmp/in/out' ]"
+
+# Videos: frame count, rate and size as the input; audio kept unless --no-audio.
+video_case() {  # video_case NAME INPUT [ARGS...]
+  local name=$1 input=$2; shift 2
+  run "$name" redact --json "$input" "$tmp/$name.mp4" "$@"
+  check "$name: exit 0" [ "$(code "$name")" = 0 ]
+  probe "$input" "codec_type,width,height,r_frame_rate,nb_read_frames" | grep '^codec_type=video' >"$tmp/$name.in_video"
+  probe "$tmp/$name.mp4" "codec_type,width,height,r_frame_rate,nb_read_frames" | grep '^codec_type=video' >"$tmp/$name.out_video"
+  check "$name: frame count, rate and size kept" cmp -s "$tmp/$name.in_video" "$tmp/$name.out_video"
+  check "$name: H.264 output" sh -c "ffprobe -v error -select_streams v -show_entries stream=codec_name -of csv=p=0 '$tmp/$name.mp4' | grep -qx h264"
+  check "$name: JSON frames = ffprobe's count" json "$tmp/$name.stdout" \
+    "d['frames'] == int(open('$tmp/$name.in_video').read().split('nb_read_frames=')[1].split('|')[0]) and len(d['faces_redacted_per_frame']) == d['frames']"
+}
+audio_streams() { ffprobe -v error -select_streams a -show_entries stream=codec_name -of csv=p=0 "$1" | wc -l; }
+
+video_case fixture "$fixtures/tiny_h264_aac.mp4"
+check "fixture: audio kept" [ "$(audio_streams "$tmp/fixture.mp4")" = 1 ]
+check "fixture: audio packets unchanged" sh -c "[ \"\$(ffprobe -v error -select_streams a -show_entries packet=size,pts -of csv=p=0 '$fixtures/tiny_h264_aac.mp4' | md5sum)\" = \"\$(ffprobe -v error -select_streams a -show_entries packet=size,pts -of csv=p=0 '$tmp/fixture.mp4' | md5sum)\" ]"
+video_case fixture_silent "$fixtures/tiny_h264_aac.mp4" --no-audio
+check "fixture --no-audio: no audio" [ "$(audio_streams "$tmp/fixture_silent.mp4")" = 0 ]
+
+if [ -f "$videos/tiny_5frames.mp4" ] && [ -f "$videos/stage_360p.mp4" ]; then
+  video_case tiny "$videos/tiny_5frames.mp4"
+  check "tiny: faces redacted" json "$tmp/tiny.stdout" "d['faces_redacted_total'] > 0"
+  video_case stage "$videos/stage_360p.mp4" --mode fill
+  check "stage: audio kept" [ "$(audio_streams "$tmp/stage.mp4")" = 1 ]
+  check "stage: audio stream copied" json "$tmp/stage.stdout" "d['copied_streams'] == ['audio aac']"
+else
+  echo "SKIP: $videos not found (shared evaluation data absent): real-video cases skipped" >&2
+fi
+
+# Bad input: one error line, exit 1, no output (nor partial file) left.
+mkdir -p "$tmp/bad" "$tmp/out"
+: >"$tmp/bad/empty.mp4"
+echo "hello, I am not a video" >"$tmp/bad/text.mp4"
+head -c 4000 "$fixtures/tiny_h264_aac.mp4" >"$tmp/bad/truncated.mp4"
+perl -0777 -pe 's/avc1/zzzz/g' "$fixtures/tiny_h264_aac.mp4" >"$tmp/bad/unknown_codec.mp4"
+for bad in empty text truncated unknown_codec missing; do
+  run "bad_$bad" redact "$tmp/bad/$bad.mp4" "$tmp/out/$bad.mp4"
+  check "$bad: exit 1" [ "$(code "bad_$bad")" = 1 ]
+  check "$bad: exactly one error line" [ "$(lines "bad_$bad")" = 1 ]
+  check "$bad: error names the file" grep -q "$bad.mp4" "$tmp/bad_$bad.stderr"
+done
+check "bad input: no output or partial file left" no_leftovers "$tmp/out"
+check "truncated: says so" grep -qi "truncated" "$tmp/bad_truncated.stderr"
+check "unknown codec: says so" grep -qi "unsupported video codec" "$tmp/bad_unknown_codec.stderr"
+check "empty: says so" grep -qi "empty" "$tmp/bad_empty.stderr"
+
+# An existing output survives a failed run.
+echo "precious" >"$tmp/out/keep.mp4"
+run bad_keep redact "$tmp/bad/truncated.mp4" "$tmp/out/keep.mp4"
+check "failed run: existing output untouched" grep -qx precious "$tmp/out/keep.mp4"
+
+# Usage and output errors.
+run usage redact --mode sparkle "$samples/sample1.jpg" "$tmp/x.jpg"
+check "bad mode: exit 2" [ "$(code usage)" = 2 ]
+run avi redact "$fixtures/tiny_h264_aac.mp4" "$tmp/out/x.avi"
+check "unsupported output container: exit 1, one line" sh -c "[ $(code avi) = 1 ] && [ $(lines avi) = 1 ]"
+run same redact "$fixtures/tiny_h264_aac.mp4" "$fixtures/tiny_h264_aac.mp4"
+check "output = input: refused" [ "$(code same)" = 1 ]
+check "output = input: input untouched" ffprobe -v error "$fixtures/tiny_h264_aac.mp4"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,334 @@
+// facet eval redact: redaction measured on WIDER FACE.
+//   - recall: the share of annotated faces whose box is >= 90 % covered by the drawn redaction
+//     (all faces, faces >= 16 px high, by height), and how many drawn regions hold no annotated
+//     face;
+//   - residual detections: faces the detector still finds in the redacted image at its normal
+//     threshold (0.5), in fast and recall mode;
+//   - re-identification: every face the detector finds in the original (recall mode, 0.5) is
+//     embedded in the original and, with the same landmarks, in the redacted image; a pair
+//     scoring at or above the recognizer's FMR-1e-3 threshold is a match (a failure).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "batch.h"
+#include "cli_common.h"
+#include "commands.h"
+#include "eval/pairs.h"
+#include "eval/redaction.h"
+#include "eval/wider.h"
+#include "facet/redact.h"
+
+namespace facet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EvalRedactFlags {
+  std::string data;
+  float threshold = RedactOptions{}.score_threshold;
+  float scale = RedactOptions{}.scale;
+  std::string shape = "ellipse";
+  std::string mode = "blur";
+  int levels = RedactOptions{}.photo_tile_levels;
+  bool sweep = false;
+  bool coverage_only = false;
+  int limit = 0;
+  int offset = 0;
+  int workers = 2;
+  bool json = false;
+  EngineFlags engine;
+};
+
+constexpr float kNormalThreshold = 0.5f;
+const std::vector<float> kSweep = {0.15f, 0.2f, 0.25f, 0.3f, 0.35f, 0.4f, 0.5f, 0.6f};
+
+struct ImageOutcome {
+  Status status;
+  std::vector<std::vector<float>> coverage;  // per threshold, per annotated face
+  std::vector<std::vector<Box>> regions;     // per threshold, drawn region bounds
+  std::vector<float> area_share;             // per threshold, share of the image redacted
+  int residual_fast = 0, residual_fast_on_face = 0;
+  int residual_recall = 0, residual_recall_on_face = 0;
+  std::vector<float> similarities;  // original vs redacted, per face found in the original
+};
+
+double Round(double v, double digits = 1e4) { return std::round(v * digits) / digits; }
+
+bool CentreInAny(const Box& box, const std::vector<Box>& faces) {
+  const float cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+  return std::any_of(faces.begin(), faces.end(), [&](const Box& f) {
+    return cx >= f.x && cx <= f.x + f.width && cy >= f.y && cy <= f.y + f.height;
+  });
+}
+
+Status Checks(Session& session, const Image& original, const Image& redacted,
+              const std::vector<Box>& faces, ImageOutcome* out) {
+  DetectOptions boxes_only;
+  boxes_only.score_threshold = kNormalThreshold;
+  boxes_only.compute_landmarks = false;
+  for (DetectorMode mode : {DetectorMode::kFast, DetectorMode::kRecall}) {
+    boxes_only.mode = mode;
+    auto found = session.Detect(redacted, boxes_only);
+    if (!found.ok()) return found.status();
+    int on_face = 0;
+    for (const Face& f : found.value()) on_face += CentreInAny(f.box, faces) ? 1 : 0;
+    (mode == DetectorMode::kFast ? out->residual_fast : out->residual_recall) =
+        static_cast<int>(found->size());
+    (mode == DetectorMode::kFast ? out->residual_fast_on_face : out->residual_recall_on_face) =
+        on_face;
+  }
+  DetectOptions recognition;
+  recognition.mode = DetectorMode::kRecall;
+  recognition.score_threshold = kNormalThreshold;
+  recognition.compute_quality = false;
+  auto originals = session.Detect(original, recognition);
+  if (!originals.ok()) return originals.status();
+  if (originals->empty()) return Status::Ok();
+  auto before = session.EmbedAll(original, originals.value());
+  if (!before.ok()) return before.status();
+  auto after = session.EmbedAll(redacted, originals.value());
+  if (!after.ok()) return after.status();
+  for (size_t i = 0; i < before->size(); ++i) {
+    auto similarity = CosineSimilarity((*before)[i], (*after)[i]);
+    if (!similarity.ok()) return similarity.status();
+    out->similarities.push_back(similarity.value());
+  }
+  return Status::Ok();
+}
+
+nlohmann::json TallyJson(const eval::RedactionTally& t) {
+  return {{"faces", t.faces}, {"redacted", t.redacted}, {"recall", Round(t.recall())}};
+}
+
+int RunEvalRedact(EvalRedactFlags& flags) {
+  const fs::path dir(flags.data);
+  auto gt = eval::ReadTextFile((dir / "wider_face_val_bbx_gt.txt").string());
+  if (!gt.ok()) {
+    PrintError("eval redact", gt.status());
+    return kExitFailure;
+  }
+  auto images = eval::ParseWider(gt.value(), {"", "", ""});
+  if (!images.ok()) {
+    PrintError("eval redact", images.status());
+    return kExitFailure;
+  }
+  images->erase(images->begin(),
+                images->begin() + std::min<size_t>(images->size(), std::max(0, flags.offset)));
+  if (flags.limit > 0 && images->size() > static_cast<size_t>(flags.limit)) {
+    images->resize(flags.limit);
+  }
+  RedactOptions options;
+  auto mode = ParseRedactMode(flags.mode);
+  auto shape = ParseRedactShape(flags.shape);
+  if (!mode.ok() || !shape.ok()) {
+    PrintError("eval redact", mode.ok() ? shape.status() : mode.status());
+    return kExitUsage;
+  }
+  options.mode = mode.value();
+  options.shape = shape.value();
+  options.scale = flags.scale;
+  options.photo_tile_levels = flags.levels;
+  std::vector<float> thresholds = {flags.threshold};
+  if (flags.sweep) thresholds.insert(thresholds.end(), kSweep.begin(), kSweep.end());
+  options.score_threshold = *std::min_element(thresholds.begin(), thresholds.end());
+  if (flags.engine.threads == 0) flags.engine.threads = 1;
+  auto engine = CreateEngineOrPrint(flags.engine);
+  if (!engine) return kExitFailure;
+
+  std::vector<ImageOutcome> outcomes(images->size());
+  const auto start = std::chrono::steady_clock::now();
+  const Status status = ForEachParallel(
+      engine, images->size(), flags.workers, "eval redact", [&](Session& session, size_t i) {
+        ImageOutcome& out = outcomes[i];
+        const eval::WiderImage& wider = (*images)[i];
+        auto image = LoadImage((dir / "images" / wider.path).string());
+        if (!image.ok()) {
+          out.status = image.status();
+          return;
+        }
+        auto found = FindRedactions(session, image.value(), options);
+        if (!found.ok()) {
+          out.status = found.status();
+          return;
+        }
+        std::vector<RedactedRegion> primary;
+        for (size_t index = 0; index < thresholds.size(); ++index) {
+          const float t = thresholds[index];
+          std::vector<RedactedRegion> kept;
+          for (const RedactedRegion& r : found->regions) {
+            if (r.score >= t) kept.push_back(r);
+          }
+          std::vector<float> coverage;
+          coverage.reserve(wider.faces.size());
+          for (const Box& face : wider.faces) {
+            coverage.push_back(
+                RedactionCoverage(kept, options.shape, face, image->width(), image->height()));
+          }
+          std::vector<Box> bounds;
+          bounds.reserve(kept.size());
+          for (const RedactedRegion& r : kept) bounds.push_back(r.region);
+          out.area_share.push_back(RedactionCoverage(
+              kept, options.shape,
+              {0, 0, static_cast<float>(image->width()), static_cast<float>(image->height())},
+              image->width(), image->height()));
+          out.coverage.push_back(std::move(coverage));
+          out.regions.push_back(std::move(bounds));
+          if (index == 0) primary = kept;
+        }
+        if (flags.coverage_only) return;
+        Image redacted = image.value();
+        DrawRedactions(redacted, primary, options.mode, options.shape);
+        out.status = Checks(session, image.value(), redacted, wider.faces, &out);
+      });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!status.ok()) {
+    PrintError("eval redact", status);
+    return kExitFailure;
+  }
+  std::vector<eval::RedactionRecall> recalls(thresholds.size());
+  std::vector<double> area_sum(thresholds.size(), 0);
+  size_t failed = 0;
+  int residual_fast = 0, residual_fast_on_face = 0, residual_recall = 0,
+      residual_recall_on_face = 0;
+  std::vector<float> similarities;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const ImageOutcome& out = outcomes[i];
+    if (!out.status.ok()) {
+      PrintError((*images)[i].path, out.status);
+      ++failed;
+    }
+    for (size_t t = 0; t < thresholds.size() && t < out.coverage.size(); ++t) {
+      recalls[t].AddImage((*images)[i].faces, out.coverage[t], out.regions[t]);
+      area_sum[t] += out.area_share[t];
+    }
+    // An image that failed to load counts its faces as missed.
+    if (out.coverage.empty()) {
+      for (auto& r : recalls) r.AddImage((*images)[i].faces, {}, {});
+    }
+    residual_fast += out.residual_fast;
+    residual_fast_on_face += out.residual_fast_on_face;
+    residual_recall += out.residual_recall;
+    residual_recall_on_face += out.residual_recall_on_face;
+    similarities.insert(similarities.end(), out.similarities.begin(), out.similarities.end());
+  }
+  const eval::RedactionRecall& main = recalls.front();
+  nlohmann::json by_height = nlohmann::json::array();
+  for (size_t b = 0; b < eval::kHeightBinStarts.size(); ++b) {
+    nlohmann::json bin = TallyJson(main.by_height[b]);
+    bin["min_height"] = eval::kHeightBinStarts[b];
+    by_height.push_back(bin);
+  }
+  nlohmann::json out = {
+      {"images", images->size()},
+      {"failed_images", failed},
+      {"threshold", flags.threshold},
+      {"scale", flags.scale},
+      {"shape", flags.shape},
+      {"mode", flags.mode},
+      {"photo_tile_levels", flags.levels},
+      {"all", TallyJson(main.all)},
+      {"at_least_16px", TallyJson(main.at_least_16px)},
+      {"by_height", by_height},
+      {"regions", main.regions},
+      {"regions_without_face", main.regions_without_face},
+      {"mean_area_redacted", Round(area_sum[0] / std::max<size_t>(1, images->size()))},
+      {"seconds_per_image",
+       Round(seconds * flags.workers / std::max<size_t>(1, images->size()), 1000)}};
+  if (flags.sweep) {
+    nlohmann::json sweep = nlohmann::json::array();
+    for (size_t t = 1; t < thresholds.size(); ++t) {
+      sweep.push_back(
+          {{"threshold", Round(thresholds[t], 100)},
+           {"recall_all", Round(recalls[t].all.recall())},
+           {"recall_16px", Round(recalls[t].at_least_16px.recall())},
+           {"regions", recalls[t].regions},
+           {"regions_without_face", recalls[t].regions_without_face},
+           {"mean_area_redacted", Round(area_sum[t] / std::max<size_t>(1, images->size()))}});
+    }
+    out["sweep"] = sweep;
+  }
+  const float match_threshold = engine->recognizer().threshold_fmr_1e3;
+  if (!flags.coverage_only) {
+    const auto matches = std::count_if(similarities.begin(), similarities.end(),
+                                       [&](float s) { return s >= match_threshold; });
+    double sum = 0;
+    for (float s : similarities) sum += s;
+    out["residual_detections"] = {{"threshold", kNormalThreshold},
+                                  {"fast", residual_fast},
+                                  {"fast_on_annotated_face", residual_fast_on_face},
+                                  {"recall", residual_recall},
+                                  {"recall_on_annotated_face", residual_recall_on_face}};
+    out["reidentification"] = {
+        {"model", engine->recognizer().name},
+        {"threshold_fmr_1e-3", match_threshold},
+        {"faces", similarities.size()},
+        {"matches", matches},
+        {"max_similarity",
+         similarities.empty() ? 0.0
+                              : Round(*std::max_element(similarities.begin(), similarities.end()))},
+        {"mean_similarity",
+         similarities.empty() ? 0.0 : Round(sum / static_cast<double>(similarities.size()))}};
+  }
+  if (flags.json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::printf(
+        "WIDER redaction (%zu images, threshold %.2f, scale %.2f, %s): recall %.4f of %lld faces, "
+        "%.4f of %lld faces >= 16 px; %lld regions, %lld without an annotated face\n",
+        images->size(), flags.threshold, flags.scale, flags.shape.c_str(), main.all.recall(),
+        static_cast<long long>(main.all.faces), main.at_least_16px.recall(),
+        static_cast<long long>(main.at_least_16px.faces), static_cast<long long>(main.regions),
+        static_cast<long long>(main.regions_without_face));
+    if (!flags.coverage_only) {
+      std::printf(
+          "residual detections at 0.5: fast %d (%d on a face), recall %d (%d on a face); "
+          "re-identification: %s of %zu faces match at >= %.4f (max %s)\n",
+          residual_fast, residual_fast_on_face, residual_recall, residual_recall_on_face,
+          out["reidentification"]["matches"].dump().c_str(), similarities.size(), match_threshold,
+          out["reidentification"]["max_similarity"].dump().c_str());
+    }
+    if (flags.sweep) std::printf("sweep: %s\n", out["sweep"].dump().c_str());
+  }
+  return failed == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
+  auto flags = std::make_shared<EvalRedactFlags>();
+  CLI::App* cmd = eval->add_subcommand(
+      "redact",
+      "redaction on WIDER FACE: recall (>= 90 % of each face covered), residual "
+      "detections, re-identification");
+  cmd->add_option("--data", flags->data, "folder with images/ and wider_face_val_bbx_gt.txt")
+      ->required();
+  cmd->add_option("--threshold", flags->threshold, "redaction detector threshold (default 0.2)");
+  cmd->add_option("--scale", flags->scale, "region scale (default 1.6)");
+  cmd->add_option("--shape", flags->shape, "ellipse (default) or box");
+  cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
+  cmd->add_option("--levels", flags->levels, "photo tile levels (default 3)");
+  cmd->add_flag("--sweep", flags->sweep, "also report recall at thresholds 0.15 .. 0.6");
+  cmd->add_flag("--coverage-only", flags->coverage_only,
+                "skip the residual-detection and re-identification checks");
+  cmd->add_option("--limit", flags->limit, "only N images");
+  cmd->add_option("--offset", flags->offset,
+                  "skip the first N images (--offset 150: the images the region geometry was not "
+                  "fitted on)");
+  cmd->add_option("--workers", flags->workers, "parallel workers, one Session each (default 2)");
+  cmd->add_flag("--json", flags->json, "print JSON");
+  AddEngineFlags(cmd, &flags->engine);
+  return {cmd, [flags] {
+            if (flags->workers < 1) {
+              PrintError("--workers", Status::InvalidArgument("must be at least 1"));
+              return kExitUsage;
+            }
+            return RunEvalRedact(*flags);
+          }};
+}
+
+}  // namespace facet::cli

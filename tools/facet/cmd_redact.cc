@@ -1,0 +1,365 @@
+// facet redact IN OUT: make every face in a photo, a folder of photos or a video unrecognisable.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "batch.h"
+#include "cli_common.h"
+#include "commands.h"
+#include "facet/redact.h"
+
+namespace facet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RedactFlags {
+  std::string input;
+  std::string output;
+  std::string mode = "blur";
+  std::string shape = "ellipse";
+  float scale = RedactOptions{}.scale;
+  float threshold = RedactOptions{}.score_threshold;
+  bool json = false;
+  bool no_audio = false;
+  int workers = 2;
+  int tiles_per_frame = VideoRedactOptions{}.tiles_per_frame;
+  int hold = VideoRedactOptions{}.hold_frames;
+  std::string preset = VideoRedactOptions{}.x264_preset;
+  int crf = VideoRedactOptions{}.crf;
+  int levels = RedactOptions{}.photo_tile_levels;
+  EngineFlags engine;
+};
+
+double Round(double v, double digits = 100) { return std::round(v * digits) / digits; }
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool IsImageExtension(const fs::path& path) {
+  const std::string ext = Lower(path.extension().string());
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
+}
+
+// True when the file starts like an image facet decodes (JPEG, PNG, WebP, BMP).
+bool LooksLikeImage(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> head(64 * 1024);
+  in.read(reinterpret_cast<char*>(head.data()), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return !head.empty() && ProbeImage(head).ok();
+}
+
+// A hidden name beside `path` with the same extension (SaveImage picks the format by it).
+std::string PartialPath(const fs::path& path) {
+  return (path.parent_path() / ("." + path.stem().string() + ".facet-partial-" +
+                                std::to_string(getpid()) + path.extension().string()))
+      .string();
+}
+
+nlohmann::json RegionsToJson(const std::vector<RedactedRegion>& regions) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const RedactedRegion& r : regions) {
+    out.push_back(
+        {{"box", {Round(r.face.x), Round(r.face.y), Round(r.face.width), Round(r.face.height)}},
+         {"score", Round(r.score, 1e4)},
+         {"kept", r.kept}});
+  }
+  return out;
+}
+
+// Redacts one photo into `output` (written under a temporary name, renamed on success).
+Result<ImageRedaction> RedactPhotoFile(Session& session, const std::string& input,
+                                       const std::string& output, const RedactOptions& options) {
+  if (!IsImageExtension(output)) {
+    return Status::InvalidArgument(output + ": photos are written as .jpg, .png, .webp or .bmp");
+  }
+  std::error_code ec;
+  if (fs::exists(output, ec) && fs::equivalent(input, output, ec)) {
+    return Status::InvalidArgument(output +
+                                   ": is the input photo (through a link or not); "
+                                   "choose another output");
+  }
+  auto image = LoadImage(input);
+  if (!image.ok()) return image.status();
+  auto redaction = RedactImage(session, image.value(), options);
+  if (!redaction.ok()) return redaction.status();
+  const std::string partial = PartialPath(output);
+  Status saved = SaveImage(image.value(), partial);
+  if (saved.ok()) {
+    fs::rename(partial, output, ec);
+    if (ec) saved = Status::InvalidArgument(output + ": cannot write: " + ec.message());
+  }
+  if (!saved.ok()) {
+    fs::remove(partial, ec);
+    return saved;
+  }
+  return redaction;
+}
+
+Result<RedactOptions> MakeOptions(const RedactFlags& flags) {
+  RedactOptions options;
+  auto mode = ParseRedactMode(flags.mode);
+  if (!mode.ok()) return mode.status();
+  auto shape = ParseRedactShape(flags.shape);
+  if (!shape.ok()) return shape.status();
+  options.mode = mode.value();
+  options.shape = shape.value();
+  options.scale = flags.scale;
+  options.score_threshold = flags.threshold;
+  options.photo_tile_levels = flags.levels;
+  return options;
+}
+
+int RunPhoto(const RedactFlags& flags, const RedactOptions& options,
+             const std::shared_ptr<const Engine>& engine) {
+  auto session = engine->NewSession();
+  if (!session.ok()) {
+    PrintError("cannot start a session", session.status());
+    return kExitFailure;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto redaction = RedactPhotoFile(**session, flags.input, flags.output, options);
+  if (!redaction.ok()) {
+    PrintError("redact", redaction.status());
+    return kExitFailure;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (flags.json) {
+    std::cout << nlohmann::json{{"input", flags.input},
+                                {"output", flags.output},
+                                {"faces_redacted", redaction->faces_redacted},
+                                {"regions", RegionsToJson(redaction->regions)},
+                                {"seconds", Round(seconds, 1000)}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::printf("%s: %d face%s redacted -> %s (%.2f s)\n", flags.input.c_str(),
+                redaction->faces_redacted, redaction->faces_redacted == 1 ? "" : "s",
+                flags.output.c_str(), seconds);
+  }
+  return kExitOk;
+}
+
+int RunFolder(const RedactFlags& flags, const RedactOptions& options,
+              const std::shared_ptr<const Engine>& engine) {
+  std::vector<fs::path> photos;
+  std::error_code ec;
+  // Paths are handled lexically: a photo that is a symbolic link is read through it, and its
+  // output goes to the same relative place under OUT, never to where the link points.
+  const fs::path input_root = fs::absolute(flags.input, ec).lexically_normal();
+  const fs::path output_root = fs::absolute(flags.output, ec).lexically_normal();
+  const fs::path input_real = fs::weakly_canonical(input_root, ec);
+  const fs::path output_real = fs::weakly_canonical(output_root, ec);
+  auto inside = [](const fs::path& path, const fs::path& root) {
+    const fs::path rel = path.lexically_relative(root);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  if (inside(output_real, input_real) || inside(input_real, output_real)) {
+    PrintError("redact",
+               Status::InvalidArgument(flags.output + ": the output folder must not be inside the "
+                                                      "input folder, nor contain it"));
+    return kExitFailure;
+  }
+  for (auto it = fs::recursive_directory_iterator(input_root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec) && IsImageExtension(it->path())) photos.push_back(it->path());
+  }
+  if (ec) {
+    PrintError("redact", Status::InvalidArgument(flags.input + ": cannot list: " + ec.message()));
+    return kExitFailure;
+  }
+  std::sort(photos.begin(), photos.end());
+  if (fs::exists(flags.output, ec) && !fs::is_directory(flags.output, ec)) {
+    PrintError("redact", Status::InvalidArgument(
+                             flags.output + ": the input is a folder, so the output must be one"));
+    return kExitFailure;
+  }
+  std::vector<std::string> outputs(photos.size());
+  std::vector<Result<ImageRedaction>> results(photos.size(), Status::Internal("not run"));
+  const auto start = std::chrono::steady_clock::now();
+  const Status status = ForEachParallel(
+      engine, photos.size(), flags.workers, "redact", [&](Session& session, size_t i) {
+        const fs::path out = output_root / photos[i].lexically_relative(input_root);
+        outputs[i] = out.string();
+        std::error_code dir_ec;
+        fs::create_directories(out.parent_path(), dir_ec);
+        results[i] = RedactPhotoFile(session, photos[i].string(), outputs[i], options);
+      });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!status.ok()) {
+    PrintError("cannot start a session", status);
+    return kExitFailure;
+  }
+  int failed = 0, faces = 0;
+  nlohmann::json images = nlohmann::json::array();
+  for (size_t i = 0; i < photos.size(); ++i) {
+    nlohmann::json entry = {{"input", photos[i].string()}, {"output", outputs[i]}};
+    if (!results[i].ok()) {
+      ++failed;
+      PrintError(photos[i].string(), results[i].status());
+      entry["error"] = ErrorToJson(results[i].status());
+    } else {
+      faces += results[i]->faces_redacted;
+      entry["faces_redacted"] = results[i]->faces_redacted;
+      entry["regions"] = RegionsToJson(results[i]->regions);
+    }
+    images.push_back(entry);
+  }
+  if (flags.json) {
+    std::cout << nlohmann::json{{"input", flags.input},    {"output", flags.output},
+                                {"photos", photos.size()}, {"failed", failed},
+                                {"faces_redacted", faces}, {"seconds", Round(seconds, 1000)},
+                                {"images", images}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::printf("%zu photo%s, %d face%s redacted, %d failed -> %s (%.1f s)\n", photos.size(),
+                photos.size() == 1 ? "" : "s", faces, faces == 1 ? "" : "s", failed,
+                flags.output.c_str(), seconds);
+  }
+  return failed == 0 ? kExitOk : kExitFailure;
+}
+
+int RunVideo(const RedactFlags& flags, const RedactOptions& options,
+             const std::shared_ptr<const Engine>& engine) {
+  VideoRedactOptions video;
+  video.redact = options;
+  video.threads = flags.workers;
+  video.tiles_per_frame = flags.tiles_per_frame;
+  video.hold_frames = flags.hold;
+  video.keep_audio = !flags.no_audio;
+  video.x264_preset = flags.preset;
+  video.crf = flags.crf;
+  std::unique_ptr<Progress> progress;
+  int64_t done = 0;
+  video.progress = [&](const VideoProgress& p) {
+    if (!progress)
+      progress = std::make_unique<Progress>(
+          "redact", static_cast<size_t>(std::max<int64_t>(0, p.frames_total)));
+    progress->Advance(static_cast<size_t>(p.frames_done - done));
+    done = p.frames_done;
+  };
+  auto summary = RedactVideo(engine, flags.input, flags.output, video);
+  progress.reset();
+  if (!summary.ok()) {
+    PrintError("redact", summary.status());
+    return kExitFailure;
+  }
+  const VideoRedactSummary& s = summary.value();
+  int64_t total = 0;
+  int most = 0;
+  for (int n : s.faces_per_frame) {
+    total += n;
+    most = std::max(most, n);
+  }
+  const double fps = s.seconds > 0 ? static_cast<double>(s.frames) / s.seconds : 0;
+  const double per_frame_ms = s.frames > 0 ? 1000.0 / static_cast<double>(s.frames) : 0;
+  if (flags.json) {
+    std::cout << nlohmann::json{{"input", flags.input},
+                                {"output", flags.output},
+                                {"frames", s.frames},
+                                {"width", s.width},
+                                {"height", s.height},
+                                {"frame_rate", Round(s.frame_rate, 1000)},
+                                {"input_codec", s.input_codec},
+                                {"faces_redacted_per_frame", s.faces_per_frame},
+                                {"faces_redacted_total", total},
+                                {"max_faces_in_a_frame", most},
+                                {"tracks", s.tracks},
+                                {"copied_streams", s.copied_streams},
+                                {"dropped_streams", s.dropped_streams},
+                                {"decode_errors", s.decode_errors},
+                                {"seconds", Round(s.seconds, 1000)},
+                                {"frames_per_second", Round(fps)},
+                                {"cpu_ms_per_frame",
+                                 {{"decode", Round(s.cpu_decode_seconds * per_frame_ms)},
+                                  {"detect", Round(s.cpu_detect_seconds * per_frame_ms)},
+                                  {"track_draw_encode", Round(s.cpu_encode_seconds * per_frame_ms)},
+                                  {"total", Round(s.cpu_total_seconds * per_frame_ms)}}}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::printf(
+        "%s: %lld frames %dx%d @ %.3f fps, %lld face regions redacted (%lld tracks, at most "
+        "%d in a frame) -> %s in %.1f s (%.1f frames/s)\n",
+        flags.input.c_str(), static_cast<long long>(s.frames), s.width, s.height, s.frame_rate,
+        static_cast<long long>(total), static_cast<long long>(s.tracks), most, flags.output.c_str(),
+        s.seconds, fps);
+    for (const std::string& d : s.dropped_streams) std::printf("  dropped stream: %s\n", d.c_str());
+  }
+  if (s.decode_errors > 0) {
+    std::fprintf(
+        stderr,
+        "facet: redact: warning: %lld damaged packets in %s were concealed by the decoder\n",
+        static_cast<long long>(s.decode_errors), flags.input.c_str());
+  }
+  return kExitOk;
+}
+
+int RunRedact(RedactFlags& flags) {
+  auto options = MakeOptions(flags);
+  if (!options.ok()) {
+    PrintError("redact", options.status());
+    return kExitUsage;
+  }
+  if (flags.workers < 1) {
+    PrintError("--workers", Status::InvalidArgument("must be at least 1"));
+    return kExitUsage;
+  }
+  std::error_code ec;
+  if (!fs::exists(flags.input, ec)) {
+    PrintError("redact", Status::NotFound(flags.input + ": no such file or folder"));
+    return kExitFailure;
+  }
+  if (flags.engine.threads == 0) flags.engine.threads = 1;  // parallel over frames/photos instead
+  auto engine = CreateEngineOrPrint(flags.engine);
+  if (!engine) return kExitFailure;
+  if (fs::is_directory(flags.input, ec)) return RunFolder(flags, options.value(), engine);
+  if (LooksLikeImage(flags.input)) return RunPhoto(flags, options.value(), engine);
+  return RunVideo(flags, options.value(), engine);
+}
+
+}  // namespace
+
+Action RegisterRedact(CLI::App& app) {
+  auto flags = std::make_shared<RedactFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "redact", "make every face in a photo, a folder of photos or a video unrecognisable");
+  cmd->add_option("input", flags->input, "a photo, a folder of photos, or a video")->required();
+  cmd->add_option("output", flags->output,
+                  "where to write: a photo (.jpg/.png/...), a folder, or a video (.mp4/.mov/.mkv)")
+      ->required();
+  cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
+  cmd->add_option("--shape", flags->shape, "ellipse (default) or box");
+  cmd->add_option("--scale", flags->scale,
+                  "region size: the head around the detector's box times this (default 1.6)");
+  cmd->add_option("--threshold", flags->threshold,
+                  "detector score threshold (default 0.2; recognition uses 0.5)");
+  cmd->add_flag("--json", flags->json, "print a JSON summary");
+  cmd->add_option("--levels", flags->levels, "photos: tile levels below the frame (default 3)");
+  cmd->add_flag("--no-audio", flags->no_audio, "video: drop the audio streams");
+  cmd->add_option("--workers", flags->workers, "detection threads, one Session each (default 2)");
+  cmd->add_option("--tiles-per-frame", flags->tiles_per_frame,
+                  "video: tiles scanned per frame besides the full frame (default 1)");
+  cmd->add_option("--hold", flags->hold, "video: frames a missed face stays redacted (default 12)");
+  cmd->add_option("--preset", flags->preset, "video: libx264 preset (default ultrafast)");
+  cmd->add_option("--crf", flags->crf, "video: libx264 constant rate factor, 0..51 (default 20)");
+  AddEngineFlags(cmd, &flags->engine);
+  return [flags] { return RunRedact(*flags); };
+}
+
+}  // namespace facet::cli
