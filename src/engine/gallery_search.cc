@@ -150,7 +150,12 @@ IdentificationRun::IdentificationRun(Galleries& galleries, std::string gallery,
       activity_(std::move(activity)),
       counts_(std::make_unique<Counts>()) {}
 
-IdentificationRun::~IdentificationRun() { (void)Finish(false); }
+IdentificationRun::~IdentificationRun() {
+  try {
+    (void)Finish(false);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; best effort
+  }
+}
 
 Result<std::vector<Identification>> IdentificationRun::Identify(
     std::span<const Embedding> probes) {
