@@ -192,6 +192,8 @@ struct Verification {
   float threshold = 0;
 };
 
+class IdentificationRun;
+
 class Galleries {
  public:
   // Creates a new store (refuses to overwrite one). With `key_file` set and absent, creates the
@@ -259,6 +261,13 @@ class Galleries {
   Result<std::vector<Identification>> Identify(const std::string& gallery,
                                                std::span<const Embedding> probes,
                                                const IdentifyOptions& options);
+  // A series of 1:N searches audited as one entry (e.g. every face of a video, searched frame by
+  // frame as it is decoded): see IdentificationRun. Fails at once (kNotFound, kFailedPrecondition,
+  // kInvalidArgument) where Identify would. `activity` says what runs the searches (e.g.
+  // "redact --keep"); it is written to the entry.
+  Result<std::unique_ptr<IdentificationRun>> StartIdentification(const std::string& gallery,
+                                                                  const IdentifyOptions& options,
+                                                                  const std::string& activity);
   // 1:1: is `probe` the person? Needs a valid consent of either scope. Audited.
   Result<Verification> Verify(const std::string& gallery, const std::string& person_id,
                               const Embedding& probe, const AuditContext& context);
@@ -278,7 +287,41 @@ class Galleries {
   explicit Galleries(std::unique_ptr<Impl> impl);
 
  private:
+  friend class IdentificationRun;
   std::unique_ptr<Impl> impl_;
+};
+
+// Searches of one gallery that share one audit entry. Each Identify searches exactly as
+// Galleries::Identify does (the gallery's threshold, consents and purges included) but writes no
+// entry; Finish writes one, action "identify", with the counts over all searches ("searches",
+// "probes", "identified", "unknown", "activity", "completed") and the persons identified, by
+// uid. No template is logged. Created by Galleries::StartIdentification; must not outlive it.
+// Thread-safety: Identify may be called concurrently; Finish once, after the last Identify.
+class IdentificationRun {
+ public:
+  IdentificationRun(Galleries& galleries, std::string gallery, IdentifyOptions options,
+                    std::string activity);
+  // Finishes a run that was not (marked "completed": false; any error is lost: call Finish).
+  ~IdentificationRun();
+  IdentificationRun(const IdentificationRun&) = delete;
+  IdentificationRun& operator=(const IdentificationRun&) = delete;
+
+  // One Identification per probe. kFailedPrecondition after Finish.
+  Result<std::vector<Identification>> Identify(std::span<const Embedding> probes);
+  // Writes the audit entry; `completed` = false records a run that was cut short (its searches
+  // still happened). A second call does nothing.
+  Status Finish(bool completed = true);
+
+  int64_t probes() const;
+  int64_t identified() const;
+
+ private:
+  struct Counts;
+  Galleries& galleries_;
+  const std::string gallery_;
+  const IdentifyOptions options_;
+  const std::string activity_;
+  std::unique_ptr<Counts> counts_;
 };
 
 // --- image-level helpers: detection + embedding with a Session, then the gallery call.

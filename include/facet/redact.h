@@ -48,13 +48,16 @@ const char* RedactModeName(RedactMode mode);
 Result<RedactShape> ParseRedactShape(std::string_view name);
 const char* RedactShapeName(RedactShape shape);
 
-// Decides whether one detected face stays visible (true) or is redacted (false). Called on a
-// detection thread with that thread's Session, the whole frame, and the face as Detect returned
-// it, landmarks included (redaction then runs the landmark network, which it otherwise skips).
-// This is where consent-based identification plugs in ("keep the enrolled interviewee"): the
-// callback embeds the face with `session` and looks it up in a gallery. It must be thread-safe
-// (video calls it from several threads at once). A face it is not asked about is redacted.
-using KeepFilter = std::function<bool(Session& session, const Image& frame, const Face& face)>;
+// Decides whether one detected face stays visible. Called on a detection thread with that
+// thread's Session, the whole frame, and the face as Detect returned it, landmarks included
+// (redaction then runs the landmark network, which it otherwise skips). Returns who the face is
+// (any non-empty, stable name, e.g. a gallery person id) to leave it visible, or an empty string
+// to redact it. This is where consent-based identification plugs in ("keep the enrolled
+// interviewee": `facet redact --keep`). It must be thread-safe (video calls it from several
+// threads at once). A face it is not asked about is redacted. In video the decision is per track
+// (VideoRedactOptions::keep_confirm_detections), so one lucky match does not unveil a face.
+using KeepFilter =
+    std::function<std::string(Session& session, const Image& frame, const Face& face)>;
 
 struct RedactOptions {
   RedactMode mode = RedactMode::kBlur;
@@ -127,6 +130,11 @@ struct VideoRedactOptions {
   // A tracked face the detector misses is still redacted for this many frames in which it could
   // have been found. Default 12.
   int hold_frames = 12;
+  // With a keep filter: a tracked face is left visible only in frames where it was detected and
+  // its last this-many detections in a row were all kept as the same identity (misses between
+  // them do not break the run; a detection redacted or named otherwise starts it over). A held
+  // box (no detection this frame) is always redacted: when unsure, redact. 1..100, default 3.
+  int keep_confirm_detections = 3;
   // Copy audio streams (false: drop them). Subtitles are copied either way when the output
   // container takes them; other video streams and data streams are dropped (listed in the
   // summary), since they could show faces or are not video.

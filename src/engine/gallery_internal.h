@@ -60,6 +60,13 @@ struct GalleryState {
   std::atomic<int64_t> next_purge_ms{0};
 };
 
+// What a 1:N search found, before it is audited.
+struct SearchOutcome {
+  std::vector<Identification> results;
+  std::vector<std::string> subjects;  // uid of each known decision
+  std::string index_kind;
+};
+
 }  // namespace gallery
 
 struct Galleries::Impl {
@@ -110,6 +117,14 @@ struct Galleries::Impl {
                              int64_t generation_before);
   // Shreds persons of the gallery whose covering consents lapsed; cheap when nothing is due.
   Result<int64_t> PurgeExpiredFor(gallery::GalleryState& state, const AuditContext& context);
+
+  // The search of Galleries::Identify without its audit entry (callers write it).
+  Result<gallery::SearchOutcome> Search(const std::string& gallery,
+                                        std::span<const Embedding> probes,
+                                        const IdentifyOptions& request);
+  // Appends one "identify" audit entry in its own transaction.
+  Status AuditIdentify(const std::string& gallery, const IdentifyOptions& request,
+                       const std::vector<std::string>& subjects, const std::string& details);
 };
 
 }  // namespace facet

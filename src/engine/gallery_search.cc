@@ -1,5 +1,6 @@
 // Galleries: identification (1:N) and verification (1:1), both audited.
 #include <algorithm>
+#include <mutex>
 #include <set>
 #include <unordered_set>
 
@@ -29,15 +30,14 @@ Status CheckProbe(const Embedding& e, const store::GalleryRecord& g) {
 
 }  // namespace
 
-Result<std::vector<Identification>> Galleries::Identify(const std::string& gallery_name,
-                                                        std::span<const Embedding> probes,
-                                                        const IdentifyOptions& options) {
-  FACET_RETURN_IF_ERROR(gallery::CheckActorAndPurpose({options.actor, options.purpose}));
-  if (options.max_candidates < 1 || options.max_candidates > 100) {
+Result<gallery::SearchOutcome> Galleries::Impl::Search(const std::string& gallery_name,
+                                                      std::span<const Embedding> probes,
+                                                      const IdentifyOptions& request) {
+  FACET_RETURN_IF_ERROR(gallery::CheckActorAndPurpose({request.actor, request.purpose}));
+  if (request.max_candidates < 1 || request.max_candidates > 100) {
     return Status::InvalidArgument("max_candidates must be 1..100");
   }
-  Impl& self = *impl_;
-  auto state_or = self.State(gallery_name);
+  auto state_or = State(gallery_name);
   if (!state_or.ok()) return state_or.status();
   GalleryState& state = **state_or;
   const store::GalleryRecord& record = state.record;
@@ -46,25 +46,25 @@ Result<std::vector<Identification>> Galleries::Identify(const std::string& galle
                                       "' is for verification only (1:1); identification refused");
   }
   for (const Embedding& probe : probes) FACET_RETURN_IF_ERROR(CheckProbe(probe, record));
-  const AuditContext context{options.actor, options.purpose};
+  const AuditContext context{request.actor, request.purpose};
   {
     std::unique_lock lock(state.mutex);
-    FACET_RETURN_IF_ERROR(self.EnsureIndexLocked(state));
-    auto purged = self.PurgeExpiredFor(state, context);
+    FACET_RETURN_IF_ERROR(EnsureIndexLocked(state));
+    auto purged = PurgeExpiredFor(state, context);
     if (!purged.ok()) return purged.status();
   }
   // Between the two locks another thread may change the gallery; the search then sees a state
   // that was committed, never a half-applied one.
-  std::vector<Identification> results(probes.size());
-  std::vector<std::string> subjects;
-  std::string index_kind;
+  gallery::SearchOutcome outcome;
+  std::vector<Identification>& results = outcome.results;
+  results.resize(probes.size());
   {
     std::shared_lock lock(state.mutex);
     if (!state.loaded) return Status::NotFound("gallery '" + gallery_name + "' was deleted");
-    index_kind = index::IndexKindName(state.index->kind());
+    outcome.index_kind = index::IndexKindName(state.index->kind());
     const RecognizerInfo recognizer = gallery::RecognizerOf(record);
     // Several faces per person: fetch enough faces to fill the candidate list.
-    const int k = options.max_candidates * 4 + 16;
+    const int k = request.max_candidates * 4 + 16;
     std::vector<index::SearchHit> hits;
     for (size_t i = 0; i < probes.size(); ++i) {
       state.index->Search(probes[i].values, k, &hits);
@@ -82,27 +82,122 @@ Result<std::vector<Identification>> Galleries::Identify(const std::string& galle
         c.confidence = SimilarityToConfidence(hit.similarity, recognizer);
         results[i].candidates.push_back(std::move(c));
         // The decision's subject goes to the audit log, by uid.
-        if (results[i].candidates.size() == 1) subjects.push_back(uid->second);
-        if (static_cast<int>(results[i].candidates.size()) == options.max_candidates) break;
+        if (results[i].candidates.size() == 1) outcome.subjects.push_back(uid->second);
+        if (static_cast<int>(results[i].candidates.size()) == request.max_candidates) break;
       }
       if (!results[i].candidates.empty()) results[i].person_id = results[i].candidates[0].person_id;
     }
   }
-  // No result leaves without its audit entry.
-  const size_t identified = static_cast<size_t>(
-      std::count_if(results.begin(), results.end(), [](const auto& r) { return r.known(); }));
+  return outcome;
+}
+
+Status Galleries::Impl::AuditIdentify(const std::string& gallery_name,
+                                      const IdentifyOptions& request,
+                                      const std::vector<std::string>& subjects,
+                                      const std::string& details) {
   std::set<std::string> unique(subjects.begin(), subjects.end());
   std::string subject_list;
   for (const std::string& uid : unique) subject_list += (subject_list.empty() ? "" : " ") + uid;
+  const AuditContext context{request.actor, request.purpose};
+  return store->Write([&](store::StoreTxn& txn) -> Status {
+    return Audit(txn, NowMs(), context, "identify", gallery_name, subject_list, details);
+  });
+}
+
+Result<std::vector<Identification>> Galleries::Identify(const std::string& gallery_name,
+                                                        std::span<const Embedding> probes,
+                                                        const IdentifyOptions& options) {
+  auto outcome = impl_->Search(gallery_name, probes, options);
+  if (!outcome.ok()) return outcome.status();
+  // No result leaves without its audit entry.
+  const std::vector<Identification>& results = outcome->results;
+  const size_t identified = static_cast<size_t>(
+      std::count_if(results.begin(), results.end(), [](const auto& r) { return r.known(); }));
   const json details = {{"probes", probes.size()},
                         {"identified", identified},
                         {"unknown", probes.size() - identified},
-                        {"index", index_kind}};
-  FACET_RETURN_IF_ERROR(self.store->Write([&](store::StoreTxn& txn) -> Status {
-    return self.Audit(txn, self.NowMs(), context, "identify", gallery_name, subject_list,
-                      details.dump());
-  }));
-  return results;
+                        {"index", outcome->index_kind}};
+  FACET_RETURN_IF_ERROR(
+      impl_->AuditIdentify(gallery_name, options, outcome->subjects, details.dump()));
+  return std::move(outcome->results);
+}
+
+// --- IdentificationRun: many searches, one audit entry.
+
+struct IdentificationRun::Counts {
+  mutable std::mutex mutex;
+  bool finished = false;
+  int64_t searches = 0;
+  int64_t probes = 0;
+  int64_t identified = 0;
+  std::set<std::string> subjects;
+  std::string index_kind;
+};
+
+Result<std::unique_ptr<IdentificationRun>> Galleries::StartIdentification(
+    const std::string& gallery, const IdentifyOptions& options, const std::string& activity) {
+  // An empty search checks what Identify checks (purpose, gallery, use) and loads the index.
+  auto checked = impl_->Search(gallery, {}, options);
+  if (!checked.ok()) return checked.status();
+  return std::make_unique<IdentificationRun>(*this, gallery, options, activity);
+}
+
+IdentificationRun::IdentificationRun(Galleries& galleries, std::string gallery,
+                                     IdentifyOptions options, std::string activity)
+    : galleries_(galleries),
+      gallery_(std::move(gallery)),
+      options_(std::move(options)),
+      activity_(std::move(activity)),
+      counts_(std::make_unique<Counts>()) {}
+
+IdentificationRun::~IdentificationRun() {
+  try {
+    (void)Finish(false);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw; best effort
+  }
+}
+
+Result<std::vector<Identification>> IdentificationRun::Identify(
+    std::span<const Embedding> probes) {
+  {
+    std::lock_guard<std::mutex> lock(counts_->mutex);
+    if (counts_->finished) return Status::FailedPrecondition("identification run is finished");
+  }
+  auto outcome = galleries_.impl_->Search(gallery_, probes, options_);
+  if (!outcome.ok()) return outcome.status();
+  std::lock_guard<std::mutex> lock(counts_->mutex);
+  // A search racing Finish still counts: Finish takes the same lock.
+  ++counts_->searches;
+  counts_->probes += static_cast<int64_t>(probes.size());
+  for (const Identification& r : outcome->results) counts_->identified += r.known() ? 1 : 0;
+  counts_->subjects.insert(outcome->subjects.begin(), outcome->subjects.end());
+  counts_->index_kind = outcome->index_kind;
+  return std::move(outcome->results);
+}
+
+Status IdentificationRun::Finish(bool completed) {
+  std::lock_guard<std::mutex> lock(counts_->mutex);
+  if (counts_->finished) return Status::Ok();
+  counts_->finished = true;
+  const json details = {{"activity", activity_},
+                        {"completed", completed},
+                        {"searches", counts_->searches},
+                        {"probes", counts_->probes},
+                        {"identified", counts_->identified},
+                        {"unknown", counts_->probes - counts_->identified},
+                        {"index", counts_->index_kind}};
+  const std::vector<std::string> subjects(counts_->subjects.begin(), counts_->subjects.end());
+  return galleries_.impl_->AuditIdentify(gallery_, options_, subjects, details.dump());
+}
+
+int64_t IdentificationRun::probes() const {
+  std::lock_guard<std::mutex> lock(counts_->mutex);
+  return counts_->probes;
+}
+
+int64_t IdentificationRun::identified() const {
+  std::lock_guard<std::mutex> lock(counts_->mutex);
+  return counts_->identified;
 }
 
 Result<Verification> Galleries::Verify(const std::string& gallery_name,

@@ -180,6 +180,47 @@ TEST_F(GalleryTest, IdentifiesEnrolledPeopleAndStrangersAreUnknown) {
   EXPECT_FLOAT_EQ(info.threshold, 0.53f);
 }
 
+TEST_F(GalleryTest, AnIdentificationRunSearchesAsIdentifyAndIsOneAuditEntry) {
+  MakeGallery("office");
+  for (int p = 0; p < 3; ++p) AddConsentedPerson("office", "person" + std::to_string(p), p, 2);
+  EXPECT_EQ(galleries_->StartIdentification("office", {"cam", ""}, "redact").status().code(),
+            StatusCode::kInvalidArgument);  // no purpose
+  EXPECT_EQ(galleries_->StartIdentification("nowhere", {"cam", "x"}, "redact").status().code(),
+            StatusCode::kNotFound);
+  const int64_t before = galleries_->VerifyAudit()->entries;
+  {
+    auto run = galleries_->StartIdentification("office", {"cam", "publish"}, "redact --keep");
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    for (int frame = 0; frame < 5; ++frame) {
+      const std::vector<Embedding> probes{people_.Face(1), people_.Stranger()};
+      auto found = (*run)->Identify(probes);
+      ASSERT_TRUE(found.ok());
+      EXPECT_EQ((*found)[0].person_id, "person1");
+      EXPECT_FALSE((*found)[1].known());
+    }
+    EXPECT_EQ((*run)->probes(), 10);
+    EXPECT_EQ((*run)->identified(), 5);
+    ASSERT_TRUE((*run)->Finish().ok());
+    EXPECT_TRUE((*run)->Finish().ok());  // once only
+    EXPECT_EQ((*run)->Identify(std::vector<Embedding>{people_.Face(1)}).status().code(),
+              StatusCode::kFailedPrecondition);
+  }
+  const auto report = galleries_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->entries, before + 1);
+  const AuditEntry entry = galleries_->ReadAudit(report->entries, 1).value().at(0);
+  EXPECT_EQ(entry.action, "identify");
+  EXPECT_EQ(entry.purpose, "publish");
+  EXPECT_NE(entry.details.find("\"probes\":10"), std::string::npos) << entry.details;
+  EXPECT_NE(entry.details.find("\"identified\":5"), std::string::npos) << entry.details;
+  EXPECT_NE(entry.details.find("\"completed\":true"), std::string::npos) << entry.details;
+  EXPECT_EQ(entry.subjects.find(' '), std::string::npos);  // one person, named once
+  // A run dropped unfinished is still audited, as cut short.
+  { ASSERT_TRUE(galleries_->StartIdentification("office", {"cam", "x"}, "redact").ok()); }
+  const AuditEntry last = galleries_->ReadAudit(report->entries + 1, 1).value().at(0);
+  EXPECT_NE(last.details.find("\"completed\":false"), std::string::npos) << last.details;
+}
+
 TEST_F(GalleryTest, VerifyOneToOne) {
   MakeGallery("bank", ConsentScope::kVerify);
   AddConsentedPerson("bank", "amy", 0, 2, std::nullopt, ConsentScope::kVerify);

@@ -28,6 +28,9 @@ Status ValidateOptions(const VideoRedactOptions& options) {
     return Status::InvalidArgument("tiles per frame must be >= 0 and tile levels 0..4");
   }
   if (options.hold_frames < 0) return Status::InvalidArgument("hold frames must be >= 0");
+  if (options.keep_confirm_detections < 1 || options.keep_confirm_detections > 100) {
+    return Status::InvalidArgument("keep confirmation must be 1..100 detections");
+  }
   if (options.crf < 0 || options.crf > 51) return Status::InvalidArgument("crf must be 0..51");
   return Status::Ok();
 }

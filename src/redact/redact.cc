@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "detect/tiling.h"
 #include "image/convert.h"
@@ -45,9 +46,18 @@ void DrawRedactions(Image& image, const std::vector<RedactedRegion>& regions, Re
                     RedactShape shape) {
   if (image.empty()) return;
   cv::Mat view = image::AsMutableMat(image);
+  // A kept face stays visible even where another region's margin (or a false detection on a
+  // part of it) reaches into it: its box is put back after drawing.
+  std::vector<std::pair<cv::Rect, cv::Mat>> kept;
+  for (const RedactedRegion& r : regions) {
+    if (!r.kept) continue;
+    const cv::Rect bounds = redact::RegionBounds(r.face, image.width(), image.height());
+    if (!bounds.empty()) kept.emplace_back(bounds, view(bounds).clone());
+  }
   for (const RedactedRegion& r : regions) {
     if (!r.kept) redact::RedactRegion(view, r.region, mode, shape);
   }
+  for (const auto& [bounds, pixels] : kept) pixels.copyTo(view(bounds));
 }
 
 float RedactionCoverage(const std::vector<RedactedRegion>& regions, RedactShape shape,
@@ -71,6 +81,11 @@ float RedactionCoverage(const std::vector<RedactedRegion>& regions, RedactShape 
   }
   cv::Mat mask;
   redact::RenderMask(shifted, shape, bounds.width, bounds.height, &mask);
+  for (const RedactedRegion& r : regions) {  // kept faces are put back (DrawRedactions)
+    if (!r.kept) continue;
+    const cv::Rect face = redact::RegionBounds(r.face, width, height) & bounds;
+    if (!face.empty()) mask(face - bounds.tl()).setTo(0);
+  }
   const Box local{box.x - static_cast<float>(bounds.x), box.y - static_cast<float>(bounds.y),
                   box.width, box.height};
   return redact::MaskCoverage(mask, local);
@@ -100,7 +115,7 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
     region.face = face.box;
     region.region = redact::RegionForFace(face.box, options.scale);
     region.score = face.score;
-    region.kept = options.keep && options.keep(session, image, face);
+    region.kept = options.keep && !options.keep(session, image, face).empty();
     if (!region.kept) ++result.faces_redacted;
     result.regions.push_back(region);
   }

@@ -216,6 +216,7 @@ class VideoRedactor {
                                                   const redact::TileScheduler& scheduler) {
     redact::TrackerOptions tracker;
     tracker.hold_frames = options.hold_frames;
+    tracker.keep_confirm_detections = options.keep_confirm_detections;
     // A face only the tiles can find is looked for once per rotation: hold it through one
     // rotation it is not found in, plus the hold.
     tracker.max_frames_without_detection =
@@ -296,8 +297,9 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   auto faces = session.Detect(*upright, detect);
   if (!faces.ok()) return faces.status();
   for (const Face& face : faces.value()) {
-    const bool keep = options_.redact.keep && options_.redact.keep(session, *upright, face);
-    job.detections.push_back({face.box, face.score, keep});
+    std::string identity;
+    if (options_.redact.keep) identity = options_.redact.keep(session, *upright, face);
+    job.detections.push_back({face.box, face.score, std::move(identity)});
   }
   return Status::Ok();
 }

@@ -79,7 +79,10 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
     ++track.detections;
     track.box = track.detected_box = det.box;
     track.score = det.score;
-    track.keep = det.keep;
+    if (det.identity.empty() || det.identity != track.identity) track.identity_run = 0;
+    track.identity = det.identity;
+    if (!det.identity.empty()) ++track.identity_run;
+    track.keep = track.identity_run >= options_.keep_confirm_detections;
     track.frames_without_detection = 0;
     track.misses = 0;
   }
@@ -88,6 +91,7 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
   for (size_t t = 0; t < tracks_.size(); ++t) {
     Track& track = tracks_[t];
     if (!track_matched[t]) {
+      track.keep = false;  // a held box is a guess: redacted
       ++track.frames_without_detection;
       track.box = predicted[t];
       if (CouldDetect(predicted[t], scanned)) ++track.misses;
@@ -110,7 +114,9 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
     track.id = next_id_++;
     track.box = track.detected_box = detections[d].box;
     track.score = detections[d].score;
-    track.keep = detections[d].keep;
+    track.identity = detections[d].identity;
+    track.identity_run = track.identity.empty() ? 0 : 1;
+    track.keep = track.identity_run >= options_.keep_confirm_detections;
     track.detections = 1;
     tracks_.push_back(track);
   }

@@ -11,6 +11,7 @@
 #define FACET_SRC_REDACT_TRACKER_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "facet/types.h"
@@ -40,13 +41,17 @@ struct TrackerOptions {
   // and again at a low score is re-found by a later scan.
   float confirm_score = 0.5f;
   int tentative_hold_frames = 3;
+  // A track is kept visible (Track::keep) only in a frame where it was detected and its last
+  // this-many detections in a row named the same identity; see
+  // VideoRedactOptions::keep_confirm_detections.
+  int keep_confirm_detections = 3;
 };
 
 // A detection as the tracker sees it.
 struct TrackInput {
   Box box;
   float score = 0;
-  bool keep = false;  // the keep filter left this face visible
+  std::string identity{};  // who the keep filter named; empty: redact
 };
 
 // A region the detector scanned this frame and the face sizes it can find there.
@@ -66,7 +71,9 @@ struct Track {
   int frames_without_detection = 0;  // 0: detected this frame
   int misses = 0;                    // frames in which it could have been detected and was not
   int detections = 0;                // detections matched so far (1 for a new track)
-  bool keep = false;                 // the last detection's keep decision
+  std::string identity;              // identity of the current run of kept detections
+  int identity_run = 0;              // detections in a row naming `identity` (0: none)
+  bool keep = false;                 // visible this frame (detected, run long enough)
 };
 
 class BoxTracker {

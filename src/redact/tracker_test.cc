@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "redact/scheduler.h"
 
 namespace facet::redact {
@@ -141,12 +143,52 @@ TEST(BoxTrackerTest, SpeedIsCapped) {
   EXPECT_FLOAT_EQ(tracker.tracks()[0].box.x, 134);
 }
 
-TEST(BoxTrackerTest, KeepDecisionFollowsTheLatestDetection) {
-  BoxTracker tracker;
-  tracker.Update({{{100, 100, 50, 50}, 0.9f, true}}, Frame());
-  EXPECT_TRUE(tracker.tracks()[0].keep);
-  tracker.Update({{{100, 100, 50, 50}, 0.9f, false}}, Frame());
+TEST(BoxTrackerTest, KeepNeedsConfirmedDetectionsOfOneIdentity) {
+  TrackerOptions options;
+  options.keep_confirm_detections = 3;
+  BoxTracker tracker(options);
+  const Box box{100, 100, 50, 50};
+  auto step = [&](const std::string& identity) {
+    tracker.Update({{box, 0.9f, identity}}, Frame());
+    EXPECT_EQ(tracker.tracks().size(), 1u);
+    return tracker.tracks()[0].keep;
+  };
+  EXPECT_FALSE(step("ada"));
+  EXPECT_FALSE(step("ada"));
+  EXPECT_TRUE(step("ada"));  // third in a row
+  EXPECT_TRUE(step("ada"));
+  EXPECT_FALSE(step(""));  // one unidentified detection: redacted, and the run starts over
+  EXPECT_FALSE(step("ada"));
+  EXPECT_FALSE(step("ada"));
+  EXPECT_TRUE(step("ada"));
+  EXPECT_FALSE(step("bob"));  // another identity starts its own run
+  EXPECT_FALSE(step("ada"));
+  EXPECT_EQ(tracker.tracks_started(), 1);
+}
+
+TEST(BoxTrackerTest, AHeldKeptTrackIsRedactedUntilDetectedAgain) {
+  TrackerOptions options;
+  options.keep_confirm_detections = 2;
+  BoxTracker tracker(options);
+  const Box box{100, 100, 50, 50};
+  tracker.Update({{box, 0.9f, "ada"}}, Frame());
+  tracker.Update({{box, 0.9f, "ada"}}, Frame());
+  ASSERT_TRUE(tracker.tracks()[0].keep);
+  tracker.Update({}, Frame());  // missed: held, and redacted
+  ASSERT_EQ(tracker.tracks().size(), 1u);
   EXPECT_FALSE(tracker.tracks()[0].keep);
+  tracker.Update({{box, 0.9f, "ada"}}, Frame());  // a miss does not break the run
+  EXPECT_TRUE(tracker.tracks()[0].keep);
+}
+
+TEST(BoxTrackerTest, OneConfirmationKeepsAtOnce) {
+  TrackerOptions options;
+  options.keep_confirm_detections = 1;
+  BoxTracker tracker(options);
+  tracker.Update({{{100, 100, 50, 50}, 0.9f, "ada"}, {{400, 100, 50, 50}, 0.9f, ""}}, Frame());
+  ASSERT_EQ(tracker.tracks().size(), 2u);
+  EXPECT_TRUE(tracker.tracks()[0].keep);
+  EXPECT_FALSE(tracker.tracks()[1].keep);
 }
 
 TEST(TileSchedulerTest, EveryTileIsScannedOncePerRotation) {

@@ -1,4 +1,5 @@
-// facet redact IN OUT: make every face in a photo, a folder of photos or a video unrecognisable.
+// facet redact IN OUT: make every face in a photo, a folder of photos or a video unrecognisable
+// (with --keep GALLERY: every face but those identified in the gallery; redact_keep.h).
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "facet/redact.h"
+#include "redact_keep.h"
 
 namespace facet::cli {
 namespace {
@@ -36,6 +38,8 @@ struct RedactFlags {
   std::string preset = VideoRedactOptions{}.x264_preset;
   int crf = VideoRedactOptions{}.crf;
   int levels = RedactOptions{}.photo_tile_levels;
+  int keep_confirm = VideoRedactOptions{}.keep_confirm_detections;
+  KeepFlags keep;
   EngineFlags engine;
 };
 
@@ -108,6 +112,26 @@ Result<ImageRedaction> RedactPhotoFile(Session& session, const std::string& inpu
   return redaction;
 }
 
+// RedactPhotoFile with, under --keep, an audited identification run of the photo's own; its
+// counts go to *keep_json. The output is removed when the run's audit entry cannot be written.
+Result<ImageRedaction> RedactPhotoKeeping(Session& session, const std::string& input,
+                                          const std::string& output, RedactOptions options,
+                                          KeepGallery* keep, nlohmann::json* keep_json) {
+  if (keep == nullptr) return RedactPhotoFile(session, input, output, options);
+  std::unique_ptr<KeepRun> run = keep->Start();
+  if (!run) return Status::FailedPrecondition("identification refused (see above)");
+  options.keep = run->Filter();
+  auto redaction = RedactPhotoFile(session, input, output, options);
+  const Status finished = run->Finish(redaction.ok());
+  *keep_json = run->ToJson();
+  if (redaction.ok() && !finished.ok()) {
+    std::error_code ec;
+    fs::remove(output, ec);
+    return finished;
+  }
+  return redaction;
+}
+
 Result<RedactOptions> MakeOptions(const RedactFlags& flags) {
   RedactOptions options;
   auto mode = ParseRedactMode(flags.mode);
@@ -123,14 +147,16 @@ Result<RedactOptions> MakeOptions(const RedactFlags& flags) {
 }
 
 int RunPhoto(const RedactFlags& flags, const RedactOptions& options,
-             const std::shared_ptr<const Engine>& engine) {
+             const std::shared_ptr<const Engine>& engine, KeepGallery* keep) {
   auto session = engine->NewSession();
   if (!session.ok()) {
     PrintError("cannot start a session", session.status());
     return kExitFailure;
   }
   const auto start = std::chrono::steady_clock::now();
-  auto redaction = RedactPhotoFile(**session, flags.input, flags.output, options);
+  nlohmann::json keep_json;
+  auto redaction =
+      RedactPhotoKeeping(**session, flags.input, flags.output, options, keep, &keep_json);
   if (!redaction.ok()) {
     PrintError("redact", redaction.status());
     return kExitFailure;
@@ -138,13 +164,13 @@ int RunPhoto(const RedactFlags& flags, const RedactOptions& options,
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (flags.json) {
-    std::cout << nlohmann::json{{"input", flags.input},
-                                {"output", flags.output},
-                                {"faces_redacted", redaction->faces_redacted},
-                                {"regions", RegionsToJson(redaction->regions)},
-                                {"seconds", Round(seconds, 1000)}}
-                     .dump(2)
-              << "\n";
+    nlohmann::json out{{"input", flags.input},
+                       {"output", flags.output},
+                       {"faces_redacted", redaction->faces_redacted},
+                       {"regions", RegionsToJson(redaction->regions)},
+                       {"seconds", Round(seconds, 1000)}};
+    if (keep != nullptr) out["keep"] = keep_json;
+    std::cout << out.dump(2) << "\n";
   } else {
     std::printf("%s: %d face%s redacted -> %s (%.2f s)\n", flags.input.c_str(),
                 redaction->faces_redacted, redaction->faces_redacted == 1 ? "" : "s",
@@ -154,7 +180,7 @@ int RunPhoto(const RedactFlags& flags, const RedactOptions& options,
 }
 
 int RunFolder(const RedactFlags& flags, const RedactOptions& options,
-              const std::shared_ptr<const Engine>& engine) {
+              const std::shared_ptr<const Engine>& engine, KeepGallery* keep) {
   std::vector<fs::path> photos;
   std::error_code ec;
   // Paths are handled lexically: a photo that is a symbolic link is read through it, and its
@@ -189,6 +215,7 @@ int RunFolder(const RedactFlags& flags, const RedactOptions& options,
   }
   std::vector<std::string> outputs(photos.size());
   std::vector<Result<ImageRedaction>> results(photos.size(), Status::Internal("not run"));
+  std::vector<nlohmann::json> keep_json(photos.size());
   const auto start = std::chrono::steady_clock::now();
   const Status status = ForEachParallel(
       engine, photos.size(), flags.workers, "redact", [&](Session& session, size_t i) {
@@ -196,7 +223,8 @@ int RunFolder(const RedactFlags& flags, const RedactOptions& options,
         outputs[i] = out.string();
         std::error_code dir_ec;
         fs::create_directories(out.parent_path(), dir_ec);
-        results[i] = RedactPhotoFile(session, photos[i].string(), outputs[i], options);
+        results[i] = RedactPhotoKeeping(session, photos[i].string(), outputs[i], options, keep,
+                                        &keep_json[i]);
       });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -217,6 +245,7 @@ int RunFolder(const RedactFlags& flags, const RedactOptions& options,
       entry["faces_redacted"] = results[i]->faces_redacted;
       entry["regions"] = RegionsToJson(results[i]->regions);
     }
+    if (keep != nullptr) entry["keep"] = keep_json[i];
     images.push_back(entry);
   }
   if (flags.json) {
@@ -235,7 +264,7 @@ int RunFolder(const RedactFlags& flags, const RedactOptions& options,
 }
 
 int RunVideo(const RedactFlags& flags, const RedactOptions& options,
-             const std::shared_ptr<const Engine>& engine) {
+             const std::shared_ptr<const Engine>& engine, KeepGallery* keep) {
   VideoRedactOptions video;
   video.redact = options;
   video.threads = flags.workers;
@@ -244,6 +273,13 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
   video.keep_audio = !flags.no_audio;
   video.x264_preset = flags.preset;
   video.crf = flags.crf;
+  video.keep_confirm_detections = flags.keep_confirm;
+  std::unique_ptr<KeepRun> keep_run;
+  if (keep != nullptr) {
+    keep_run = keep->Start();
+    if (!keep_run) return kExitFailure;
+    video.redact.keep = keep_run->Filter();
+  }
   std::unique_ptr<Progress> progress;
   int64_t done = 0;
   video.progress = [&](const VideoProgress& p) {
@@ -255,6 +291,16 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
   };
   auto summary = RedactVideo(engine, flags.input, flags.output, video);
   progress.reset();
+  if (keep_run) {
+    // The run's audit entry, written whether the redaction succeeded or not; without it, the
+    // output does not stay.
+    const Status finished = keep_run->Finish(summary.ok());
+    if (summary.ok() && !finished.ok()) {
+      std::error_code ec;
+      fs::remove(flags.output, ec);
+      summary = finished;
+    }
+  }
   if (!summary.ok()) {
     PrintError("redact", summary.status());
     return kExitFailure;
@@ -269,9 +315,9 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
   const double fps = s.seconds > 0 ? static_cast<double>(s.frames) / s.seconds : 0;
   const double per_frame_ms = s.frames > 0 ? 1000.0 / static_cast<double>(s.frames) : 0;
   if (flags.json) {
-    std::cout << nlohmann::json{{"input", flags.input},
-                                {"output", flags.output},
-                                {"frames", s.frames},
+    nlohmann::json out{{"input", flags.input},
+                       {"output", flags.output},
+                       {"frames", s.frames},
                                 {"width", s.width},
                                 {"height", s.height},
                                 {"frame_rate", Round(s.frame_rate, 1000)},
@@ -289,9 +335,9 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
                                  {{"decode", Round(s.cpu_decode_seconds * per_frame_ms)},
                                   {"detect", Round(s.cpu_detect_seconds * per_frame_ms)},
                                   {"track_draw_encode", Round(s.cpu_encode_seconds * per_frame_ms)},
-                                  {"total", Round(s.cpu_total_seconds * per_frame_ms)}}}}
-                     .dump(2)
-              << "\n";
+                                  {"total", Round(s.cpu_total_seconds * per_frame_ms)}}}};
+    if (keep_run) out["keep"] = keep_run->ToJson();
+    std::cout << out.dump(2) << "\n";
   } else {
     std::printf(
         "%s: %lld frames %dx%d @ %.3f fps, %lld face regions redacted (%lld tracks, at most "
@@ -325,12 +371,27 @@ int RunRedact(RedactFlags& flags) {
     PrintError("redact", Status::NotFound(flags.input + ": no such file or folder"));
     return kExitFailure;
   }
+  if (flags.keep.gallery.empty() && !flags.keep.purpose.empty()) {
+    PrintError("--purpose", Status::InvalidArgument("only with --keep"));
+    return kExitUsage;
+  }
+  if (!flags.keep.gallery.empty() && flags.keep.purpose.empty()) {
+    PrintError("--keep", Status::InvalidArgument("needs --purpose: why faces are identified "
+                                                 "(written to the audit log)"));
+    return kExitUsage;
+  }
   if (flags.engine.threads == 0) flags.engine.threads = 1;  // parallel over frames/photos instead
+  std::unique_ptr<KeepGallery> keep;
+  if (!flags.keep.gallery.empty()) {
+    int exit_code = kExitFailure;
+    keep = KeepGallery::Open(flags.keep, &flags.engine, &exit_code);
+    if (!keep) return exit_code;
+  }
   auto engine = CreateEngineOrPrint(flags.engine);
   if (!engine) return kExitFailure;
-  if (fs::is_directory(flags.input, ec)) return RunFolder(flags, options.value(), engine);
-  if (LooksLikeImage(flags.input)) return RunPhoto(flags, options.value(), engine);
-  return RunVideo(flags, options.value(), engine);
+  if (fs::is_directory(flags.input, ec)) return RunFolder(flags, options.value(), engine, keep.get());
+  if (LooksLikeImage(flags.input)) return RunPhoto(flags, options.value(), engine, keep.get());
+  return RunVideo(flags, options.value(), engine, keep.get());
 }
 
 }  // namespace
@@ -358,8 +419,16 @@ Action RegisterRedact(CLI::App& app) {
   cmd->add_option("--hold", flags->hold, "video: frames a missed face stays redacted (default 12)");
   cmd->add_option("--preset", flags->preset, "video: libx264 preset (default ultrafast)");
   cmd->add_option("--crf", flags->crf, "video: libx264 constant rate factor, 0..51 (default 20)");
+  cmd->add_option("--keep-confirm", flags->keep_confirm,
+                  "video with --keep: detections in a row identified as one person before a "
+                  "face is left visible (default 3)");
+  AddKeepFlags(cmd, &flags->keep);
   AddEngineFlags(cmd, &flags->engine);
-  return [flags] { return RunRedact(*flags); };
+  CLI::Option* model = cmd->get_option("--model");
+  return [flags, model] {
+    flags->keep.model_given = model->count() > 0;
+    return RunRedact(*flags);
+  };
 }
 
 }  // namespace facet::cli
