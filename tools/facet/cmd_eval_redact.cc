@@ -6,7 +6,8 @@
 //     threshold (0.5), in fast and recall mode;
 //   - re-identification: every face the detector finds in the original (recall mode, 0.5) is
 //     embedded in the original and, with the same landmarks, in the redacted image; a pair
-//     scoring at or above the recognizer's FMR-1e-3 threshold is a match (a failure).
+//     scoring at or above the recognizer's FMR-1e-3 threshold is a match (a failure); reported
+//     also per the original face's qualityForRecognition.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -54,6 +55,7 @@ struct ImageOutcome {
   int residual_fast = 0, residual_fast_on_face = 0;
   int residual_recall = 0, residual_recall_on_face = 0;
   std::vector<float> similarities;  // original vs redacted, per face found in the original
+  std::vector<QualityLevel> levels;  // the original face's qualityForRecognition, per similarity
 };
 
 double Round(double v, double digits = 1e4) { return std::round(v * digits) / digits; }
@@ -84,7 +86,7 @@ Status Checks(Session& session, const Image& original, const Image& redacted,
   DetectOptions recognition;
   recognition.mode = DetectorMode::kRecall;
   recognition.score_threshold = kNormalThreshold;
-  recognition.compute_quality = false;
+  recognition.compute_quality = true;  // re-identification is reported per quality level
   auto originals = session.Detect(original, recognition);
   if (!originals.ok()) return originals.status();
   if (originals->empty()) return Status::Ok();
@@ -96,6 +98,7 @@ Status Checks(Session& session, const Image& original, const Image& redacted,
     auto similarity = CosineSimilarity((*before)[i], (*after)[i]);
     if (!similarity.ok()) return similarity.status();
     out->similarities.push_back(similarity.value());
+    out->levels.push_back((*originals)[i].quality.level);
   }
   return Status::Ok();
 }
@@ -196,6 +199,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   int residual_fast = 0, residual_fast_on_face = 0, residual_recall = 0,
       residual_recall_on_face = 0;
   std::vector<float> similarities;
+  std::vector<QualityLevel> levels;
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const ImageOutcome& out = outcomes[i];
     if (!out.status.ok()) {
@@ -215,6 +219,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
     residual_recall += out.residual_recall;
     residual_recall_on_face += out.residual_recall_on_face;
     similarities.insert(similarities.end(), out.similarities.begin(), out.similarities.end());
+    levels.insert(levels.end(), out.levels.begin(), out.levels.end());
   }
   const eval::RedactionRecall& main = recalls.front();
   nlohmann::json by_height = nlohmann::json::array();
@@ -273,6 +278,20 @@ int RunEvalRedact(EvalRedactFlags& flags) {
                               : Round(*std::max_element(similarities.begin(), similarities.end()))},
         {"mean_similarity",
          similarities.empty() ? 0.0 : Round(sum / static_cast<double>(similarities.size()))}};
+    // By the original face's qualityForRecognition: a "low" face (tiny, blurred, turned) is not
+    // recognisable to begin with, and its template and its redacted copy's are both close to the
+    // "no face" direction, so they match each other; what protects people is medium and high.
+    nlohmann::json by_quality = nlohmann::json::object();
+    for (QualityLevel level : {QualityLevel::kLow, QualityLevel::kMedium, QualityLevel::kHigh}) {
+      size_t faces = 0, level_matches = 0;
+      for (size_t i = 0; i < similarities.size(); ++i) {
+        if (levels[i] != level) continue;
+        ++faces;
+        level_matches += similarities[i] >= match_threshold ? 1 : 0;
+      }
+      by_quality[QualityLevelName(level)] = {{"faces", faces}, {"matches", level_matches}};
+    }
+    out["reidentification"]["by_quality"] = by_quality;
   }
   if (flags.json) {
     std::cout << out.dump(2) << "\n";
@@ -291,6 +310,8 @@ int RunEvalRedact(EvalRedactFlags& flags) {
           residual_fast, residual_fast_on_face, residual_recall, residual_recall_on_face,
           out["reidentification"]["matches"].dump().c_str(), similarities.size(), match_threshold,
           out["reidentification"]["max_similarity"].dump().c_str());
+      std::printf("re-identification by the original's quality: %s\n",
+                  out["reidentification"]["by_quality"].dump().c_str());
     }
     if (flags.sweep) std::printf("sweep: %s\n", out["sweep"].dump().c_str());
   }
