@@ -129,6 +129,7 @@ void Api::CreateGroup(const httplib::Request& req, httplib::Response& res,
   if (auto e = GetString(body, "purpose", true, kMaxText, &spec.purpose)) {
     return SetApiError(res, *e);
   }
+  if (deps_.engines.empty()) return SetError(res, 409, "ModelMismatch", "no recognition model");
   std::string model = deps_.engines[0]->recognizer().name;
   std::string use = "identify";
   if (auto e = GetString(body, "recognitionModel", false, 64, &model)) return SetApiError(res, *e);
