@@ -143,7 +143,9 @@ if [[ $run == *identify* ]]; then
 import json, sys
 d = json.load(sys.stdin); want = sys.argv[1:]
 ok = sum(1 for r, w in zip(d, want) if r["decision"] == w)
-print(f"probes identified as their person: {ok}/{len(want)}")' "${expected[@]}"
+print(f"probes identified as their person: {ok}/{len(want)}")
+for r, w in zip(d, want):
+    if r["decision"] != w: print("  probe of", w + ":", r["decision"])' "${expected[@]}"
   cat >"$work/identify.lua" <<LUA
 local ids = {$(printf '"%s",' "${probes[@]}")}
 local n = 0

@@ -31,9 +31,11 @@ MaybeError LoadFaces(FaceIdStore& face_ids, const std::string& owner,
     if (!e.ok()) return ApiError{404, "FaceNotFound", e.status().message()};
     const std::string& wanted = !model.empty() ? model : out->empty() ? e->model : out->front().model;
     if (e->model != wanted) {
-      return ApiError{409, "ModelMismatch",
-                      "faceId " + id + " comes from " + e->model + ", not " + wanted +
-                          " (detect with the recognitionModel of the person group)"};
+      std::string message = "faceId " + id;
+      message += " comes from " + e->model;
+      message += ", not " + wanted;
+      message += " (detect with the recognitionModel of the person group)";
+      return ApiError{409, "ModelMismatch", std::move(message)};
     }
     out->push_back(std::move(e).value());
   }
