@@ -324,6 +324,16 @@ class IdentificationRun {
   std::unique_ptr<Counts> counts_;
 };
 
+// Where the store and the master key are when not given explicitly, shared by the CLI and
+// `facet serve` (README "Galleries"): the store is `store`, else $FACET_STORE, else
+// $XDG_DATA_HOME/facet/store.db (~/.local/share/facet/store.db); the master key is `key_file`,
+// else $FACET_MASTER_KEY (64 hex characters), else $FACET_KEY_FILE, else
+// $XDG_CONFIG_HOME/facet/master.key (~/.config/facet/master.key). Only reads the environment.
+GalleriesOptions ResolveGalleriesOptions(const std::string& store, const std::string& key_file);
+
+// The file a store location names ("sqlite:PATH" or PATH).
+std::string StoreFilePath(const std::string& store);
+
 // --- image-level helpers: detection + embedding with a Session, then the gallery call.
 
 struct EnrollImageOptions {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "facet/engine.h"
+#include "facet/gallery.h"
 #include "facet/status.h"
 
 namespace facet {
@@ -93,8 +94,12 @@ class Service {
   // `engines`: one per recognition model offered (recognitionModel), the default first; they must
   // share the model directory. Checks the options (including the bind rule above) and loads the
   // key file, TLS certificate and Sessions; nothing listens yet.
+  // `galleries`: the open gallery store behind the person-group, identify, find-similar, audit
+  // and export/erase endpoints (shared: the caller may keep using it). Null: those endpoints
+  // answer 409 NoGalleryStore (docs/service.md); the service never creates a store itself.
   static Result<std::unique_ptr<Service>> Create(
-      const ServiceOptions& options, std::vector<std::shared_ptr<const Engine>> engines);
+      const ServiceOptions& options, std::vector<std::shared_ptr<const Engine>> engines,
+      std::shared_ptr<Galleries> galleries = nullptr);
   ~Service();  // stops
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;

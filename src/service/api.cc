@@ -131,6 +131,19 @@ void SetStatusError(httplib::Response& res, const Status& status) {
   SetError(res, 500, "InternalError", "internal error");  // details stay out of responses
 }
 
+void SetApiError(httplib::Response& res, const ApiError& e) {
+  SetError(res, e.status, e.code, e.message);
+}
+
+void SetBusy(httplib::Response& res, const Status& status) {
+  res.set_header("Retry-After", "1");
+  SetError(res, 503, "ServerBusy", status.message());
+}
+
+std::span<const uint8_t> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
 bool MatchRoute(std::string_view pattern, std::string_view path,
                 std::vector<std::string>* params) {
   params->clear();
@@ -158,6 +171,35 @@ Api::Api(Deps deps) : deps_(std::move(deps)) {
       {"POST", "/face/v1.0/detect", kScopeDetect, &Api::Detect, true},
       {"POST", "/face/v1.0/verify", kScopeVerify, &Api::Verify, true},
       {"GET", "/face/v1.0/models", 0, &Api::Models, false},
+      {"POST", "/face/v1.0/identify", kScopeIdentify, &Api::Identify, true},
+      {"POST", "/face/v1.0/findsimilars", kScopeIdentify, &Api::FindSimilarFaces, true},
+      {"POST", "/face/v1.0/group", kScopeIdentify, &Api::Group, true},
+      {"GET", "/face/v1.0/persongroups", kScopeAdmin, &Api::ListGroups, false},
+      {"PUT", "/face/v1.0/persongroups/{g}", kScopeAdmin, &Api::CreateGroup, true},
+      {"GET", "/face/v1.0/persongroups/{g}", kScopeAdmin, &Api::GetGroup, false},
+      {"DELETE", "/face/v1.0/persongroups/{g}", kScopeAdmin, &Api::DeleteGroup, false},
+      {"POST", "/face/v1.0/persongroups/{g}/persons", kScopeAdmin, &Api::AddPerson, true},
+      {"GET", "/face/v1.0/persongroups/{g}/persons", kScopeAdmin, &Api::ListPersons, false},
+      {"GET", "/face/v1.0/persongroups/{g}/persons/{p}", kScopeAdmin, &Api::GetPerson, false},
+      {"PATCH", "/face/v1.0/persongroups/{g}/persons/{p}", kScopeAdmin, &Api::UpdatePerson, true},
+      {"DELETE", "/face/v1.0/persongroups/{g}/persons/{p}", kScopeAdmin, &Api::ErasePerson,
+       false},
+      {"GET", "/face/v1.0/persongroups/{g}/persons/{p}/export", kScopeAdmin, &Api::ExportPerson,
+       false},
+      {"POST", "/face/v1.0/persongroups/{g}/persons/{p}/consents", kScopeAdmin,
+       &Api::GrantConsent, true},
+      {"GET", "/face/v1.0/persongroups/{g}/persons/{p}/consents", kScopeAdmin,
+       &Api::ListConsents, false},
+      {"DELETE", "/face/v1.0/persongroups/{g}/persons/{p}/consents/{c}", kScopeAdmin,
+       &Api::RevokeConsent, false},
+      {"POST", "/face/v1.0/persongroups/{g}/persons/{p}/persistedfaces", kScopeAdmin,
+       &Api::AddFace, true},
+      {"GET", "/face/v1.0/persongroups/{g}/persons/{p}/persistedfaces", kScopeAdmin,
+       &Api::ListFaces, false},
+      {"DELETE", "/face/v1.0/persongroups/{g}/persons/{p}/persistedfaces/{f}", kScopeAdmin,
+       &Api::DeleteFace, false},
+      {"GET", "/face/v1.0/audit", kScopeAdmin, &Api::ReadAudit, false},
+      {"GET", "/face/v1.0/audit/verify", kScopeAdmin, &Api::VerifyAudit, false},
   };
 }
 

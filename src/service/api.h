@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <functional>
+#include <span>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,11 +23,13 @@
 #include <nlohmann/json.hpp>
 
 #include "facet/engine.h"
+#include "facet/gallery.h"
 #include "facet/service.h"
 #include "service/auth.h"
 #include "service/face_ids.h"
 #include "service/inference_pool.h"
 #include "service/rate_limit.h"
+#include "service/request_parsing.h"
 
 namespace facet::service {
 
@@ -37,6 +40,10 @@ void SetError(httplib::Response& res, int status, std::string_view code,
 void SetJson(httplib::Response& res, int status, const nlohmann::json& body);
 // Maps a facet Status to an HTTP status and error code and writes it.
 void SetStatusError(httplib::Response& res, const Status& status);
+void SetApiError(httplib::Response& res, const ApiError& e);
+// 503 ServerBusy with Retry-After (the inference queue refused the job).
+void SetBusy(httplib::Response& res, const Status& status);
+std::span<const uint8_t> AsBytes(std::string_view s);
 
 // What a handler gets besides the request.
 struct CallContext {
@@ -63,6 +70,7 @@ class Api {
     Authenticator* auth = nullptr;
     InferencePool* pool = nullptr;
     FaceIdStore* face_ids = nullptr;
+    std::shared_ptr<Galleries> galleries;  // null: no store (gallery endpoints answer 409)
   };
   explicit Api(Deps deps);
 
@@ -82,11 +90,45 @@ class Api {
   void Verify(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void Models(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
 
+  // Searches (search_api.cc): faceIds against a gallery or each other.
+  void Identify(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void FindSimilarFaces(const httplib::Request& req, httplib::Response& res,
+                        const CallContext& ctx);
+  void Group(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  // Verify's face-to-person form (a body with personGroupId and personId).
+  void VerifyPerson(const nlohmann::json& body, httplib::Response& res, const CallContext& ctx);
+
+  // Person groups (galleries), persons, consents, faces, audit (gallery_api.cc).
+  void ListGroups(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void CreateGroup(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void GetGroup(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void DeleteGroup(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void AddPerson(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void ListPersons(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void GetPerson(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void UpdatePerson(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void ErasePerson(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void ExportPerson(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void GrantConsent(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void ListConsents(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void RevokeConsent(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void AddFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void ListFaces(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void DeleteFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void ReadAudit(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void VerifyAudit(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+
   const Deps& deps() const { return deps_; }
 
  private:
   // The engine of a recognition model name; null if not offered.
   const Engine* EngineFor(std::string_view model, int* index) const;
+  // The gallery store, or null after answering 409 NoGalleryStore.
+  Galleries* Store(httplib::Response& res) const;
+  // The engine a gallery's templates come from, or null after answering 404 (no gallery) or
+  // 409 ModelMismatch (this server does not offer the gallery's model and version).
+  const Engine* GalleryEngine(const std::string& gallery, httplib::Response& res,
+                              GalleryInfo* info, int* index) const;
 
   Deps deps_;
   std::vector<Route> routes_;

@@ -11,22 +11,9 @@
 namespace facet::service {
 namespace {
 
-void SetApiError(httplib::Response& res, const ApiError& e) {
-  SetError(res, e.status, e.code, e.message);
-}
-
-void SetBusy(httplib::Response& res, const Status& status) {
-  res.set_header("Retry-After", "1");
-  SetError(res, 503, "ServerBusy", status.message());
-}
-
 double Round(double v, double scale) { return std::round(v * scale) / scale; }
 
 nlohmann::json PointJson(const Point& p) { return {{"x", Round(p.x, 10)}, {"y", Round(p.y, 10)}}; }
-
-std::span<const uint8_t> AsBytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 }  // namespace
 
@@ -159,8 +146,7 @@ void Api::Verify(const httplib::Request& req, httplib::Response& res, const Call
   if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
   if (body.contains("personId") || body.contains("personGroupId") ||
       body.contains("largePersonGroupId")) {
-    return SetError(res, 501, "NotImplemented",
-                    "verification against a person needs galleries, which this build lacks");
+    return VerifyPerson(body, res, ctx);
   }
   if (auto e = CheckKnownFields(body, {"faceId1", "faceId2", "falseMatchRate"})) {
     return SetApiError(res, *e);

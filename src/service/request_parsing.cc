@@ -248,4 +248,48 @@ MaybeError CheckKnownFields(const nlohmann::json& body, std::initializer_list<co
   return std::nullopt;
 }
 
+MaybeError GetString(const nlohmann::json& body, const char* field, bool required,
+                     size_t max_bytes, std::string* out) {
+  const auto it = body.find(field);
+  if (it == body.end() || it->is_null()) {
+    if (required) return Bad(std::string(field) + " is required");
+    return std::nullopt;
+  }
+  if (!it->is_string()) return Bad(std::string(field) + " must be a string");
+  const std::string& value = it->get_ref<const std::string&>();
+  if (value.size() > max_bytes) {
+    return Bad(std::string(field) + " is longer than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (required && value.empty()) return Bad(std::string(field) + " must not be empty");
+  *out = value;
+  return std::nullopt;
+}
+
+MaybeError ParseQuery(const httplib::Params& params, std::initializer_list<const char*> known,
+                      std::map<std::string, std::string>* values) {
+  values->clear();
+  for (const auto& [name, value] : params) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || name == k;
+    if (!ok) return Bad("unknown parameter " + Shown(name));
+    if (!values->emplace(name, value).second) {
+      return Bad("parameter " + Shown(name) + " is repeated");
+    }
+  }
+  return std::nullopt;
+}
+
+MaybeError ParseIntText(std::string_view name, std::string_view text, int64_t lo, int64_t hi,
+                        int64_t* out) {
+  const bool digits = !text.empty() && text.size() <= 18 &&
+                      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const int64_t value = digits ? std::stoll(std::string(text)) : -1;
+  if (!digits || value < lo || value > hi) {
+    return Bad(std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " +
+               std::to_string(hi) + "]");
+  }
+  *out = value;
+  return std::nullopt;
+}
+
 }  // namespace facet::service

@@ -5,6 +5,8 @@
 #ifndef FACET_SRC_SERVICE_REQUEST_PARSING_H_
 #define FACET_SRC_SERVICE_REQUEST_PARSING_H_
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +68,17 @@ MaybeError GetFaceIdList(const nlohmann::json& body, const char* field, size_t m
 MaybeError GetOptionalInt(const nlohmann::json& body, const char* field, int lo, int hi, int* out);
 // Fails on a field of `body` that is not in `known` (catches typos and unsupported Azure options).
 MaybeError CheckKnownFields(const nlohmann::json& body, std::initializer_list<const char*> known);
+// Reads a string field of at most `max_bytes` bytes. Absent: an error when `required`, else `out`
+// is left as is. Not a string, or too long: an error.
+MaybeError GetString(const nlohmann::json& body, const char* field, bool required,
+                     size_t max_bytes, std::string* out);
+// Query parameters: fails on one not in `known` or given twice; fills `values` (name -> value)
+// with those present.
+MaybeError ParseQuery(const httplib::Params& params, std::initializer_list<const char*> known,
+                      std::map<std::string, std::string>* values);
+// A decimal integer in [lo, hi].
+MaybeError ParseIntText(std::string_view name, std::string_view text, int64_t lo, int64_t hi,
+                        int64_t* out);
 
 }  // namespace facet::service
 

@@ -76,7 +76,8 @@ Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Service::~Service() { Stop(); }
 
 Result<std::unique_ptr<Service>> Service::Create(
-    const ServiceOptions& options, std::vector<std::shared_ptr<const Engine>> engines) {
+    const ServiceOptions& options, std::vector<std::shared_ptr<const Engine>> engines,
+    std::shared_ptr<Galleries> galleries) {
   FACET_RETURN_IF_ERROR(CheckOptions(options, engines));
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
   auto impl = std::make_unique<Impl>();
@@ -133,6 +134,7 @@ Result<std::unique_ptr<Service>> Service::Create(
   deps.auth = impl->auth.get();
   deps.pool = impl->pool.get();
   deps.face_ids = impl->face_ids.get();
+  deps.galleries = std::move(galleries);
   impl->api = std::make_unique<service::Api>(std::move(deps));
 
   service::TransportOptions t;

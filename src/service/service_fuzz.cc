@@ -1,7 +1,10 @@
 // libFuzzer target: raw bytes as one or more HTTP requests, through cpp-httplib's request parser
 // and facet's whole API layer (routing, keys, scopes, limits, query and JSON parsing, image
 // bodies and probing), with no model: inference is refused (0 workers) so every path up to it is
-// reached quickly. The text "@K" in the input stands for a valid API key.
+// reached quickly. The text "@K" in the input stands for a valid API key (every scope). A gallery
+// store in a temporary directory holds person group "g" (of a model this harness does not offer,
+// so searches stop at 409 ModelMismatch) with person "p" and a consent: the person-group, person,
+// consent and audit routes run for real.
 //
 // Properties checked beyond the sanitizers: every request gets an HTTP response, never a 500 (an
 // unhandled error), and every error body is JSON {"error": {"code", "message"}}.
@@ -9,6 +12,7 @@
 // Build and run: bash scripts/fuzz.sh [seconds] (preset "fuzz", clang-14).
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <httplib.h>
@@ -66,11 +70,13 @@ struct Harness {
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<InferencePool> pool;
   std::unique_ptr<FaceIdStore> face_ids;
+  std::shared_ptr<Galleries> galleries;
   std::unique_ptr<Api> api;
   FuzzServer server;
+  std::string store_dir;
 
   Harness() {
-    auto made = MakeApiKey({.name = "fuzz", .scopes = kScopeDetect | kScopeVerify});
+    auto made = MakeApiKey({.name = "fuzz", .scopes = kScopeAll});
     if (!made.ok()) std::abort();
     key = made->key;
     AuthOptions auth_options;
@@ -78,6 +84,21 @@ struct Harness {
     auth = std::move(Authenticator::Create(auth_options)).value();
     pool = std::move(InferencePool::Create({}, {.workers = 0})).value();
     face_ids = std::make_unique<FaceIdStore>(16, std::chrono::seconds(60));
+    char dir[] = "/tmp/facet_fuzz_store_XXXXXX";
+    if (::mkdtemp(dir) == nullptr) std::abort();
+    store_dir = dir;
+    auto opened = Galleries::Create({.store = store_dir + "/store.db",
+                                     .master_key_hex = std::string(64, 'a')});
+    if (!opened.ok()) std::abort();
+    galleries = std::move(opened).value();
+    const AuditContext who{.actor = "fuzz", .purpose = "seed"};
+    const RecognizerInfo model{.name = "fuzz-model", .version = "1", .dimensions = 4,
+                               .threshold_fmr_1e3 = 0.5F, .threshold_fmr_1e4 = 0.6F};
+    if (!galleries->CreateGallery({.name = "g", .purpose = "fuzz"}, model, who).ok() ||
+        !galleries->AddPerson("g", {.person_id = "p"}, who).ok() ||
+        !galleries->GrantConsent("g", "p", {.granted_by = "p", .purpose = "fuzz"}, who).ok()) {
+      std::abort();
+    }
     Api::Deps deps;
     deps.options.max_body_bytes = 1 << 20;
     deps.options.max_pixels = 4'000'000;
@@ -90,6 +111,7 @@ struct Harness {
     deps.auth = auth.get();
     deps.pool = pool.get();
     deps.face_ids = face_ids.get();
+    deps.galleries = galleries;
     api = std::make_unique<Api>(std::move(deps));
     server.set_payload_max_length(1 << 20);
     InstallApi(server, api.get(), false);
@@ -137,7 +159,13 @@ void CheckResponses(const std::string& out) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace facet::service;
-  static Harness* harness = new Harness();
+  static Harness* harness = [] {
+    auto* h = new Harness();
+    // The store lives as long as the process; remove its files at exit.
+    static const std::string dir = h->store_dir;
+    std::atexit([] { std::filesystem::remove_all(dir); });
+    return h;
+  }();
   std::string input(reinterpret_cast<const char*>(data), size);
   for (size_t at = input.find("@K"); at != std::string::npos; at = input.find("@K", at)) {
     input.replace(at, 2, harness->key);

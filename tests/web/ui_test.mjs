@@ -16,6 +16,8 @@ if (!facet || !modelDir) {
 const samples = join(modelDir, 'src/@vladmandic/face-api@1.7.15/demo');
 const work = mkdtempSync(join(tmpdir(), 'facet-ui-'));
 const keys = join(work, 'keys.json');
+const store = join(work, 'store.db');
+const masterKey = join(work, 'master.key');
 const failures = [];
 let server;
 let context;
@@ -29,7 +31,8 @@ function addKey(name, scopes) {
 function startServer() {
   return new Promise((resolve, reject) => {
     server = spawn(facet, ['serve', '--port', '0', '--keys', keys, '--models', modelDir,
-      '--workers', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--workers', '1', '--store', store, '--key-file', masterKey],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
     let text = '';
     const timer = setTimeout(() => reject(new Error('server did not start: ' + text)), 60000);
     server.stderr.on('data', (chunk) => {
@@ -75,6 +78,7 @@ async function checkAccessible(page) {
 }
 
 try {
+  execFileSync(facet, ['init', '--store', store, '--key-file', masterKey], { stdio: 'ignore' });
   const key = addKey('ui', 'all');
   const detectOnly = addKey('ui-detect', 'detect');
   const port = await startServer();
@@ -156,6 +160,55 @@ try {
     await page.locator('#photo-b').setInputFiles(join(samples, 'sample5.jpg'));
     await page.getByRole('button', { name: 'Compare' }).click();
     await page.locator('#verdict', { hasText: 'Different people' }).waitFor();
+  });
+
+  await step('galleries: create a gallery, record a consent, enroll', async () => {
+    await page.getByRole('link', { name: 'Galleries' }).click();
+    await checkAccessible(page);
+    await page.locator('#new-gallery').fill('office');
+    await page.locator('#new-purpose').fill('door access');
+    await page.getByRole('button', { name: 'Create gallery' }).click();
+    await page.getByText('Gallery office created.').waitFor();
+    assert.equal(await page.locator('#gallery').inputValue(), 'office');
+    await page.locator('#person').fill('alice');
+    await page.locator('#display-name').fill('Alice Example');
+    await page.locator('#granted-by').fill('alice');
+    await page.locator('#consent-purpose').fill('door access');
+    await page.locator('#evidence').fill('sha256:0123');
+    await page.locator('#photo').setInputFiles(join(samples, 'sample3.jpg'));
+    await page.getByRole('button', { name: 'Record consent and enroll' }).click();
+    await page.getByText(/face enrolled for alice/).waitFor();
+    const row = await page.locator('#galleries tbody tr').first().locator('td').allTextContents();
+    assert.deepEqual([row[0], row[4], row[5]], ['office', '1', '1']);
+  });
+
+  await step('identify: the enrolled person found, strangers unknown', async () => {
+    await page.getByRole('link', { name: 'Identify' }).click();
+    await checkAccessible(page);
+    await page.locator('#gallery').fill('office');
+    await page.locator('#purpose').fill('ui test');
+    await page.locator('#photo').setInputFiles(join(samples, 'sample3.jpg'));
+    await page.getByRole('button', { name: 'Identify' }).click();
+    await page.getByText(/faces, 1 identified\./).waitFor();
+    const decisions = await page.locator('#faces tbody tr td:nth-child(2)').allTextContents();
+    assert.ok(decisions.length >= 2, decisions.join());
+    assert.equal(decisions[0], 'alice');
+    for (const d of decisions.slice(1)) assert.equal(d, 'unknown');
+    // Without a purpose the browser's own validation stops the form; the API would say 400.
+  });
+
+  await step('audit: the identification is logged with the key name and purpose', async () => {
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await checkAccessible(page);
+    await page.getByRole('button', { name: 'Show entries' }).click();
+    await page.getByText(/entries shown/).waitFor();
+    const rows = await page.locator('#entries tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => Array.from(tr.children, (td) => td.textContent)));
+    assert.ok(rows.some((r) => r[3] === 'identify' && r[2] === 'ui' && r[5] === 'ui test'),
+      JSON.stringify(rows));
+    assert.ok(!JSON.stringify(rows).includes('Alice Example'));
+    await page.getByRole('button', { name: 'Check the chain' }).click();
+    await page.getByText(/intact/).waitFor();
   });
 
   await step('compare: a key without the verify scope is told so', async () => {

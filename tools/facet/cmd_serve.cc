@@ -8,11 +8,13 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <thread>
 
 #include "cli_common.h"
 #include "commands.h"
 #include "facet/api_keys.h"
+#include "facet/gallery.h"
 #include "facet/service.h"
 
 namespace facet::cli {
@@ -25,6 +27,8 @@ struct ServeFlags {
   ServiceOptions service;
   std::string model_dir;
   std::vector<std::string> models;
+  std::string store;     // gallery store (empty: as the gallery commands resolve it)
+  std::string key_file;  // its master key (empty: likewise)
   // keys subcommands
   std::string key_name;
   std::string key_scopes;
@@ -157,6 +161,26 @@ int RunServe(ServeFlags flags) {
     if (!engine) return kExitFailure;
     engines.push_back(engine);
   }
+  // The gallery store, resolved as the gallery commands do. An absent store is not created: the
+  // gallery endpoints then answer 409 NoGalleryStore. A store that exists but does not open (wrong
+  // key, damage) stops the server.
+  const GalleriesOptions store_options = ResolveGalleriesOptions(flags.store, flags.key_file);
+  std::shared_ptr<Galleries> galleries;
+  std::error_code exists_error;
+  if (std::filesystem::exists(StoreFilePath(store_options.store), exists_error)) {
+    auto opened = Galleries::Open(store_options);
+    if (!opened.ok()) {
+      PrintError("cannot open the gallery store", opened.status());
+      return kExitFailure;
+    }
+    galleries = std::move(opened).value();
+    std::fprintf(stderr, "facet serve: gallery store %s\n", store_options.store.c_str());
+  } else {
+    std::fprintf(stderr,
+                 "facet serve: no gallery store at %s (facet init creates one); the person-group "
+                 "endpoints answer 409 NoGalleryStore\n",
+                 store_options.store.c_str());
+  }
   flags.service.api_key_file = KeyFile(flags);
   const std::string scheme = flags.service.tls_cert_file.empty() ? "http" : "https";
   std::string ephemeral_key;
@@ -169,7 +193,7 @@ int RunServe(ServeFlags flags) {
                  flags.service.api_key_file.c_str(), key.c_str());
   };
 
-  auto service = Service::Create(flags.service, engines);
+  auto service = Service::Create(flags.service, engines, galleries);
   if (!service.ok()) {
     PrintError("serve", service.status());
     return service.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
@@ -222,6 +246,12 @@ Action RegisterServe(CLI::App& app) {
   cmd->add_option("--model", flags->models,
                   "recognition model(s) offered, the default first (repeat the flag; default "
                   "mobilefacenet)");
+  cmd->add_option("--store", flags->store,
+                  "gallery store (default $FACET_STORE or ~/.local/share/facet/store.db; never "
+                  "created by serve)");
+  cmd->add_option("--key-file", flags->key_file,
+                  "master key file of the store (default $FACET_MASTER_KEY, $FACET_KEY_FILE or "
+                  "~/.config/facet/master.key)");
   cmd->add_option("--workers", o.workers, "inference threads (default: one per hardware thread)");
   cmd->add_option("--queue", o.queue_depth, "requests that may wait for a worker (default 64)");
   cmd->add_option("--queue-timeout-ms", o.queue_timeout_ms,

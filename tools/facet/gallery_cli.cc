@@ -15,20 +15,6 @@ std::string Env(const char* name) {
   return value != nullptr ? value : "";
 }
 
-std::string Home() {
-  std::string home = Env("HOME");
-  if (home.empty()) {
-    const passwd* pw = getpwuid(getuid());
-    if (pw != nullptr && pw->pw_dir != nullptr) home = pw->pw_dir;
-  }
-  return home.empty() ? "." : home;
-}
-
-std::string XdgDir(const char* variable, const char* fallback) {
-  const std::string dir = Env(variable);
-  return (dir.empty() ? Home() + "/" + fallback : dir) + "/facet";
-}
-
 }  // namespace
 
 void AddStoreFlags(CLI::App* cmd, StoreFlags* flags) {
@@ -41,20 +27,7 @@ void AddStoreFlags(CLI::App* cmd, StoreFlags* flags) {
 }
 
 GalleriesOptions ResolveStoreOptions(const StoreFlags& flags) {
-  GalleriesOptions options;
-  options.store = flags.store;
-  if (options.store.empty()) options.store = Env("FACET_STORE");
-  if (options.store.empty()) options.store = XdgDir("XDG_DATA_HOME", ".local/share") + "/store.db";
-  if (!flags.key_file.empty()) {
-    options.key_file = flags.key_file;
-  } else if (!Env("FACET_MASTER_KEY").empty()) {
-    options.master_key_hex = Env("FACET_MASTER_KEY");
-  } else if (!Env("FACET_KEY_FILE").empty()) {
-    options.key_file = Env("FACET_KEY_FILE");
-  } else {
-    options.key_file = XdgDir("XDG_CONFIG_HOME", ".config") + "/master.key";
-  }
-  return options;
+  return ResolveGalleriesOptions(flags.store, flags.key_file);
 }
 
 std::string ResolveActor(const StoreFlags& flags) {

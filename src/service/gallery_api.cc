@@ -1,0 +1,533 @@
+// Person groups (galleries), persons, consents, faces (enrollment), person export/erase and the
+// audit log, over the public galleries API (facet/gallery.h). Names follow Azure Face's
+// PersonGroup API where they fit; facet adds consents, purposes and the audit log.
+#include <algorithm>
+#include <map>
+
+#include "service/api.h"
+#include "service/face_ids.h"
+#include "service/request_parsing.h"
+#include "facet/image.h"
+
+namespace facet::service {
+namespace {
+
+constexpr size_t kMaxText = 1000;  // purposes, names, evidence
+
+using Query = std::map<std::string, std::string>;
+
+AuditContext Actor(const CallContext& ctx, std::string purpose = {}) {
+  return {.actor = ctx.caller.key_name.empty() ? ctx.caller.key_id : ctx.caller.key_name,
+          .purpose = std::move(purpose)};
+}
+
+nlohmann::json Time(const std::optional<TimePoint>& t) {
+  return t ? nlohmann::json(FormatTime(*t)) : nlohmann::json(nullptr);
+}
+
+nlohmann::json GroupJson(const GalleryInfo& g) {
+  return {{"personGroupId", g.name},
+          {"purpose", g.purpose},
+          {"use", ConsentScopeName(g.use)},
+          {"recognitionModel", g.recognizer.name},
+          {"recognitionModelVersion", g.recognizer.version},
+          {"falseMatchRate", g.fmr},
+          {"threshold", g.threshold},
+          {"keepPhotos", g.keep_photos},
+          {"createdDateTime", FormatTime(g.created_at)},
+          {"personCount", g.persons},
+          {"faceCount", g.faces}};
+}
+
+nlohmann::json PersonJson(const PersonInfo& p) {
+  return {{"personId", p.person_id},
+          {"name", p.display_name},
+          {"userData", p.external_ref},
+          {"createdDateTime", FormatTime(p.created_at)},
+          {"faceCount", p.faces}};
+}
+
+nlohmann::json ConsentJson(const ConsentInfo& c) {
+  return {{"consentId", c.consent_id},       {"grantedBy", c.granted_by},
+          {"scope", ConsentScopeName(c.scope)}, {"purpose", c.purpose},
+          {"evidence", c.evidence},           {"grantedDateTime", FormatTime(c.granted_at)},
+          {"expiresDateTime", Time(c.expires_at)}, {"revokedDateTime", Time(c.revoked_at)},
+          {"valid", c.valid}};
+}
+
+nlohmann::json FaceJson(const FaceInfo& f) {
+  return {{"persistedFaceId", std::to_string(f.face_id)},
+          {"qualityForRecognition", QualityLevelName(f.quality)},
+          {"sourceSha256", f.source_sha256},
+          {"createdDateTime", FormatTime(f.created_at)},
+          {"hasPhoto", f.has_photo}};
+}
+
+// Whether a valid consent of `gallery` covers `use` (identify covers verify).
+bool HasCoveringConsent(const std::vector<ConsentInfo>& consents, ConsentScope use) {
+  return std::any_of(consents.begin(), consents.end(), [&](const ConsentInfo& c) {
+    return c.valid && (c.scope == ConsentScope::kIdentify || use == ConsentScope::kVerify);
+  });
+}
+
+}  // namespace
+
+Galleries* Api::Store(httplib::Response& res) const {
+  if (deps_.galleries == nullptr) {
+    SetError(res, 409, "NoGalleryStore",
+             "this server has no gallery store: create one with `facet init` and restart "
+             "facet serve (docs/service.md)");
+  }
+  return deps_.galleries.get();
+}
+
+const Engine* Api::GalleryEngine(const std::string& gallery, httplib::Response& res,
+                                 GalleryInfo* info, int* index) const {
+  auto found = deps_.galleries->GetGallery(gallery);
+  if (!found.ok()) {
+    SetStatusError(res, found.status());
+    return nullptr;
+  }
+  *info = std::move(found).value();
+  const Engine* engine = EngineFor(info->recognizer.name, index);
+  if (engine == nullptr || engine->recognizer().version != info->recognizer.version) {
+    SetError(res, 409, "ModelMismatch",
+             "person group '" + gallery + "' holds templates of " + info->recognizer.name + " " +
+                 info->recognizer.version + ", which this server does not offer (facet serve "
+                 "--model)");
+    return nullptr;
+  }
+  return engine;
+}
+
+// --- person groups
+
+void Api::ListGroups(const httplib::Request& req, httplib::Response& res, const CallContext&) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  auto list = store->ListGalleries();
+  if (!list.ok()) return SetStatusError(res, list.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const GalleryInfo& g : *list) out.push_back(GroupJson(g));
+  SetJson(res, 200, out);
+}
+
+void Api::CreateGroup(const httplib::Request& req, httplib::Response& res,
+                      const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  nlohmann::json body;
+  if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
+  if (auto e = CheckKnownFields(body, {"purpose", "recognitionModel", "use", "falseMatchRate",
+                                       "keepPhotos"})) {
+    return SetApiError(res, *e);
+  }
+  GallerySpec spec;
+  spec.name = ctx.path_params[0];
+  if (auto e = GetString(body, "purpose", true, kMaxText, &spec.purpose)) {
+    return SetApiError(res, *e);
+  }
+  if (deps_.engines.empty()) return SetError(res, 409, "ModelMismatch", "no recognition model");
+  std::string model = deps_.engines[0]->recognizer().name;
+  std::string use = "identify";
+  if (auto e = GetString(body, "recognitionModel", false, 64, &model)) return SetApiError(res, *e);
+  if (auto e = GetString(body, "use", false, 16, &use)) return SetApiError(res, *e);
+  auto scope = ParseConsentScope(use);
+  if (!scope.ok()) return SetError(res, 400, "BadArgument", "use must be identify or verify");
+  spec.use = scope.value();
+  if (body.contains("falseMatchRate")) {
+    const nlohmann::json& v = body["falseMatchRate"];
+    spec.fmr = v.is_number() ? v.get<double>() : -1;
+    if (spec.fmr != 1e-3 && spec.fmr != 1e-4) {
+      return SetError(res, 400, "BadArgument", "falseMatchRate must be 0.001 or 0.0001");
+    }
+  }
+  if (body.contains("keepPhotos")) {
+    if (!body["keepPhotos"].is_boolean()) {
+      return SetError(res, 400, "BadArgument", "keepPhotos must be true or false");
+    }
+    spec.keep_photos = body["keepPhotos"].get<bool>();
+  }
+  const Engine* engine = EngineFor(model, nullptr);
+  if (engine == nullptr) {
+    return SetError(res, 400, "BadArgument", "recognitionModel is not offered by this server");
+  }
+  auto created = store->CreateGallery(spec, engine->recognizer(), Actor(ctx));
+  if (!created.ok()) {
+    if (created.status().code() == StatusCode::kFailedPrecondition) {
+      return SetError(res, 409, "PersonGroupExists", created.status().message());
+    }
+    return SetStatusError(res, created.status());
+  }
+  SetJson(res, 200, GroupJson(*created));
+}
+
+void Api::GetGroup(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  auto info = store->GetGallery(ctx.path_params[0]);
+  if (!info.ok()) return SetStatusError(res, info.status());
+  SetJson(res, 200, GroupJson(*info));
+}
+
+void Api::DeleteGroup(const httplib::Request& req, httplib::Response& res,
+                      const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
+  const Status deleted = store->DeleteGallery(ctx.path_params[0], Actor(ctx, q["purpose"]));
+  if (!deleted.ok()) return SetStatusError(res, deleted);
+  SetJson(res, 200, {{"personGroupId", ctx.path_params[0]}, {"deleted", true}});
+}
+
+// --- persons
+
+void Api::AddPerson(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  nlohmann::json body;
+  if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
+  if (auto e = CheckKnownFields(body, {"personId", "name", "userData"})) {
+    return SetApiError(res, *e);
+  }
+  PersonSpec spec;
+  if (auto e = GetString(body, "personId", false, 128, &spec.person_id)) {
+    return SetApiError(res, *e);
+  }
+  if (spec.person_id.empty()) spec.person_id = RandomUuid();
+  if (auto e = GetString(body, "name", false, kMaxText, &spec.display_name)) {
+    return SetApiError(res, *e);
+  }
+  if (auto e = GetString(body, "userData", false, kMaxText, &spec.external_ref)) {
+    return SetApiError(res, *e);
+  }
+  auto added = store->AddPerson(ctx.path_params[0], spec, Actor(ctx));
+  if (!added.ok()) {
+    if (added.status().code() == StatusCode::kFailedPrecondition) {
+      return SetError(res, 409, "PersonExists", added.status().message());
+    }
+    return SetStatusError(res, added.status());
+  }
+  SetJson(res, 200, PersonJson(*added));
+}
+
+void Api::ListPersons(const httplib::Request& req, httplib::Response& res,
+                      const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  auto list = store->ListPersons(ctx.path_params[0]);
+  if (!list.ok()) return SetStatusError(res, list.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const PersonInfo& p : *list) out.push_back(PersonJson(p));
+  SetJson(res, 200, out);
+}
+
+void Api::GetPerson(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  auto person = store->GetPerson(ctx.path_params[0], ctx.path_params[1]);
+  if (!person.ok()) return SetStatusError(res, person.status());
+  SetJson(res, 200, PersonJson(*person));
+}
+
+void Api::UpdatePerson(const httplib::Request& req, httplib::Response& res,
+                       const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  nlohmann::json body;
+  if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
+  if (auto e = CheckKnownFields(body, {"name", "userData"})) return SetApiError(res, *e);
+  auto current = store->GetPerson(ctx.path_params[0], ctx.path_params[1]);
+  if (!current.ok()) return SetStatusError(res, current.status());
+  PersonSpec spec{.person_id = current->person_id,
+                  .display_name = current->display_name,
+                  .external_ref = current->external_ref};
+  if (auto e = GetString(body, "name", false, kMaxText, &spec.display_name)) {
+    return SetApiError(res, *e);
+  }
+  if (auto e = GetString(body, "userData", false, kMaxText, &spec.external_ref)) {
+    return SetApiError(res, *e);
+  }
+  auto updated = store->UpdatePerson(ctx.path_params[0], spec, Actor(ctx));
+  if (!updated.ok()) return SetStatusError(res, updated.status());
+  SetJson(res, 200, PersonJson(*updated));
+}
+
+void Api::ErasePerson(const httplib::Request& req, httplib::Response& res,
+                      const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
+  const Status erased =
+      store->ErasePerson(ctx.path_params[0], ctx.path_params[1], Actor(ctx, q["purpose"]));
+  if (!erased.ok()) return SetStatusError(res, erased);
+  SetJson(res, 200, {{"personId", ctx.path_params[1]}, {"erased", true}});
+}
+
+void Api::ExportPerson(const httplib::Request& req, httplib::Response& res,
+                       const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
+  if (q["purpose"].empty()) {
+    return SetError(res, 400, "PurposeRequired", "an export needs a purpose (?purpose=...)");
+  }
+  auto exported =
+      store->ExportPerson(ctx.path_params[0], ctx.path_params[1], Actor(ctx, q["purpose"]));
+  if (!exported.ok()) return SetStatusError(res, exported.status());
+  res.status = 200;
+  res.set_header("Content-Disposition", "attachment; filename=\"person.json\"");
+  res.set_content(std::move(exported).value(), "application/json; charset=utf-8");
+}
+
+// --- consents
+
+void Api::GrantConsent(const httplib::Request& req, httplib::Response& res,
+                       const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  nlohmann::json body;
+  if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
+  if (auto e = CheckKnownFields(body, {"grantedBy", "scope", "purpose", "expiresDateTime",
+                                       "evidence"})) {
+    return SetApiError(res, *e);
+  }
+  ConsentSpec spec;
+  std::string scope, expires;
+  if (auto e = GetString(body, "grantedBy", true, kMaxText, &spec.granted_by)) {
+    return SetApiError(res, *e);
+  }
+  if (auto e = GetString(body, "scope", true, 16, &scope)) return SetApiError(res, *e);
+  if (auto e = GetString(body, "purpose", true, kMaxText, &spec.purpose)) {
+    return SetApiError(res, *e);
+  }
+  if (auto e = GetString(body, "expiresDateTime", false, 64, &expires)) {
+    return SetApiError(res, *e);
+  }
+  if (auto e = GetString(body, "evidence", false, kMaxText, &spec.evidence)) {
+    return SetApiError(res, *e);
+  }
+  auto parsed_scope = ParseConsentScope(scope);
+  if (!parsed_scope.ok()) {
+    return SetError(res, 400, "BadArgument", "scope must be identify or verify");
+  }
+  spec.scope = parsed_scope.value();
+  if (!expires.empty()) {
+    auto when = ParseTime(expires);
+    if (!when.ok()) {
+      return SetError(res, 400, "BadArgument",
+                      "expiresDateTime must be an ISO 8601 UTC time (2027-01-31T00:00:00Z)");
+    }
+    spec.expires_at = when.value();
+  }
+  auto granted = store->GrantConsent(ctx.path_params[0], ctx.path_params[1], spec, Actor(ctx));
+  if (!granted.ok()) return SetStatusError(res, granted.status());
+  SetJson(res, 200, ConsentJson(*granted));
+}
+
+void Api::ListConsents(const httplib::Request& req, httplib::Response& res,
+                       const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  auto list = store->ListConsents(ctx.path_params[0], ctx.path_params[1]);
+  if (!list.ok()) return SetStatusError(res, list.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const ConsentInfo& c : *list) out.push_back(ConsentJson(c));
+  SetJson(res, 200, out);
+}
+
+void Api::RevokeConsent(const httplib::Request& req, httplib::Response& res,
+                        const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
+  int64_t consent_id = 0;
+  if (auto e = ParseIntText("consentId", ctx.path_params[2], 1, INT64_MAX / 2, &consent_id)) {
+    return SetError(res, 404, "NotFound", e->message);
+  }
+  const Status revoked = store->RevokeConsent(ctx.path_params[0], ctx.path_params[1], consent_id,
+                                              Actor(ctx, q["purpose"]));
+  if (!revoked.ok()) {
+    if (revoked.code() == StatusCode::kFailedPrecondition) {
+      return SetError(res, 409, "AlreadyRevoked", revoked.message());
+    }
+    return SetStatusError(res, revoked);
+  }
+  auto person = store->GetPerson(ctx.path_params[0], ctx.path_params[1]);
+  if (!person.ok()) return SetStatusError(res, person.status());
+  SetJson(res, 200, {{"consentId", consent_id},
+                     {"revoked", true},
+                     {"templatesShredded", !person->has_data_key}});
+}
+
+// --- faces
+
+void Api::AddFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {"detectionModel", "minQuality"}, &q)) {
+    return SetApiError(res, *e);
+  }
+  EnrollImageOptions options{.gallery = ctx.path_params[0], .person_id = ctx.path_params[1]};
+  if (q.count("detectionModel") != 0) {
+    auto mode = ParseDetectorMode(q["detectionModel"]);
+    if (!mode.ok()) return SetError(res, 400, "BadArgument", "detectionModel must be fast or recall");
+    options.detect.mode = mode.value();
+  }
+  if (q.count("minQuality") != 0) {
+    const std::string& level = q["minQuality"];
+    if (level == "low") {
+      options.min_quality = QualityLevel::kLow;
+    } else if (level == "medium") {
+      options.min_quality = QualityLevel::kMedium;
+    } else if (level == "high") {
+      options.min_quality = QualityLevel::kHigh;
+    } else {
+      return SetError(res, 400, "BadArgument", "minQuality must be low, medium or high");
+    }
+  }
+  std::string_view bytes;
+  if (auto e = RequestImage(req, &bytes)) return SetApiError(res, *e);
+  GalleryInfo gallery;
+  int model_index = 0;
+  if (GalleryEngine(options.gallery, res, &gallery, &model_index) == nullptr) return;
+  // Consent first: no inference for a person who may not be enrolled.
+  auto consents = store->ListConsents(options.gallery, options.person_id);
+  if (!consents.ok()) return SetStatusError(res, consents.status());
+  if (!HasCoveringConsent(*consents, gallery.use)) {
+    return SetError(res, 403, "ConsentRequired",
+                    "person '" + options.person_id + "' has no valid consent of scope '" +
+                        ConsentScopeName(gallery.use) + "' in '" + options.gallery +
+                        "': record one first (POST .../consents)");
+  }
+  auto info = ProbeImage(AsBytes(bytes));
+  if (!info.ok()) {
+    return SetError(res, 400, "InvalidImage", "not a JPEG, PNG, WebP or BMP image, or a damaged one");
+  }
+  if (static_cast<int64_t>(info->width) * info->height > deps_.options.max_pixels) {
+    return SetError(res, 413, "InvalidImageSize", "the image has too many pixels");
+  }
+  Result<EnrolledImage> enrolled = Status::Internal("not run");
+  const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
+    try {
+      enrolled = EnrollImage(*store, *worker.sessions[model_index], AsBytes(bytes), options,
+                             Actor(ctx));
+    } catch (const std::exception&) {
+      enrolled = Status::Internal("enrollment failed");
+    }
+  });
+  if (!run.ok()) return SetBusy(res, run);
+  if (!enrolled.ok()) {
+    const Status& s = enrolled.status();
+    if (s.code() == StatusCode::kFailedPrecondition &&
+        s.message().find("quality") != std::string::npos) {
+      return SetError(res, 400, "QualityTooLow", s.message());
+    }
+    return SetStatusError(res, s);
+  }
+  nlohmann::json out = FaceJson(enrolled->info);
+  const Box& b = enrolled->face.box;
+  out["faceRectangle"] = {{"top", static_cast<int>(b.y)},
+                          {"left", static_cast<int>(b.x)},
+                          {"width", static_cast<int>(b.width)},
+                          {"height", static_cast<int>(b.height)}};
+  out["facesInImage"] = enrolled->faces_in_image;
+  out["duplicate"] = enrolled->info.duplicate;
+  SetJson(res, 200, out);
+}
+
+void Api::ListFaces(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  auto list = store->ListFaces(ctx.path_params[0], ctx.path_params[1]);
+  if (!list.ok()) return SetStatusError(res, list.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const FaceInfo& f : *list) out.push_back(FaceJson(f));
+  SetJson(res, 200, out);
+}
+
+void Api::DeleteFace(const httplib::Request& req, httplib::Response& res,
+                     const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
+  int64_t face_id = 0;
+  if (auto e = ParseIntText("persistedFaceId", ctx.path_params[2], 1, INT64_MAX / 2, &face_id)) {
+    return SetError(res, 404, "NotFound", e->message);
+  }
+  const Status deleted = store->DeleteFace(ctx.path_params[0], ctx.path_params[1], face_id,
+                                           Actor(ctx, q["purpose"]));
+  if (!deleted.ok()) return SetStatusError(res, deleted);
+  SetJson(res, 200, {{"persistedFaceId", std::to_string(face_id)}, {"deleted", true}});
+}
+
+// --- audit
+
+void Api::ReadAudit(const httplib::Request& req, httplib::Response& res, const CallContext&) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {"from", "limit"}, &q)) return SetApiError(res, *e);
+  int64_t from = 1, limit = 100;
+  if (q.count("from") != 0) {
+    if (auto e = ParseIntText("from", q["from"], 1, INT64_MAX / 2, &from)) {
+      return SetApiError(res, *e);
+    }
+  }
+  if (q.count("limit") != 0) {
+    if (auto e = ParseIntText("limit", q["limit"], 1, 1000, &limit)) return SetApiError(res, *e);
+  }
+  auto entries = store->ReadAudit(from, limit);
+  if (!entries.ok()) return SetStatusError(res, entries.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const AuditEntry& e : *entries) {
+    nlohmann::json details = nlohmann::json::parse(e.details, nullptr, false);
+    if (details.is_discarded()) details = e.details;
+    out.push_back({{"seq", e.seq},
+                   {"dateTime", FormatTime(e.time)},
+                   {"actor", e.actor},
+                   {"action", e.action},
+                   {"personGroupId", e.gallery},
+                   {"purpose", e.purpose},
+                   {"subjects", e.subjects},
+                   {"details", details}});
+  }
+  const bool more = static_cast<int64_t>(entries->size()) == limit;
+  SetJson(res, 200,
+          {{"entries", out},
+           {"nextFrom", more ? nlohmann::json(entries->back().seq + 1) : nlohmann::json(nullptr)}});
+}
+
+void Api::VerifyAudit(const httplib::Request& req, httplib::Response& res, const CallContext&) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  Query q;
+  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  auto report = store->VerifyAudit();
+  if (!report.ok()) return SetStatusError(res, report.status());
+  SetJson(res, 200, {{"intact", report->intact},
+                     {"entries", report->entries},
+                     {"firstBadSeq", report->first_bad_seq},
+                     {"problem", report->problem},
+                     {"headHash", report->head_hash_hex}});
+}
+
+}  // namespace facet::service

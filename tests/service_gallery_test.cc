@@ -1,0 +1,269 @@
+// The gallery endpoints end to end: a real Service with a real gallery store (SQLite, master key
+// file) on a free loopback port. The whole life of a person through the API: create gallery ->
+// person -> consent -> enroll -> identify (found) -> stranger unknown -> revoke consent ->
+// identify no longer finds -> export -> erase, with the audit log checked, and the refusals
+// (scopes, purpose, consent, unknown gallery, model mismatch).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "facet/api_keys.h"
+#include "facet/engine.h"
+#include "facet/gallery.h"
+#include "facet/service.h"
+
+namespace facet {
+namespace {
+
+using nlohmann::json;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string Sample(int i) {
+  return ReadFile(std::string(FACET_MODEL_DIR) + "/src/@vladmandic/face-api@1.7.15/demo/sample" +
+                  std::to_string(i) + ".jpg");
+}
+
+class GalleryApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/facet_gallery_api_XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR, .num_threads = 1});
+    ASSERT_TRUE(engine.ok()) << "models missing: run scripts/models.sh";
+    engine_ = engine.value();
+    auto galleries = Galleries::Create({.store = dir_ + "/store.db", .key_file = dir_ + "/master.key"});
+    ASSERT_TRUE(galleries.ok()) << galleries.status().ToString();
+    galleries_ = std::move(galleries).value();
+    keys_file_ = dir_ + "/keys.json";
+    full_ = AddApiKey(keys_file_, {.name = "front-desk", .scopes = kScopeAll})->key;
+    detect_only_ = AddApiKey(keys_file_, {.name = "camera", .scopes = kScopeDetect})->key;
+    identify_only_ =
+        AddApiKey(keys_file_, {.name = "door", .scopes = kScopeDetect | kScopeIdentify | kScopeVerify})
+                         ->key;
+    ServiceOptions o;
+    o.port = 0;
+    o.api_key_file = keys_file_;
+    o.workers = 1;
+    o.rate_per_second = 1000;
+    o.burst = 1000;
+    o.access_log = [](const std::string&) {};
+    auto service = Service::Create(o, {engine_}, galleries_);
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service_ = std::move(service).value();
+    ASSERT_TRUE(service_->Start().ok());
+  }
+  void TearDown() override {
+    service_.reset();
+    galleries_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  httplib::Result Call(const std::string& method, const std::string& path, const std::string& body,
+                       const std::string& type, const std::string& key) {
+    httplib::Client c("127.0.0.1", service_->port());
+    c.set_read_timeout(60, 0);
+    httplib::Headers h{{"Ocp-Apim-Subscription-Key", key}};
+    if (method == "GET") return c.Get(path, h);
+    if (method == "DELETE") return c.Delete(path, h);
+    if (method == "PUT") return c.Put(path, h, body, type);
+    if (method == "PATCH") return c.Patch(path, h, body, type);
+    return c.Post(path, h, body, type);
+  }
+  httplib::Result Json(const std::string& method, const std::string& path, const json& body,
+                       const std::string& key) {
+    return Call(method, path, body.dump(), "application/json", key);
+  }
+  // The body of a 200 answer (fails the test otherwise).
+  json Ok(const httplib::Result& res) {
+    EXPECT_TRUE(res);
+    if (!res) return json();
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+  static std::pair<int, std::string> Outcome(const httplib::Result& res) {
+    if (!res) return {0, "no response"};
+    json body = json::parse(res->body, nullptr, false);
+    std::string code;
+    if (body.is_object() && body.contains("error")) code = body["error"].value("code", "");
+    return {res->status, code};
+  }
+  // faceIds are bound to the key that made them.
+  std::vector<std::string> FaceIds(const std::string& image, const std::string& key) {
+    json faces = Ok(Call("POST", "/face/v1.0/detect?returnFaceId=true", image,
+                         "application/octet-stream", key));
+    std::vector<std::string> ids;
+    for (const json& f : faces) ids.push_back(f["faceId"]);
+    return ids;
+  }
+
+  std::string dir_, keys_file_, full_, detect_only_, identify_only_;
+  std::shared_ptr<const Engine> engine_;
+  std::shared_ptr<Galleries> galleries_;
+  std::unique_ptr<Service> service_;
+};
+
+const std::string kGroups = "/face/v1.0/persongroups";
+const std::string kAlice = "/face/v1.0/persongroups/office/persons/alice";
+
+TEST_F(GalleryApiTest, ThePersonLifecycleThroughTheApi) {
+  // Create a gallery (person group); twice is a conflict; unknown ones are 404.
+  json group = Ok(Json("PUT", kGroups + "/office", {{"purpose", "door access"}}, full_));
+  EXPECT_EQ(group["personGroupId"], "office");
+  EXPECT_EQ(group["recognitionModel"], engine_->recognizer().name);
+  EXPECT_EQ(Outcome(Json("PUT", kGroups + "/office", {{"purpose", "x"}}, full_)),
+            std::make_pair(409, std::string("PersonGroupExists")));
+  EXPECT_EQ(Outcome(Json("PUT", kGroups + "/nopurpose", json::object(), full_)).first, 400);
+  EXPECT_EQ(Outcome(Call("GET", kGroups + "/nowhere", "", "", full_)).first, 404);
+  EXPECT_EQ(Outcome(Json("PUT", kGroups + "/x", {{"purpose", "p"}}, identify_only_)),
+            std::make_pair(403, std::string("PermissionDenied")));
+
+  // A person; enrollment without consent is refused before any inference.
+  json person = Ok(Json("POST", kGroups + "/office/persons",
+                        {{"personId", "alice"}, {"name", "Alice Example"}}, full_));
+  EXPECT_EQ(person["personId"], "alice");
+  EXPECT_EQ(Outcome(Call("GET", kGroups + "/office/persons/bob", "", "", full_)).first, 404);
+  const std::string photo = Sample(3);
+  EXPECT_EQ(Outcome(Call("POST", kAlice + "/persistedfaces", photo, "image/jpeg", full_)),
+            std::make_pair(403, std::string("ConsentRequired")));
+
+  // Consent, then enrollment of the photo's largest face.
+  json consent = Ok(Json("POST", kAlice + "/consents",
+                         {{"grantedBy", "alice"},
+                          {"scope", "identify"},
+                          {"purpose", "door access"},
+                          {"evidence", "sha256:0123"},
+                          {"expiresDateTime", "2099-01-01T00:00:00Z"}},
+                         full_));
+  ASSERT_TRUE(consent["valid"].get<bool>());
+  json face = Ok(Call("POST", kAlice + "/persistedfaces", photo, "image/jpeg", full_));
+  EXPECT_FALSE(face["persistedFaceId"].get<std::string>().empty());
+  EXPECT_GE(face["facesInImage"].get<int>(), 2);
+  EXPECT_EQ(Ok(Call("GET", kAlice, "", "", full_))["faceCount"], 1);
+
+  // Identify: the largest face of the photo is alice, every other face (strangers) unknown.
+  const std::vector<std::string> ids = FaceIds(photo, identify_only_);
+  ASSERT_GE(ids.size(), 2u);
+  auto identify = [&](const std::string& key, const json& extra) {
+    json body = {{"personGroupId", "office"}, {"faceIds", ids}};
+    body.update(extra);
+    return Json("POST", "/face/v1.0/identify", body, key);
+  };
+  EXPECT_EQ(Outcome(identify(full_, json::object())),
+            std::make_pair(400, std::string("PurposeRequired")));
+  EXPECT_EQ(Outcome(identify(detect_only_, {{"purpose", "entry"}})).first, 403);
+  EXPECT_EQ(Outcome(Json("POST", "/face/v1.0/identify",
+                         {{"personGroupId", "nowhere"}, {"faceIds", ids}, {"purpose", "entry"}},
+                         full_))
+                .first,
+            404);
+  // Another key cannot use these faceIds.
+  EXPECT_EQ(Outcome(identify(full_, {{"purpose", "door test"}})).first, 404);
+  json found = Ok(identify(identify_only_, {{"purpose", "door test"}}));
+  ASSERT_EQ(found.size(), ids.size());
+  EXPECT_EQ(found[0]["decision"], "alice");
+  ASSERT_FALSE(found[0]["candidates"].empty());
+  EXPECT_EQ(found[0]["candidates"][0]["personId"], "alice");
+  EXPECT_GT(found[0]["candidates"][0]["confidence"].get<double>(), 0.5);
+  for (size_t i = 1; i < found.size(); ++i) {
+    EXPECT_EQ(found[i]["decision"], "unknown") << "face " << i;
+    EXPECT_TRUE(found[i]["candidates"].empty());
+  }
+
+  // Verify face to person: alice yes, a stranger no; a purpose is required.
+  auto verify = [&](const std::string& face_id, const json& extra,
+                    const std::string& key = "") {
+    json body = {{"faceId", face_id}, {"personGroupId", "office"}, {"personId", "alice"}};
+    body.update(extra);
+    return Json("POST", "/face/v1.0/verify", body, key.empty() ? identify_only_ : key);
+  };
+  EXPECT_EQ(Outcome(verify(ids[0], {{"purpose", "check"}}, detect_only_)).first, 403);
+  EXPECT_TRUE(Ok(verify(ids[0], {{"purpose", "check"}}))["isIdentical"].get<bool>());
+  EXPECT_FALSE(Ok(verify(ids[1], {{"purpose", "check"}}))["isIdentical"].get<bool>());
+  EXPECT_EQ(Outcome(verify(ids[0], json::object())).first, 400);
+
+  // Revoking the only consent shreds the templates at once: identify no longer finds alice.
+  json revoked = Ok(Call("DELETE",
+                         kAlice + "/consents/" + std::to_string(consent["consentId"].get<int64_t>()),
+                         "", "", full_));
+  EXPECT_TRUE(revoked["templatesShredded"].get<bool>());
+  json after = Ok(identify(identify_only_, {{"purpose", "door test"}}));
+  for (const json& f : after) EXPECT_EQ(f["decision"], "unknown");
+  EXPECT_EQ(Outcome(verify(ids[0], {{"purpose", "check"}})),
+            std::make_pair(403, std::string("ConsentRequired")));
+
+  // Export (needs a purpose), then erase.
+  EXPECT_EQ(Outcome(Call("GET", kAlice + "/export", "", "", full_)).first, 400);
+  json exported = Ok(Call("GET", kAlice + "/export?purpose=access%20request", "", "", full_));
+  EXPECT_EQ(exported["person"]["display_name"], "Alice Example");
+  EXPECT_EQ(exported["consents"].size(), 1u);
+  EXPECT_EQ(Ok(Call("DELETE", kAlice, "", "", full_))["erased"], true);
+  EXPECT_EQ(Outcome(Call("GET", kAlice, "", "", full_)).first, 404);
+
+  // The audit log: admin only; intact; identify entries carry the key's name and the purpose;
+  // no name of a person in it.
+  EXPECT_EQ(Outcome(Call("GET", "/face/v1.0/audit", "", "", identify_only_)).first, 403);
+  json audit = Ok(Call("GET", "/face/v1.0/audit?limit=1000", "", "", full_));
+  int identifies = 0;
+  std::set<std::string> actions;
+  for (const json& e : audit["entries"]) {
+    actions.insert(e["action"].get<std::string>());
+    if (e["action"] == "identify") {
+      ++identifies;
+      EXPECT_EQ(e["purpose"], "door test");
+      EXPECT_EQ(e["actor"], "door");
+    }
+  }
+  EXPECT_EQ(identifies, 2);
+  for (const char* action : {"enroll", "verify", "person_export", "consent_revoke"}) {
+    EXPECT_EQ(actions.count(action), 1u) << action << " not audited";
+  }
+  EXPECT_EQ(audit.dump().find("Alice Example"), std::string::npos);
+  EXPECT_TRUE(Ok(Call("GET", "/face/v1.0/audit/verify", "", "", full_))["intact"].get<bool>());
+}
+
+TEST_F(GalleryApiTest, FindSimilarGroupAndModelMismatch) {
+  const std::vector<std::string> a = FaceIds(Sample(1), identify_only_);
+  const std::vector<std::string> b = FaceIds(Sample(1), identify_only_);
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  // The same face detected twice is the most similar; strangers are below the threshold.
+  json similar = Ok(Json("POST", "/face/v1.0/findsimilars", {{"faceId", a[0]}, {"faceIds", b}},
+                         identify_only_));
+  ASSERT_EQ(similar.size(), 1u);
+  EXPECT_EQ(similar[0]["faceId"], b[0]);
+  json ranked = Ok(Json("POST", "/face/v1.0/findsimilars",
+                        {{"faceId", a[0]}, {"faceIds", b}, {"mode", "matchFace"}},
+                        identify_only_));
+  EXPECT_EQ(ranked.size(), 3u);
+  // Grouping: each face with its twin.
+  std::vector<std::string> all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  json grouped = Ok(Json("POST", "/face/v1.0/group", {{"faceIds", all}}, identify_only_));
+  ASSERT_EQ(grouped["groups"].size(), 3u) << grouped.dump();
+  for (const json& g : grouped["groups"]) EXPECT_EQ(g.size(), 2u);
+  EXPECT_TRUE(grouped["messyGroup"].empty());
+  EXPECT_EQ(Outcome(Json("POST", "/face/v1.0/group", {{"faceIds", all}}, detect_only_)).first,
+            403);
+
+  // A gallery of another model version: identify refuses with 409, not a wrong answer.
+  RecognizerInfo other = engine_->recognizer();
+  other.version += "-other";
+  ASSERT_TRUE(galleries_->CreateGallery({.name = "legacy", .purpose = "old"}, other,
+                                        {.actor = "test"}).ok());
+  EXPECT_EQ(Outcome(Json("POST", "/face/v1.0/identify",
+                         {{"personGroupId", "legacy"}, {"faceIds", {a[0]}}, {"purpose", "p"}},
+                         identify_only_)),
+            std::make_pair(409, std::string("ModelMismatch")));
+}
+
+}  // namespace
+}  // namespace facet
