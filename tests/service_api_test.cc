@@ -13,6 +13,7 @@
 
 #include "facet/api_keys.h"
 #include "facet/engine.h"
+#include "facet/image.h"
 #include "facet/service.h"
 #include "service/test_socket.h"
 #include "service/test_tls.h"
@@ -189,6 +190,52 @@ TEST_F(ApiTest, DetectInAzureShape) {
     blank = ReadFile(dir_.File("grey.png"));
   }
   EXPECT_EQ(Detect(blank, "?returnFaceId=true").size(), 0u);
+}
+
+TEST_F(ApiTest, RedactReturnsThePhotoWithFewerFindableFaces) {
+  const std::string image = Sample(1);
+  auto count_faces = [](std::span<const uint8_t> bytes) {
+    auto decoded = DecodeImage(bytes);
+    EXPECT_TRUE(decoded.ok());
+    if (!decoded.ok()) return -1;
+    auto session = SharedEngine()->NewSession();
+    EXPECT_TRUE(session.ok());
+    if (!session.ok()) return -1;
+    DetectOptions options;
+    options.score_threshold = 0.5f;
+    auto faces = session.value()->Detect(decoded.value(), options);
+    EXPECT_TRUE(faces.ok());
+    return faces.ok() ? static_cast<int>(faces->size()) : -1;
+  };
+  const int before = count_faces(std::span(reinterpret_cast<const uint8_t*>(image.data()),
+                                           image.size()));
+  ASSERT_GT(before, 0);
+
+  auto res = Post("/face/v1.0/redact?mode=pixelate", image, "image/jpeg", detect_only_);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "image/jpeg");
+  EXPECT_GT(std::stoi(res->get_header_value("X-Faces-Redacted")), 0);
+  const std::span<const uint8_t> out(reinterpret_cast<const uint8_t*>(res->body.data()),
+                                     res->body.size());
+  auto info = ProbeImage(out);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->format, ImageFormat::kJpeg);
+  EXPECT_LT(count_faces(out), before);
+
+  auto png = Post("/face/v1.0/redact?format=png&mode=fill", image, "image/jpeg", full_);
+  ASSERT_TRUE(png);
+  EXPECT_EQ(png->status, 200);
+  EXPECT_EQ(png->get_header_value("Content-Type"), "image/png");
+
+  EXPECT_EQ(Outcome(Post("/face/v1.0/redact?mode=smudge", image, "image/jpeg", full_)),
+            std::make_pair(400, std::string("BadArgument")));
+  EXPECT_EQ(Outcome(Post("/face/v1.0/redact?scale=9", image, "image/jpeg", full_)),
+            std::make_pair(400, std::string("BadArgument")));
+  EXPECT_EQ(Outcome(Post("/face/v1.0/redact", "not an image", "image/jpeg", full_)),
+            std::make_pair(400, std::string("InvalidImage")));
+  EXPECT_EQ(Outcome(Post("/face/v1.0/redact", image, "image/jpeg", "")).first, 401);
+  EXPECT_TRUE(Healthy());
 }
 
 TEST_F(ApiTest, VerifyWithTransientFaceIds) {

@@ -29,25 +29,38 @@ export class ApiError extends Error {
   }
 }
 
-// Calls the API; resolves to the parsed JSON, rejects with ApiError.
-export async function api(path, { method = 'GET', body, type } = {}) {
+async function send(path, method, body, type) {
   const headers = {};
   const key = apiKey();
   if (key) headers['Ocp-Apim-Subscription-Key'] = key;
   if (type) headers['Content-Type'] = type;
-  let response;
   try {
-    response = await fetch(path, { method, headers, body, cache: 'no-store' });
+    return await fetch(path, { method, headers, body, cache: 'no-store' });
   } catch (e) {
     throw new ApiError(0, 'NetworkError', 'the server cannot be reached');
   }
+}
+
+async function failure(response) {
   let data = null;
   try { data = await response.json(); } catch (e) { data = null; }
-  if (!response.ok) {
-    const err = data && data.error ? data.error : { code: 'Error', message: response.statusText };
-    throw new ApiError(response.status, err.code, err.message);
-  }
-  return data;
+  const err = data && data.error ? data.error : { code: 'Error', message: response.statusText };
+  return new ApiError(response.status, err.code, err.message);
+}
+
+// Calls the API; resolves to the parsed JSON, rejects with ApiError.
+export async function api(path, { method = 'GET', body, type } = {}) {
+  const response = await send(path, method, body, type);
+  if (!response.ok) throw await failure(response);
+  try { return await response.json(); } catch (e) { return null; }
+}
+
+// Calls an API route that answers with a file; resolves to { blob, headers }, rejects with
+// ApiError.
+export async function apiFile(path, { method = 'GET', body, type } = {}) {
+  const response = await send(path, method, body, type);
+  if (!response.ok) throw await failure(response);
+  return { blob: await response.blob(), headers: response.headers };
 }
 
 export function explain(error) {

@@ -65,6 +65,10 @@ Result<Image> LoadImage(const std::string& path, const DecodeOptions& options = 
 // Encodes `image` as PNG or JPEG according to the extension of `path` and writes it.
 Status SaveImage(const Image& image, const std::string& path);
 
+// Encodes `image` in memory as JPEG (quality 95), PNG, WebP or BMP. kInvalidArgument for an empty
+// image or ImageFormat::kUnknown.
+Result<std::vector<uint8_t>> EncodeImage(const Image& image, ImageFormat format);
+
 }  // namespace facet
 
 #endif  // FACET_IMAGE_H_

@@ -115,6 +115,31 @@ Result<Image> LoadImage(const std::string& path, const DecodeOptions& options) {
   return image;
 }
 
+Result<std::vector<uint8_t>> EncodeImage(const Image& image, ImageFormat format) {
+  if (image.empty()) return Status::InvalidArgument("nothing to encode (empty image)");
+  const char* ext = nullptr;
+  std::vector<int> params;
+  switch (format) {
+    case ImageFormat::kJpeg:
+      ext = ".jpg";
+      params = {cv::IMWRITE_JPEG_QUALITY, 95};
+      break;
+    case ImageFormat::kPng: ext = ".png"; break;
+    case ImageFormat::kWebp: ext = ".webp"; break;
+    case ImageFormat::kBmp: ext = ".bmp"; break;
+    case ImageFormat::kUnknown: return Status::InvalidArgument("no output format given");
+  }
+  std::vector<uint8_t> encoded;
+  try {
+    if (!cv::imencode(ext, image::AsMat(image), encoded, params)) {
+      return Status::Internal(std::string(FormatName(format)) + " encoding failed");
+    }
+  } catch (const cv::Exception& e) {
+    return Status::Internal(std::string(FormatName(format)) + " encoding failed: " + e.what());
+  }
+  return encoded;
+}
+
 Status SaveImage(const Image& image, const std::string& path) {
   if (image.empty()) return Status::InvalidArgument(path + ": nothing to save (empty image)");
   std::string ext = std::filesystem::path(path).extension().string();

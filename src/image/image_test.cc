@@ -190,6 +190,33 @@ TEST(ImageTest, SaveImageChecksTheExtensionAndRoundTrips) {
   EXPECT_FALSE(SaveImage(image, "/nonexistent/dir/x.png").ok());
 }
 
+TEST(ImageTest, EncodeImageInMemoryRoundTripsEachFormat) {
+  const cv::Mat pattern = Pattern(40, 30);
+  const Image image = image::ImageFromMat(pattern);
+  EXPECT_EQ(EncodeImage(image, ImageFormat::kUnknown).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(EncodeImage(Image(), ImageFormat::kPng).status().code(), StatusCode::kInvalidArgument);
+  for (ImageFormat format :
+       {ImageFormat::kJpeg, ImageFormat::kPng, ImageFormat::kWebp, ImageFormat::kBmp}) {
+    auto bytes = EncodeImage(image, format);
+    ASSERT_TRUE(bytes.ok()) << static_cast<int>(format);
+    auto info = ProbeImage(bytes.value());
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info->format, format);
+    EXPECT_EQ(info->width, 40);
+    EXPECT_EQ(info->height, 30);
+    auto back = DecodeImage(bytes.value());
+    ASSERT_TRUE(back.ok());
+    const double diff = cv::norm(image::AsMat(back.value()), pattern, cv::NORM_L1) /
+                        static_cast<double>(pattern.total() * 3);
+    if (format == ImageFormat::kPng || format == ImageFormat::kBmp) {
+      EXPECT_EQ(diff, 0) << "lossless";
+    } else {
+      EXPECT_LT(diff, 12) << "lossy, mean absolute error per channel";
+    }
+  }
+}
+
 TEST(ImageTest, ImageConstructorRejectsWrongSizes) {
   EXPECT_TRUE(Image(2, 2, std::vector<uint8_t>(11)).empty());
   EXPECT_FALSE(Image(2, 2, std::vector<uint8_t>(12)).empty());

@@ -170,6 +170,7 @@ Api::Api(Deps deps) : deps_(std::move(deps)) {
   routes_ = {
       {"POST", "/face/v1.0/detect", kScopeDetect, &Api::Detect, true},
       {"POST", "/face/v1.0/verify", kScopeVerify, &Api::Verify, true},
+      {"POST", "/face/v1.0/redact", kScopeDetect, &Api::Redact, true},
       {"GET", "/face/v1.0/models", 0, &Api::Models, false},
       {"POST", "/face/v1.0/identify", kScopeIdentify, &Api::Identify, true},
       {"POST", "/face/v1.0/findsimilars", kScopeIdentify, &Api::FindSimilarFaces, true},

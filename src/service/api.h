@@ -44,6 +44,10 @@ void SetApiError(httplib::Response& res, const ApiError& e);
 // 503 ServerBusy with Retry-After (the inference queue refused the job).
 void SetBusy(httplib::Response& res, const Status& status);
 std::span<const uint8_t> AsBytes(std::string_view s);
+// The request's encoded image (RequestImage), its header checked: 400 InvalidImage if it is not
+// an image, 413 InvalidImageSize above `max_pixels` (before any worker is queued for).
+MaybeError CheckedRequestImage(const httplib::Request& req, int64_t max_pixels,
+                               std::string_view* bytes);
 
 // What a handler gets besides the request.
 struct CallContext {
@@ -89,6 +93,8 @@ class Api {
   void Detect(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void Verify(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void Models(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  // Photo redaction (redact_api.cc): the photo back with every face blurred, pixelated or filled.
+  void Redact(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
 
   // Searches (search_api.cc): faceIds against a gallery or each other.
   void Identify(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);

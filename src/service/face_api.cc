@@ -17,6 +17,21 @@ nlohmann::json PointJson(const Point& p) { return {{"x", Round(p.x, 10)}, {"y", 
 
 }  // namespace
 
+MaybeError CheckedRequestImage(const httplib::Request& req, int64_t max_pixels,
+                               std::string_view* bytes) {
+  if (auto e = RequestImage(req, bytes)) return e;
+  // The header alone tells the size: refuse huge images before queueing for a worker.
+  auto info = ProbeImage(AsBytes(*bytes));
+  if (!info.ok()) {
+    return ApiError{400, "InvalidImage", "not a JPEG, PNG, WebP or BMP image, or a damaged one"};
+  }
+  if (static_cast<int64_t>(info->width) * info->height > max_pixels) {
+    return ApiError{413, "InvalidImageSize",
+                    "the image has more than " + std::to_string(max_pixels) + " pixels"};
+  }
+  return std::nullopt;
+}
+
 void Api::Detect(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
   DetectParams params;
   if (auto e = ParseDetectParams(req.params, &params)) return SetApiError(res, *e);
@@ -35,17 +50,8 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
                     "faceIds are disabled on this server (facet serve --face-id-ttl 0)");
   }
   std::string_view bytes;
-  if (auto e = RequestImage(req, &bytes)) return SetApiError(res, *e);
-  // The header alone tells the size: refuse huge images before queueing for a worker.
-  auto info = ProbeImage(AsBytes(bytes));
-  if (!info.ok()) {
-    return SetError(res, 400, "InvalidImage",
-                    "not a JPEG, PNG, WebP or BMP image, or a damaged one");
-  }
-  if (static_cast<int64_t>(info->width) * info->height > deps_.options.max_pixels) {
-    return SetError(res, 413, "InvalidImageSize",
-                    "the image has more than " + std::to_string(deps_.options.max_pixels) +
-                        " pixels");
+  if (auto e = CheckedRequestImage(req, deps_.options.max_pixels, &bytes)) {
+    return SetApiError(res, *e);
   }
 
   Status outcome;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <map>
 #include <set>
 
 namespace facet::service {
@@ -262,6 +264,69 @@ MaybeError GetString(const nlohmann::json& body, const char* field, bool require
   }
   if (required && value.empty()) return Bad(std::string(field) + " must not be empty");
   *out = value;
+  return std::nullopt;
+}
+
+namespace {
+
+// A plain decimal number (digits, at most one point, no sign or exponent), at most 12 characters.
+bool ParseDecimal(std::string_view text, float* out) {
+  if (text.empty() || text.size() > 12) return false;
+  int points = 0;
+  int digits = 0;
+  for (char c : text) {
+    if (c == '.') {
+      ++points;
+    } else if (c >= '0' && c <= '9') {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  if (points > 1 || digits == 0) return false;
+  *out = std::strtof(std::string(text).c_str(), nullptr);
+  return true;
+}
+
+}  // namespace
+
+MaybeError ParseRedactParams(const httplib::Params& params, RedactParams* out) {
+  *out = RedactParams{};
+  std::map<std::string, std::string> values;
+  if (auto e = ParseQuery(params, {"mode", "shape", "threshold", "scale", "format"}, &values)) {
+    return e;
+  }
+  for (const auto& [name, value] : values) {
+    if (name == "mode") {
+      auto mode = ParseRedactMode(value);
+      if (!mode.ok()) return Bad("mode must be blur, pixelate or fill");
+      out->options.mode = mode.value();
+    } else if (name == "shape") {
+      auto shape = ParseRedactShape(value);
+      if (!shape.ok()) return Bad("shape must be ellipse or box");
+      out->options.shape = shape.value();
+    } else if (name == "threshold") {
+      float v = 0;
+      if (!ParseDecimal(value, &v) || !(v > 0 && v < 1)) {
+        return Bad("threshold must be a number between 0 and 1 (exclusive)");
+      }
+      out->options.score_threshold = v;
+    } else if (name == "scale") {
+      float v = 0;
+      if (!ParseDecimal(value, &v) || !(v >= 1 && v <= 4)) {
+        return Bad("scale must be a number from 1 to 4");
+      }
+      out->options.scale = v;
+    } else if (name == "format") {
+      if (value == "jpeg" || value == "jpg") {
+        out->format = ImageFormat::kJpeg;
+      } else if (value == "png") {
+        out->format = ImageFormat::kPng;
+      } else {
+        return Bad("format must be jpeg or png");
+      }
+    }
+  }
   return std::nullopt;
 }
 

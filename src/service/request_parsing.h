@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "facet/engine.h"
+#include "facet/image.h"
+#include "facet/redact.h"
 
 namespace facet::service {
 
@@ -43,6 +45,15 @@ struct DetectParams {
 // Unknown or repeated parameters, malformed booleans and attributes facet does not compute (age,
 // gender, emotion, ... are refused by name) are errors.
 MaybeError ParseDetectParams(const httplib::Params& params, DetectParams* out);
+
+// Query parameters of redact (docs/service.md): mode (blur, pixelate, fill), shape (ellipse,
+// box), threshold (0..1, exclusive), scale (1..4), format (jpeg, png). Absent ones keep
+// RedactOptions' defaults; the ranges are the redaction library's own (checked again there).
+struct RedactParams {
+  RedactOptions options;
+  ImageFormat format = ImageFormat::kJpeg;
+};
+MaybeError ParseRedactParams(const httplib::Params& params, RedactParams* out);
 
 // Content-Type's media type, lowercased, without parameters ("image/jpeg").
 std::string MediaType(std::string_view content_type);

@@ -322,6 +322,38 @@ TEST(RequestParsing, DetectParams) {
   EXPECT_NE(refused->message.find("never infers"), std::string::npos);
 }
 
+TEST(RequestParsing, RedactParams) {
+  RedactParams p;
+  EXPECT_FALSE(ParseRedactParams({}, &p).has_value());
+  EXPECT_EQ(p.options.mode, RedactMode::kBlur);
+  EXPECT_EQ(p.format, ImageFormat::kJpeg);
+  EXPECT_FLOAT_EQ(p.options.scale, RedactOptions{}.scale);
+  EXPECT_FALSE(ParseRedactParams(Params({{"mode", "fill"},
+                                         {"shape", "box"},
+                                         {"threshold", "0.35"},
+                                         {"scale", "2"},
+                                         {"format", "png"}}),
+                                 &p)
+                   .has_value());
+  EXPECT_EQ(p.options.mode, RedactMode::kFill);
+  EXPECT_EQ(p.options.shape, RedactShape::kBox);
+  EXPECT_FLOAT_EQ(p.options.score_threshold, 0.35f);
+  EXPECT_FLOAT_EQ(p.options.scale, 2.0f);
+  EXPECT_EQ(p.format, ImageFormat::kPng);
+  for (const auto& bad : std::vector<httplib::Params>{
+           Params({{"mode", "smudge"}}), Params({{"shape", "circle"}}),
+           Params({{"threshold", "0"}}), Params({{"threshold", "1"}}),
+           Params({{"threshold", "-0.1"}}), Params({{"threshold", "1e-1"}}),
+           Params({{"threshold", "nan"}}), Params({{"scale", "0.9"}}),
+           Params({{"scale", "4.01"}}), Params({{"scale", "1..2"}}),
+           Params({{"format", "gif"}}), Params({{"keep", "g"}}),
+           Params({{"mode", "blur"}, {"mode", "fill"}})}) {
+    auto e = ParseRedactParams(bad, &p);
+    ASSERT_TRUE(e.has_value()) << bad.begin()->first << "=" << bad.begin()->second;
+    EXPECT_EQ(e->status, 400);
+  }
+}
+
 TEST(RequestParsing, ImageBodies) {
   httplib::Request req;
   std::string_view bytes;

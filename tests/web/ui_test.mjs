@@ -149,6 +149,28 @@ try {
     assert.ok(await page.locator('#result').isHidden());
   });
 
+  await step('redact: the photo comes back with its faces redacted, ready to download', async () => {
+    await page.getByRole('link', { name: 'Redact', exact: true }).click();
+    await checkAccessible(page);
+    await page.locator('#photo').setInputFiles(join(samples, 'sample1.jpg'));
+    await page.locator('#mode').selectOption('pixelate');
+    await page.getByRole('button', { name: 'Redact' }).click();
+    await page.getByText(/[1-9]\d* faces? redacted\./).waitFor();
+    const shown = await page.evaluate(() => {
+      const img = document.getElementById('redacted');
+      return { complete: img.complete, width: img.naturalWidth, height: img.naturalHeight,
+               src: img.src, href: document.getElementById('download').href };
+    });
+    assert.ok(shown.complete && shown.width > 1000 && shown.height > 500, JSON.stringify(shown));
+    assert.ok(shown.src.startsWith('blob:') && shown.href === shown.src, JSON.stringify(shown));
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download the redacted photo' }).click();
+    const file = await download;
+    assert.equal(file.suggestedFilename(), 'redacted.jpg');
+    const bytes = readFileSync(await file.path());
+    assert.ok(bytes[0] === 0xff && bytes[1] === 0xd8, 'a JPEG');
+  });
+
   await step('compare: same person and different people', async () => {
     await page.getByRole('link', { name: 'Compare' }).click();
     await checkAccessible(page);
