@@ -8,143 +8,11 @@
 #include "audit/chain.h"
 #include "crypto/crypto.h"
 #include "store/sqlite_db.h"
+#include "store/sqlite_schema.h"
 #include "store/template_store.h"
 
 namespace facet::store {
 namespace {
-
-constexpr int kApplicationId = 0x46434554;  // "FCET"
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE galleries(
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  purpose TEXT NOT NULL,
-  use TEXT NOT NULL CHECK (use IN ('identify', 'verify')),
-  model TEXT NOT NULL,
-  model_version TEXT NOT NULL,
-  dimensions INTEGER NOT NULL,
-  fmr REAL NOT NULL,
-  threshold REAL NOT NULL,
-  threshold_fmr_1e3 REAL NOT NULL,
-  threshold_fmr_1e4 REAL NOT NULL,
-  keep_photos INTEGER NOT NULL,
-  created_ms INTEGER NOT NULL,
-  generation INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE persons(
-  id INTEGER PRIMARY KEY,
-  gallery_id INTEGER NOT NULL REFERENCES galleries(id) ON DELETE CASCADE,
-  person_id TEXT NOT NULL,
-  uid TEXT NOT NULL UNIQUE,
-  sealed_profile BLOB NOT NULL,
-  wrapped_key BLOB,
-  created_ms INTEGER NOT NULL,
-  UNIQUE(gallery_id, person_id));
-CREATE TABLE consents(
-  id INTEGER PRIMARY KEY,
-  person_id INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
-  granted_by TEXT NOT NULL,
-  scope TEXT NOT NULL CHECK (scope IN ('verify', 'identify')),
-  purpose TEXT NOT NULL,
-  evidence TEXT NOT NULL,
-  granted_ms INTEGER NOT NULL,
-  expires_ms INTEGER,
-  revoked_ms INTEGER);
-CREATE INDEX consents_person ON consents(person_id);
-CREATE INDEX consents_expiry ON consents(expires_ms) WHERE expires_ms IS NOT NULL;
-CREATE TABLE faces(
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  person_id INTEGER NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
-  gallery_id INTEGER NOT NULL REFERENCES galleries(id) ON DELETE CASCADE,
-  sealed_template BLOB NOT NULL,
-  quality TEXT NOT NULL,
-  source_sha256 TEXT NOT NULL,
-  created_ms INTEGER NOT NULL,
-  sealed_photo BLOB);
-CREATE INDEX faces_person ON faces(person_id);
-CREATE INDEX faces_gallery ON faces(gallery_id, id);
-CREATE TABLE audit(
-  seq INTEGER PRIMARY KEY,
-  time_ms INTEGER NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  gallery TEXT NOT NULL,
-  purpose TEXT NOT NULL,
-  subjects TEXT NOT NULL,
-  details TEXT NOT NULL,
-  previous_hash BLOB NOT NULL,
-  hash BLOB NOT NULL);
-CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-)sql";
-
-constexpr const char* kGalleryColumns =
-    "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
-    "threshold_fmr_1e4, keep_photos, created_ms, generation";
-constexpr const char* kPersonColumns =
-    "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms";
-constexpr const char* kConsentColumns =
-    "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms";
-
-GalleryRecord ReadGallery(const Statement& s) {
-  GalleryRecord g;
-  g.id = s.Int(0);
-  g.name = s.Text(1);
-  g.purpose = s.Text(2);
-  g.use = s.Text(3);
-  g.model = s.Text(4);
-  g.model_version = s.Text(5);
-  g.dimensions = static_cast<int>(s.Int(6));
-  g.fmr = s.Real(7);
-  g.threshold = static_cast<float>(s.Real(8));
-  g.threshold_fmr_1e3 = static_cast<float>(s.Real(9));
-  g.threshold_fmr_1e4 = static_cast<float>(s.Real(10));
-  g.keep_photos = s.Int(11) != 0;
-  g.created_ms = s.Int(12);
-  g.generation = s.Int(13);
-  return g;
-}
-
-PersonRecord ReadPerson(const Statement& s) {
-  PersonRecord p;
-  p.id = s.Int(0);
-  p.gallery_id = s.Int(1);
-  p.person_id = s.Text(2);
-  p.uid = s.Text(3);
-  p.sealed_profile = s.Blob(4);
-  p.wrapped_key = s.Blob(5);
-  p.created_ms = s.Int(6);
-  return p;
-}
-
-ConsentRecord ReadConsent(const Statement& s) {
-  ConsentRecord c;
-  c.id = s.Int(0);
-  c.person_id = s.Int(1);
-  c.granted_by = s.Text(2);
-  c.scope = s.Text(3);
-  c.purpose = s.Text(4);
-  c.evidence = s.Text(5);
-  c.granted_ms = s.Int(6);
-  c.expires_ms = s.OptionalInt(7);
-  c.revoked_ms = s.OptionalInt(8);
-  return c;
-}
-
-std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes) {
-  std::array<uint8_t, 32> out{};
-  std::copy_n(bytes.begin(), std::min(bytes.size(), out.size()), out.begin());
-  return out;
-}
-
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
-  return out;
-}
 
 // NOLINTBEGIN(bugprone-macro-parentheses): `name` is a declarator.
 #define FACET_PREPARE(name, sql)            \
@@ -343,10 +211,8 @@ class SqliteTxn final : public StoreTxn {
   }
 
   Result<std::vector<FaceRecord>> ListFaces(int64_t person, bool with_photos) override {
-    FACET_PREPARE(s, std::string("SELECT id, person_id, gallery_id, sealed_template, quality, "
-                                 "source_sha256, created_ms, ") +
-                         (with_photos ? "sealed_photo" : "NULL") +
-                         ", sealed_photo IS NOT NULL FROM faces WHERE person_id = ? ORDER BY id");
+    FACET_PREPARE(s, "SELECT " + FaceColumns(with_photos) +
+                         " FROM faces WHERE person_id = ? ORDER BY id");
     s.Bind(1, person);
     std::vector<FaceRecord> out;
     while (s.Step()) out.push_back(ReadFace(s));
@@ -355,9 +221,8 @@ class SqliteTxn final : public StoreTxn {
   }
 
   Status ScanFaces(int64_t gallery_id, const std::function<Status(const FaceRecord&)>& fn) override {
-    FACET_PREPARE(s, "SELECT id, person_id, gallery_id, sealed_template, quality, source_sha256, "
-                     "created_ms, NULL, sealed_photo IS NOT NULL FROM faces WHERE gallery_id = ? "
-                     "ORDER BY id");
+    FACET_PREPARE(s, "SELECT " + FaceColumns(/*with_photo=*/false) +
+                         " FROM faces WHERE gallery_id = ? ORDER BY id");
     s.Bind(1, gallery_id);
     while (s.Step()) FACET_RETURN_IF_ERROR(fn(ReadFace(s)));
     return s.status();
@@ -454,20 +319,6 @@ class SqliteTxn final : public StoreTxn {
   }
 
  private:
-  static FaceRecord ReadFace(const Statement& s) {
-    FaceRecord f;
-    f.id = s.Int(0);
-    f.person_id = s.Int(1);
-    f.gallery_id = s.Int(2);
-    f.sealed_template = s.Blob(3);
-    f.quality = s.Text(4);
-    f.source_sha256 = s.Text(5);
-    f.created_ms = s.Int(6);
-    f.sealed_photo = s.Blob(7);
-    f.has_photo = s.Int(8) != 0;
-    return f;
-  }
-
   Status CheckWritable() const {
     return writable_ ? Status::Ok() : Status::Internal("write inside a read transaction");
   }

@@ -1,0 +1,45 @@
+// The embedded store's SQL schema (docs/store_format.md) and the decoding of its rows into the
+// records of template_store.h. Stateless; safe from any thread.
+#ifndef FACET_STORE_SQLITE_SCHEMA_H_
+#define FACET_STORE_SQLITE_SCHEMA_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/sqlite_db.h"
+#include "store/template_store.h"
+
+namespace facet::store {
+
+// PRAGMA application_id of a facet store: "FCET".
+inline constexpr int kApplicationId = 0x46434554;
+
+// The DDL of a new store (schema version kSchemaVersion).
+extern const char* const kSchema;
+
+// Column lists, in the order the Read* functions below expect them.
+extern const char* const kGalleryColumns;
+extern const char* const kPersonColumns;
+extern const char* const kConsentColumns;
+
+// The faces' column list; without the photo, its column reads NULL (has_photo is still set).
+std::string FaceColumns(bool with_photo);
+
+// One row of a SELECT of the matching column list.
+GalleryRecord ReadGallery(const Statement& s);
+PersonRecord ReadPerson(const Statement& s);
+ConsentRecord ReadConsent(const Statement& s);
+FaceRecord ReadFace(const Statement& s);
+
+// A 32-byte hash column (shorter input is zero-padded, longer truncated).
+std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes);
+
+// "?, ?, ..." with n placeholders, for IN (...) lists.
+std::string Placeholders(size_t n);
+
+}  // namespace facet::store
+
+#endif  // FACET_STORE_SQLITE_SCHEMA_H_
