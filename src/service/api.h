@@ -127,6 +127,12 @@ class Api {
   const Deps& deps() const { return deps_; }
 
  private:
+  // Decodes `bytes` (within the server's pixel and byte limits) on an inference worker and runs
+  // `work` on the image there, unless the client hung up while the job was queued. False after
+  // writing the error response: 503 busy, 408 client gone, or the decode's or work's failure
+  // (a thrown exception answers 500).
+  bool RunOnDecodedImage(std::string_view bytes, httplib::Response& res,
+                         const std::function<Status(WorkerSessions&, Image&)>& work) const;
   // The engine of a recognition model name; null if not offered.
   const Engine* EngineFor(std::string_view model, int* index) const;
   // The gallery store, or null after answering 409 NoGalleryStore.

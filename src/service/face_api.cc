@@ -1,6 +1,8 @@
 // Endpoints that need only the engine: detect, verify (face to face), models.
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <span>
 
 #include "facet/image.h"
@@ -32,6 +34,43 @@ MaybeError CheckedRequestImage(const httplib::Request& req, int64_t max_pixels,
   return std::nullopt;
 }
 
+bool Api::RunOnDecodedImage(std::string_view bytes, httplib::Response& res,
+                            const std::function<Status(WorkerSessions&, Image&)>& work) const {
+  Status outcome;
+  const ConnectionState* connection = ConnectionState::Current();
+  bool client_gone = false;
+  const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
+    // A client that gave up while queued costs no inference.
+    if (connection != nullptr && connection->PeerGone()) {
+      client_gone = true;
+      return;
+    }
+    try {
+      DecodeOptions decode;
+      decode.max_pixels = deps_.options.max_pixels;
+      decode.max_file_bytes = deps_.options.max_body_bytes;
+      auto image = DecodeImage(AsBytes(bytes), decode);
+      outcome = image.ok() ? work(worker, image.value()) : image.status();
+    } catch (const std::exception&) {
+      outcome = Status::Internal("inference failed");
+    }
+  });
+  if (!run.ok()) {
+    SetBusy(res, run);
+    return false;
+  }
+  if (client_gone) {
+    if (ConnectionState* c = ConnectionState::Current()) c->close_after_response = true;
+    SetError(res, 408, "Timeout", "the client closed the connection");
+    return false;
+  }
+  if (!outcome.ok()) {
+    SetStatusError(res, outcome);
+    return false;
+  }
+  return true;
+}
+
 void Api::Detect(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
   DetectParams params;
   if (auto e = ParseDetectParams(req.params, &params)) return SetApiError(res, *e);
@@ -54,58 +93,29 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
     return SetApiError(res, *e);
   }
 
-  Status outcome;
   std::vector<Face> faces;
   std::vector<Embedding> embeddings;
-  const ConnectionState* connection = ConnectionState::Current();
-  bool client_gone = false;
-  const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
-    // A client that gave up while queued costs no inference.
-    if (connection != nullptr && connection->PeerGone()) {
-      client_gone = true;
-      return;
-    }
-    try {
-      DecodeOptions decode;
-      decode.max_pixels = deps_.options.max_pixels;
-      decode.max_file_bytes = deps_.options.max_body_bytes;
-      auto image = DecodeImage(AsBytes(bytes), decode);
-      if (!image.ok()) {
-        outcome = image.status();
-        return;
-      }
-      DetectOptions options;
-      options.mode = params.detector;
-      options.compute_quality = params.quality || params.head_pose || params.quality_details;
-      options.max_faces = 100;  // as Azure Face
-      auto found = worker.sessions[0]->Detect(image.value(), options);
-      if (!found.ok()) {
-        outcome = found.status();
-        return;
-      }
-      faces = std::move(found).value();
-      // Azure orders faces by size, largest first.
-      std::stable_sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
-        return a.box.width * a.box.height > b.box.width * b.box.height;
-      });
-      if (params.return_face_id && !faces.empty()) {
-        auto all = worker.sessions[model_index]->EmbedAll(image.value(), faces);
-        if (!all.ok()) {
-          outcome = all.status();
-          return;
+  const bool ran =
+      RunOnDecodedImage(bytes, res, [&](WorkerSessions& worker, Image& image) -> Status {
+        DetectOptions options;
+        options.mode = params.detector;
+        options.compute_quality = params.quality || params.head_pose || params.quality_details;
+        options.max_faces = 100;  // as Azure Face
+        auto found = worker.sessions[0]->Detect(image, options);
+        if (!found.ok()) return found.status();
+        faces = std::move(found).value();
+        // Azure orders faces by size, largest first.
+        std::stable_sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
+          return a.box.width * a.box.height > b.box.width * b.box.height;
+        });
+        if (params.return_face_id && !faces.empty()) {
+          auto all = worker.sessions[model_index]->EmbedAll(image, faces);
+          if (!all.ok()) return all.status();
+          embeddings = std::move(all).value();
         }
-        embeddings = std::move(all).value();
-      }
-    } catch (const std::exception&) {
-      outcome = Status::Internal("inference failed");
-    }
-  });
-  if (!run.ok()) return SetBusy(res, run);
-  if (client_gone) {
-    if (ConnectionState* c = ConnectionState::Current()) c->close_after_response = true;
-    return SetError(res, 408, "Timeout", "the client closed the connection");
-  }
-  if (!outcome.ok()) return SetStatusError(res, outcome);
+        return Status::Ok();
+      });
+  if (!ran) return;
 
   const std::string& model = deps_.engines[model_index]->recognizer().name;
   const std::chrono::seconds ttl(params.face_id_ttl_s > 0 ? params.face_id_ttl_s
