@@ -44,8 +44,10 @@ void SetApiError(httplib::Response& res, const ApiError& e);
 // 503 ServerBusy with Retry-After (the inference queue refused the job).
 void SetBusy(httplib::Response& res, const Status& status);
 std::span<const uint8_t> AsBytes(std::string_view s);
-// The request's encoded image (RequestImage), its header checked: 400 InvalidImage if it is not
-// an image, 413 InvalidImageSize above `max_pixels` (before any worker is queued for).
+// An encoded image's header checked: 400 InvalidImage if it is not an image, 413
+// InvalidImageSize above `max_pixels` (before any worker is queued for).
+MaybeError CheckImageHeader(std::string_view bytes, int64_t max_pixels);
+// The request's encoded image (RequestImage), its header checked (CheckImageHeader).
 MaybeError CheckedRequestImage(const httplib::Request& req, int64_t max_pixels,
                                std::string_view* bytes);
 

@@ -19,11 +19,9 @@ nlohmann::json PointJson(const Point& p) { return {{"x", Round(p.x, 10)}, {"y", 
 
 }  // namespace
 
-MaybeError CheckedRequestImage(const httplib::Request& req, int64_t max_pixels,
-                               std::string_view* bytes) {
-  if (auto e = RequestImage(req, bytes)) return e;
+MaybeError CheckImageHeader(std::string_view bytes, int64_t max_pixels) {
   // The header alone tells the size: refuse huge images before queueing for a worker.
-  auto info = ProbeImage(AsBytes(*bytes));
+  auto info = ProbeImage(AsBytes(bytes));
   if (!info.ok()) {
     return ApiError{400, "InvalidImage", "not a JPEG, PNG, WebP or BMP image, or a damaged one"};
   }
@@ -32,6 +30,12 @@ MaybeError CheckedRequestImage(const httplib::Request& req, int64_t max_pixels,
                     "the image has more than " + std::to_string(max_pixels) + " pixels"};
   }
   return std::nullopt;
+}
+
+MaybeError CheckedRequestImage(const httplib::Request& req, int64_t max_pixels,
+                               std::string_view* bytes) {
+  if (auto e = RequestImage(req, bytes)) return e;
+  return CheckImageHeader(*bytes, max_pixels);
 }
 
 bool Api::RunOnDecodedImage(std::string_view bytes, httplib::Response& res,

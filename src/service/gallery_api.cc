@@ -415,13 +415,7 @@ void Api::AddFace(const httplib::Request& req, httplib::Response& res, const Cal
                         ConsentScopeName(gallery.use) + "' in '" + options.gallery +
                         "': record one first (POST .../consents)");
   }
-  auto info = ProbeImage(AsBytes(bytes));
-  if (!info.ok()) {
-    return SetError(res, 400, "InvalidImage", "not a JPEG, PNG, WebP or BMP image, or a damaged one");
-  }
-  if (static_cast<int64_t>(info->width) * info->height > deps_.options.max_pixels) {
-    return SetError(res, 413, "InvalidImageSize", "the image has too many pixels");
-  }
+  if (auto e = CheckImageHeader(bytes, deps_.options.max_pixels)) return SetApiError(res, *e);
   Result<EnrolledImage> enrolled = Status::Internal("not run");
   const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
     try {
