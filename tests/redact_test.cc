@@ -73,8 +73,8 @@ TEST_F(RedactTest, EveryRecognisableFaceIsCoveredAndUnrecognisable) {
             << "sample " << sample;
       }
       // No redacted face matches its original (the same landmarks on the redacted image).
-      // (The detector may still fire on a redacted head at its normal threshold, even on a solid
-      // fill: it responds to the head-and-shoulders outline; docs/redact.md has the measurement.)
+      // (Drawn without RedactImage's verification rounds: the detector may still fire on a
+      // redacted head at its normal threshold; VerificationLeavesNoFaceTheDetectorFinds.)
       auto before = session_->EmbedAll(original.value(), faces.value());
       auto redacted_templates = session_->EmbedAll(redacted, faces.value());
       ASSERT_TRUE(before.ok() && redacted_templates.ok());
@@ -111,7 +111,17 @@ TEST_F(RedactTest, KeepFilterLeavesItsFacesVisible) {
   Image redacted = original.value();
   auto result = RedactImage(*session_, redacted, options);
   ASSERT_TRUE(result.ok());
-  EXPECT_EQ(calls, static_cast<int>(result->regions.size()));
+  // The filter is asked about every face of the scan; what verification finds afterwards in the
+  // output is redacted without asking (a face the filter was not asked about is redacted).
+  int scanned = 0;
+  for (const RedactedRegion& r : result->regions) {
+    if (r.verify_round == 0) {
+      ++scanned;
+    } else {
+      EXPECT_FALSE(r.kept);
+    }
+  }
+  EXPECT_EQ(calls, scanned);
   EXPECT_TRUE(had_landmarks);
   // Kept: the largest face, and detections lying mostly inside it (parts or duplicates of it).
   int kept_count = 0;
@@ -136,6 +146,36 @@ TEST_F(RedactTest, KeepFilterLeavesItsFacesVisible) {
       EXPECT_FALSE(SamePixels(original.value(), redacted, face.box));
     }
   }
+}
+
+// Verification: what the detector still finds in the output at the normal threshold is redacted
+// too, and what it finds after the last round is exactly what residual_faces reports.
+TEST_F(RedactTest, VerificationLeavesNoFaceTheDetectorFinds) {
+  DetectOptions check;
+  check.mode = DetectorMode::kRecall;
+  check.score_threshold = RedactOptions{}.verify_threshold;
+  int residual = 0;
+  for (int sample = 1; sample <= 6; ++sample) {
+    auto original = LoadImage(SamplePath(sample));
+    ASSERT_TRUE(original.ok());
+    Image redacted = original.value();
+    auto result = RedactImage(*session_, redacted, RedactOptions{});
+    ASSERT_TRUE(result.ok());
+    auto found = session_->Detect(redacted, check);
+    ASSERT_TRUE(found.ok());
+    EXPECT_EQ(static_cast<int>(found->size()), result->residual_faces) << "sample " << sample;
+    residual += result->residual_faces;
+    // Without verification: the scan's regions only, nothing counted.
+    RedactOptions unverified;
+    unverified.verify_rounds = 0;
+    Image plain = original.value();
+    auto scan_only = RedactImage(*session_, plain, unverified);
+    ASSERT_TRUE(scan_only.ok());
+    EXPECT_EQ(scan_only->residual_faces, 0);
+    for (const RedactedRegion& r : scan_only->regions) EXPECT_EQ(r.verify_round, 0);
+    EXPECT_LE(scan_only->regions.size(), result->regions.size());
+  }
+  EXPECT_EQ(residual, 0);  // the six portraits and groups end clean
 }
 
 TEST_F(RedactTest, DetectorRegionsAndBoxesWithoutLandmarks) {
@@ -186,6 +226,14 @@ TEST_F(RedactTest, OptionsAreChecked) {
   RedactOptions bad_threshold;
   bad_threshold.score_threshold = 1.5f;
   EXPECT_EQ(RedactImage(*session_, image.value(), bad_threshold).status().code(),
+            StatusCode::kInvalidArgument);
+  RedactOptions bad_rounds;
+  bad_rounds.verify_rounds = -1;
+  EXPECT_EQ(RedactImage(*session_, image.value(), bad_rounds).status().code(),
+            StatusCode::kInvalidArgument);
+  RedactOptions bad_verify_threshold;
+  bad_verify_threshold.verify_threshold = 0;
+  EXPECT_EQ(RedactImage(*session_, image.value(), bad_verify_threshold).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseRedactMode("sparkle").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseRedactShape("box").value(), RedactShape::kBox);

@@ -216,12 +216,20 @@ TEST_F(ApiTest, RedactReturnsThePhotoWithFewerFindableFaces) {
   ASSERT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(res->get_header_value("Content-Type"), "image/jpeg");
   EXPECT_GT(std::stoi(res->get_header_value("X-Faces-Redacted")), 0);
+  EXPECT_GE(std::stoi(res->get_header_value("X-Residual-Faces")), 0);
   const std::span<const uint8_t> out(reinterpret_cast<const uint8_t*>(res->body.data()),
                                      res->body.size());
   auto info = ProbeImage(out);
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->format, ImageFormat::kJpeg);
   EXPECT_LT(count_faces(out), before);
+
+  // The default blur: verification ends with no face the detector finds at 0.5 (as in
+  // RedactTest.VerificationLeavesNoFaceTheDetectorFinds for the same sample).
+  auto blurred = Post("/face/v1.0/redact", image, "image/jpeg", detect_only_);
+  ASSERT_TRUE(blurred);
+  ASSERT_EQ(blurred->status, 200) << blurred->body;
+  EXPECT_EQ(blurred->get_header_value("X-Residual-Faces"), "0");
 
   auto png = Post("/face/v1.0/redact?format=png&mode=fill", image, "image/jpeg", full_);
   ASSERT_TRUE(png);

@@ -76,6 +76,14 @@ struct RedactOptions {
   int photo_tile_levels = 3;
   // Empty: every face is redacted. See KeepFilter.
   KeepFilter keep;
+  // Photos: after drawing, the output is scanned as a recogniser would scan it (the detector in
+  // recall mode at `verify_threshold`). A blurred head can still look like a face to the
+  // detector, and a face can escape the first scan; whatever is found (except a kept face) is
+  // redacted too, and the output scanned again, for at most `verify_rounds` rounds. Faces still
+  // found after the last round are counted in ImageRedaction::residual_faces. 0 rounds: no
+  // verification. Default 2 rounds at 0.5, the detector's normal (recognition) threshold.
+  int verify_rounds = 2;
+  float verify_threshold = 0.5f;
 };
 
 // One face found and drawn over (or kept visible by the keep filter).
@@ -85,16 +93,28 @@ struct RedactedRegion {
                       // bounds (an ellipse inscribed in it, or the box itself), before clipping
   float score = 0;    // detector score; 0 for a box the tracker held without a detection
   bool kept = false;  // left visible by the keep filter
+  int verify_round = 0;  // 0: found by the scan; n: found in the output by verification round n
 };
 
 struct ImageRedaction {
-  std::vector<RedactedRegion> regions;  // best score first
+  std::vector<RedactedRegion> regions;  // the scan's, best score first, then verification's
   int faces_redacted = 0;               // regions with kept == false
+  // Faces the detector still finds in the output at RedactOptions::verify_threshold after the
+  // last verification round (not counting kept faces); 0 when verification ended clean or
+  // did not run.
+  int residual_faces = 0;
 };
 
 // Detects every face in `image` with the photo plan (frame + tiles) and redacts it in place:
-// FindRedactions, then DrawRedactions.
+// FindRedactions, DrawRedactions, then VerifyRedaction.
 Result<ImageRedaction> RedactImage(Session& session, Image& image, const RedactOptions& options);
+
+// Scans the redacted `image` (drawn with `redaction`'s regions) for faces the detector still
+// finds at options.verify_threshold in recall mode and redacts them too, for at most
+// options.verify_rounds rounds, appending their regions to `redaction` (verify_round set) and
+// setting its residual_faces. A found box whose centre lies in a kept face's box is that face.
+Status VerifyRedaction(Session& session, Image& image, const RedactOptions& options,
+                       ImageRedaction* redaction);
 
 // The regions RedactImage would draw (keep filter applied), without drawing them.
 Result<ImageRedaction> FindRedactions(Session& session, const Image& image,

@@ -16,6 +16,13 @@ Status ValidateOptions(const RedactOptions& options) {
   if (options.photo_tile_levels < 0 || options.photo_tile_levels > 5) {
     return Status::InvalidArgument("photo tile levels must be 0..5");
   }
+  if (options.verify_rounds < 0 || options.verify_rounds > 10) {
+    return Status::InvalidArgument("verification rounds must be 0..10");
+  }
+  if (!(options.verify_threshold > 0 && options.verify_threshold < 1)) {
+    return Status::InvalidArgument("verification threshold must be in (0, 1), got " +
+                                   std::to_string(options.verify_threshold));
+  }
   return Status::Ok();
 }
 

@@ -128,9 +128,59 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
   return result;
 }
 
+Status VerifyRedaction(Session& session, Image& image, const RedactOptions& options,
+                       ImageRedaction* redaction) {
+  FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
+  redaction->residual_faces = 0;
+  if (options.verify_rounds == 0 || image.empty()) return Status::Ok();
+  DetectOptions detect;
+  detect.mode = DetectorMode::kRecall;
+  detect.score_threshold = options.verify_threshold;
+  detect.compute_quality = false;
+  detect.compute_landmarks = false;
+  const auto is_kept_face = [&](const Box& box) {
+    const float cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+    return std::any_of(redaction->regions.begin(), redaction->regions.end(),
+                       [&](const RedactedRegion& r) {
+                         return r.kept && cx >= r.face.x && cx <= r.face.x + r.face.width &&
+                                cy >= r.face.y && cy <= r.face.y + r.face.height;
+                       });
+  };
+  // Each round scans the output as it now is; the scan after the last round only counts.
+  for (int round = 1;; ++round) {
+    auto faces = session.Detect(image, detect);
+    if (!faces.ok()) return faces.status();
+    std::vector<RedactedRegion> found;
+    for (const Face& face : faces.value()) {
+      if (is_kept_face(face.box)) continue;
+      RedactedRegion region;
+      region.face = face.box;
+      region.region = redact::RegionForFace(face.box, options.scale);
+      region.score = face.score;
+      region.verify_round = round;
+      found.push_back(region);
+    }
+    if (found.empty()) return Status::Ok();
+    if (round > options.verify_rounds) {
+      redaction->residual_faces = static_cast<int>(found.size());
+      return Status::Ok();
+    }
+    // Kept faces go along so that DrawRedactions puts them back where a new region reaches in.
+    std::vector<RedactedRegion> to_draw = found;
+    for (const RedactedRegion& r : redaction->regions) {
+      if (r.kept) to_draw.push_back(r);
+    }
+    DrawRedactions(image, to_draw, options.mode, options.shape);
+    redaction->regions.insert(redaction->regions.end(), found.begin(), found.end());
+    redaction->faces_redacted += static_cast<int>(found.size());
+  }
+}
+
 Result<ImageRedaction> RedactImage(Session& session, Image& image, const RedactOptions& options) {
   auto result = FindRedactions(session, image, options);
-  if (result.ok()) DrawRedactions(image, result->regions, options.mode, options.shape);
+  if (!result.ok()) return result;
+  DrawRedactions(image, result->regions, options.mode, options.shape);
+  FACET_RETURN_IF_ERROR(VerifyRedaction(session, image, options, &result.value()));
   return result;
 }
 

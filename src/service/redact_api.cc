@@ -22,11 +22,13 @@ void Api::Redact(const httplib::Request& req, httplib::Response& res, const Call
 
   std::vector<uint8_t> encoded;
   int faces_redacted = 0;
+  int residual_faces = 0;
   const bool ran =
       RunOnDecodedImage(bytes, res, [&](WorkerSessions& worker, Image& image) -> Status {
         auto redaction = RedactImage(*worker.sessions[0], image, params.options);
         if (!redaction.ok()) return redaction.status();
         faces_redacted = redaction->faces_redacted;
+        residual_faces = redaction->residual_faces;
         auto out = EncodeImage(image, params.format);
         if (!out.ok()) return out.status();
         encoded = std::move(out).value();
@@ -36,6 +38,8 @@ void Api::Redact(const httplib::Request& req, httplib::Response& res, const Call
 
   res.status = 200;
   res.set_header("X-Faces-Redacted", std::to_string(faces_redacted));
+  // Faces the detector still finds in the output at its normal threshold (0: none).
+  res.set_header("X-Residual-Faces", std::to_string(residual_faces));
   res.set_content(std::string(encoded.begin(), encoded.end()),
                   params.format == ImageFormat::kPng ? "image/png" : "image/jpeg");
 }

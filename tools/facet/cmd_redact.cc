@@ -38,6 +38,7 @@ struct RedactFlags {
   std::string preset = VideoRedactOptions{}.x264_preset;
   int crf = VideoRedactOptions{}.crf;
   int levels = RedactOptions{}.photo_tile_levels;
+  int verify_rounds = RedactOptions{}.verify_rounds;
   int keep_confirm = VideoRedactOptions{}.keep_confirm_detections;
   KeepFlags keep;
   EngineFlags engine;
@@ -78,7 +79,8 @@ nlohmann::json RegionsToJson(const std::vector<RedactedRegion>& regions) {
     out.push_back(
         {{"box", {Round(r.face.x), Round(r.face.y), Round(r.face.width), Round(r.face.height)}},
          {"score", Round(r.score, 1e4)},
-         {"kept", r.kept}});
+         {"kept", r.kept},
+         {"verify_round", r.verify_round}});
   }
   return out;
 }
@@ -143,6 +145,7 @@ Result<RedactOptions> MakeOptions(const RedactFlags& flags) {
   options.scale = flags.scale;
   options.score_threshold = flags.threshold;
   options.photo_tile_levels = flags.levels;
+  options.verify_rounds = flags.verify_rounds;
   return options;
 }
 
@@ -167,6 +170,7 @@ int RunPhoto(const RedactFlags& flags, const RedactOptions& options,
     nlohmann::json out{{"input", flags.input},
                        {"output", flags.output},
                        {"faces_redacted", redaction->faces_redacted},
+                       {"residual_faces", redaction->residual_faces},
                        {"regions", RegionsToJson(redaction->regions)},
                        {"seconds", Round(seconds, 1000)}};
     if (keep != nullptr) out["keep"] = keep_json;
@@ -243,6 +247,7 @@ int RunFolder(const RedactFlags& flags, const RedactOptions& options,
     } else {
       faces += results[i]->faces_redacted;
       entry["faces_redacted"] = results[i]->faces_redacted;
+      entry["residual_faces"] = results[i]->residual_faces;
       entry["regions"] = RegionsToJson(results[i]->regions);
     }
     if (keep != nullptr) entry["keep"] = keep_json[i];
@@ -412,6 +417,9 @@ Action RegisterRedact(CLI::App& app) {
                   "detector score threshold (default 0.2; recognition uses 0.5)");
   cmd->add_flag("--json", flags->json, "print a JSON summary");
   cmd->add_option("--levels", flags->levels, "photos: tile levels below the frame (default 3)");
+  cmd->add_option("--verify-rounds", flags->verify_rounds,
+                  "photos: rounds of re-scanning the output and redacting what the detector "
+                  "still finds at 0.5 (default 2; 0: none)");
   cmd->add_flag("--no-audio", flags->no_audio, "video: drop the audio streams");
   cmd->add_option("--workers", flags->workers, "detection threads, one Session each (default 2)");
   cmd->add_option("--tiles-per-frame", flags->tiles_per_frame,
