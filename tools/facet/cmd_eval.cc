@@ -410,8 +410,10 @@ Action RegisterEval(CLI::App& app) {
                     "write every pair's similarity and both faces' quality measurements (TSV)");
   }
   const EvalSubcommand redact = RegisterEvalRedact(eval);
-  return [flags, lfw, pairs, wider, redact]() {
+  const EvalSubcommand reid = RegisterEvalReid(eval);
+  return [flags, lfw, pairs, wider, redact, reid]() {
     if (redact.app->parsed()) return redact.action();
+    if (reid.app->parsed()) return reid.action();
     if (flags->threads < 1) {
       PrintError("--workers", Status::InvalidArgument("must be at least 1"));
       return kExitUsage;

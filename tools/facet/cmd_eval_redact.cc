@@ -2,8 +2,10 @@
 //   - recall: the share of annotated faces whose box is >= 90 % covered by the drawn redaction
 //     (all faces, faces >= 16 px high, by height), and how many drawn regions hold no annotated
 //     face;
-//   - residual detections: faces the detector still finds in the redacted image at its normal
-//     threshold (0.5), in fast and recall mode;
+//   - residual detections: faces the detector still finds in the redacted image (after the
+//     redaction's own verification rounds, RedactOptions::verify_rounds, which scan with the
+//     detector in recall mode at 0.5) at its normal threshold (0.5), in fast and recall mode, and
+//     at 0.3 in recall mode, a margin below what verification looked for;
 //   - re-identification: every face the detector finds in the original (recall mode, 0.5) is
 //     embedded in the original and, with the same landmarks, in the redacted image; a pair
 //     scoring at or above the recognizer's FMR-1e-3 threshold is a match (a failure); reported
@@ -35,6 +37,8 @@ struct EvalRedactFlags {
   std::string shape = "ellipse";
   std::string mode = "blur";
   int levels = RedactOptions{}.photo_tile_levels;
+  int verify_rounds = RedactOptions{}.verify_rounds;
+  float verify_threshold = RedactOptions{}.verify_threshold;
   bool sweep = false;
   bool coverage_only = false;
   int limit = 0;
@@ -45,6 +49,7 @@ struct EvalRedactFlags {
 };
 
 constexpr float kNormalThreshold = 0.5f;
+constexpr float kMarginThreshold = 0.3f;
 const std::vector<float> kSweep = {0.15f, 0.2f, 0.25f, 0.3f, 0.35f, 0.4f, 0.5f, 0.6f};
 
 struct ImageOutcome {
@@ -54,6 +59,9 @@ struct ImageOutcome {
   std::vector<float> area_share;             // per threshold, share of the image redacted
   int residual_fast = 0, residual_fast_on_face = 0;
   int residual_recall = 0, residual_recall_on_face = 0;
+  int residual_margin = 0, residual_margin_on_face = 0;
+  int verify_regions = 0;           // regions the verification rounds added
+  int verify_residual = 0;          // ImageRedaction::residual_faces
   std::vector<float> similarities;  // original vs redacted, per face found in the original
   std::vector<QualityLevel> levels;  // the original face's qualityForRecognition, per similarity
 };
@@ -83,6 +91,11 @@ Status Checks(Session& session, const Image& original, const Image& redacted,
     (mode == DetectorMode::kFast ? out->residual_fast_on_face : out->residual_recall_on_face) =
         on_face;
   }
+  boxes_only.score_threshold = kMarginThreshold;
+  auto margin = session.Detect(redacted, boxes_only);  // still recall mode
+  if (!margin.ok()) return margin.status();
+  out->residual_margin = static_cast<int>(margin->size());
+  for (const Face& f : margin.value()) out->residual_margin_on_face += CentreInAny(f.box, faces);
   DetectOptions recognition;
   recognition.mode = DetectorMode::kRecall;
   recognition.score_threshold = kNormalThreshold;
@@ -135,6 +148,8 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   options.shape = shape.value();
   options.scale = flags.scale;
   options.photo_tile_levels = flags.levels;
+  options.verify_rounds = flags.verify_rounds;
+  options.verify_threshold = flags.verify_threshold;
   std::vector<float> thresholds = {flags.threshold};
   if (flags.sweep) thresholds.insert(thresholds.end(), kSweep.begin(), kSweep.end());
   options.score_threshold = *std::min_element(thresholds.begin(), thresholds.end());
@@ -185,7 +200,25 @@ int RunEvalRedact(EvalRedactFlags& flags) {
         if (flags.coverage_only) return;
         Image redacted = image.value();
         DrawRedactions(redacted, primary, options.mode, options.shape);
-        out.status = Checks(session, image.value(), redacted, wider.faces, &out);
+        ImageRedaction drawn;
+        drawn.regions = primary;
+        out.status = VerifyRedaction(session, redacted, options, &drawn);
+        if (!out.status.ok()) return;
+        out.verify_regions = static_cast<int>(drawn.regions.size() - primary.size());
+        out.verify_residual = drawn.residual_faces;
+        // The checks see what `facet redact` writes for a JPEG: the image encoded (quality 95)
+        // and decoded again, whose scores differ a little from the in-memory image's.
+        auto encoded = EncodeImage(redacted, ImageFormat::kJpeg);
+        if (!encoded.ok()) {
+          out.status = encoded.status();
+          return;
+        }
+        auto written = DecodeImage(encoded.value());
+        if (!written.ok()) {
+          out.status = written.status();
+          return;
+        }
+        out.status = Checks(session, image.value(), written.value(), wider.faces, &out);
       });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -197,7 +230,8 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   std::vector<double> area_sum(thresholds.size(), 0);
   size_t failed = 0;
   int residual_fast = 0, residual_fast_on_face = 0, residual_recall = 0,
-      residual_recall_on_face = 0;
+      residual_recall_on_face = 0, residual_margin = 0, residual_margin_on_face = 0,
+      verify_regions = 0, verify_residual = 0;
   std::vector<float> similarities;
   std::vector<QualityLevel> levels;
   for (size_t i = 0; i < outcomes.size(); ++i) {
@@ -218,6 +252,10 @@ int RunEvalRedact(EvalRedactFlags& flags) {
     residual_fast_on_face += out.residual_fast_on_face;
     residual_recall += out.residual_recall;
     residual_recall_on_face += out.residual_recall_on_face;
+    residual_margin += out.residual_margin;
+    residual_margin_on_face += out.residual_margin_on_face;
+    verify_regions += out.verify_regions;
+    verify_residual += out.verify_residual;
     similarities.insert(similarities.end(), out.similarities.begin(), out.similarities.end());
     levels.insert(levels.end(), out.levels.begin(), out.levels.end());
   }
@@ -267,7 +305,12 @@ int RunEvalRedact(EvalRedactFlags& flags) {
                                   {"fast", residual_fast},
                                   {"fast_on_annotated_face", residual_fast_on_face},
                                   {"recall", residual_recall},
-                                  {"recall_on_annotated_face", residual_recall_on_face}};
+                                  {"recall_on_annotated_face", residual_recall_on_face},
+                                  {"recall_at_0.3", residual_margin},
+                                  {"recall_at_0.3_on_annotated_face", residual_margin_on_face}};
+    out["verification"] = {{"rounds", flags.verify_rounds},
+                           {"regions_added", verify_regions},
+                           {"residual_faces", verify_residual}};
     out["reidentification"] = {
         {"model", engine->recognizer().name},
         {"threshold_fmr_1e-3", match_threshold},
@@ -305,10 +348,13 @@ int RunEvalRedact(EvalRedactFlags& flags) {
         static_cast<long long>(main.regions_without_face));
     if (!flags.coverage_only) {
       std::printf(
-          "residual detections at 0.5: fast %d (%d on a face), recall %d (%d on a face); "
-          "re-identification: %s of %zu faces match at >= %.4f (max %s)\n",
-          residual_fast, residual_fast_on_face, residual_recall, residual_recall_on_face,
-          out["reidentification"]["matches"].dump().c_str(), similarities.size(), match_threshold,
+          "verification (%d rounds): %d regions added, %d faces left; residual detections at "
+          "0.5: fast %d (%d on a face), recall %d (%d on a face); at 0.3: recall %d (%d on a "
+          "face); re-identification: %s of %zu faces match at >= %.4f (max %s)\n",
+          flags.verify_rounds, verify_regions, verify_residual, residual_fast,
+          residual_fast_on_face, residual_recall, residual_recall_on_face, residual_margin,
+          residual_margin_on_face, out["reidentification"]["matches"].dump().c_str(),
+          similarities.size(), match_threshold,
           out["reidentification"]["max_similarity"].dump().c_str());
       std::printf("re-identification by the original's quality: %s\n",
                   out["reidentification"]["by_quality"].dump().c_str());
@@ -333,6 +379,10 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
   cmd->add_option("--shape", flags->shape, "ellipse (default) or box");
   cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
   cmd->add_option("--levels", flags->levels, "photo tile levels (default 3)");
+  cmd->add_option("--verify-rounds", flags->verify_rounds,
+                  "verification rounds after drawing (default 2; 0: none)");
+  cmd->add_option("--verify-threshold", flags->verify_threshold,
+                  "detector threshold of the verification rounds (default 0.5)");
   cmd->add_flag("--sweep", flags->sweep, "also report recall at thresholds 0.15 .. 0.6");
   cmd->add_flag("--coverage-only", flags->coverage_only,
                 "skip the residual-detection and re-identification checks");

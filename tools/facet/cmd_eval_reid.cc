@@ -44,10 +44,10 @@ struct EvalReidFlags {
 struct PairOutcome {
   Status status;
   bool face_a = false, face_b = false;
-  float before = NAN;      // original A vs original B
-  float same_photo = NAN;  // redacted A (original landmarks) vs original A
-  float other_photo = NAN;  // redacted A (original landmarks) vs original B
-  bool detected = false;    // the detector finds a face on A's in the redacted A
+  float before = NAN;          // original A vs original B
+  float same_photo = NAN;      // redacted A (original landmarks) vs original A
+  float other_photo = NAN;     // redacted A (original landmarks) vs original B
+  bool detected = false;       // the detector finds a face on A's in the redacted A
   float detected_other = NAN;  // that face's template vs original B
 };
 
@@ -68,7 +68,8 @@ Result<std::pair<Face, Embedding>> FaceAndTemplate(Session& session, const Image
                                                    const DetectOptions& detect) {
   auto faces = session.Detect(image, detect);
   if (!faces.ok()) return faces.status();
-  const Face* face = PickFace(faces.value(), FacePick::kNearestCentre, image.width(), image.height());
+  const Face* face =
+      PickFace(faces.value(), FacePick::kNearestCentre, image.width(), image.height());
   if (face == nullptr) return Status::NotFound("no face");
   auto embedding = session.Embed(image, *face);
   if (!embedding.ok()) return embedding.status();
@@ -237,7 +238,8 @@ int RunEvalReid(EvalReidFlags& flags) {
 EvalSubcommand RegisterEvalReid(CLI::App* eval) {
   auto flags = std::make_shared<EvalReidFlags>();
   CLI::App* cmd = eval->add_subcommand(
-      "reid", "LFW matched pairs: can a redacted face be recognised (its original, or another photo)?");
+      "reid",
+      "LFW matched pairs: can a redacted face be recognised (its original, or another photo)?");
   cmd->add_option("--data", flags->data, "LFW folder with pairs.txt and images/")->required();
   cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
   cmd->add_option("--limit", flags->limit, "only the first N matched pairs");

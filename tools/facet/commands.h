@@ -34,6 +34,7 @@ struct EvalSubcommand {
   Action action;
 };
 EvalSubcommand RegisterEvalRedact(CLI::App* eval);  // cmd_eval_redact.cc
+EvalSubcommand RegisterEvalReid(CLI::App* eval);    // cmd_eval_reid.cc
 
 }  // namespace facet::cli
 
