@@ -8,14 +8,12 @@
 
 #include "facet/engine.h"
 #include "facet/image.h"
+#include "samples.h"
 
 namespace facet {
 namespace {
 
-std::string SamplePath(int i) {
-  return std::string(FACET_MODEL_DIR) + "/src/@vladmandic/face-api@1.7.15/demo/sample" +
-         std::to_string(i) + ".jpg";
-}
+using fixtures::SamplePath;
 
 std::shared_ptr<const Engine> MakeEngine(const std::string& backend, const std::string& recognizer) {
   auto engine = Engine::Create(

@@ -7,14 +7,12 @@
 
 #include "facet/engine.h"
 #include "facet/image.h"
+#include "samples.h"
 
 namespace facet {
 namespace {
 
-std::string SamplePath(int i) {
-  return std::string(FACET_MODEL_DIR) + "/src/@vladmandic/face-api@1.7.15/demo/sample" +
-         std::to_string(i) + ".jpg";
-}
+using fixtures::SamplePath;
 
 float Iou(const Box& a, const Box& b) {
   const float x0 = std::max(a.x, b.x), y0 = std::max(a.y, b.y);

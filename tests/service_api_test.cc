@@ -17,6 +17,7 @@
 #include "facet/service.h"
 #include "service/test_socket.h"
 #include "service/test_tls.h"
+#include "samples.h"
 
 namespace facet {
 namespace {
@@ -25,15 +26,10 @@ using nlohmann::json;
 using std::chrono::milliseconds;
 using service::testing::RawClient;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using fixtures::ReadFile;
+using fixtures::SamplePath;
 
-std::string Sample(int i) {
-  return ReadFile(std::string(FACET_MODEL_DIR) + "/src/@vladmandic/face-api@1.7.15/demo/sample" +
-                  std::to_string(i) + ".jpg");
-}
+std::string Sample(int i) { return ReadFile(SamplePath(i)); }
 
 class TempDir {
  public:

@@ -16,21 +16,17 @@
 #include "facet/engine.h"
 #include "facet/gallery.h"
 #include "facet/service.h"
+#include "samples.h"
 
 namespace facet {
 namespace {
 
 using nlohmann::json;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using fixtures::ReadFile;
+using fixtures::SamplePath;
 
-std::string Sample(int i) {
-  return ReadFile(std::string(FACET_MODEL_DIR) + "/src/@vladmandic/face-api@1.7.15/demo/sample" +
-                  std::to_string(i) + ".jpg");
-}
+std::string Sample(int i) { return ReadFile(SamplePath(i)); }
 
 class GalleryApiTest : public ::testing::Test {
  protected:
