@@ -7,7 +7,7 @@
 // index how often the true mate is ranked first, how often its top hit agrees with exact float32,
 // the memory per template, and the clustering sweep on LFW (docs/benchmarks.md).
 //
-//   build/bench/index_bench --lfw ../shared/data/lfw --cache build/bench_cache
+//   build/bench/index_bench --lfw=../shared/data/lfw --cache=build/bench_cache [--ef=64,128]
 //
 // The LFW templates (7,701 images, minutes) and the HNSW graph (1M vectors, ~20 minutes on 2
 // cores at efConstruction 40, hours at 200) are computed once and cached in --cache; an
@@ -189,6 +189,24 @@ void BuildData(Data& d, size_t gallery_size) {
               distractors, d.probe_mate.size());
 }
 
+// "64,96,128" -> {64, 96, 128}; exits on anything else.
+std::vector<int> ParseEfList(const std::string& text) {
+  std::vector<int> efs;
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    const size_t comma = std::min(text.find(',', begin), text.size());
+    const std::string item = text.substr(begin, comma - begin);
+    if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos ||
+        item.size() > 5 || std::stoi(item) < 1) {
+      std::fprintf(stderr, "index_bench: --ef takes a list of positive integers, e.g. 64,128\n");
+      std::exit(2);
+    }
+    efs.push_back(std::stoi(item));
+    begin = comma + 1;
+  }
+  return efs;
+}
+
 std::unique_ptr<VectorIndex> ReadHnsw(const std::string& path, int dims,
                                       const facet::index::HnswOptions& options) {
   std::ifstream in(path, std::ios::binary);
@@ -264,7 +282,7 @@ std::unique_ptr<VectorIndex> LoadOrBuildHnsw(const Data& d, const std::string& c
   return index;
 }
 
-void ReportAccuracy(Data& d) {
+void ReportAccuracy(Data& d, const std::vector<int>& efs) {
   const size_t n = d.probe_mate.size();
   std::vector<int64_t> exact_top(n);
   std::vector<int64_t> exact_decision(n);
@@ -304,7 +322,7 @@ void ReportAccuracy(Data& d) {
   run("exact float32", *d.f32, 0);
   run("exact int8", *d.int8, 0);
   if (d.hnsw) {
-    for (int ef : {32, 64, 128, 256, 512}) {
+    for (int ef : efs) {
       const std::string name = "HNSW ef " + std::to_string(ef);
       run(name.c_str(), *d.hnsw, ef);
     }
@@ -365,6 +383,7 @@ int main(int argc, char** argv) {
   bool hnsw = true;
   bool report = true;
   bool clusters = true;
+  std::vector<int> efs = {32, 64, 128, 256, 512};  // --ef: HNSW efSearch values measured
   facet::index::HnswOptions hnsw_options;  // M 32, efConstruction 40 unless given
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -377,6 +396,7 @@ int main(int argc, char** argv) {
     else if (arg == "--no-clusters") clusters = false;
     else if (arg.rfind("--hnsw-m=", 0) == 0) hnsw_options.m = std::stoi(arg.substr(9));
     else if (arg.rfind("--hnsw-efc=", 0) == 0) hnsw_options.ef_construction = std::stoi(arg.substr(11));
+    else if (arg.rfind("--ef=", 0) == 0) efs = ParseEfList(arg.substr(5));
     else rest.push_back(argv[i]);
   }
   if (!fs::exists(lfw + "/images")) {
@@ -398,12 +418,13 @@ int main(int argc, char** argv) {
   std::printf("max RSS %ld MB (%ld MB before the indexes)\n", MaxRssMb(), rss_before);
   omp_set_num_threads(1);
   if (report) {
-    ReportAccuracy(data);
+    ReportAccuracy(data, efs);
     if (clusters) ReportClustering(data);
   }
   benchmark::RegisterBenchmark("BM_ExactF32", BM_Search, &Data::f32, 0);
   benchmark::RegisterBenchmark("BM_ExactInt8", BM_Search, &Data::int8, 0);
-  for (int ef : {64, 128, 256}) {
+  for (int ef : efs) {
+    if (!hnsw) break;
     benchmark::RegisterBenchmark(("BM_Hnsw/ef:" + std::to_string(ef)).c_str(), BM_Search,
                                  &Data::hnsw, ef);
   }
