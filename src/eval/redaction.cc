@@ -1,6 +1,14 @@
 #include "eval/redaction.h"
 
+#include <algorithm>
+
 namespace facet::eval {
+
+bool CentreInside(const Box& box, const Box& outer) {
+  const float cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+  return cx >= outer.x && cx <= outer.x + outer.width && cy >= outer.y &&
+         cy <= outer.y + outer.height;
+}
 
 void RedactionRecall::AddImage(const std::vector<Box>& faces, const std::vector<float>& coverage,
                                const std::vector<Box>& drawn) {
@@ -18,15 +26,8 @@ void RedactionRecall::AddImage(const std::vector<Box>& faces, const std::vector<
   }
   for (const Box& region : drawn) {
     ++regions;
-    bool has_face = false;
-    for (const Box& face : faces) {
-      const float cx = face.x + face.width / 2, cy = face.y + face.height / 2;
-      if (cx >= region.x && cx <= region.x + region.width && cy >= region.y &&
-          cy <= region.y + region.height) {
-        has_face = true;
-        break;
-      }
-    }
+    const bool has_face = std::any_of(faces.begin(), faces.end(),
+                                      [&](const Box& face) { return CentreInside(face, region); });
     if (!has_face) ++regions_without_face;
   }
 }

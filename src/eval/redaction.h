@@ -13,6 +13,10 @@
 
 namespace facet::eval {
 
+// Whether the centre of `box` lies inside `outer` (edges included): how the evaluations decide
+// that a detection is on a given face.
+bool CentreInside(const Box& box, const Box& outer);
+
 // A face counts as redacted when at least this share of its box is covered.
 inline constexpr float kRedactedCoverage = 0.9f;
 

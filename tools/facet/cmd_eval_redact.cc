@@ -69,10 +69,8 @@ struct ImageOutcome {
 double Round(double v, double digits = 1e4) { return std::round(v * digits) / digits; }
 
 bool CentreInAny(const Box& box, const std::vector<Box>& faces) {
-  const float cx = box.x + box.width / 2, cy = box.y + box.height / 2;
-  return std::any_of(faces.begin(), faces.end(), [&](const Box& f) {
-    return cx >= f.x && cx <= f.x + f.width && cy >= f.y && cy <= f.y + f.height;
-  });
+  return std::any_of(faces.begin(), faces.end(),
+                     [&](const Box& f) { return eval::CentreInside(box, f); });
 }
 
 Status Checks(Session& session, const Image& original, const Image& redacted,
@@ -206,14 +204,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
         if (!out.status.ok()) return;
         out.verify_regions = static_cast<int>(drawn.regions.size() - primary.size());
         out.verify_residual = drawn.residual_faces;
-        // The checks see what `facet redact` writes for a JPEG: the image encoded (quality 95)
-        // and decoded again, whose scores differ a little from the in-memory image's.
-        auto encoded = EncodeImage(redacted, ImageFormat::kJpeg);
-        if (!encoded.ok()) {
-          out.status = encoded.status();
-          return;
-        }
-        auto written = DecodeImage(encoded.value());
+        auto written = AsWrittenJpeg(redacted);  // what `facet redact` writes
         if (!written.ok()) {
           out.status = written.status();
           return;

@@ -24,6 +24,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "eval/pairs.h"
+#include "eval/redaction.h"
 #include "facet/redact.h"
 
 namespace facet::cli {
@@ -59,11 +60,6 @@ float Similarity(const Embedding& a, const Embedding& b) {
   return similarity.ok() ? similarity.value() : NAN;
 }
 
-bool Overlaps(const Box& a, const Box& b) {
-  const float cx = a.x + a.width / 2, cy = a.y + a.height / 2;
-  return cx >= b.x && cx <= b.x + b.width && cy >= b.y && cy <= b.y + b.height;
-}
-
 Result<std::pair<Face, Embedding>> FaceAndTemplate(Session& session, const Image& image,
                                                    const DetectOptions& detect) {
   auto faces = session.Detect(image, detect);
@@ -93,9 +89,7 @@ Status RunPair(Session& session, const std::string& path_a, const std::string& p
   Image redacted = image_a.value();
   auto redaction = RedactImage(session, redacted, options);
   if (!redaction.ok()) return redaction.status();
-  auto encoded = EncodeImage(redacted, ImageFormat::kJpeg);
-  if (!encoded.ok()) return encoded.status();
-  auto written = DecodeImage(encoded.value());
+  auto written = AsWrittenJpeg(redacted);
   if (!written.ok()) return written.status();
 
   auto attacked = session.Embed(written.value(), a->first);
@@ -108,7 +102,10 @@ Status RunPair(Session& session, const std::string& path_a, const std::string& p
   auto found = session.Detect(written.value(), detect);
   if (!found.ok()) return found.status();
   for (const Face& face : found.value()) {
-    if (!Overlaps(face.box, a->first.box) && !Overlaps(a->first.box, face.box)) continue;
+    if (!eval::CentreInside(face.box, a->first.box) &&
+        !eval::CentreInside(a->first.box, face.box)) {
+      continue;
+    }
     out->detected = true;
     if (!b.ok()) break;
     auto embedding = session.Embed(written.value(), face);
