@@ -131,6 +131,15 @@ TEST_F(GalleryApiTest, ThePersonLifecycleThroughTheApi) {
   EXPECT_EQ(Outcome(Call("POST", kAlice + "/persistedfaces", photo, "image/jpeg", full_)),
             std::make_pair(403, std::string("ConsentRequired")));
 
+  // A consent expiring in a year the clock cannot hold is a 400, not an overflow (fuzzer find).
+  EXPECT_EQ(Outcome(Json("POST", kAlice + "/consents",
+                         {{"grantedBy", "alice"},
+                          {"scope", "identify"},
+                          {"purpose", "door access"},
+                          {"expiresDateTime", "5578-01-01T00:00:00Z"}},
+                         full_)),
+            std::make_pair(400, std::string("BadArgument")));
+
   // Consent, then enrollment of the photo's largest face.
   json consent = Ok(Json("POST", kAlice + "/consents",
                          {{"grantedBy", "alice"},

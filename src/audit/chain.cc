@@ -1,5 +1,6 @@
 #include "audit/chain.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace facet::audit {
@@ -27,7 +28,13 @@ int64_t ToUnixMillis(TimePoint t) {
 }
 
 TimePoint FromUnixMillis(int64_t ms) {
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
+  // Saturates instead of overflowing: a stored or parsed value beyond TimePoint's range (about
+  // +-292 years around 1970 in nanoseconds) becomes the nearest representable time.
+  using Duration = TimePoint::duration;
+  constexpr int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Duration::max()).count();
+  const int64_t clamped = std::clamp<int64_t>(ms, -kLimit, kLimit);
+  return TimePoint(std::chrono::duration_cast<Duration>(std::chrono::milliseconds(clamped)));
 }
 
 AuditChain::AuditChain(crypto::SecretKey key, std::string store_uid)

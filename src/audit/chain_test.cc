@@ -115,5 +115,13 @@ TEST(AuditChainTest, AnotherKeyOrStoreDoesNotVerify) {
   EXPECT_FALSE(Verify(other_store, log, 3, log.back().hash).intact);
 }
 
+TEST(AuditChainTest, MillisRoundTripAndSaturateOutsideTheClockRange) {
+  EXPECT_EQ(ToUnixMillis(FromUnixMillis(1'700'000'000'123)), 1'700'000'000'123);
+  // 3,608 years after 1970 does not fit nanoseconds in 64 bits: the nearest time, no overflow.
+  EXPECT_EQ(FromUnixMillis(113'857'488'000'000), FromUnixMillis(INT64_MAX));
+  EXPECT_GT(ToUnixMillis(FromUnixMillis(113'857'488'000'000)), 9'000'000'000'000);
+  EXPECT_LT(ToUnixMillis(FromUnixMillis(INT64_MIN)), -9'000'000'000'000);
+}
+
 }  // namespace
 }  // namespace facet::audit

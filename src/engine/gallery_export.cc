@@ -32,6 +32,9 @@ std::string FormatTime(TimePoint time) {
   return out + "Z";
 }
 
+constexpr int kFirstYear = 1970;
+constexpr int kLastYear = 2200;
+
 Result<TimePoint> ParseTime(std::string_view text) {
   const std::string s(text);
   std::tm parts{};
@@ -58,6 +61,13 @@ Result<TimePoint> ParseTime(std::string_view text) {
   }
   if (*rest != '\0') {
     return Status::InvalidArgument("'" + s + "': only UTC times (ending in Z) are accepted");
+  }
+  // TimePoint counts nanoseconds in 64 bits (years 1677..2262); a year outside 1970..2200 is a
+  // typo, not a consent expiry, and would not fit.
+  const int year = parts.tm_year + 1900;
+  if (year < kFirstYear || year > kLastYear) {
+    return Status::InvalidArgument("'" + s + "': the year must be within " +
+                                   std::to_string(kFirstYear) + ".." + std::to_string(kLastYear));
   }
   const std::time_t seconds = timegm(&parts);
   return audit::FromUnixMillis(static_cast<int64_t>(seconds) * 1000 + millis);

@@ -461,6 +461,10 @@ TEST_F(GalleryTest, TimesFormatAndParse) {
   EXPECT_EQ(FormatTime(ParseTime("2026-11-23T09:30:05.250Z").value()), "2026-11-23T09:30:05.250Z");
   EXPECT_FALSE(ParseTime("tomorrow").ok());
   EXPECT_FALSE(ParseTime("2026-11-23T09:30:05+02:00").ok());
+  // Years TimePoint cannot hold are refused, not overflowed (found by the service fuzzer).
+  EXPECT_EQ(ParseTime("5578-01-01").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseTime("1969-12-31").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ParseTime("2200-12-31T23:59:59Z").ok());
 }
 
 }  // namespace

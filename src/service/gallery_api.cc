@@ -327,7 +327,8 @@ void Api::GrantConsent(const httplib::Request& req, httplib::Response& res,
     auto when = ParseTime(expires);
     if (!when.ok()) {
       return SetError(res, 400, "BadArgument",
-                      "expiresDateTime must be an ISO 8601 UTC time (2027-01-31T00:00:00Z)");
+                      "expiresDateTime must be an ISO 8601 UTC time (2027-01-31T00:00:00Z): " +
+                          when.status().message());
     }
     spec.expires_at = when.value();
   }
