@@ -318,6 +318,15 @@ TEST_F(GalleryTest, ExportHoldsEverythingAndEraseRemovesIt) {
   IdentifyOne("family", people_.Face(0));
   EXPECT_EQ(galleries_->ExportPerson("family", "amy", {"dpo", ""}).status().code(),
             StatusCode::kInvalidArgument);  // export needs a purpose
+  // Bytes that are not UTF-8 would make the audit log and the export unreadable as JSON (found
+  // by the service fuzzer: "?purpose=x%B7"); well-formed UTF-8 in any script is fine.
+  for (const char* bad : {"x\xb7", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    EXPECT_EQ(galleries_->ExportPerson("family", "amy", {"dpo", bad}).status().code(),
+              StatusCode::kInvalidArgument)
+        << bad;
+  }
+  ASSERT_TRUE(
+      galleries_->ExportPerson("family", "amy", {"dpo", "Zoë's request, 日本 🙂"}).ok());
   auto exported = galleries_->ExportPerson("family", "amy", {"dpo", "subject access request"});
   ASSERT_TRUE(exported.ok()) << exported.status().ToString();
   const auto doc = nlohmann::json::parse(exported.value());

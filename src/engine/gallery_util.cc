@@ -10,6 +10,43 @@ std::span<const uint8_t> Bytes(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
 }
 
+namespace {
+
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    uint32_t code = 0;
+    uint32_t lowest = 0;
+    if ((lead & 0xE0) == 0xC0) {
+      length = 2, code = lead & 0x1Fu, lowest = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3, code = lead & 0x0Fu, lowest = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4, code = lead & 0x07u, lowest = 0x10000;
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3Fu);
+    }
+    if (code < lowest || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace
+
 Status CheckText(const std::string& what, const std::string& text, bool required) {
   if (required && text.empty()) return Status::InvalidArgument(what + " is required");
   if (text.size() > 1000) return Status::InvalidArgument(what + " is longer than 1000 bytes");
@@ -19,6 +56,8 @@ Status CheckText(const std::string& what, const std::string& text, bool required
       return Status::InvalidArgument(what + " contains a control character");
     }
   }
+  // Text goes into the audit log and into JSON exports, which must stay readable as UTF-8.
+  if (!IsValidUtf8(text)) return Status::InvalidArgument(what + " is not valid UTF-8");
   return Status::Ok();
 }
 
