@@ -8,6 +8,7 @@
 
 #include "crypto/crypto.h"
 #include "index/cluster.h"
+#include "index/huge_pages.h"
 #include "index/kernels.h"
 #include "index/snapshot.h"
 #include "index/vector_index.h"
@@ -233,6 +234,25 @@ TEST(HnswIndexTest, AgreesWithExactAndRemoves) {
   bytes.resize(bytes.size() / 2);
   EXPECT_FALSE(DeserializeIndex(IndexKind::kHnsw, kDim, bytes, {}).ok());
   EXPECT_FALSE(DeserializeIndex(IndexKind::kHnsw, 128, std::vector<uint8_t>(100, 7), {}).ok());
+}
+
+TEST(HugePagesTest, AllocatorAlignsAndMovingKeepsTheElements) {
+  std::vector<int8_t, HugePageAllocator<int8_t>> small(1000, 5);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small.data()) % 64, 0u);
+  std::vector<int8_t, HugePageAllocator<int8_t>> large(kHugePageMinBytes + 1, 7);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(large.data()) % (uintptr_t{2} << 20), 0u);
+  EXPECT_EQ(large.back(), 7);
+  std::vector<int> values(kHugePageMinBytes / sizeof(int) + 3);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int>(i * 7);
+  const std::vector<int> before = values;
+  const int* old_data = values.data();
+  MoveToHugePages(&values);
+  EXPECT_NE(values.data(), old_data);
+  EXPECT_EQ(values, before);
+  std::vector<int> tiny = {1, 2, 3};
+  const int* tiny_data = tiny.data();
+  MoveToHugePages(&tiny);  // below the minimum: left where it is
+  EXPECT_EQ(tiny.data(), tiny_data);
 }
 
 TEST(SnapshotTest, RoundTripAndDamageDetection) {
