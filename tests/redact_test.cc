@@ -176,6 +176,33 @@ TEST_F(RedactTest, VerificationLeavesNoFaceTheDetectorFinds) {
   EXPECT_EQ(residual, 0);  // the six portraits and groups end clean
 }
 
+TEST_F(RedactTest, VerificationOfTheEncodedOutputCountsWhatTheFileHolds) {
+  DetectOptions check;
+  check.mode = DetectorMode::kRecall;
+  check.score_threshold = RedactOptions{}.verify_threshold;
+  for (int sample = 1; sample <= 6; ++sample) {
+    auto original = LoadImage(SamplePath(sample));
+    ASSERT_TRUE(original.ok());
+    RedactOptions options;
+    options.verify_encoding = ImageFormat::kJpeg;
+    Image redacted = original.value();
+    auto result = RedactImage(*session_, redacted, options);
+    ASSERT_TRUE(result.ok());
+    // What a reader of the written JPEG sees holds exactly the faces reported as left.
+    auto encoded = EncodeImage(redacted, ImageFormat::kJpeg);
+    ASSERT_TRUE(encoded.ok());
+    auto written = DecodeImage(encoded.value());
+    ASSERT_TRUE(written.ok());
+    auto found = session_->Detect(written.value(), check);
+    ASSERT_TRUE(found.ok());
+    EXPECT_EQ(static_cast<int>(found->size()), result->residual_faces) << "sample " << sample;
+  }
+  RedactOptions bad;
+  bad.verify_encoding = static_cast<ImageFormat>(99);
+  Image image = LoadImage(SamplePath(1)).value();
+  EXPECT_EQ(RedactImage(*session_, image, bad).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(RedactTest, DetectorRegionsAndBoxesWithoutLandmarks) {
   auto image = LoadImage(SamplePath(5));
   ASSERT_TRUE(image.ok());

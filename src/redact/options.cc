@@ -23,7 +23,15 @@ Status ValidateOptions(const RedactOptions& options) {
     return Status::InvalidArgument("verification threshold must be in (0, 1), got " +
                                    std::to_string(options.verify_threshold));
   }
-  return Status::Ok();
+  switch (options.verify_encoding) {
+    case ImageFormat::kUnknown:
+    case ImageFormat::kJpeg:
+    case ImageFormat::kPng:
+    case ImageFormat::kWebp:
+    case ImageFormat::kBmp:
+      return Status::Ok();
+  }
+  return Status::InvalidArgument("unknown verification encoding");
 }
 
 Status ValidateOptions(const VideoRedactOptions& options) {

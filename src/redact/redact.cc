@@ -148,7 +148,20 @@ Status VerifyRedaction(Session& session, Image& image, const RedactOptions& opti
   };
   // Each round scans the output as it now is; the scan after the last round only counts.
   for (int round = 1;; ++round) {
-    auto faces = session.Detect(image, detect);
+    Image as_written;  // the output encoded as it will be written and decoded again
+    if (options.verify_encoding != ImageFormat::kUnknown) {
+      auto encoded = EncodeImage(image, options.verify_encoding);
+      if (!encoded.ok()) return encoded.status();
+      DecodeOptions decode;
+      decode.max_pixels =
+          std::max<int64_t>(decode.max_pixels, int64_t{image.width()} * image.height());
+      decode.max_file_bytes =
+          std::max<int64_t>(decode.max_file_bytes, static_cast<int64_t>(encoded->size()));
+      auto decoded = DecodeImage(encoded.value(), decode);
+      if (!decoded.ok()) return decoded.status();
+      as_written = std::move(decoded).value();
+    }
+    auto faces = session.Detect(as_written.empty() ? image : as_written, detect);
     if (!faces.ok()) return faces.status();
     std::vector<RedactedRegion> found;
     for (const Face& face : faces.value()) {

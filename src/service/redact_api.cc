@@ -25,7 +25,9 @@ void Api::Redact(const httplib::Request& req, httplib::Response& res, const Call
   int residual_faces = 0;
   const bool ran =
       RunOnDecodedImage(bytes, res, [&](WorkerSessions& worker, Image& image) -> Status {
-        auto redaction = RedactImage(*worker.sessions[0], image, params.options);
+        RedactOptions options = params.options;
+        options.verify_encoding = params.format;  // verify what the client receives
+        auto redaction = RedactImage(*worker.sessions[0], image, options);
         if (!redaction.ok()) return redaction.status();
         faces_redacted = redaction->faces_redacted;
         residual_faces = redaction->residual_faces;

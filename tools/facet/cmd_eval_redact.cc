@@ -3,9 +3,9 @@
 //     (all faces, faces >= 16 px high, by height), and how many drawn regions hold no annotated
 //     face;
 //   - residual detections: faces the detector still finds in the redacted image (after the
-//     redaction's own verification rounds, RedactOptions::verify_rounds, which scan with the
-//     detector in recall mode at 0.5) at its normal threshold (0.5), in fast and recall mode, and
-//     at 0.3 in recall mode, a margin below what verification looked for;
+//     redaction's own verification rounds, RedactOptions::verify_rounds, which scan the JPEG with
+//     the detector in recall mode at 0.5) at its normal threshold (0.5), in fast and recall mode,
+//     and at 0.3 in recall mode, a margin below what verification looked for;
 //   - re-identification: every face the detector finds in the original (recall mode, 0.5) is
 //     embedded in the original and, with the same landmarks, in the redacted image; a pair
 //     scoring at or above the recognizer's FMR-1e-3 threshold is a match (a failure); reported
@@ -62,6 +62,7 @@ struct ImageOutcome {
   int residual_margin = 0, residual_margin_on_face = 0;
   int verify_regions = 0;           // regions the verification rounds added
   int verify_residual = 0;          // ImageRedaction::residual_faces
+  int verify_last_round = 0;        // the last round that redacted something (0: none did)
   std::vector<float> similarities;  // original vs redacted, per face found in the original
   std::vector<QualityLevel> levels;  // the original face's qualityForRecognition, per similarity
 };
@@ -148,6 +149,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   options.photo_tile_levels = flags.levels;
   options.verify_rounds = flags.verify_rounds;
   options.verify_threshold = flags.verify_threshold;
+  options.verify_encoding = ImageFormat::kJpeg;  // as `facet redact OUT.jpg` verifies
   std::vector<float> thresholds = {flags.threshold};
   if (flags.sweep) thresholds.insert(thresholds.end(), kSweep.begin(), kSweep.end());
   options.score_threshold = *std::min_element(thresholds.begin(), thresholds.end());
@@ -204,6 +206,9 @@ int RunEvalRedact(EvalRedactFlags& flags) {
         if (!out.status.ok()) return;
         out.verify_regions = static_cast<int>(drawn.regions.size() - primary.size());
         out.verify_residual = drawn.residual_faces;
+        for (const RedactedRegion& r : drawn.regions) {
+          out.verify_last_round = std::max(out.verify_last_round, r.verify_round);
+        }
         auto written = AsWrittenJpeg(redacted);  // what `facet redact` writes
         if (!written.ok()) {
           out.status = written.status();
@@ -225,6 +230,8 @@ int RunEvalRedact(EvalRedactFlags& flags) {
       verify_regions = 0, verify_residual = 0;
   std::vector<float> similarities;
   std::vector<QualityLevel> levels;
+  // images_by_rounds[n]: images whose verification redacted something in n rounds.
+  std::vector<int> images_by_rounds(static_cast<size_t>(flags.verify_rounds) + 1, 0);
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const ImageOutcome& out = outcomes[i];
     if (!out.status.ok()) {
@@ -247,6 +254,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
     residual_margin_on_face += out.residual_margin_on_face;
     verify_regions += out.verify_regions;
     verify_residual += out.verify_residual;
+    if (out.status.ok()) ++images_by_rounds[static_cast<size_t>(out.verify_last_round)];
     similarities.insert(similarities.end(), out.similarities.begin(), out.similarities.end());
     levels.insert(levels.end(), out.levels.begin(), out.levels.end());
   }
@@ -301,7 +309,8 @@ int RunEvalRedact(EvalRedactFlags& flags) {
                                   {"recall_at_0.3_on_annotated_face", residual_margin_on_face}};
     out["verification"] = {{"rounds", flags.verify_rounds},
                            {"regions_added", verify_regions},
-                           {"residual_faces", verify_residual}};
+                           {"residual_faces", verify_residual},
+                           {"images_by_rounds_that_redacted", images_by_rounds}};
     out["reidentification"] = {
         {"model", engine->recognizer().name},
         {"threshold_fmr_1e-3", match_threshold},
@@ -347,6 +356,8 @@ int RunEvalRedact(EvalRedactFlags& flags) {
           residual_margin_on_face, out["reidentification"]["matches"].dump().c_str(),
           similarities.size(), match_threshold,
           out["reidentification"]["max_similarity"].dump().c_str());
+      std::printf("images by the number of verification rounds that redacted something: %s\n",
+                  nlohmann::json(images_by_rounds).dump().c_str());
       std::printf("re-identification by the original's quality: %s\n",
                   out["reidentification"]["by_quality"].dump().c_str());
     }
@@ -371,7 +382,7 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
   cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
   cmd->add_option("--levels", flags->levels, "photo tile levels (default 3)");
   cmd->add_option("--verify-rounds", flags->verify_rounds,
-                  "verification rounds after drawing (default 2; 0: none)");
+                  "verification rounds after drawing (default 8; 0: none)");
   cmd->add_option("--verify-threshold", flags->verify_threshold,
                   "detector threshold of the verification rounds (default 0.5)");
   cmd->add_flag("--sweep", flags->sweep, "also report recall at thresholds 0.15 .. 0.6");

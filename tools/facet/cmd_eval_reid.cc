@@ -87,7 +87,9 @@ Status RunPair(Session& session, const std::string& path_a, const std::string& p
   out->face_b = b.ok();
 
   Image redacted = image_a.value();
-  auto redaction = RedactImage(session, redacted, options);
+  RedactOptions as_cli = options;
+  as_cli.verify_encoding = ImageFormat::kJpeg;  // as `facet redact OUT.jpg` verifies
+  auto redaction = RedactImage(session, redacted, as_cli);
   if (!redaction.ok()) return redaction.status();
   auto written = AsWrittenJpeg(redacted);
   if (!written.ok()) return written.status();

@@ -52,9 +52,18 @@ std::string Lower(std::string s) {
   return s;
 }
 
-bool IsImageExtension(const fs::path& path) {
+// The format SaveImage writes for `path`'s extension; kUnknown for one it does not write.
+ImageFormat FormatOfExtension(const fs::path& path) {
   const std::string ext = Lower(path.extension().string());
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
+  if (ext == ".jpg" || ext == ".jpeg") return ImageFormat::kJpeg;
+  if (ext == ".png") return ImageFormat::kPng;
+  if (ext == ".webp") return ImageFormat::kWebp;
+  if (ext == ".bmp") return ImageFormat::kBmp;
+  return ImageFormat::kUnknown;
+}
+
+bool IsImageExtension(const fs::path& path) {
+  return FormatOfExtension(path) != ImageFormat::kUnknown;
 }
 
 // True when the file starts like an image facet decodes (JPEG, PNG, WebP, BMP).
@@ -99,7 +108,9 @@ Result<ImageRedaction> RedactPhotoFile(Session& session, const std::string& inpu
   }
   auto image = LoadImage(input);
   if (!image.ok()) return image.status();
-  auto redaction = RedactImage(session, image.value(), options);
+  RedactOptions photo_options = options;
+  photo_options.verify_encoding = FormatOfExtension(output);  // verify what is written
+  auto redaction = RedactImage(session, image.value(), photo_options);
   if (!redaction.ok()) return redaction.status();
   const std::string partial = PartialPath(output);
   Status saved = SaveImage(image.value(), partial);
@@ -418,8 +429,9 @@ Action RegisterRedact(CLI::App& app) {
   cmd->add_flag("--json", flags->json, "print a JSON summary");
   cmd->add_option("--levels", flags->levels, "photos: tile levels below the frame (default 3)");
   cmd->add_option("--verify-rounds", flags->verify_rounds,
-                  "photos: rounds of re-scanning the output and redacting what the detector "
-                  "still finds at 0.5 (default 2; 0: none)");
+                  "photos: rounds of re-scanning the output as written and redacting what the "
+                  "detector still finds at 0.5 (default 8, each only when the last scan found "
+                  "something; 0: none)");
   cmd->add_flag("--no-audio", flags->no_audio, "video: drop the audio streams");
   cmd->add_option("--workers", flags->workers, "detection threads, one Session each (default 2)");
   cmd->add_option("--tiles-per-frame", flags->tiles_per_frame,
