@@ -4,9 +4,9 @@
 // int8 rows at each (8,400 rows, all cache misses). This reads batches of 57 random rows of
 // 1,000,000 the way SearchGraph does (prefetch the batch, then score each row with DotI8) in
 // three layouts, interleaved in rounds so that a noisy machine affects each alike:
-//   inline scale: 196-byte rows, codes + a float scale (stop 9's layout, 4 cache lines a row)
+//   inline scale: 196-byte rows, codes + a float scale (the layout before fbdd5e4, 4 lines a row)
 //   scale apart:  192-byte aligned rows + a float array of scales (3 lines + 1 miss)
-//   no scale:     192-byte aligned rows (stop 10's direction codes on one step, 3 lines)
+//   no scale:     192-byte aligned rows (fbdd5e4's direction codes on one step, 3 lines)
 // All arrays on transparent huge pages, as in the index.
 //
 //   build/bench/walk_rows_bench [ROUNDS (default 30)]

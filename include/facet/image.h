@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "facet/status.h"
@@ -62,11 +63,15 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeOptions& o
 // Reads and decodes a file. Errors name the path.
 Result<Image> LoadImage(const std::string& path, const DecodeOptions& options = {});
 
-// Encodes `image` as PNG or JPEG according to the extension of `path` and writes it.
+// The format SaveImage writes for `path`'s extension (.jpg/.jpeg, .png, .webp, .bmp; any case),
+// kUnknown for any other.
+ImageFormat ImageFormatForPath(std::string_view path);
+
+// Encodes `image` as EncodeImage does, in the format ImageFormatForPath gives, and writes it.
 Status SaveImage(const Image& image, const std::string& path);
 
-// Encodes `image` in memory as JPEG (quality 95), PNG, WebP or BMP. kInvalidArgument for an empty
-// image or ImageFormat::kUnknown.
+// Encodes `image` in memory as JPEG (quality 95), PNG, WebP (lossless) or BMP. kInvalidArgument for
+// an empty image or ImageFormat::kUnknown.
 Result<std::vector<uint8_t>> EncodeImage(const Image& image, ImageFormat format);
 
 }  // namespace facet

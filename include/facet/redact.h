@@ -90,7 +90,8 @@ struct RedactOptions {
   // looks at the output encoded so and decoded again, which is what a reader of the written file
   // sees: JPEG's rounding moves detector scores across the threshold, so a photo that scans
   // clean in memory can hold a detection as a file (on 80 WIDER images, 1 face left in memory
-  // against 15 detections in the JPEG; docs/redact.md). Lossless formats change nothing.
+  // against 15 detections in the JPEG; docs/redact.md). Lossless formats (PNG, BMP, WebP as
+  // EncodeImage writes it) change nothing and are scanned in memory.
   // Default kUnknown (the image as it is in memory); `facet redact` and POST /redact set the
   // format they write.
   ImageFormat verify_encoding = ImageFormat::kUnknown;

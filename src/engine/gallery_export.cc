@@ -177,7 +177,9 @@ Result<std::string> Galleries::ExportPerson(const std::string& gallery_name,
     return self.Audit(txn, now, context, "person_export", gallery_name, person->uid,
                       json{{"faces", out["faces"].size()}}.dump());
   }));
-  return out.dump(2);
+  // Text is checked to be UTF-8 on the way in (CheckText); a store written before that check
+  // could hold other bytes, which are replaced rather than failing the subject's export.
+  return out.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 Result<AuditReport> Galleries::VerifyAudit() {

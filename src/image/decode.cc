@@ -140,25 +140,32 @@ Result<std::vector<uint8_t>> EncodeImage(const Image& image, ImageFormat format)
   return encoded;
 }
 
-Status SaveImage(const Image& image, const std::string& path) {
-  if (image.empty()) return Status::InvalidArgument(path + ": nothing to save (empty image)");
+ImageFormat ImageFormatForPath(std::string_view path) {
   std::string ext = std::filesystem::path(path).extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (ext != ".png" && ext != ".jpg" && ext != ".jpeg" && ext != ".webp" && ext != ".bmp") {
-    return Status::InvalidArgument(path + ": unsupported output type '" + ext +
+  if (ext == ".jpg" || ext == ".jpeg") return ImageFormat::kJpeg;
+  if (ext == ".png") return ImageFormat::kPng;
+  if (ext == ".webp") return ImageFormat::kWebp;
+  if (ext == ".bmp") return ImageFormat::kBmp;
+  return ImageFormat::kUnknown;
+}
+
+Status SaveImage(const Image& image, const std::string& path) {
+  if (image.empty()) return Status::InvalidArgument(path + ": nothing to save (empty image)");
+  const ImageFormat format = ImageFormatForPath(path);
+  if (format == ImageFormat::kUnknown) {
+    return Status::InvalidArgument(path + ": unsupported output type '" +
+                                   std::filesystem::path(path).extension().string() +
                                    "' (use .png, .jpg, .webp or .bmp)");
   }
-  std::vector<uint8_t> encoded;
-  try {
-    if (!cv::imencode(ext, image::AsMat(image), encoded)) {
-      return Status::Internal(path + ": encoding failed");
-    }
-  } catch (const cv::Exception& e) {
-    return Status::Internal(path + ": encoding failed: " + e.what());
-  }
+  // The same bytes EncodeImage gives: redaction's verification scans exactly those.
+  auto encoded = EncodeImage(image, format);
+  if (!encoded.ok())
+    return Status(encoded.status().code(), path + ": " + encoded.status().message());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return Status::InvalidArgument(path + ": cannot open for writing");
-  out.write(reinterpret_cast<const char*>(encoded.data()), static_cast<std::streamsize>(encoded.size()));
+  out.write(reinterpret_cast<const char*>(encoded->data()),
+            static_cast<std::streamsize>(encoded->size()));
   if (!out) return Status::Internal(path + ": write failed");
   return Status::Ok();
 }

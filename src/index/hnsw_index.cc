@@ -81,21 +81,22 @@ class NegativeInnerProduct final : public faiss::DistanceComputer {
 };
 
 // The graph walk compares int8 codes of each vector's direction, all on one fixed step: codes =
-// round(v / |v| / kWalkStep), clipped to +-127. One step for every row means no per-row factor,
-// so a 192-D row is exactly three cache lines (see Row8Bytes). A unit vector's components lie in
-// [-1, 1]; face templates' largest component is 0.22-0.55 (LFW, MobileFaceNet: 0.1 % of them have
-// one above 0.51, which is clipped). The walk only orders candidates: the best are re-ranked
+// round(v / |v| / WalkStep(dim)), clipped to +-127. One step for every row means no per-row
+// factor, so a 192-D row is exactly three cache lines (see Row8Bytes). The step puts the clip at
+// 0.5 for 192-D and scales it with the typical component of a unit vector, 1/sqrt(dim): for
+// MobileFaceNet's 192-D templates the largest component is 0.22-0.55 (LFW: 0.1 % of templates
+// have one above 0.51, which is clipped). The walk only orders candidates: the best are re-ranked
 // with the float32 vectors, so the similarities returned are exact.
-constexpr float kWalkStep = 0.5f / 127;
+float WalkStep(int dim) { return 0.5f * std::sqrt(192.0f / static_cast<float>(dim)) / 127; }
 
 void QuantizeDirection(const float* values, int dim, int8_t* codes) {
   double norm = 0;
   for (int j = 0; j < dim; ++j) norm += static_cast<double>(values[j]) * values[j];
-  if (norm == 0) {
+  if (!(norm > 0) || !std::isfinite(norm)) {  // zero (a removed node) or not a number
     std::fill_n(codes, dim, int8_t{0});
     return;
   }
-  const float factor = static_cast<float>(1 / std::sqrt(norm)) / kWalkStep;
+  const float factor = static_cast<float>(1 / std::sqrt(norm)) / WalkStep(dim);
   for (int j = 0; j < dim; ++j) {
     codes[j] = static_cast<int8_t>(std::clamp(std::lround(values[j] * factor), -127L, 127L));
   }
@@ -266,7 +267,7 @@ class HnswIndex final : public VectorIndex {
            static_cast<size_t>(node) * index_->d;
   }
 
-  // Approximate cosine similarity of the query's walk codes with node's, scaled by 1/kWalkStep^2
+  // Approximate cosine similarity of the query's walk codes with node's, over WalkStep^2
   // (a constant: only the order matters during the walk).
   int32_t Similarity8(const int8_t* query, int node) const {
     int32_t dot = 0;
@@ -421,9 +422,11 @@ class HnswIndex final : public VectorIndex {
   }
   template <typename T>
   void Rehome(std::vector<T>* v, size_t slot) {
-    if (v->data() == huge_page_homes_[slot]) return;
+    // Pointer and capacity: a reallocation can hand back the address just freed.
+    const std::pair<const void*, size_t> home(v->data(), v->capacity());
+    if (home == huge_page_homes_[slot]) return;
     MoveToHugePages(v);
-    huge_page_homes_[slot] = v->data();
+    huge_page_homes_[slot] = {v->data(), v->capacity()};
   }
 
   // IndexHNSWFlat's storage is always an IndexFlat (checked when read back).
@@ -439,7 +442,8 @@ class HnswIndex final : public VectorIndex {
   std::unordered_set<FaissId> dead_;              // removed FAISS numbers
   // Walk codes of each vector (QuantizeDirection), Row8Bytes apart.
   std::vector<int8_t, HugePageAllocator<int8_t>> rows8_;
-  std::array<const void*, 3> huge_page_homes_{};  // where KeepWalkArraysOnHugePages left each
+  // Where KeepWalkArraysOnHugePages left each array (data, capacity).
+  std::array<std::pair<const void*, size_t>, 3> huge_page_homes_{};
 };
 
 std::unique_ptr<faiss::IndexHNSWFlat> MakeFaiss(int dimensions, const HnswOptions& options) {

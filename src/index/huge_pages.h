@@ -6,7 +6,8 @@
 // "madvise"), and then the walk's TLB misses mostly go away (docs/benchmarks.md, HNSW).
 //
 // Advice only: where the kernel has no huge pages to give, or THP is off, memory stays on 4 KiB
-// pages and everything works the same, slower. Thread-safety: pure functions.
+// pages and everything works the same, slower. Thread-safety: no shared state; each call touches
+// only its arguments.
 #ifndef FACET_SRC_INDEX_HUGE_PAGES_H_
 #define FACET_SRC_INDEX_HUGE_PAGES_H_
 
@@ -49,16 +50,21 @@ struct HugePageAllocator {
 };
 
 // Moves `v`'s elements into a fresh allocation advised for huge pages before it is written (the
-// advice takes effect on first touch; pages already written stay small). A no-op for arrays
-// below kHugePageMinBytes. Invalidates pointers into `v`.
+// advice takes effect on first touch; pages already written stay small). The copy briefly needs
+// the array's memory twice; when that cannot be had, `v` stays where it is (advice, not a
+// requirement). A no-op for arrays below kHugePageMinBytes. Invalidates pointers into `v`.
 template <typename T>
-void MoveToHugePages(std::vector<T>* v) {
+void MoveToHugePages(std::vector<T>* v) noexcept {
   if (v->capacity() * sizeof(T) < kHugePageMinBytes) return;
-  std::vector<T> fresh;
-  fresh.reserve(v->capacity());  // a large malloc is a fresh, untouched mapping
-  AdviseHugePages(fresh.data(), fresh.capacity() * sizeof(T));
-  fresh.assign(v->begin(), v->end());
-  v->swap(fresh);
+  try {
+    std::vector<T> fresh;
+    fresh.reserve(v->capacity());  // a large malloc is a fresh, untouched mapping
+    AdviseHugePages(fresh.data(), fresh.capacity() * sizeof(T));
+    fresh.assign(v->begin(), v->end());
+    v->swap(fresh);
+  } catch (const std::bad_alloc&) {
+    // Stay on small pages.
+  }
 }
 
 }  // namespace facet::index

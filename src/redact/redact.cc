@@ -148,8 +148,10 @@ Status VerifyRedaction(Session& session, Image& image, const RedactOptions& opti
   };
   // Each round scans the output as it now is; the scan after the last round only counts.
   for (int round = 1;; ++round) {
-    Image as_written;  // the output encoded as it will be written and decoded again
-    if (options.verify_encoding != ImageFormat::kUnknown) {
+    // The output encoded as it will be written and decoded again. Only JPEG is lossy here
+    // (EncodeImage writes PNG, BMP and WebP losslessly): the others decode to the same pixels.
+    Image as_written;
+    if (options.verify_encoding == ImageFormat::kJpeg) {
       auto encoded = EncodeImage(image, options.verify_encoding);
       if (!encoded.ok()) return encoded.status();
       DecodeOptions decode;

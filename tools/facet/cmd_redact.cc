@@ -46,24 +46,8 @@ struct RedactFlags {
 
 double Round(double v, double digits = 100) { return std::round(v * digits) / digits; }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// The format SaveImage writes for `path`'s extension; kUnknown for one it does not write.
-ImageFormat FormatOfExtension(const fs::path& path) {
-  const std::string ext = Lower(path.extension().string());
-  if (ext == ".jpg" || ext == ".jpeg") return ImageFormat::kJpeg;
-  if (ext == ".png") return ImageFormat::kPng;
-  if (ext == ".webp") return ImageFormat::kWebp;
-  if (ext == ".bmp") return ImageFormat::kBmp;
-  return ImageFormat::kUnknown;
-}
-
 bool IsImageExtension(const fs::path& path) {
-  return FormatOfExtension(path) != ImageFormat::kUnknown;
+  return ImageFormatForPath(path.string()) != ImageFormat::kUnknown;
 }
 
 // True when the file starts like an image facet decodes (JPEG, PNG, WebP, BMP).
@@ -109,7 +93,7 @@ Result<ImageRedaction> RedactPhotoFile(Session& session, const std::string& inpu
   auto image = LoadImage(input);
   if (!image.ok()) return image.status();
   RedactOptions photo_options = options;
-  photo_options.verify_encoding = FormatOfExtension(output);  // verify what is written
+  photo_options.verify_encoding = ImageFormatForPath(output);  // verify what is written
   auto redaction = RedactImage(session, image.value(), photo_options);
   if (!redaction.ok()) return redaction.status();
   const std::string partial = PartialPath(output);
