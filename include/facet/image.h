@@ -74,6 +74,11 @@ Status SaveImage(const Image& image, const std::string& path);
 // an empty image or ImageFormat::kUnknown.
 Result<std::vector<uint8_t>> EncodeImage(const Image& image, ImageFormat format);
 
+// `image` encoded as EncodeImage does and decoded again: what a reader of the written bytes
+// gets (JPEG's rounding changes pixels; the lossless formats give them back unchanged). The
+// decode admits the image's own size. Errors as EncodeImage and DecodeImage.
+Result<Image> RoundTripImage(const Image& image, ImageFormat format);
+
 }  // namespace facet
 
 #endif  // FACET_IMAGE_H_

@@ -1,10 +1,10 @@
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <cctype>
-#include <string>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <string>
 
 #include "image/convert.h"
 #include "image/probe.h"
@@ -138,6 +138,16 @@ Result<std::vector<uint8_t>> EncodeImage(const Image& image, ImageFormat format)
     return Status::Internal(std::string(FormatName(format)) + " encoding failed: " + e.what());
   }
   return encoded;
+}
+
+Result<Image> RoundTripImage(const Image& image, ImageFormat format) {
+  auto encoded = EncodeImage(image, format);
+  if (!encoded.ok()) return encoded.status();
+  DecodeOptions decode;
+  decode.max_pixels = std::max<int64_t>(decode.max_pixels, int64_t{image.width()} * image.height());
+  decode.max_file_bytes =
+      std::max<int64_t>(decode.max_file_bytes, static_cast<int64_t>(encoded->size()));
+  return DecodeImage(encoded.value(), decode);
 }
 
 ImageFormat ImageFormatForPath(std::string_view path) {

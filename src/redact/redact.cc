@@ -152,14 +152,7 @@ Status VerifyRedaction(Session& session, Image& image, const RedactOptions& opti
     // (EncodeImage writes PNG, BMP and WebP losslessly): the others decode to the same pixels.
     Image as_written;
     if (options.verify_encoding == ImageFormat::kJpeg) {
-      auto encoded = EncodeImage(image, options.verify_encoding);
-      if (!encoded.ok()) return encoded.status();
-      DecodeOptions decode;
-      decode.max_pixels =
-          std::max<int64_t>(decode.max_pixels, int64_t{image.width()} * image.height());
-      decode.max_file_bytes =
-          std::max<int64_t>(decode.max_file_bytes, static_cast<int64_t>(encoded->size()));
-      auto decoded = DecodeImage(encoded.value(), decode);
+      auto decoded = RoundTripImage(image, options.verify_encoding);
       if (!decoded.ok()) return decoded.status();
       as_written = std::move(decoded).value();
     }

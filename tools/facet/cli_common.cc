@@ -45,12 +45,6 @@ void PrintError(const std::string& context, const Status& status) {
   std::fprintf(stderr, "facet: %s: %s\n", context.c_str(), status.ToString().c_str());
 }
 
-Result<Image> AsWrittenJpeg(const Image& image) {
-  auto encoded = EncodeImage(image, ImageFormat::kJpeg);
-  if (!encoded.ok()) return encoded.status();
-  return DecodeImage(encoded.value());
-}
-
 nlohmann::json FaceToJson(const Face& face) {
   auto round2 = [](float v) { return std::round(v * 100.0f) / 100.0f; };
   nlohmann::json landmarks = nlohmann::json::array();

@@ -39,11 +39,6 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags);
 // Prints "facet: <context>: <status>" to stderr.
 void PrintError(const std::string& context, const Status& status);
 
-// `image` as `facet redact` writes a JPEG and a reader gets it back: encoded (quality 95) and
-// decoded again. The evaluations check this, not the in-memory image: the encoding moves some
-// detector scores across a threshold.
-Result<Image> AsWrittenJpeg(const Image& image);
-
 nlohmann::json FaceToJson(const Face& face);
 nlohmann::json ErrorToJson(const Status& status);
 

@@ -209,7 +209,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
         for (const RedactedRegion& r : drawn.regions) {
           out.verify_last_round = std::max(out.verify_last_round, r.verify_round);
         }
-        auto written = AsWrittenJpeg(redacted);  // what `facet redact` writes
+        auto written = RoundTripImage(redacted, ImageFormat::kJpeg);  // what `facet redact` writes
         if (!written.ok()) {
           out.status = written.status();
           return;

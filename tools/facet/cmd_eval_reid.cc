@@ -91,7 +91,7 @@ Status RunPair(Session& session, const std::string& path_a, const std::string& p
   as_cli.verify_encoding = ImageFormat::kJpeg;  // as `facet redact OUT.jpg` verifies
   auto redaction = RedactImage(session, redacted, as_cli);
   if (!redaction.ok()) return redaction.status();
-  auto written = AsWrittenJpeg(redacted);
+  auto written = RoundTripImage(redacted, ImageFormat::kJpeg);
   if (!written.ok()) return written.status();
 
   auto attacked = session.Embed(written.value(), a->first);
