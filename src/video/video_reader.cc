@@ -172,13 +172,17 @@ Status VideoReader::ToBgr(const AVFrame& decoded, Image* image) {
   sws_setColorspaceDetails(sws_.get(), coefficients,
                            decoded.color_range == AVCOL_RANGE_JPEG ? 1 : 0, coefficients, 1, 0,
                            1 << 16, 1 << 16);
-  if (image->width() != decoded.width || image->height() != decoded.height) {
-    *image = Image(decoded.width, decoded.height,
-                   std::vector<uint8_t>(static_cast<size_t>(decoded.width) * decoded.height * 3));
-  }
-  uint8_t* planes[] = {image->mutable_data()};
+  // swscale's SIMD BGR24 output writes whole 8-byte words and so runs past the end of a row
+  // whose length is not a multiple of 8: past the last row, that is past the buffer (valgrind
+  // caught it at 700 px wide). It writes into padded storage, shrunk to the frame afterwards
+  // (the capacity stays; nothing is copied).
+  const size_t size = static_cast<size_t>(decoded.width) * decoded.height * 3;
+  std::vector<uint8_t> pixels(size + AV_INPUT_BUFFER_PADDING_SIZE);
+  uint8_t* planes[] = {pixels.data()};
   const int strides[] = {3 * decoded.width};
   sws_scale(sws_.get(), decoded.data, decoded.linesize, 0, decoded.height, planes, strides);
+  pixels.resize(size);
+  *image = Image(decoded.width, decoded.height, std::move(pixels));
   return Status::Ok();
 }
 
