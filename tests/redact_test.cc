@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "facet/engine.h"
@@ -269,6 +270,21 @@ TEST_F(RedactTest, OptionsAreChecked) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseRedactMode("sparkle").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseRedactShape("box").value(), RedactShape::kBox);
+  // Video options are checked before any file is touched (the input need not exist).
+  for (float margin : {-0.1f, 0.5f, 0.6f, NAN}) {
+    VideoRedactOptions video;
+    video.verify_encoder_margin = margin;  // 0.5: not below the verification threshold 0.5
+    EXPECT_EQ(
+        RedactVideo(engine_, "/nonexistent/in.mp4", "/nonexistent/out.mp4", video).status().code(),
+        StatusCode::kInvalidArgument)
+        << margin;
+  }
+  VideoRedactOptions no_margin;
+  no_margin.verify_encoder_margin = 0;
+  EXPECT_EQ(RedactVideo(engine_, "/nonexistent/in.mp4", "/nonexistent/out.mp4", no_margin)
+                .status()
+                .code(),
+            StatusCode::kNotFound);
 }
 
 }  // namespace

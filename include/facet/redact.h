@@ -12,8 +12,8 @@
 // beside OUT and renamed only on success: a failed run leaves no partial output.
 //
 // Thread-safety: RedactImage uses the caller's Session (one thread at a time, as always).
-// RedactVideo creates its own Sessions from the Engine, one per detection thread, and calls the
-// progress callback from one thread at a time.
+// RedactVideo creates its own Sessions from the Engine, one per detection thread and one per
+// verification thread, and calls the progress callback from one thread at a time.
 #ifndef FACET_REDACT_H_
 #define FACET_REDACT_H_
 
@@ -76,11 +76,13 @@ struct RedactOptions {
   int photo_tile_levels = 3;
   // Empty: every face is redacted. See KeepFilter.
   KeepFilter keep;
-  // Photos: after drawing, the output is scanned as a recogniser would scan it (the detector in
-  // recall mode at `verify_threshold`). A blurred head can still look like a face to the
-  // detector, and a face can escape the first scan; whatever is found (except a kept face) is
-  // redacted too, and the output scanned again, for at most `verify_rounds` rounds. Faces still
-  // found after the last round are counted in ImageRedaction::residual_faces. 0 rounds: no
+  // After drawing, the output is scanned as a recogniser would scan it (photos: the detector in
+  // recall mode at `verify_threshold`; video: each drawn frame in fast mode, at
+  // `verify_threshold` minus VideoRedactOptions::verify_encoder_margin, before encoding). A blurred
+  // head can still look like a face to the detector, and a face can escape the first scan; whatever
+  // is found (except a kept face) is redacted too, and the output scanned again, for at most
+  // `verify_rounds` rounds. Faces still found after the last round are counted
+  // (ImageRedaction::residual_faces, VideoRedactSummary::residual_faces). 0 rounds: no
   // verification. A round runs only when the previous scan found something. Default 8 rounds at
   // 0.5, the detector's normal (recognition) threshold: on WIDER dev's 305 photos, scanned as
   // written (verify_encoding kJpeg), none needed more than 6 (docs/redact.md).
@@ -149,8 +151,9 @@ struct VideoProgress {
 
 struct VideoRedactOptions {
   RedactOptions redact;
-  // Threads that run detection, each with its own Session (decoding and encoding run on two
-  // more, mostly waiting). Default 2.
+  // Threads that run detection, each with its own Session, and as many that verify the drawn
+  // frames, each with its own Session too (decoding, tracking + drawing and encoding run on
+  // three more). Default 2.
   int threads = 2;
   // Tiles scanned per frame besides the full-frame pass (the rest wait for their turn). With 2 or
   // more, one of them goes first to re-finding a small tracked face the detector has lost.
@@ -166,6 +169,12 @@ struct VideoRedactOptions {
   // them do not break the run; a detection redacted or named otherwise starts it over). A held
   // box (no detection this frame) is always redacted: when unsure, redact. 1..100, default 3.
   int keep_confirm_detections = 3;
+  // Verification (RedactOptions::verify_rounds) scans each drawn frame in memory, before it is
+  // encoded; the encoder's rounding then moves detector scores (on street_1080p.mp4 at crf 20, a
+  // region scoring 0.45 in memory scored 0.55 in the file). So frames are verified at
+  // RedactOptions::verify_threshold minus this margin (0..0.5). Default 0.1: the written
+  // street_1080p.mp4 then holds no detection at 0.5 (docs/redact.md).
+  float verify_encoder_margin = 0.1f;
   // Copy audio streams (false: drop them). Subtitles are copied either way when the output
   // container takes them; other video streams and data streams are dropped (listed in the
   // summary), since they could show faces or are not video.
@@ -184,16 +193,23 @@ struct VideoRedactSummary {
   int height = 0;
   double frame_rate = 0;                     // the stream's average rate (frames/s)
   std::string input_codec;                   // e.g. "h264"
-  std::vector<int> faces_per_frame;          // regions redacted in each frame
+  std::vector<int> faces_per_frame;          // regions redacted in each frame (verification's too)
+  int64_t verify_regions = 0;  // regions verification added (RedactOptions::verify_rounds)
+  // Detections verification's last in-memory scans still found (at the lowered threshold, so
+  // the written file can hold fewer; facet eval redact-video scans the file).
+  int64_t residual_faces = 0;
+  int64_t frames_with_residual = 0;          // frames holding them
   int64_t tracks = 0;                        // distinct tracked faces
   std::vector<std::string> copied_streams;   // e.g. "audio aac"
   std::vector<std::string> dropped_streams;  // e.g. "audio aac (--no-audio)"
   int64_t decode_errors = 0;                 // packets the decoder rejected (concealed or skipped)
   double seconds = 0;                        // wall-clock time
-  // CPU seconds per stage (thread CPU time): decoding and conversion to BGR, detection, and
-  // tracking + drawing + conversion + encoding + muxing.
+  // CPU seconds per stage (thread CPU time): decoding and conversion to BGR, detection,
+  // tracking + drawing, verification of the drawn frames, and conversion + encoding + muxing.
   double cpu_decode_seconds = 0;
   double cpu_detect_seconds = 0;
+  double cpu_track_seconds = 0;
+  double cpu_verify_seconds = 0;
   double cpu_encode_seconds = 0;
   // All CPU time of the process during the call (the stages above, the encoder's own threads,
   // creating the Sessions).

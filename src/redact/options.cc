@@ -47,6 +47,11 @@ Status ValidateOptions(const VideoRedactOptions& options) {
     return Status::InvalidArgument("keep confirmation must be 1..100 detections");
   }
   if (options.crf < 0 || options.crf > 51) return Status::InvalidArgument("crf must be 0..51");
+  if (!(options.verify_encoder_margin >= 0 && options.verify_encoder_margin <= 0.5f &&
+        options.verify_encoder_margin < options.redact.verify_threshold)) {
+    return Status::InvalidArgument(
+        "verification encoder margin must be in [0, 0.5] and below the verification threshold");
+  }
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 #include "image/convert.h"
 #include "redact/draw.h"
 #include "redact/options.h"
+#include "redact/verify.h"
 
 namespace facet {
 
@@ -133,55 +134,21 @@ Status VerifyRedaction(Session& session, Image& image, const RedactOptions& opti
   FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
   redaction->residual_faces = 0;
   if (options.verify_rounds == 0 || image.empty()) return Status::Ok();
-  DetectOptions detect;
-  detect.mode = DetectorMode::kRecall;
-  detect.score_threshold = options.verify_threshold;
-  detect.compute_quality = false;
-  detect.compute_landmarks = false;
-  const auto is_kept_face = [&](const Box& box) {
-    const float cx = box.x + box.width / 2, cy = box.y + box.height / 2;
-    return std::any_of(redaction->regions.begin(), redaction->regions.end(),
-                       [&](const RedactedRegion& r) {
-                         return r.kept && cx >= r.face.x && cx <= r.face.x + r.face.width &&
-                                cy >= r.face.y && cy <= r.face.y + r.face.height;
-                       });
-  };
-  // Each round scans the output as it now is; the scan after the last round only counts.
-  for (int round = 1;; ++round) {
-    // The output encoded as it will be written and decoded again. Only JPEG is lossy here
-    // (EncodeImage writes PNG, BMP and WebP losslessly): the others decode to the same pixels.
-    Image as_written;
-    if (options.verify_encoding == ImageFormat::kJpeg) {
-      auto decoded = RoundTripImage(image, options.verify_encoding);
-      if (!decoded.ok()) return decoded.status();
-      as_written = std::move(decoded).value();
-    }
-    auto faces = session.Detect(as_written.empty() ? image : as_written, detect);
-    if (!faces.ok()) return faces.status();
-    std::vector<RedactedRegion> found;
-    for (const Face& face : faces.value()) {
-      if (is_kept_face(face.box)) continue;
-      RedactedRegion region;
-      region.face = face.box;
-      region.region = redact::RegionForFace(face.box, options.scale);
-      region.score = face.score;
-      region.verify_round = round;
-      found.push_back(region);
-    }
-    if (found.empty()) return Status::Ok();
-    if (round > options.verify_rounds) {
-      redaction->residual_faces = static_cast<int>(found.size());
-      return Status::Ok();
-    }
-    // Kept faces go along so that DrawRedactions puts them back where a new region reaches in.
-    std::vector<RedactedRegion> to_draw = found;
-    for (const RedactedRegion& r : redaction->regions) {
-      if (r.kept) to_draw.push_back(r);
-    }
-    DrawRedactions(image, to_draw, options.mode, options.shape);
-    redaction->regions.insert(redaction->regions.end(), found.begin(), found.end());
-    redaction->faces_redacted += static_cast<int>(found.size());
-  }
+  redact::VerifyPlan plan;
+  plan.detect.mode = DetectorMode::kRecall;
+  plan.detect.score_threshold = options.verify_threshold;
+  plan.detect.compute_quality = false;
+  plan.detect.compute_landmarks = false;
+  plan.encoding = options.verify_encoding;
+  plan.rounds = options.verify_rounds;
+  plan.scale = options.scale;
+  plan.mode = options.mode;
+  plan.shape = options.shape;
+  auto outcome = redact::VerifyDrawn(session, image, plan, &redaction->regions);
+  if (!outcome.ok()) return outcome.status();
+  redaction->faces_redacted += outcome->added;
+  redaction->residual_faces = outcome->residual;
+  return Status::Ok();
 }
 
 Result<ImageRedaction> RedactImage(Session& session, Image& image, const RedactOptions& options) {

@@ -1,6 +1,7 @@
-// RedactVideo: decode -> detect (frame pass + rotating tiles) -> track -> draw -> encode, as a
-// pipeline. One thread decodes; `threads` threads detect, each with its own Session; the calling
-// thread tracks, draws, encodes and muxes, in frame order.
+// RedactVideo: decode -> detect (frame pass + rotating tiles) -> track -> draw -> verify ->
+// encode, as a pipeline. One thread decodes; `threads` threads detect, each with its own Session;
+// one thread tracks and draws, in frame order; `threads` more verify the drawn frames (each with
+// its own Session); the calling thread encodes and muxes, in frame order.
 //
 // The tiles a frame scans depend on the tracks (refresh turns), so a detection thread planning
 // frame n waits for the tracks after frame n - kPlanLag: the output does not depend on thread
@@ -8,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -19,13 +21,16 @@
 #include <optional>
 #include <thread>
 
+#include "detect/detection.h"
 #include "facet/redact.h"
 #include "image/convert.h"
 #include "redact/draw.h"
 #include "redact/options.h"
+#include "redact/pipeline_queues.h"
 #include "redact/rotation.h"
 #include "redact/scheduler.h"
 #include "redact/tracker.h"
+#include "redact/verify.h"
 #include "video/video_reader.h"
 #include "video/video_writer.h"
 
@@ -49,6 +54,13 @@ double ProcessCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+// A region verification found in one frame, drawn again in later frames: the collar or blurred
+// head that looked like a face usually still does a few frames on.
+struct CarriedRegion {
+  RedactedRegion region;
+  int carries = 0;  // times drawn in later frames before the frame it is queued for
+};
+
 // One frame on its way through the pipeline.
 struct FrameJob {
   int64_t index = 0;
@@ -57,129 +69,15 @@ struct FrameJob {
   std::vector<video::PacketPtr> passthrough;
   std::vector<redact::ScannedRegion> scanned;  // upright coordinates
   std::vector<redact::TrackInput> detections;  // upright coordinates
+  std::vector<RedactedRegion> regions;         // drawn, coded coordinates (verification's too)
+  std::vector<CarriedRegion> carried;          // drawn: verification's from an earlier frame
+  int verify_added = 0;                        // regions verification added
+  int residual = 0;                            // detections verification's last scan found
 };
 using JobPtr = std::unique_ptr<FrameJob>;
 
-// The first error of any thread; once set, every stage stops.
-class Failure {
- public:
-  void Set(const Status& status) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (status_.ok()) status_ = status;
-    failed_ = true;
-  }
-  bool failed() const { return failed_; }
-  Status status() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return status_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  Status status_;
-  std::atomic<bool> failed_{false};
-};
-
-// FIFO of frames from the decoder to the detection threads, bounded.
-class JobQueue {
- public:
-  explicit JobQueue(size_t capacity) : capacity_(capacity) {}
-  bool Push(JobPtr job) {  // false when closed
-    std::unique_lock<std::mutex> lock(mutex_);
-    not_full_.wait(lock, [&] { return closed_ || jobs_.size() < capacity_; });
-    if (closed_) return false;
-    jobs_.push_back(std::move(job));
-    not_empty_.notify_one();
-    return true;
-  }
-  JobPtr Pop() {  // null when closed and empty
-    std::unique_lock<std::mutex> lock(mutex_);
-    not_empty_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
-    if (jobs_.empty()) return nullptr;
-    JobPtr job = std::move(jobs_.front());
-    jobs_.pop_front();
-    not_full_.notify_one();
-    return job;
-  }
-  void Close() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    closed_ = true;
-    not_empty_.notify_all();
-    not_full_.notify_all();
-  }
-
- private:
-  size_t capacity_;
-  std::mutex mutex_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<JobPtr> jobs_;
-  bool closed_ = false;
-};
-
-// Detected frames waiting to be taken in order.
-class ReorderBuffer {
- public:
-  void Put(JobPtr job) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const int64_t key = job->index;
-    jobs_[key] = std::move(job);
-    ready_.notify_all();
-  }
-  JobPtr Take(int64_t index) {  // null when aborted
-    std::unique_lock<std::mutex> lock(mutex_);
-    ready_.wait(lock, [&] { return aborted_ || jobs_.count(index) != 0; });
-    if (aborted_) return nullptr;
-    JobPtr job = std::move(jobs_[index]);
-    jobs_.erase(index);
-    return job;
-  }
-  void Abort() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    aborted_ = true;
-    ready_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::map<int64_t, JobPtr> jobs_;
-  bool aborted_ = false;
-};
-
-// The tracks after each recent frame, for the scheduler's refresh turns.
-class TrackHistory {
- public:
-  void Publish(int64_t frame, std::vector<redact::TrackHint> hints) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    history_[frame] = std::move(hints);
-    while (!history_.empty() && history_.begin()->first < frame - 64)
-      history_.erase(history_.begin());
-    latest_ = frame;
-    ready_.notify_all();
-  }
-  // The tracks after `frame` (none before the first frame); nullopt when aborted.
-  std::optional<std::vector<redact::TrackHint>> WaitFor(int64_t frame) {
-    if (frame < 0) return std::vector<redact::TrackHint>{};
-    std::unique_lock<std::mutex> lock(mutex_);
-    ready_.wait(lock, [&] { return aborted_ || latest_ >= frame; });
-    if (aborted_) return std::nullopt;
-    const auto it = history_.find(frame);
-    if (it == history_.end()) return std::vector<redact::TrackHint>{};
-    return it->second;
-  }
-  void Abort() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    aborted_ = true;
-    ready_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::map<int64_t, std::vector<redact::TrackHint>> history_;
-  int64_t latest_ = -1;
-  bool aborted_ = false;
-};
+using redact::BoundedQueue;
+using redact::FrameMailbox;
 
 // A name beside `output` for the file being written.
 std::string PartialPath(const std::string& output) {
@@ -207,7 +105,10 @@ class VideoRedactor {
             upright_width_, upright_height_,
             {.tile_levels = options.tile_levels, .tiles_per_frame = options.tiles_per_frame}),
         tracker_(TrackerOptionsFor(options, scheduler_)),
-        decoded_(static_cast<size_t>(options.threads) * 2) {}
+        decoded_(static_cast<size_t>(options.threads) * 2),
+        drawn_(static_cast<size_t>(options.threads) * 2),
+        // Bounded so that frames cannot pile up when the encoder is the slowest stage.
+        verified_(static_cast<int64_t>(options.threads) * 4) {}
 
   Result<VideoRedactSummary> Run();
 
@@ -227,16 +128,38 @@ class VideoRedactor {
   void DecodeLoop();
   void DetectLoop();
   Status Detect(Session& session, FrameJob& job);
+  void TrackLoop();
+  bool TrackAndDraw(FrameJob& job);
+  void VerifyLoop();
+  Status Verify(Session& session, FrameJob& job);
   Status WriteInOrder(VideoRedactSummary* summary);
+  void AddCpu(double* stage, double thread_cpu_start) {
+    std::lock_guard<std::mutex> lock(cpu_mutex_);
+    *stage += ThreadCpuSeconds() - thread_cpu_start;
+  }
   void Fail(const Status& status) {
     failure_.Set(status);
     decoded_.Close();
     detected_.Abort();
     history_.Abort();
+    drawn_.Close();
+    verified_.Abort();
+    verify_found_.Abort();
   }
 
   // Lag between the tracks a frame's plan uses and the frame itself.
   int PlanLag() const { return options_.threads + 1; }
+  // Regions verification finds in frame n are drawn again in frame n + CarryLag(), n + 2 x
+  // CarryLag(), ... (kMaxCarries times at most, fewer when a region overlapping it by half is
+  // carried already or it lands on a kept face or a tracked face's region): the collar or
+  // blurred head that looked like a face usually still does a few frames later, and a region
+  // drawn before verification spares a verification round (on street_1080p.mp4 the carried
+  // regions cut verification's CPU time by ~40 %: docs/redact.md). Each frame carries its own
+  // finds, so consecutive frames' finds fill the frames between. The lag lets verification run
+  // on other threads while tracking goes on; the output depends on `threads` (the lag) but not
+  // on thread timing.
+  int CarryLag() const { return options_.threads + 1; }
+  static constexpr int kMaxCarries = 8;
 
   std::shared_ptr<const Engine> engine_;
   const VideoRedactOptions& options_;
@@ -247,13 +170,20 @@ class VideoRedactor {
   const int upright_height_;
   redact::TileScheduler scheduler_;
   redact::BoxTracker tracker_;
-  JobQueue decoded_;
-  ReorderBuffer detected_;
-  TrackHistory history_;
-  Failure failure_;
+  bool verifying() const { return options_.redact.verify_rounds > 0; }
+
+  BoundedQueue<JobPtr> decoded_;   // decoder -> detection threads
+  FrameMailbox<JobPtr> detected_;  // detection threads -> tracking thread, by index
+  redact::TrackHistory history_;   // tracking thread -> detection threads (plans)
+  BoundedQueue<JobPtr> drawn_;     // tracking thread -> verification threads
+  FrameMailbox<JobPtr> verified_;  // verification (or tracking) -> encoder, by index
+  FrameMailbox<std::vector<CarriedRegion>> verify_found_;  // verification -> tracking thread
+  redact::FirstFailure failure_;
   std::mutex cpu_mutex_;
   double cpu_decode_ = 0;
   double cpu_detect_ = 0;
+  double cpu_track_ = 0;
+  double cpu_verify_ = 0;
 };
 
 void VideoRedactor::DecodeLoop() {
@@ -271,8 +201,7 @@ void VideoRedactor::DecodeLoop() {
     if (!decoded_.Push(std::move(job)) || end) break;
   }
   decoded_.Close();
-  std::lock_guard<std::mutex> lock(cpu_mutex_);
-  cpu_decode_ += ThreadCpuSeconds() - cpu_start;
+  AddCpu(&cpu_decode_, cpu_start);
 }
 
 Status VideoRedactor::Detect(Session& session, FrameJob& job) {
@@ -309,52 +238,153 @@ void VideoRedactor::DetectLoop() {
   auto session = engine_->NewSession();
   if (!session.ok()) Fail(session.status());
   while (session.ok() && !failure_.failed()) {
-    JobPtr job = decoded_.Pop();
+    std::optional<JobPtr> job = decoded_.Pop();
     if (!job) break;
-    if (!job->end) {
-      const Status status = Detect(**session, *job);
+    if (!(*job)->end) {
+      const Status status = Detect(**session, **job);
       if (!status.ok()) {
         Fail(status);
         break;
       }
     }
-    detected_.Put(std::move(job));
+    const int64_t index = (*job)->index;
+    detected_.Put(index, std::move(*job));
   }
-  std::lock_guard<std::mutex> lock(cpu_mutex_);
-  cpu_detect_ += ThreadCpuSeconds() - cpu_start;
+  AddCpu(&cpu_detect_, cpu_start);
+}
+
+bool VideoRedactor::TrackAndDraw(FrameJob& job) {
+  const video::VideoStreamInfo& info = reader_.video();
+  const std::vector<redact::Track>& tracks = tracker_.Update(job.detections, job.scanned);
+  std::vector<redact::TrackHint> hints;
+  for (const redact::Track& track : tracks) {
+    hints.push_back({track.box, track.frames_without_detection});
+    RedactedRegion region;
+    region.face = redact::UprightToCoded(track.box, rotation_, info.width, info.height);
+    region.region = redact::UprightToCoded(redact::RegionForFace(track.box, options_.redact.scale),
+                                           rotation_, info.width, info.height);
+    region.score = track.frames_without_detection == 0 ? track.score : 0.0f;
+    region.kept = track.keep;
+    job.regions.push_back(region);
+  }
+  if (options_.redact.keep) redact::PropagateKeep(job.regions);
+  history_.Publish(job.index, std::move(hints));
+  if (verifying() && job.index >= CarryLag()) {
+    auto carried = verify_found_.Take(job.index - CarryLag());
+    if (!carried) return false;  // aborted
+    const size_t tracked = job.regions.size();
+    for (const CarriedRegion& c : *carried) {
+      // Not over a kept face, and not again where a tracked face's region is drawn already.
+      if (redact::CentreInKeptFace(c.region.face, job.regions)) continue;
+      if (std::any_of(job.regions.begin(), job.regions.begin() + static_cast<ptrdiff_t>(tracked),
+                      [&](const RedactedRegion& r) {
+                        return detect::IntersectionOverUnion(r.region, c.region.region) >= 0.5f;
+                      })) {
+        continue;
+      }
+      job.regions.push_back(c.region);
+      job.carried.push_back(c);
+    }
+  }
+  DrawRedactions(job.frame.image, job.regions, options_.redact.mode, options_.redact.shape);
+  return true;
+}
+
+void VideoRedactor::TrackLoop() {
+  const double cpu_start = ThreadCpuSeconds();
+  for (int64_t index = 0; !failure_.failed(); ++index) {
+    std::optional<JobPtr> job = detected_.Take(index);
+    if (!job) break;
+    const bool end = (*job)->end;
+    if (!end && !TrackAndDraw(**job)) break;  // aborted: the frame must not go on undrawn
+    if (verifying()) {
+      if (!drawn_.Push(std::move(*job))) break;
+    } else {
+      verified_.Put(index, std::move(*job));
+    }
+    if (end) break;
+  }
+  drawn_.Close();
+  AddCpu(&cpu_track_, cpu_start);
+}
+
+// Scans the drawn frame as a recogniser's detector would (the frame pass, and the padded pass
+// when it finds nothing) and redacts what it still finds: a blurred head, or a collar under
+// it, can still look like a face to the detector. The frame is scanned in memory, before
+// encoding, so the threshold is lowered by the encoder's margin.
+Status VideoRedactor::Verify(Session& session, FrameJob& job) {
+  redact::VerifyPlan plan;
+  plan.detect.mode = DetectorMode::kFast;
+  plan.detect.score_threshold = options_.redact.verify_threshold - options_.verify_encoder_margin;
+  plan.detect.compute_quality = false;
+  plan.detect.compute_landmarks = false;
+  plan.rounds = options_.redact.verify_rounds;
+  plan.scale = options_.redact.scale;
+  plan.mode = options_.redact.mode;
+  plan.shape = options_.redact.shape;
+  plan.rotation_degrees = rotation_;
+  const size_t before = job.regions.size();
+  auto outcome = redact::VerifyDrawn(session, job.frame.image, plan, &job.regions);
+  if (!outcome.ok()) return outcome.status();
+  job.verify_added = outcome->added;
+  job.residual = outcome->residual;
+  // Carried on: this frame's finds, then what was carried into it (unless a region overlapping
+  // it by half is carried already, or it has been carried kMaxCarries times).
+  std::vector<CarriedRegion> carry;
+  const auto already_carried = [&](const RedactedRegion& r) {
+    return std::any_of(carry.begin(), carry.end(), [&](const CarriedRegion& c) {
+      return detect::IntersectionOverUnion(c.region.region, r.region) >= 0.5f;
+    });
+  };
+  for (size_t i = before; i < job.regions.size(); ++i) {
+    if (!already_carried(job.regions[i])) carry.push_back({job.regions[i], 0});
+  }
+  for (const CarriedRegion& c : job.carried) {
+    if (c.carries + 1 < kMaxCarries && !already_carried(c.region)) {
+      carry.push_back({c.region, c.carries + 1});
+    }
+  }
+  verify_found_.Put(job.index, std::move(carry));
+  return Status::Ok();
+}
+
+void VideoRedactor::VerifyLoop() {
+  const double cpu_start = ThreadCpuSeconds();
+  auto session = engine_->NewSession();
+  if (!session.ok()) Fail(session.status());
+  while (session.ok() && !failure_.failed()) {
+    std::optional<JobPtr> job = drawn_.Pop();
+    if (!job) break;
+    if (!(*job)->end) {
+      const Status status = Verify(**session, **job);
+      if (!status.ok()) {
+        Fail(status);
+        break;
+      }
+    }
+    const int64_t index = (*job)->index;
+    verified_.Put(index, std::move(*job));
+  }
+  AddCpu(&cpu_verify_, cpu_start);
 }
 
 Status VideoRedactor::WriteInOrder(VideoRedactSummary* summary) {
   const video::VideoStreamInfo& info = reader_.video();
-  std::vector<RedactedRegion> regions;
   for (int64_t index = 0;; ++index) {
-    JobPtr job = detected_.Take(index);
-    if (!job) return failure_.status();
+    std::optional<JobPtr> taken = verified_.Take(index);
+    if (!taken) return failure_.status();
+    JobPtr job = std::move(*taken);
     for (video::PacketPtr& packet : job->passthrough) {
       FACET_RETURN_IF_ERROR(writer_.WritePassthrough(packet.get()));
     }
     if (job->end) return Status::Ok();
-    const std::vector<redact::Track>& tracks = tracker_.Update(job->detections, job->scanned);
-    std::vector<redact::TrackHint> hints;
-    regions.clear();
-    int redacted = 0;
-    for (const redact::Track& track : tracks) {
-      hints.push_back({track.box, track.frames_without_detection});
-      RedactedRegion region;
-      region.face = redact::UprightToCoded(track.box, rotation_, info.width, info.height);
-      region.region =
-          redact::UprightToCoded(redact::RegionForFace(track.box, options_.redact.scale), rotation_,
-                                 info.width, info.height);
-      region.score = track.frames_without_detection == 0 ? track.score : 0.0f;
-      region.kept = track.keep;
-      regions.push_back(region);
-    }
-    if (options_.redact.keep) redact::PropagateKeep(regions);
-    for (const RedactedRegion& region : regions) redacted += region.kept ? 0 : 1;
-    history_.Publish(index, std::move(hints));
-    DrawRedactions(job->frame.image, regions, options_.redact.mode, options_.redact.shape);
     FACET_RETURN_IF_ERROR(writer_.WriteFrame(image::AsMat(job->frame.image), job->frame.pts));
-    summary->faces_per_frame.push_back(redacted);
+    summary->faces_per_frame.push_back(
+        static_cast<int>(std::count_if(job->regions.begin(), job->regions.end(),
+                                       [](const RedactedRegion& r) { return !r.kept; })));
+    summary->verify_regions += job->verify_added;
+    summary->residual_faces += job->residual;
+    summary->frames_with_residual += job->residual > 0 ? 1 : 0;
     ++summary->frames;
     if (options_.progress) options_.progress({summary->frames, info.estimated_frames});
   }
@@ -366,6 +396,10 @@ Result<VideoRedactSummary> VideoRedactor::Run() {
   std::vector<std::thread> threads;
   threads.emplace_back([this] { DecodeLoop(); });
   for (int t = 0; t < options_.threads; ++t) threads.emplace_back([this] { DetectLoop(); });
+  threads.emplace_back([this] { TrackLoop(); });
+  for (int t = 0; verifying() && t < options_.threads; ++t) {
+    threads.emplace_back([this] { VerifyLoop(); });
+  }
   Status status = WriteInOrder(&summary);
   if (!status.ok()) Fail(status);
   if (status.ok()) status = writer_.Finish();
@@ -376,6 +410,8 @@ Result<VideoRedactSummary> VideoRedactor::Run() {
   summary.cpu_encode_seconds = ThreadCpuSeconds() - cpu_start;
   summary.cpu_decode_seconds = cpu_decode_;
   summary.cpu_detect_seconds = cpu_detect_;
+  summary.cpu_track_seconds = cpu_track_;
+  summary.cpu_verify_seconds = cpu_verify_;
   return summary;
 }
 

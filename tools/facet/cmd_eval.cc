@@ -411,9 +411,11 @@ Action RegisterEval(CLI::App& app) {
   }
   const EvalSubcommand redact = RegisterEvalRedact(eval);
   const EvalSubcommand reid = RegisterEvalReid(eval);
-  return [flags, lfw, pairs, wider, redact, reid]() {
+  const EvalSubcommand redact_video = RegisterEvalRedactVideo(eval);
+  return [flags, lfw, pairs, wider, redact, reid, redact_video]() {
     if (redact.app->parsed()) return redact.action();
     if (reid.app->parsed()) return reid.action();
+    if (redact_video.app->parsed()) return redact_video.action();
     if (flags->threads < 1) {
       PrintError("--workers", Status::InvalidArgument("must be at least 1"));
       return kExitUsage;

@@ -318,33 +318,38 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
     nlohmann::json out{{"input", flags.input},
                        {"output", flags.output},
                        {"frames", s.frames},
-                                {"width", s.width},
-                                {"height", s.height},
-                                {"frame_rate", Round(s.frame_rate, 1000)},
-                                {"input_codec", s.input_codec},
-                                {"faces_redacted_per_frame", s.faces_per_frame},
-                                {"faces_redacted_total", total},
-                                {"max_faces_in_a_frame", most},
-                                {"tracks", s.tracks},
-                                {"copied_streams", s.copied_streams},
-                                {"dropped_streams", s.dropped_streams},
-                                {"decode_errors", s.decode_errors},
-                                {"seconds", Round(s.seconds, 1000)},
-                                {"frames_per_second", Round(fps)},
-                                {"cpu_ms_per_frame",
-                                 {{"decode", Round(s.cpu_decode_seconds * per_frame_ms)},
-                                  {"detect", Round(s.cpu_detect_seconds * per_frame_ms)},
-                                  {"track_draw_encode", Round(s.cpu_encode_seconds * per_frame_ms)},
-                                  {"total", Round(s.cpu_total_seconds * per_frame_ms)}}}};
+                       {"width", s.width},
+                       {"height", s.height},
+                       {"frame_rate", Round(s.frame_rate, 1000)},
+                       {"input_codec", s.input_codec},
+                       {"faces_redacted_per_frame", s.faces_per_frame},
+                       {"faces_redacted_total", total},
+                       {"max_faces_in_a_frame", most},
+                       {"tracks", s.tracks},
+                       {"verification_regions", s.verify_regions},
+                       {"residual_faces", s.residual_faces},
+                       {"frames_with_residual_faces", s.frames_with_residual},
+                       {"copied_streams", s.copied_streams},
+                       {"dropped_streams", s.dropped_streams},
+                       {"decode_errors", s.decode_errors},
+                       {"seconds", Round(s.seconds, 1000)},
+                       {"frames_per_second", Round(fps)},
+                       {"cpu_ms_per_frame",
+                        {{"decode", Round(s.cpu_decode_seconds * per_frame_ms)},
+                         {"detect", Round(s.cpu_detect_seconds * per_frame_ms)},
+                         {"track_draw", Round(s.cpu_track_seconds * per_frame_ms)},
+                         {"verify", Round(s.cpu_verify_seconds * per_frame_ms)},
+                         {"encode", Round(s.cpu_encode_seconds * per_frame_ms)},
+                         {"total", Round(s.cpu_total_seconds * per_frame_ms)}}}};
     if (keep_run) out["keep"] = keep_run->ToJson();
     std::cout << out.dump(2) << "\n";
   } else {
     std::printf(
         "%s: %lld frames %dx%d @ %.3f fps, %lld face regions redacted (%lld tracks, at most "
-        "%d in a frame) -> %s in %.1f s (%.1f frames/s)\n",
+        "%d in a frame; %lld added by verification) -> %s in %.1f s (%.1f frames/s)\n",
         flags.input.c_str(), static_cast<long long>(s.frames), s.width, s.height, s.frame_rate,
-        static_cast<long long>(total), static_cast<long long>(s.tracks), most, flags.output.c_str(),
-        s.seconds, fps);
+        static_cast<long long>(total), static_cast<long long>(s.tracks), most,
+        static_cast<long long>(s.verify_regions), flags.output.c_str(), s.seconds, fps);
     for (const std::string& d : s.dropped_streams) std::printf("  dropped stream: %s\n", d.c_str());
   }
   if (s.decode_errors > 0) {
@@ -413,11 +418,14 @@ Action RegisterRedact(CLI::App& app) {
   cmd->add_flag("--json", flags->json, "print a JSON summary");
   cmd->add_option("--levels", flags->levels, "photos: tile levels below the frame (default 3)");
   cmd->add_option("--verify-rounds", flags->verify_rounds,
-                  "photos: rounds of re-scanning the output as written and redacting what the "
-                  "detector still finds at 0.5 (default 8, each only when the last scan found "
-                  "something; 0: none)");
+                  "rounds of re-scanning the output (photos: as written; video: each drawn "
+                  "frame) and redacting what the detector still finds at 0.5 (default 8, each "
+                  "only when the last scan found something; 0: none)");
   cmd->add_flag("--no-audio", flags->no_audio, "video: drop the audio streams");
-  cmd->add_option("--workers", flags->workers, "detection threads, one Session each (default 2)");
+  cmd->add_option(
+      "--workers", flags->workers,
+      "photos: parallel photos; video: detection threads and as many verification threads, one "
+      "Session each (default 2)");
   cmd->add_option("--tiles-per-frame", flags->tiles_per_frame,
                   "video: tiles scanned per frame besides the full frame (default 1)");
   cmd->add_option("--hold", flags->hold, "video: frames a missed face stays redacted (default 12)");

@@ -35,6 +35,7 @@ struct EvalSubcommand {
 };
 EvalSubcommand RegisterEvalRedact(CLI::App* eval);  // cmd_eval_redact.cc
 EvalSubcommand RegisterEvalReid(CLI::App* eval);    // cmd_eval_reid.cc
+EvalSubcommand RegisterEvalRedactVideo(CLI::App* eval);  // cmd_eval_redact_video.cc
 
 }  // namespace facet::cli
 

@@ -1,0 +1,79 @@
+#include "redact/verify.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "image/convert.h"
+#include "redact/draw.h"
+#include "redact/rotation.h"
+
+namespace facet::redact {
+namespace {
+
+// The picture a scan looks at: `image` as written (JPEG round trip) and upright.
+Result<Image> ScannedPicture(const Image& image, const VerifyPlan& plan) {
+  Image picture;
+  if (plan.encoding == ImageFormat::kJpeg) {
+    auto decoded = RoundTripImage(image, plan.encoding);
+    if (!decoded.ok()) return decoded.status();
+    picture = std::move(decoded).value();
+  }
+  if (plan.rotation_degrees == 0) return picture;
+  const Image& source = picture.empty() ? image : picture;
+  const bool swap = plan.rotation_degrees % 180 != 0;
+  const int width = swap ? source.height() : source.width();
+  const int height = swap ? source.width() : source.height();
+  Image upright(width, height, std::vector<uint8_t>(static_cast<size_t>(width) * height * 3));
+  cv::Mat upright_view = image::AsMutableMat(upright);
+  RotateUpright(image::AsMat(source), plan.rotation_degrees, &upright_view);
+  return upright;
+}
+
+}  // namespace
+
+bool CentreInKeptFace(const Box& box, const std::vector<RedactedRegion>& regions) {
+  const float cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+  return std::any_of(regions.begin(), regions.end(), [&](const RedactedRegion& r) {
+    return r.kept && cx >= r.face.x && cx <= r.face.x + r.face.width && cy >= r.face.y &&
+           cy <= r.face.y + r.face.height;
+  });
+}
+
+Result<VerifyOutcome> VerifyDrawn(Session& session, Image& image, const VerifyPlan& plan,
+                                  std::vector<RedactedRegion>* regions) {
+  VerifyOutcome outcome;
+  if (image.empty()) return outcome;
+  for (int round = 1;; ++round) {
+    auto picture = ScannedPicture(image, plan);
+    if (!picture.ok()) return picture.status();
+    // Empty: the image itself is what is scanned.
+    auto faces = session.Detect(picture->empty() ? image : picture.value(), plan.detect);
+    if (!faces.ok()) return faces.status();
+    std::vector<RedactedRegion> found;
+    for (const Face& face : faces.value()) {
+      RedactedRegion region;
+      region.face = UprightToCoded(face.box, plan.rotation_degrees, image.width(), image.height());
+      if (CentreInKeptFace(region.face, *regions)) continue;
+      region.region = UprightToCoded(RegionForFace(face.box, plan.scale), plan.rotation_degrees,
+                                     image.width(), image.height());
+      region.score = face.score;
+      region.verify_round = round;
+      found.push_back(region);
+    }
+    if (found.empty()) return outcome;
+    if (round > plan.rounds) {
+      outcome.residual = static_cast<int>(found.size());
+      return outcome;
+    }
+    // Kept faces go along so that DrawRedactions puts them back where a new region reaches in.
+    std::vector<RedactedRegion> to_draw = found;
+    for (const RedactedRegion& r : *regions) {
+      if (r.kept) to_draw.push_back(r);
+    }
+    DrawRedactions(image, to_draw, plan.mode, plan.shape);
+    regions->insert(regions->end(), found.begin(), found.end());
+    outcome.added += static_cast<int>(found.size());
+  }
+}
+
+}  // namespace facet::redact
