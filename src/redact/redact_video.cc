@@ -126,11 +126,15 @@ class VideoRedactor {
   }
 
   void DecodeLoop();
-  void DetectLoop();
+  // A stage run on frames by several threads, each with its own Session.
+  using Stage = Status (VideoRedactor::*)(Session& session, FrameJob& job);
+  // Runs `stage` on each frame taken from `in` (not the end marker) and hands it to `out`, until
+  // `in` closes or a stage fails; adds this thread's CPU time to *cpu_seconds.
+  void WorkerLoop(BoundedQueue<JobPtr>& in, FrameMailbox<JobPtr>& out, Stage stage,
+                  double* cpu_seconds);
   Status Detect(Session& session, FrameJob& job);
   void TrackLoop();
   bool TrackAndDraw(FrameJob& job);
-  void VerifyLoop();
   Status Verify(Session& session, FrameJob& job);
   Status WriteInOrder(VideoRedactSummary* summary);
   void AddCpu(double* stage, double thread_cpu_start) {
@@ -233,24 +237,25 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   return Status::Ok();
 }
 
-void VideoRedactor::DetectLoop() {
+void VideoRedactor::WorkerLoop(BoundedQueue<JobPtr>& in, FrameMailbox<JobPtr>& out, Stage stage,
+                               double* cpu_seconds) {
   const double cpu_start = ThreadCpuSeconds();
   auto session = engine_->NewSession();
   if (!session.ok()) Fail(session.status());
   while (session.ok() && !failure_.failed()) {
-    std::optional<JobPtr> job = decoded_.Pop();
+    std::optional<JobPtr> job = in.Pop();
     if (!job) break;
     if (!(*job)->end) {
-      const Status status = Detect(**session, **job);
+      const Status status = (this->*stage)(**session, **job);
       if (!status.ok()) {
         Fail(status);
         break;
       }
     }
     const int64_t index = (*job)->index;
-    detected_.Put(index, std::move(*job));
+    out.Put(index, std::move(*job));
   }
-  AddCpu(&cpu_detect_, cpu_start);
+  AddCpu(cpu_seconds, cpu_start);
 }
 
 bool VideoRedactor::TrackAndDraw(FrameJob& job) {
@@ -348,26 +353,6 @@ Status VideoRedactor::Verify(Session& session, FrameJob& job) {
   return Status::Ok();
 }
 
-void VideoRedactor::VerifyLoop() {
-  const double cpu_start = ThreadCpuSeconds();
-  auto session = engine_->NewSession();
-  if (!session.ok()) Fail(session.status());
-  while (session.ok() && !failure_.failed()) {
-    std::optional<JobPtr> job = drawn_.Pop();
-    if (!job) break;
-    if (!(*job)->end) {
-      const Status status = Verify(**session, **job);
-      if (!status.ok()) {
-        Fail(status);
-        break;
-      }
-    }
-    const int64_t index = (*job)->index;
-    verified_.Put(index, std::move(*job));
-  }
-  AddCpu(&cpu_verify_, cpu_start);
-}
-
 Status VideoRedactor::WriteInOrder(VideoRedactSummary* summary) {
   const video::VideoStreamInfo& info = reader_.video();
   for (int64_t index = 0;; ++index) {
@@ -395,10 +380,14 @@ Result<VideoRedactSummary> VideoRedactor::Run() {
   const double cpu_start = ThreadCpuSeconds();
   std::vector<std::thread> threads;
   threads.emplace_back([this] { DecodeLoop(); });
-  for (int t = 0; t < options_.threads; ++t) threads.emplace_back([this] { DetectLoop(); });
+  for (int t = 0; t < options_.threads; ++t) {
+    threads.emplace_back(
+        [this] { WorkerLoop(decoded_, detected_, &VideoRedactor::Detect, &cpu_detect_); });
+  }
   threads.emplace_back([this] { TrackLoop(); });
   for (int t = 0; verifying() && t < options_.threads; ++t) {
-    threads.emplace_back([this] { VerifyLoop(); });
+    threads.emplace_back(
+        [this] { WorkerLoop(drawn_, verified_, &VideoRedactor::Verify, &cpu_verify_); });
   }
   Status status = WriteInOrder(&summary);
   if (!status.ok()) Fail(status);
