@@ -1,9 +1,8 @@
 #include "eval/video_frames.h"
 
-#include <opencv2/core.hpp>
 #include <utility>
 
-#include "image/convert.h"
+#include "redact/rotation.h"
 #include "video/video_reader.h"
 
 namespace facet::eval {
@@ -30,22 +29,9 @@ Status VideoFrames::NextBatch(size_t count, std::vector<Image>* frames) {
       done_ = true;
       break;
     }
-    switch (reader_->video().rotation_degrees) {
-      case 90:
-      case 180:
-      case 270: {
-        cv::Mat upright;
-        const int degrees = reader_->video().rotation_degrees;
-        cv::rotate(image::AsMat(frame.image), upright,
-                   degrees == 90    ? cv::ROTATE_90_CLOCKWISE
-                   : degrees == 180 ? cv::ROTATE_180
-                                    : cv::ROTATE_90_COUNTERCLOCKWISE);
-        frames->push_back(image::ImageFromMat(upright));
-        break;
-      }
-      default:
-        frames->push_back(std::move(frame.image));
-    }
+    const int rotation = reader_->video().rotation_degrees;
+    frames->push_back(rotation == 0 ? std::move(frame.image)
+                                    : redact::UprightImage(frame.image, rotation));
   }
   return Status::Ok();
 }

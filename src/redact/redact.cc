@@ -134,16 +134,9 @@ Status VerifyRedaction(Session& session, Image& image, const RedactOptions& opti
   FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
   redaction->residual_faces = 0;
   if (options.verify_rounds == 0 || image.empty()) return Status::Ok();
-  redact::VerifyPlan plan;
+  redact::VerifyPlan plan = redact::VerifyPlanFor(options);
   plan.detect.mode = DetectorMode::kRecall;
-  plan.detect.score_threshold = options.verify_threshold;
-  plan.detect.compute_quality = false;
-  plan.detect.compute_landmarks = false;
   plan.encoding = options.verify_encoding;
-  plan.rounds = options.verify_rounds;
-  plan.scale = options.scale;
-  plan.mode = options.mode;
-  plan.shape = options.shape;
   auto outcome = redact::VerifyDrawn(session, image, plan, &redaction->regions);
   if (!outcome.ok()) return outcome.status();
   redaction->faces_redacted += outcome->added;

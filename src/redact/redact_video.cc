@@ -4,7 +4,7 @@
 // its own Session); the calling thread encodes and muxes, in frame order.
 //
 // The tiles a frame scans depend on the tracks (refresh turns), so a detection thread planning
-// frame n waits for the tracks after frame n - kPlanLag: the output does not depend on thread
+// frame n waits for the tracks after frame n - PlanLag(): the output does not depend on thread
 // timing.
 #include <sys/resource.h>
 #include <unistd.h>
@@ -12,11 +12,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <ctime>
-#include <deque>
 #include <filesystem>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -220,11 +217,7 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   Image rotated;
   const Image* upright = &job.frame.image;
   if (rotation_ != 0) {
-    rotated =
-        Image(upright_width_, upright_height_,
-              std::vector<uint8_t>(static_cast<size_t>(upright_width_) * upright_height_ * 3));
-    cv::Mat rotated_view = image::AsMutableMat(rotated);
-    redact::RotateUpright(image::AsMat(job.frame.image), rotation_, &rotated_view);
+    rotated = redact::UprightImage(job.frame.image, rotation_);
     upright = &rotated;
   }
   auto faces = session.Detect(*upright, detect);
@@ -318,15 +311,9 @@ void VideoRedactor::TrackLoop() {
 // it, can still look like a face to the detector. The frame is scanned in memory, before
 // encoding, so the threshold is lowered by the encoder's margin.
 Status VideoRedactor::Verify(Session& session, FrameJob& job) {
-  redact::VerifyPlan plan;
+  redact::VerifyPlan plan = redact::VerifyPlanFor(options_.redact);
   plan.detect.mode = DetectorMode::kFast;
-  plan.detect.score_threshold = options_.redact.verify_threshold - options_.verify_encoder_margin;
-  plan.detect.compute_quality = false;
-  plan.detect.compute_landmarks = false;
-  plan.rounds = options_.redact.verify_rounds;
-  plan.scale = options_.redact.scale;
-  plan.mode = options_.redact.mode;
-  plan.shape = options_.redact.shape;
+  plan.detect.score_threshold -= options_.verify_encoder_margin;
   plan.rotation_degrees = rotation_;
   const size_t before = job.regions.size();
   auto outcome = redact::VerifyDrawn(session, job.frame.image, plan, &job.regions);

@@ -1,5 +1,9 @@
 #include "redact/rotation.h"
 
+#include <vector>
+
+#include "image/convert.h"
+
 namespace facet::redact {
 
 void RotateUpright(const cv::Mat& coded, int clockwise_degrees, cv::Mat* upright) {
@@ -17,6 +21,16 @@ void RotateUpright(const cv::Mat& coded, int clockwise_degrees, cv::Mat* upright
       coded.copyTo(*upright);
       break;
   }
+}
+
+Image UprightImage(const Image& coded, int clockwise_degrees) {
+  const bool swap = clockwise_degrees % 180 != 0;
+  const int width = swap ? coded.height() : coded.width();
+  const int height = swap ? coded.width() : coded.height();
+  Image upright(width, height, std::vector<uint8_t>(static_cast<size_t>(width) * height * 3));
+  cv::Mat upright_view = image::AsMutableMat(upright);
+  RotateUpright(image::AsMat(coded), clockwise_degrees, &upright_view);
+  return upright;
 }
 
 Box UprightToCoded(const Box& b, int clockwise_degrees, int coded_width, int coded_height) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "image/convert.h"
 #include "redact/draw.h"
 #include "redact/rotation.h"
 
@@ -19,17 +18,22 @@ Result<Image> ScannedPicture(const Image& image, const VerifyPlan& plan) {
     picture = std::move(decoded).value();
   }
   if (plan.rotation_degrees == 0) return picture;
-  const Image& source = picture.empty() ? image : picture;
-  const bool swap = plan.rotation_degrees % 180 != 0;
-  const int width = swap ? source.height() : source.width();
-  const int height = swap ? source.width() : source.height();
-  Image upright(width, height, std::vector<uint8_t>(static_cast<size_t>(width) * height * 3));
-  cv::Mat upright_view = image::AsMutableMat(upright);
-  RotateUpright(image::AsMat(source), plan.rotation_degrees, &upright_view);
-  return upright;
+  return UprightImage(picture.empty() ? image : picture, plan.rotation_degrees);
 }
 
 }  // namespace
+
+VerifyPlan VerifyPlanFor(const RedactOptions& options) {
+  VerifyPlan plan;
+  plan.detect.score_threshold = options.verify_threshold;
+  plan.detect.compute_quality = false;
+  plan.detect.compute_landmarks = false;
+  plan.rounds = options.verify_rounds;
+  plan.scale = options.scale;
+  plan.mode = options.mode;
+  plan.shape = options.shape;
+  return plan;
+}
 
 bool CentreInKeptFace(const Box& box, const std::vector<RedactedRegion>& regions) {
   const float cx = box.x + box.width / 2, cy = box.y + box.height / 2;

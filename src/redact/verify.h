@@ -28,6 +28,11 @@ struct VerifyPlan {
   int rotation_degrees = 0;
 };
 
+// The plan `options` asks for: its threshold, rounds and drawing, boxes only (no landmarks or
+// quality). The caller sets what differs between photos and video (detector mode, encoding,
+// rotation, a lowered threshold).
+VerifyPlan VerifyPlanFor(const RedactOptions& options);
+
 struct VerifyOutcome {
   int added = 0;     // regions appended (redacted) by the rounds
   int residual = 0;  // detections the last scan still found (0 when it ended clean)
