@@ -41,6 +41,14 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
       ->check(CLI::IsMember(BackendNames()));
 }
 
+double Round(double v, double digits) { return std::round(v * digits) / digits; }
+
+bool CheckWorkers(int workers) {
+  if (workers >= 1) return true;
+  PrintError("--workers", Status::InvalidArgument("must be at least 1"));
+  return false;
+}
+
 void PrintError(const std::string& context, const Status& status) {
   std::fprintf(stderr, "facet: %s: %s\n", context.c_str(), status.ToString().c_str());
 }

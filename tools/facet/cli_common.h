@@ -36,6 +36,13 @@ std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags);
 // Adds --models, --model, --threads and --backend to a subcommand.
 void AddEngineFlags(CLI::App* cmd, EngineFlags* flags);
 
+// `v` rounded to 1/digits (1e4: four decimals), for JSON summaries.
+double Round(double v, double digits = 1e4);
+
+// Whether --workers is at least 1; otherwise prints the usage error (the caller exits with
+// kExitUsage).
+bool CheckWorkers(int workers);
+
 // Prints "facet: <context>: <status>" to stderr.
 void PrintError(const std::string& context, const Status& status);
 

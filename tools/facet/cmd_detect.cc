@@ -74,10 +74,7 @@ int RunDetect(const DetectFlags& flags) {
     PrintError("--detector-mode", mode.status());
     return kExitUsage;
   }
-  if (flags.workers < 1) {
-    PrintError("--workers", Status::InvalidArgument("must be at least 1"));
-    return kExitUsage;
-  }
+  if (!CheckWorkers(flags.workers)) return kExitUsage;
   auto engine = CreateEngineOrPrint(flags.engine);
   if (!engine) return kExitFailure;
   DetectOptions options;

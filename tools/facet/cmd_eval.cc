@@ -34,8 +34,6 @@ struct EvalFlags {
   EngineFlags engine;
 };
 
-double Round(double v, double digits = 1e4) { return std::round(v * digits) / digits; }
-
 // Embeds each distinct path once; returns path -> item.
 std::map<std::string, BatchItem> EmbedDistinct(const std::shared_ptr<const Engine>& engine,
                                                const std::vector<std::string>& paths,
@@ -416,10 +414,7 @@ Action RegisterEval(CLI::App& app) {
     if (redact.app->parsed()) return redact.action();
     if (reid.app->parsed()) return reid.action();
     if (redact_video.app->parsed()) return redact_video.action();
-    if (flags->threads < 1) {
-      PrintError("--workers", Status::InvalidArgument("must be at least 1"));
-      return kExitUsage;
-    }
+    if (!CheckWorkers(flags->threads)) return kExitUsage;
     if (flags->engine.threads == 0) flags->engine.threads = 1;  // parallel over images instead
     if (lfw->parsed()) return RunLfw(*flags);
     if (pairs->parsed()) return RunPairs(*flags);

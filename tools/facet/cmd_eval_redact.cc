@@ -67,8 +67,6 @@ struct ImageOutcome {
   std::vector<QualityLevel> levels;  // the original face's qualityForRecognition, per similarity
 };
 
-double Round(double v, double digits = 1e4) { return std::round(v * digits) / digits; }
-
 bool CentreInAny(const Box& box, const std::vector<Box>& faces) {
   return std::any_of(faces.begin(), faces.end(),
                      [&](const Box& f) { return eval::CentreInside(box, f); });
@@ -396,10 +394,7 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
   cmd->add_flag("--json", flags->json, "print JSON");
   AddEngineFlags(cmd, &flags->engine);
   return {cmd, [flags] {
-            if (flags->workers < 1) {
-              PrintError("--workers", Status::InvalidArgument("must be at least 1"));
-              return kExitUsage;
-            }
+            if (!CheckWorkers(flags->workers)) return kExitUsage;
             return RunEvalRedact(*flags);
           }};
 }

@@ -48,7 +48,7 @@ struct VideoScan {
     return {{"frames", frames},
             {"detections", detections},
             {"frames_with_a_detection", frames_with_detection},
-            {"max_score", std::round(max_score * 1e4) / 1e4}};
+            {"max_score", Round(max_score)}};
   }
 };
 
@@ -114,9 +114,8 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
       {"residual_faces_reported", summary->residual_faces},
       {"frames_with_residual_faces_reported", summary->frames_with_residual},
       {"frames_per_second",
-       summary->seconds > 0
-           ? std::round(static_cast<double>(summary->frames) / summary->seconds * 100) / 100
-           : 0.0}};
+       summary->seconds > 0 ? Round(static_cast<double>(summary->frames) / summary->seconds, 100)
+                            : 0.0}};
   int64_t regions = 0;
   for (int n : summary->faces_per_frame) regions += n;
   out["regions_redacted"] = regions;
@@ -189,10 +188,7 @@ EvalSubcommand RegisterEvalRedactVideo(CLI::App* eval) {
   cmd->add_flag("--json", flags->json, "print JSON");
   AddEngineFlags(cmd, &flags->engine);
   return {cmd, [flags] {
-            if (flags->workers < 1) {
-              PrintError("--workers", Status::InvalidArgument("must be at least 1"));
-              return kExitUsage;
-            }
+            if (!CheckWorkers(flags->workers)) return kExitUsage;
             return RunEvalRedactVideo(*flags);
           }};
 }

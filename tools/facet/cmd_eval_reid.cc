@@ -52,8 +52,6 @@ struct PairOutcome {
   float detected_other = NAN;  // that face's template vs original B
 };
 
-double Round(double v) { return std::round(v * 1e4) / 1e4; }
-
 // NaN when the templates cannot be compared (different models or sizes: not expected here).
 float Similarity(const Embedding& a, const Embedding& b) {
   auto similarity = CosineSimilarity(a, b);
@@ -246,10 +244,7 @@ EvalSubcommand RegisterEvalReid(CLI::App* eval) {
   cmd->add_flag("--json", flags->json, "print JSON");
   AddEngineFlags(cmd, &flags->engine);
   return {cmd, [flags] {
-            if (flags->workers < 1) {
-              PrintError("--workers", Status::InvalidArgument("must be at least 1"));
-              return kExitUsage;
-            }
+            if (!CheckWorkers(flags->workers)) return kExitUsage;
             return RunEvalReid(*flags);
           }};
 }

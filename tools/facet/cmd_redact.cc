@@ -44,8 +44,6 @@ struct RedactFlags {
   EngineFlags engine;
 };
 
-double Round(double v, double digits = 100) { return std::round(v * digits) / digits; }
-
 bool IsImageExtension(const fs::path& path) {
   return ImageFormatForPath(path.string()) != ImageFormat::kUnknown;
 }
@@ -69,11 +67,12 @@ std::string PartialPath(const fs::path& path) {
 nlohmann::json RegionsToJson(const std::vector<RedactedRegion>& regions) {
   nlohmann::json out = nlohmann::json::array();
   for (const RedactedRegion& r : regions) {
-    out.push_back(
-        {{"box", {Round(r.face.x), Round(r.face.y), Round(r.face.width), Round(r.face.height)}},
-         {"score", Round(r.score, 1e4)},
-         {"kept", r.kept},
-         {"verify_round", r.verify_round}});
+    out.push_back({{"box",
+                    {Round(r.face.x, 100), Round(r.face.y, 100), Round(r.face.width, 100),
+                     Round(r.face.height, 100)}},
+                   {"score", Round(r.score, 1e4)},
+                   {"kept", r.kept},
+                   {"verify_round", r.verify_round}});
   }
   return out;
 }
@@ -333,14 +332,14 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
                        {"dropped_streams", s.dropped_streams},
                        {"decode_errors", s.decode_errors},
                        {"seconds", Round(s.seconds, 1000)},
-                       {"frames_per_second", Round(fps)},
+                       {"frames_per_second", Round(fps, 100)},
                        {"cpu_ms_per_frame",
-                        {{"decode", Round(s.cpu_decode_seconds * per_frame_ms)},
-                         {"detect", Round(s.cpu_detect_seconds * per_frame_ms)},
-                         {"track_draw", Round(s.cpu_track_seconds * per_frame_ms)},
-                         {"verify", Round(s.cpu_verify_seconds * per_frame_ms)},
-                         {"encode", Round(s.cpu_encode_seconds * per_frame_ms)},
-                         {"total", Round(s.cpu_total_seconds * per_frame_ms)}}}};
+                        {{"decode", Round(s.cpu_decode_seconds * per_frame_ms, 100)},
+                         {"detect", Round(s.cpu_detect_seconds * per_frame_ms, 100)},
+                         {"track_draw", Round(s.cpu_track_seconds * per_frame_ms, 100)},
+                         {"verify", Round(s.cpu_verify_seconds * per_frame_ms, 100)},
+                         {"encode", Round(s.cpu_encode_seconds * per_frame_ms, 100)},
+                         {"total", Round(s.cpu_total_seconds * per_frame_ms, 100)}}}};
     if (keep_run) out["keep"] = keep_run->ToJson();
     std::cout << out.dump(2) << "\n";
   } else {
@@ -367,10 +366,7 @@ int RunRedact(RedactFlags& flags) {
     PrintError("redact", options.status());
     return kExitUsage;
   }
-  if (flags.workers < 1) {
-    PrintError("--workers", Status::InvalidArgument("must be at least 1"));
-    return kExitUsage;
-  }
+  if (!CheckWorkers(flags.workers)) return kExitUsage;
   std::error_code ec;
   if (!fs::exists(flags.input, ec)) {
     PrintError("redact", Status::NotFound(flags.input + ": no such file or folder"));
