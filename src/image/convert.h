@@ -24,6 +24,15 @@ Image ImageFromMat(const cv::Mat& mat);
 // alone) when factor < 2 or `src` is smaller than factor.
 cv::Rect ShrinkByInteger(const cv::Mat& src, int factor, cv::Mat* out);
 
+// Resizes an 8-bit `src` (any channel count) down to `size` by area averaging: each output pixel
+// is the mean of the source area it covers, pixels cut by a cell's edge weighted by the part
+// inside (OpenCV's INTER_AREA; equal to cv::resize's result up to 1 from rounding). OpenCV takes a
+// slow general path for a fractional factor, several times slower for large ones (a 400 x 500
+// face region shrunk to 2 x 3 cells: 0.66 ms against 0.15 ms here); this sums whole rows with
+// cv::reduce and weights only the cut ones. Other inputs (not 8-bit, or `size` not within 1 x 1
+// .. src.size()) are handed to cv::resize with INTER_AREA.
+void AreaDownscale(const cv::Mat& src, cv::Size size, cv::Mat* out);
+
 }  // namespace facet::image
 
 #endif  // FACET_SRC_IMAGE_CONVERT_H_

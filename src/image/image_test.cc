@@ -222,6 +222,44 @@ TEST(ImageTest, ImageConstructorRejectsWrongSizes) {
   EXPECT_FALSE(Image(2, 2, std::vector<uint8_t>(12)).empty());
 }
 
+// AreaDownscale against OpenCV's INTER_AREA (the oracle) on random crops, factors (whole and
+// fractional) and channel counts, on noise and on smooth pictures: every value within 1 (float
+// rounding), almost all equal.
+TEST(ImageTest, AreaDownscaleMatchesOpenCvInterArea) {
+  std::mt19937 rng(7);
+  cv::Mat noise(300, 400, CV_8UC3);
+  cv::randu(noise, 0, 256);
+  cv::Mat smooth;
+  cv::GaussianBlur(noise, smooth, cv::Size(31, 31), 8);
+  int64_t values = 0;
+  int64_t differing = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const cv::Mat& picture = trial % 2 == 0 ? noise : smooth;
+    const int w = std::uniform_int_distribution<int>(1, 300)(rng);
+    const int h = std::uniform_int_distribution<int>(1, 250)(rng);
+    cv::Mat crop = picture(cv::Rect(std::uniform_int_distribution<int>(0, 400 - w)(rng),
+                                    std::uniform_int_distribution<int>(0, 300 - h)(rng), w, h));
+    if (trial % 3 == 1) cv::cvtColor(crop, crop, cv::COLOR_BGR2GRAY);
+    if (trial % 3 == 2) cv::cvtColor(crop, crop, cv::COLOR_BGR2BGRA);
+    const cv::Size size(std::uniform_int_distribution<int>(1, std::min(w, 40))(rng),
+                        std::uniform_int_distribution<int>(1, std::min(h, 40))(rng));
+    cv::Mat expected;
+    cv::resize(crop, expected, size, 0, 0, cv::INTER_AREA);
+    cv::Mat actual;
+    image::AreaDownscale(crop, size, &actual);
+    ASSERT_EQ(actual.size(), size);
+    ASSERT_EQ(actual.type(), expected.type());
+    cv::Mat difference;
+    cv::absdiff(actual, expected, difference);
+    double largest = 0;
+    cv::minMaxLoc(difference.reshape(1), nullptr, &largest);
+    ASSERT_LE(largest, 1.0) << "crop " << w << "x" << h << " -> " << size;
+    values += static_cast<int64_t>(difference.total() * difference.channels());
+    differing += cv::countNonZero(difference.reshape(1));
+  }
+  EXPECT_LT(differing * 1000, values) << differing << " of " << values << " values differ";
+}
+
 TEST(ImageDataTest, RealAlphaAndRotatedPhotos) {
   const std::filesystem::path media = std::filesystem::path(FACET_SHARED_DATA_DIR) / "media";
   if (!std::filesystem::exists(media)) GTEST_SKIP() << media << " is absent";

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "image/convert.h"
+
 namespace facet::redact {
 namespace {
 
@@ -31,7 +33,7 @@ void RenderRedacted(const cv::Mat& roi, float region_w, RedactMode mode, cv::Mat
       std::max(1, static_cast<int>(std::ceil(static_cast<float>(roi.cols) / cell))),
       std::max(1, static_cast<int>(std::ceil(static_cast<float>(roi.rows) / cell))));
   cv::Mat reduced;
-  cv::resize(roi, reduced, small, 0, 0, cv::INTER_AREA);
+  image::AreaDownscale(roi, small, &reduced);
   if (mode == RedactMode::kPixelate) {
     cv::resize(reduced, *out, roi.size(), 0, 0, cv::INTER_NEAREST);
     return;
