@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "facet/engine.h"
@@ -20,9 +21,6 @@ namespace {
 class RedactVideoTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR});
-    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
-    engine_ = engine.value();
     dir_ = std::filesystem::temp_directory_path() /
            ("facet_redact_video_test_" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
@@ -33,6 +31,10 @@ class RedactVideoTest : public ::testing::Test {
         "' -frames:v 12 -r 25 -vf 'scale=640:-2,format=yuv420p' -c:v libx264 -preset ultrafast '" +
         (dir_ / "faces.mp4").string() + "'";
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    // The engine (and its threads) after the fork that std::system makes.
+    auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR});
+    ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+    engine_ = engine.value();
   }
   static void TearDownTestSuite() {
     engine_.reset();

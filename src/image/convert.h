@@ -29,8 +29,9 @@ cv::Rect ShrinkByInteger(const cv::Mat& src, int factor, cv::Mat* out);
 // inside (OpenCV's INTER_AREA; equal to cv::resize's result up to 1 from rounding). OpenCV takes a
 // slow general path for a fractional factor, several times slower for large ones (a 400 x 500
 // face region shrunk to 2 x 3 cells: 0.66 ms against 0.15 ms here); this sums whole rows with
-// cv::reduce and weights only the cut ones. Other inputs (not 8-bit, or `size` not within 1 x 1
-// .. src.size()) are handed to cv::resize with INTER_AREA.
+// cv::reduce and weights only the cut ones; each value is the exact area mean correctly rounded
+// up to float error. Other inputs (not 8-bit, or `size` not within 1 x 1 .. src.size()) are
+// handed to cv::resize with INTER_AREA, which takes 1 to 4 channels.
 void AreaDownscale(const cv::Mat& src, cv::Size size, cv::Mat* out);
 
 }  // namespace facet::image
