@@ -1,11 +1,13 @@
 // End-to-end tests of the public API on the pinned sample photos (models required).
+#include "facet/engine.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
-#include "facet/engine.h"
 #include "facet/image.h"
 #include "samples.h"
 
@@ -100,6 +102,44 @@ TEST_F(EngineTest, LandmarksLieInsideTheFaceInAnatomicalOrder) {
     EXPECT_LT(std::max(lm[kLeftEye].y, lm[kRightEye].y), std::min(lm[kMouthLeft].y, lm[kMouthRight].y));
     EXPECT_GT(lm[kNose].y, std::min(lm[kLeftEye].y, lm[kRightEye].y));
   }
+}
+
+// landmarks_min_score: faces below it come back without landmarks or quality (as with
+// compute_landmarks false), the others exactly as a full run gives them.
+TEST_F(EngineTest, LandmarksOnlyForFacesAtTheMinimumScore) {
+  auto session = NewSession();
+  auto image = LoadImage(SamplePath(5));
+  ASSERT_TRUE(image.ok());
+  DetectOptions all;
+  all.score_threshold = 0.2f;  // as redaction detects: weaker detections too
+  auto full = session->Detect(image.value(), all);
+  ASSERT_TRUE(full.ok());
+  ASSERT_GE(full->size(), 3u);
+  DetectOptions some = all;
+  // Between the lowest and the highest score: some faces on each side.
+  some.landmarks_min_score = ((*full)[0].score + full->back().score) / 2;
+  auto partial = session->Detect(image.value(), some);
+  ASSERT_TRUE(partial.ok());
+  ASSERT_EQ(partial->size(), full->size());
+  int with = 0, without = 0;
+  for (size_t i = 0; i < full->size(); ++i) {
+    const Face& a = (*full)[i];
+    const Face& b = (*partial)[i];
+    EXPECT_EQ(a.score, b.score);
+    if (b.score >= some.landmarks_min_score) {
+      ++with;
+      for (size_t p = 0; p < a.landmarks.size(); ++p) {
+        EXPECT_NEAR(a.landmarks[p].x, b.landmarks[p].x, 1e-3);
+        EXPECT_NEAR(a.landmarks[p].y, b.landmarks[p].y, 1e-3);
+      }
+      EXPECT_EQ(a.quality.level, b.quality.level);
+    } else {
+      ++without;
+      for (const Point& p : b.landmarks) EXPECT_TRUE(p.x == 0 && p.y == 0);
+    }
+  }
+  EXPECT_GT(with, 0);
+  EXPECT_GT(without, 0);
 }
 
 // Every recognizer: each face of sample6 matches itself in a 60 % copy above the FMR-1e-4
@@ -230,6 +270,12 @@ TEST_F(EngineTest, RejectsBadOptionsAndEmptyImages) {
   DetectOptions bad;
   bad.score_threshold = 1.5f;
   EXPECT_EQ(session->Detect(image.value(), bad).status().code(), StatusCode::kInvalidArgument);
+  for (float min_score : {-0.1f, 1.5f, NAN}) {
+    DetectOptions bad_min_score;
+    bad_min_score.landmarks_min_score = min_score;
+    EXPECT_EQ(session->Detect(image.value(), bad_min_score).status().code(),
+              StatusCode::kInvalidArgument);
+  }
   EXPECT_FALSE(ParseDetectorMode("turbo").ok());
 }
 

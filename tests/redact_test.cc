@@ -110,18 +110,36 @@ TEST_F(RedactTest, KeepFilterLeavesItsFacesVisible) {
   Image redacted = original.value();
   auto result = RedactImage(*session_, redacted, options);
   ASSERT_TRUE(result.ok());
-  // The filter is asked about every face of the scan; what verification finds afterwards in the
-  // output is redacted without asking (a face the filter was not asked about is redacted).
+  // The filter is asked about every face of the scan at keep_min_score (0.5) and nothing else;
+  // faces below it are redacted without asking unless they lie inside a kept face (PropagateKeep,
+  // below), and what verification finds afterwards in the output is always redacted.
   int scanned = 0;
+  int scanned_sure = 0;
   for (const RedactedRegion& r : result->regions) {
     if (r.verify_round == 0) {
       ++scanned;
+      scanned_sure += r.score >= options.keep_min_score ? 1 : 0;
     } else {
       EXPECT_FALSE(r.kept);
     }
   }
-  EXPECT_EQ(calls, scanned);
+  EXPECT_EQ(calls, scanned_sure);
+  EXPECT_LT(scanned_sure, scanned) << "the photo should hold detections below keep_min_score";
   EXPECT_TRUE(had_landmarks);
+  // keep_min_score 0: asked about every face of the scan, each with its landmarks.
+  {
+    RedactOptions ask_all = options;
+    ask_all.keep_min_score = 0;
+    calls = 0;
+    Image again = original.value();
+    auto all = RedactImage(*session_, again, ask_all);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(calls, static_cast<int>(std::count_if(
+                         all->regions.begin(), all->regions.end(),
+                         [](const RedactedRegion& r) { return r.verify_round == 0; })));
+    EXPECT_GE(calls, scanned_sure);
+    EXPECT_TRUE(had_landmarks);
+  }
   // Kept: the largest face, and detections lying mostly inside it (parts or duplicates of it).
   int kept_count = 0;
   for (const RedactedRegion& r : result->regions) {
@@ -263,6 +281,10 @@ TEST_F(RedactTest, OptionsAreChecked) {
   RedactOptions bad_rounds;
   bad_rounds.verify_rounds = -1;
   EXPECT_EQ(RedactImage(*session_, image.value(), bad_rounds).status().code(),
+            StatusCode::kInvalidArgument);
+  RedactOptions bad_keep_min_score;
+  bad_keep_min_score.keep_min_score = 1.5f;
+  EXPECT_EQ(RedactImage(*session_, image.value(), bad_keep_min_score).status().code(),
             StatusCode::kInvalidArgument);
   RedactOptions bad_verify_threshold;
   bad_verify_threshold.verify_threshold = 0;

@@ -46,6 +46,11 @@ struct DetectOptions {
   // and no quality is computed (compute_quality is ignored): for callers that only need boxes,
   // e.g. redaction. Such faces must not be passed to Embed. Default true.
   bool compute_landmarks = true;
+  // With compute_landmarks: only faces scoring at least this get landmarks (and quality); the
+  // others are returned as with compute_landmarks false. For callers that will only look closer
+  // at the surer faces (redaction with a keep filter detects down to 0.2 and identifies only
+  // faces at 0.5). Default 0: every face.
+  float landmarks_min_score = 0;
   // When not empty, the detector scans exactly these regions of the image (in any mode) instead
   // of the frame or the recall tiles: each is letterboxed into the detector's 256x256 input, so
   // it finds faces down to ~1/16 of its longer side. A region holding the whole image is a frame

@@ -50,9 +50,10 @@ const char* RedactShapeName(RedactShape shape);
 
 // Decides whether one detected face stays visible. Called on a detection thread with that
 // thread's Session, the whole frame, and the face as Detect returned it, landmarks included
-// (redaction then runs the landmark network, which it otherwise skips). Returns who the face is
-// (any non-empty, stable name, e.g. a gallery person id) to leave it visible, or an empty string
-// to redact it. This is where consent-based identification plugs in ("keep the enrolled
+// (redaction then runs the landmark network, which it otherwise skips), for each face scoring at
+// least RedactOptions::keep_min_score; faces below are redacted without asking. Returns who the
+// face is (any non-empty, stable name, e.g. a gallery person id) to leave it visible, or an empty
+// string to redact it. This is where consent-based identification plugs in ("keep the enrolled
 // interviewee": `facet redact --keep`). It must be thread-safe (video calls it from several
 // threads at once). A face it is not asked about is redacted. In video the decision is per track
 // (VideoRedactOptions::keep_confirm_detections), so one lucky match does not unveil a face.
@@ -76,6 +77,10 @@ struct RedactOptions {
   int photo_tile_levels = 3;
   // Empty: every face is redacted. See KeepFilter.
   KeepFilter keep;
+  // With `keep`: faces scoring below this are redacted without asking it, and without the
+  // landmarks only it needs (0..1). Identification wants a face the detector is sure of.
+  // Default 0.5, recognition's detector threshold (DetectOptions::score_threshold).
+  float keep_min_score = 0.5f;
   // After drawing, the output is scanned as a recogniser would scan it (photos: the detector in
   // recall mode at `verify_threshold`; video: each drawn frame in fast mode, at
   // `verify_threshold` minus VideoRedactOptions::verify_encoder_margin, before encoding). A blurred

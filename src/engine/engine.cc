@@ -118,6 +118,9 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   if (options.min_face_size < 0 || options.max_faces < 0) {
     return Status::InvalidArgument("min_face_size and max_faces must not be negative");
   }
+  if (!(options.landmarks_min_score >= 0 && options.landmarks_min_score <= 1)) {
+    return Status::InvalidArgument("landmarks_min_score must be in [0, 1]");
+  }
   const cv::Mat view = image::AsMat(image);
   detect::FaceDetectorConfig config;
   config.use_tiles = options.mode == DetectorMode::kRecall;
@@ -150,15 +153,19 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     return faces;
   }
   state_->boxes.clear();
-  for (const detect::Detection& d : found) state_->boxes.push_back(d.box);
+  for (const detect::Detection& d : found) {
+    if (d.score >= options.landmarks_min_score) state_->boxes.push_back(d.box);
+  }
   FACET_RETURN_IF_ERROR(state_->onet->Run(view, state_->boxes, &state_->landmark_results));
 
   const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
+  size_t next_result = 0;  // landmark_results holds the faces at landmarks_min_score, in order
   for (size_t i = 0; i < found.size(); ++i) {
     Face& face = faces[i];
     face.box = found[i].box;
     face.score = found[i].score;
-    face.landmarks = state_->landmark_results[i].points;
+    if (found[i].score < options.landmarks_min_score) continue;
+    face.landmarks = state_->landmark_results[next_result++].points;
     if (options.compute_quality) {
       align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
       face.quality = quality::AssessQuality(face.box, face.score, face.landmarks,

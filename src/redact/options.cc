@@ -19,6 +19,10 @@ Status ValidateOptions(const RedactOptions& options) {
   if (options.verify_rounds < 0 || options.verify_rounds > 10) {
     return Status::InvalidArgument("verification rounds must be 0..10");
   }
+  if (!(options.keep_min_score >= 0 && options.keep_min_score <= 1)) {
+    return Status::InvalidArgument("keep minimum score must be in [0, 1], got " +
+                                   std::to_string(options.keep_min_score));
+  }
   if (!(options.verify_threshold > 0 && options.verify_threshold < 1)) {
     return Status::InvalidArgument("verification threshold must be in (0, 1), got " +
                                    std::to_string(options.verify_threshold));

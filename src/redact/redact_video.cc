@@ -213,6 +213,7 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   detect.score_threshold = options_.redact.score_threshold;
   detect.compute_quality = false;
   detect.compute_landmarks = static_cast<bool>(options_.redact.keep);
+  detect.landmarks_min_score = options_.redact.keep_min_score;
   for (const redact::ScannedRegion& region : job.scanned) detect.regions.push_back(ToBox(region));
   Image rotated;
   const Image* upright = &job.frame.image;
@@ -224,7 +225,9 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   if (!faces.ok()) return faces.status();
   for (const Face& face : faces.value()) {
     std::string identity;
-    if (options_.redact.keep) identity = options_.redact.keep(session, *upright, face);
+    if (options_.redact.keep && face.score >= options_.redact.keep_min_score) {
+      identity = options_.redact.keep(session, *upright, face);
+    }
     job.detections.push_back({face.box, face.score, std::move(identity)});
   }
   return Status::Ok();

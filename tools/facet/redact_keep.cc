@@ -17,9 +17,8 @@ void AddKeepFlags(CLI::App* cmd, KeepFlags* flags) {
 
 KeepFilter KeepRun::Filter() {
   return [this](Session& session, const Image& frame, const Face& face) -> std::string {
-    // Redaction detects down to a low score for recall; only faces the detector is as sure of as
-    // recognition needs are identified (the rest are redacted, unsearched).
-    if (face.score < DetectOptions{}.score_threshold) return "";
+    // Redaction asks only about faces at RedactOptions::keep_min_score (0.5, recognition's
+    // detector threshold); the rest are redacted, unsearched.
     auto embedding = session.Embed(frame, face);
     Result<std::vector<Identification>> found = Status::Internal("not run");
     if (embedding.ok()) {
