@@ -58,6 +58,15 @@ async function step(name, fn) {
   }
 }
 
+// Follows a nav link and waits until the page it leads to has loaded: click() does not wait for
+// the navigation, and a check run meanwhile can find no document at all (a slow machine did).
+async function follow(page, name, file) {
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === '/' + file, { waitUntil: 'load' }),
+    page.getByRole('link', { name, exact: true }).click(),
+  ]);
+}
+
 // Basic accessibility every page must have.
 async function checkAccessible(page) {
   const report = await page.evaluate(() => {
@@ -114,7 +123,7 @@ try {
   });
 
   await step('detect: boxes, landmarks and quality of every face', async () => {
-    await page.getByRole('link', { name: 'Detect' }).click();
+    await follow(page, 'Detect', 'detect.html');
     await checkAccessible(page);
     await page.locator('#photo').setInputFiles(join(samples, 'sample1.jpg'));
     await page.getByRole('button', { name: 'Detect' }).click();
@@ -150,7 +159,7 @@ try {
   });
 
   await step('redact: the photo comes back with its faces redacted, ready to download', async () => {
-    await page.getByRole('link', { name: 'Redact', exact: true }).click();
+    await follow(page, 'Redact', 'redact.html');
     await checkAccessible(page);
     await page.locator('#photo').setInputFiles(join(samples, 'sample1.jpg'));
     await page.locator('#mode').selectOption('pixelate');
@@ -172,7 +181,7 @@ try {
   });
 
   await step('compare: same person and different people', async () => {
-    await page.getByRole('link', { name: 'Compare' }).click();
+    await follow(page, 'Compare', 'compare.html');
     await checkAccessible(page);
     await page.locator('#photo-a').setInputFiles(join(samples, 'sample2.jpg'));
     await page.locator('#photo-b').setInputFiles(join(samples, 'sample2.jpg'));
@@ -185,7 +194,7 @@ try {
   });
 
   await step('galleries: create a gallery, record a consent, enroll', async () => {
-    await page.getByRole('link', { name: 'Galleries' }).click();
+    await follow(page, 'Galleries', 'gallery.html');
     await checkAccessible(page);
     await page.locator('#new-gallery').fill('office');
     await page.locator('#new-purpose').fill('door access');
@@ -205,7 +214,7 @@ try {
   });
 
   await step('identify: the enrolled person found, strangers unknown', async () => {
-    await page.getByRole('link', { name: 'Identify' }).click();
+    await follow(page, 'Identify', 'identify.html');
     await checkAccessible(page);
     await page.locator('#gallery').fill('office');
     await page.locator('#purpose').fill('ui test');
@@ -220,7 +229,7 @@ try {
   });
 
   await step('audit: the identification is logged with the key name and purpose', async () => {
-    await page.getByRole('link', { name: 'Audit' }).click();
+    await follow(page, 'Audit', 'audit.html');
     await checkAccessible(page);
     await page.getByRole('button', { name: 'Show entries' }).click();
     await page.getByText(/entries shown/).waitFor();
