@@ -59,4 +59,19 @@ Status ValidateOptions(const VideoRedactOptions& options) {
   return Status::Ok();
 }
 
+DetectOptions DetectionFor(const RedactOptions& options) {
+  DetectOptions detect;
+  detect.score_threshold = options.score_threshold;
+  detect.compute_quality = false;
+  detect.compute_landmarks = static_cast<bool>(options.keep);
+  detect.landmarks_min_score = options.keep_min_score;
+  return detect;
+}
+
+std::string KeepIdentity(const RedactOptions& options, Session& session, const Image& image,
+                         const Face& face) {
+  if (!options.keep || face.score < options.keep_min_score) return "";
+  return options.keep(session, image, face);
+}
+
 }  // namespace facet::redact

@@ -1,7 +1,10 @@
-// Checks and constants shared by photo and video redaction.
+// Checks, constants and detection settings shared by photo and video redaction.
 #ifndef FACET_SRC_REDACT_OPTIONS_H_
 #define FACET_SRC_REDACT_OPTIONS_H_
 
+#include <string>
+
+#include "facet/engine.h"
 #include "facet/redact.h"
 
 namespace facet::redact {
@@ -12,6 +15,15 @@ inline constexpr int kPhotoMinTileSide = 128;
 // kInvalidArgument naming the first option out of range.
 Status ValidateOptions(const RedactOptions& options);
 Status ValidateOptions(const VideoRedactOptions& options);
+
+// What the detection scan of a photo or a frame runs: redaction's threshold, boxes only, and with
+// a keep filter the landmarks of the faces it will be asked about. The caller adds the regions.
+DetectOptions DetectionFor(const RedactOptions& options);
+
+// Who `face` is by options.keep, or "" (redact it) when there is no filter or the face scores
+// below options.keep_min_score (then the filter is not asked).
+std::string KeepIdentity(const RedactOptions& options, Session& session, const Image& image,
+                         const Face& face);
 
 }  // namespace facet::redact
 

@@ -99,11 +99,7 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
   detect::TilingOptions tiling;
   tiling.max_levels = options.photo_tile_levels;
   tiling.min_tile_side = redact::kPhotoMinTileSide;
-  DetectOptions detect;
-  detect.score_threshold = options.score_threshold;
-  detect.compute_quality = false;
-  detect.compute_landmarks = static_cast<bool>(options.keep);
-  detect.landmarks_min_score = options.keep_min_score;
+  DetectOptions detect = redact::DetectionFor(options);
   for (const detect::Tile& tile : detect::PlanTiles(image.width(), image.height(), tiling)) {
     detect.regions.push_back({static_cast<float>(tile.rect.x), static_cast<float>(tile.rect.y),
                               static_cast<float>(tile.rect.width),
@@ -117,8 +113,7 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
     region.face = face.box;
     region.region = redact::RegionForFace(face.box, options.scale);
     region.score = face.score;
-    region.kept = options.keep && face.score >= options.keep_min_score &&
-                  !options.keep(session, image, face).empty();
+    region.kept = !redact::KeepIdentity(options, session, image, face).empty();
     if (!region.kept) ++result.faces_redacted;
     result.regions.push_back(region);
   }

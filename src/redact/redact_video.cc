@@ -209,11 +209,7 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   auto hints = history_.WaitFor(job.index - PlanLag());
   if (!hints) return Status::Ok();  // aborted
   job.scanned = scheduler_.Plan(job.index, *hints);
-  DetectOptions detect;
-  detect.score_threshold = options_.redact.score_threshold;
-  detect.compute_quality = false;
-  detect.compute_landmarks = static_cast<bool>(options_.redact.keep);
-  detect.landmarks_min_score = options_.redact.keep_min_score;
+  DetectOptions detect = redact::DetectionFor(options_.redact);
   for (const redact::ScannedRegion& region : job.scanned) detect.regions.push_back(ToBox(region));
   Image rotated;
   const Image* upright = &job.frame.image;
@@ -224,11 +220,8 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   auto faces = session.Detect(*upright, detect);
   if (!faces.ok()) return faces.status();
   for (const Face& face : faces.value()) {
-    std::string identity;
-    if (options_.redact.keep && face.score >= options_.redact.keep_min_score) {
-      identity = options_.redact.keep(session, *upright, face);
-    }
-    job.detections.push_back({face.box, face.score, std::move(identity)});
+    job.detections.push_back(
+        {face.box, face.score, redact::KeepIdentity(options_.redact, session, *upright, face)});
   }
   return Status::Ok();
 }
