@@ -109,6 +109,32 @@ TEST(KernelsTest, Avx2MatchesScalar) {
   EXPECT_EQ(out, -64 * 127 * 127);
 }
 
+TEST(KernelsTest, NibbleScanSumsTheTable) {
+  std::mt19937 rng(17);
+  for (int subspaces : {1, 7, 32, kMaxNibbleSubspaces}) {
+    for (int count : {32, 20}) {
+      std::vector<uint8_t> codes(static_cast<size_t>(count) * subspaces);
+      std::vector<uint8_t> lut(static_cast<size_t>(subspaces) * 16);
+      for (uint8_t& c : codes) c = static_cast<uint8_t>(rng() % 16);
+      for (uint8_t& v : lut) v = static_cast<uint8_t>(rng() % 256);
+      lut[0] = 255;  // the largest sums must not wrap
+      std::vector<uint8_t> group(static_cast<size_t>(subspaces) * 16);
+      PackNibbleGroup(codes.data(), count, subspaces, group.data());
+      std::vector<uint16_t> scalar(kNibbleGroup), avx2(kNibbleGroup);
+      ScanNibbleGroup(KernelIsa::kScalar, lut.data(), group.data(), subspaces, scalar.data());
+      ScanNibbleGroup(DetectKernelIsa(), lut.data(), group.data(), subspaces, avx2.data());
+      for (int i = 0; i < kNibbleGroup; ++i) {
+        int expected = 0;
+        for (int m = 0; m < subspaces; ++m) {
+          expected += lut[16 * m + (i < count ? codes[static_cast<size_t>(i) * subspaces + m] : 0)];
+        }
+        EXPECT_EQ(scalar[i], expected) << subspaces << " subspaces, vector " << i;
+        EXPECT_EQ(avx2[i], expected) << subspaces << " subspaces, vector " << i;
+      }
+    }
+  }
+}
+
 TEST(KernelsTest, QuantizationIsSymmetricAndBounded) {
   std::vector<float> v = {0.5f, -0.25f, 0.0f, 0.125f};
   std::vector<int8_t> codes(4);

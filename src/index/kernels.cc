@@ -29,7 +29,50 @@ void DotI8Scalar(const int8_t* query, const int8_t* rows, size_t count, int dim,
   }
 }
 
+void ScanNibbleGroupScalar(const uint8_t* lut, const uint8_t* group, int subspaces,
+                           uint16_t* sums) {
+  for (int i = 0; i < kNibbleGroup; ++i) {
+    const int byte = i % 16;
+    const int shift = i < 16 ? 0 : 4;
+    int sum = 0;
+    for (int m = 0; m < subspaces; ++m) sum += lut[16 * m + ((group[16 * m + byte] >> shift) & 15)];
+    sums[i] = static_cast<uint16_t>(sum);
+  }
+}
+
 #ifdef FACET_HAVE_X86
+// One pshufb looks up 32 codes of a subspace at once (the low nibbles of the 16 bytes in the
+// lower lane, the high nibbles in the upper); the byte results are summed in uint16 lanes, even
+// and odd bytes apart, then put back in vector order.
+__attribute__((target("avx2,fma"))) void ScanNibbleGroupAvx2(const uint8_t* lut,
+                                                             const uint8_t* group, int subspaces,
+                                                             uint16_t* sums) {
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+  const __m256i low_bytes = _mm256_set1_epi16(0x00ff);
+  __m256i even = _mm256_setzero_si256();
+  __m256i odd = _mm256_setzero_si256();
+  for (int m = 0; m < subspaces; ++m) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(group + 16 * m));
+    const __m256i codes =
+        _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), low_nibbles);
+    const __m256i table = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(lut + 16 * m)));
+    const __m256i values = _mm256_shuffle_epi8(table, codes);
+    even = _mm256_add_epi16(even, _mm256_and_si256(values, low_bytes));
+    odd = _mm256_add_epi16(odd, _mm256_srli_epi16(values, 8));
+  }
+  alignas(32) uint16_t even_sums[16];
+  alignas(32) uint16_t odd_sums[16];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(even_sums), even);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(odd_sums), odd);
+  // Lane k of `even` holds byte 2k of its 128-bit half: vector 2k (lower) or 16 + 2(k - 8).
+  for (int k = 0; k < 16; ++k) {
+    const int base = k < 8 ? 2 * k : 16 + 2 * (k - 8);
+    sums[base] = even_sums[k];
+    sums[base + 1] = odd_sums[k];
+  }
+}
+
 __attribute__((target("avx2,fma"))) float HorizontalSum(__m256 v) {
   const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
@@ -123,6 +166,24 @@ void DotI8(KernelIsa isa, const int8_t* query, const int8_t* rows, size_t count,
   if (isa == KernelIsa::kAvx2) return DotI8Avx2(query, rows, count, dim, out);
 #endif
   DotI8Scalar(query, rows, count, dim, out);
+}
+
+void PackNibbleGroup(const uint8_t* codes, int count, int subspaces, uint8_t* group) {
+  std::fill_n(group, static_cast<size_t>(16) * subspaces, uint8_t{0});
+  for (int i = 0; i < std::min(count, kNibbleGroup); ++i) {
+    const int shift = i < 16 ? 0 : 4;
+    for (int m = 0; m < subspaces; ++m) {
+      group[16 * m + i % 16] |= static_cast<uint8_t>((codes[i * subspaces + m] & 15) << shift);
+    }
+  }
+}
+
+void ScanNibbleGroup(KernelIsa isa, const uint8_t* lut, const uint8_t* group, int subspaces,
+                     uint16_t* sums) {
+#ifdef FACET_HAVE_X86
+  if (isa == KernelIsa::kAvx2) return ScanNibbleGroupAvx2(lut, group, subspaces, sums);
+#endif
+  ScanNibbleGroupScalar(lut, group, subspaces, sums);
 }
 
 float QuantizeI8(const float* values, int dim, int8_t* codes) {

@@ -24,6 +24,21 @@ void DotF32(KernelIsa isa, const float* query, const float* rows, size_t count, 
 void DotI8(KernelIsa isa, const int8_t* query, const int8_t* rows, size_t count, int dim,
            int32_t* out);
 
+// 4-bit codes of 32 vectors over `subspaces` subspaces (product quantisation, 16 centroids per
+// subspace), laid out for a table-lookup scan: for each subspace m, 16 bytes at group + 16 * m;
+// byte b holds vector b's code in its low nibble and vector b + 16's in its high nibble.
+inline constexpr int kNibbleGroup = 32;
+inline constexpr int kMaxNibbleSubspaces = 256;  // 256 * 255 fits the uint16 sums
+
+// Writes code(i, m) = codes[i * subspaces + m] (each < 16) of `count` <= 32 vectors into `group`
+// (16 * subspaces bytes); vectors count..31 get code 0.
+void PackNibbleGroup(const uint8_t* codes, int count, int subspaces, uint8_t* group);
+
+// sums[i] = sum over m of lut[16 * m + code(i, m)] for the 32 vectors of a packed group.
+// subspaces <= kMaxNibbleSubspaces.
+void ScanNibbleGroup(KernelIsa isa, const uint8_t* lut, const uint8_t* group, int subspaces,
+                     uint16_t* sums);
+
 // Symmetric per-vector int8 quantisation: codes = round(v * 127 / max|v|); returns
 // max|v| / 127 (the factor turning codes back into values), 0 for an all-zero vector.
 float QuantizeI8(const float* values, int dim, int8_t* codes);
