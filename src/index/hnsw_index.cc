@@ -1,38 +1,38 @@
 // FAISS HNSW (flat storage, inner product) behind VectorIndex, for large galleries.
 //
 // FAISS numbers vectors 0..n-1 in insertion order; `labels_` maps them to facet's ids. HNSW
-// cannot delete nodes: Remove overwrites the vector with zeros (the data is gone) and marks the
-// node dead; searches skip dead nodes. Searching calls HNSW::search directly, one query on the
-// calling thread: IndexHNSW::search would open an OpenMP team per call and update a global
-// statistics struct without synchronisation.
+// cannot delete nodes: Remove overwrites the vector with zeros (the data is gone; so is its
+// neighbour code) and marks the node dead; searches skip dead nodes. Searching walks FAISS's graph
+// with facet's own code, one query on the calling thread: IndexHNSW::search would open an OpenMP
+// team per call and update a global statistics struct without synchronisation.
 //
-// Distances: Debian's libfaiss is built for baseline x86-64 and computes each inner product with
-// a scalar loop; facet builds the FAISS graph with its own distance computer (the AVX2 kernel of
-// kernels.h), several times faster, and searches it with int8 codes of the vectors' directions
-// (QuantizeDirection: three cache lines a row at 192-D, on transparent huge pages), re-ranking
-// the best candidates in float32. Adding mirrors FAISS's
-// hnsw_add_vertices (IndexHNSW.cpp, 1.7.3): levels drawn by HNSW::prepare_level_tab, vectors
-// inserted from the highest level down, in parallel with per-node locks.
+// The graph is built with facet's float32 kernels (hnsw_build.h). The walk scores neighbours
+// with 4-bit codes kept beside each node's links (neighbor_codes.h) once the index holds
+// HnswOptions::neighbor_codes_min_size vectors (1,024 by default), and with int8 codes of the
+// vectors' directions below that (QuantizeDirection: three cache lines a row at 192-D, on
+// transparent huge pages; the upper levels are always descended with these). The candidates are
+// re-ranked with the float32 vectors, so the similarities returned are exact.
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
-#include <faiss/utils/random.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "index/bytes.h"
+#include "index/hnsw_build.h"
 #include "index/huge_pages.h"
 #include "index/kernels.h"
+#include "index/neighbor_codes.h"
 #include "index/vector_index.h"
 
 namespace facet::index {
@@ -55,30 +55,8 @@ struct SpanReader : faiss::IOReader {
   size_t position = 0;
 };
 
-// -inner product (HNSW minimises) of a query or a stored vector with stored vectors.
-class NegativeInnerProduct final : public faiss::DistanceComputer {
- public:
-  NegativeInnerProduct(const faiss::IndexFlatCodes& storage, KernelIsa isa)
-      : base_(reinterpret_cast<const float*>(storage.codes.data())),
-        dimensions_(storage.d),
-        isa_(isa) {}
-  void set_query(const float* x) override { query_ = x; }
-  float operator()(idx_t i) override { return -Dot(query_, base_ + i * dimensions_); }
-  float symmetric_dis(idx_t i, idx_t j) override {
-    return -Dot(base_ + i * dimensions_, base_ + j * dimensions_);
-  }
-
- private:
-  float Dot(const float* a, const float* b) const {
-    float out = 0;
-    DotF32(isa_, a, b, 1, dimensions_, &out);
-    return out;
-  }
-  const float* base_;
-  const float* query_ = nullptr;
-  int dimensions_;
-  KernelIsa isa_;
-};
+// The fewest vectors neighbour codes are trained on (FAISS's k-means wants 39 per centroid).
+constexpr int64_t kMinNeighborCodesSize = 1'024;
 
 // The graph walk compares int8 codes of each vector's direction, all on one fixed step: codes =
 // round(v / |v| / WalkStep(dim)), clipped to +-127. One step for every row means no per-row
@@ -115,7 +93,7 @@ class HnswIndex final : public VectorIndex {
     return Storage()->codes.size() + rows8_.size() +
            index_->hnsw.neighbors.size() * sizeof(int32_t) +
            index_->hnsw.levels.size() * sizeof(int) + index_->hnsw.offsets.size() * sizeof(size_t) +
-           labels_.size() * sizeof(int64_t) +
+           labels_.size() * sizeof(int64_t) + neighbor_codes_.MemoryBytes() +
            slots_.size() * (sizeof(int64_t) + sizeof(FaissId) + 2 * sizeof(void*));
   }
 
@@ -124,13 +102,16 @@ class HnswIndex final : public VectorIndex {
       return Status::InvalidArgument("vector count does not match id count");
     }
     std::unordered_set<int64_t> batch;
+    std::optional<std::vector<int>> relinked;
     for (int64_t id : ids) {
       if (slots_.count(id) > 0 || !batch.insert(id).second) {
         return Status::InvalidArgument("id " + std::to_string(id) + " is already indexed");
       }
     }
     try {
-      AddVertices(static_cast<FaissId>(ids.size()), vectors.data());
+      const FaissId first = index_->ntotal;
+      relinked = AddToGraph(index_.get(), static_cast<FaissId>(ids.size()), vectors.data(), isa_);
+      Quantize(first, index_->ntotal - first);  // the new rows' walk codes
     } catch (const std::exception& e) {
       return Status::Internal(std::string("HNSW add failed: ") + e.what());
     }
@@ -139,14 +120,21 @@ class HnswIndex final : public VectorIndex {
       slots_[id] = static_cast<FaissId>(labels_.size());
       labels_.push_back(id);
     }
-    return Status::Ok();
+    return UpdateNeighborCodes(index_->ntotal - static_cast<FaissId>(ids.size()),
+                               relinked ? &*relinked : nullptr);
   }
 
   void Remove(std::span<const int64_t> ids) override {
     faiss::IndexFlatCodes* storage = Storage();
+    std::vector<int> recoded;
     for (int64_t id : ids) {
       auto it = slots_.find(id);
       if (it == slots_.end()) continue;
+      if (neighbor_codes_.trained()) {  // the zero vector's code: nothing of the data is left
+        recoded.push_back(static_cast<int>(it->second));
+        const std::vector<float> zero(static_cast<size_t>(index_->d), 0.0f);
+        neighbor_codes_.Encode(static_cast<size_t>(it->second), zero.data(), 1);
+      }
       const size_t code_size = storage->code_size;
       std::fill_n(storage->codes.begin() + static_cast<std::ptrdiff_t>(it->second * code_size),
                   code_size, uint8_t{0});
@@ -154,6 +142,10 @@ class HnswIndex final : public VectorIndex {
                   Row8Bytes(), int8_t{0});
       dead_.insert(it->second);
       slots_.erase(it);
+    }
+    if (!recoded.empty()) {
+      const std::vector<int> none;  // no links changed
+      neighbor_codes_.Sync(index_->hnsw, &none, recoded);
     }
   }
 
@@ -172,14 +164,23 @@ class HnswIndex final : public VectorIndex {
       visited = std::make_unique<faiss::VisitedTable>(static_cast<int>(index_->ntotal));
       MoveToHugePages(&visited->visited);
     }
-    // Walk the graph with int8 similarities (a quarter of the memory traffic), then re-rank the
-    // best candidates with the float32 vectors: the similarities returned are exact.
+    // Walk the graph with neighbour codes or int8 rows, then re-rank the candidates with the
+    // float32 vectors: the similarities returned are exact.
     std::vector<int8_t> query8(index_->d);
     QuantizeDirection(query.data(), index_->d, query8.data());
-    const std::vector<std::pair<int32_t, int>> found =
-        SearchGraph(query8.data(), std::max(options_.ef_search, wanted), *visited);
+    const int ef = std::max(options_.ef_search, wanted);
+    const bool coded = neighbor_codes_.trained();
+    const std::vector<Entry> found =
+        coded ? SearchGraphCoded(query.data(), query8.data(), ef, *visited)
+              : SearchGraph(query8.data(), ef, *visited);
     visited->advance();
-    const size_t rerank = std::min(found.size(), static_cast<size_t>(std::max(4 * wanted, 64)));
+    // The neighbour codes are too coarse to pick the best few: re-rank all they found.
+    const size_t rerank =
+        coded ? found.size()
+              : std::min(found.size(), static_cast<size_t>(std::max(4 * wanted, 64)));
+    if (coded) {
+      for (size_t i = 0; i < rerank; ++i) PrefetchVector(found[i].second);
+    }
     std::vector<SearchHit> exact;
     for (size_t i = 0; i < rerank; ++i) {
       const int node = found[i].second;
@@ -211,6 +212,7 @@ class HnswIndex final : public VectorIndex {
     std::sort(dead.begin(), dead.end());
     w.Put<uint64_t>(dead.size());
     w.PutArray<FaissId>(dead);
+    neighbor_codes_.Serialize(&w);
     return Status::Ok();
   }
 
@@ -226,8 +228,12 @@ class HnswIndex final : public VectorIndex {
     uint64_t dead_count = 0;
     std::vector<FaissId> dead;
     if (!r.Get(&label_count) || !r.GetArray(label_count, &labels_) || !r.Get(&dead_count) ||
-        !r.GetArray(dead_count, &dead) || !r.AtEnd()) {
+        !r.GetArray(dead_count, &dead)) {
       return Status::CorruptData("HNSW labels are truncated or malformed");
+    }
+    // Data written before neighbour codes existed ends here; the codes are then trained anew.
+    if (!r.AtEnd() && (!neighbor_codes_.Restore(index_->d, &r) || !r.AtEnd())) {
+      return Status::CorruptData("HNSW neighbour codes are truncated or malformed");
     }
     try {
       SpanReader reader(faiss_data);
@@ -258,7 +264,7 @@ class HnswIndex final : public VectorIndex {
     index_->hnsw.efSearch = options_.ef_search;
     Quantize(0, index_->ntotal);
     KeepWalkArraysOnHugePages();
-    return Status::Ok();
+    return UpdateNeighborCodes(0, nullptr);
   }
 
  private:
@@ -283,13 +289,9 @@ class HnswIndex final : public VectorIndex {
     }
   }
 
-  // HNSW search (Malkov & Yashunin, algorithms 2 and 5) over FAISS's graph: greedy descent
-  // through the upper levels, then a best-first search of level 0 keeping `ef` results. Unlike
-  // HNSW::search it prefetches each expanded node's unvisited neighbours before scoring them
-  // (memory-level parallelism: at a million templates every vector read is a cache miss).
-  // Returns (negated similarity, node), best first.
-  std::vector<std::pair<int32_t, int>> SearchGraph(const int8_t* query, int ef,
-                                                   faiss::VisitedTable& visited) const {
+  // Greedy descent through the upper levels (Malkov & Yashunin, algorithm 2 with ef 1) with the
+  // int8 walk codes: the level-0 node to start from.
+  int Descend(const int8_t* query) const {
     const faiss::HNSW& hnsw = index_->hnsw;
     int nearest = hnsw.entry_point;
     int32_t nearest_distance = -Similarity8(query, nearest);
@@ -311,17 +313,56 @@ class HnswIndex final : public VectorIndex {
         }
       }
     }
-    using Entry = std::pair<int32_t, int>;
+    return nearest;
+  }
+
+  using Entry = std::pair<int32_t, int>;  // (distance: a negated score, node)
+
+  // Best-first search of level 0 from `entry` keeping `ef` results (Malkov & Yashunin, algorithm
+  // 2). `expand(node, offer)` scores node's links not yet visited (marking them) and calls
+  // offer(distance, link) for each; `prefetch(node)` is told the next node to expand. Returns the
+  // results, best first.
+  template <typename Expand, typename PrefetchNext>
+  static std::vector<Entry> BestFirst(Entry entry, int ef, faiss::VisitedTable& visited,
+                                      Expand&& expand, PrefetchNext&& prefetch) {
     std::priority_queue<Entry, std::vector<Entry>, std::greater<>> candidates;  // nearest on top
     std::priority_queue<Entry> results;                                         // farthest on top
-    candidates.emplace(nearest_distance, nearest);
-    results.emplace(nearest_distance, nearest);
-    visited.set(nearest);
-    std::vector<int> batch;
+    candidates.push(entry);
+    results.push(entry);
+    visited.set(entry.second);
+    auto offer = [&](int32_t d, int v) {
+      if (static_cast<int>(results.size()) < ef || d < results.top().first) {
+        candidates.emplace(d, v);
+        results.emplace(d, v);
+        if (static_cast<int>(results.size()) > ef) results.pop();
+      }
+    };
     while (!candidates.empty()) {
       const auto [distance, node] = candidates.top();
       if (static_cast<int>(results.size()) >= ef && distance > results.top().first) break;
       candidates.pop();
+      expand(node, offer);
+      if (!candidates.empty()) prefetch(candidates.top().second);
+    }
+    std::vector<Entry> out(results.size());
+    for (size_t i = out.size(); i-- > 0;) {
+      out[i] = results.top();
+      results.pop();
+    }
+    return out;
+  }
+
+  // HNSW search over FAISS's graph with the int8 rows: greedy descent through the upper levels,
+  // then the best-first search of level 0. Unlike HNSW::search it prefetches each expanded node's
+  // unvisited neighbours before scoring them (memory-level parallelism: at a million templates
+  // every row read is a cache miss).
+  std::vector<Entry> SearchGraph(const int8_t* query, int ef, faiss::VisitedTable& visited) const {
+    const faiss::HNSW& hnsw = index_->hnsw;
+    const int nearest = Descend(query);
+    std::vector<int> batch;
+    auto expand = [&](int node, auto& offer) {
+      size_t begin = 0;
+      size_t end = 0;
       hnsw.neighbor_range(node, 0, &begin, &end);
       batch.clear();
       for (size_t j = begin; j < end; ++j) {
@@ -332,21 +373,80 @@ class HnswIndex final : public VectorIndex {
         batch.push_back(v);
         Prefetch(v);
       }
-      for (int v : batch) {
-        const int32_t d = -Similarity8(query, v);
-        if (static_cast<int>(results.size()) < ef || d < results.top().first) {
-          candidates.emplace(d, v);
-          results.emplace(d, v);
-          if (static_cast<int>(results.size()) > ef) results.pop();
-        }
+      for (int v : batch) offer(-Similarity8(query, v), v);
+    };
+    return BestFirst({-Similarity8(query, nearest), nearest}, ef, visited, expand, [](int) {});
+  }
+
+  // The same search with neighbour codes: an expansion reads the node's block (links and the
+  // links' codes, one contiguous read, prefetched while the node waits its turn) and scores every
+  // link with one table-lookup scan; no neighbour's row is read.
+  std::vector<Entry> SearchGraphCoded(const float* query, const int8_t* query8, int ef,
+                                      faiss::VisitedTable& visited) const {
+    std::vector<uint8_t> lut;
+    neighbor_codes_.PrepareQuery(query, &lut);
+    const int nearest = Descend(query8);
+    const int slots = neighbor_codes_.link_slots();
+    std::vector<uint16_t> sums((static_cast<size_t>(slots) + kNibbleGroup - 1) / kNibbleGroup *
+                               kNibbleGroup);
+    auto expand = [&](int node, auto& offer) {
+      const int32_t* links = neighbor_codes_.Links(node);
+      int count = 0;
+      while (count < slots && links[count] >= 0) ++count;
+      neighbor_codes_.ScoreLinks(isa_, lut.data(), node, count, sums.data());
+      for (int j = 0; j < count; ++j) {
+        const int v = links[j];
+        if (visited.get(v)) continue;
+        visited.set(v);
+        offer(-static_cast<int32_t>(sums[j]), v);
       }
+    };
+    return BestFirst({-neighbor_codes_.Score(lut.data(), nearest), nearest}, ef, visited, expand,
+                     [this](int node) { neighbor_codes_.Prefetch(node); });
+  }
+
+  // Trains the neighbour codes once the index holds options_.neighbor_codes_min_size vectors (at
+  // least 1,024), on up to NeighborCodes::kTrainingVectors live ones, and again each time the
+  // index has grown to 4 times the training size until that is kTrainingVectors (a codebook
+  // fitted to a small start would otherwise serve the grown index; retraining recodes everything,
+  // amortised O(1) per vector added). Then codes the nodes from `first_new` on and brings the
+  // blocks up to date with the links (`relinked`: as NeighborCodes::Sync).
+  Status UpdateNeighborCodes(FaissId first_new, const std::vector<int>* relinked) {
+    const auto total = static_cast<size_t>(index_->ntotal);
+    const auto dim = static_cast<size_t>(index_->d);
+    const size_t live = total - dead_.size();
+    const bool train =
+        neighbor_codes_.trained()
+            ? neighbor_codes_.training_size() < NeighborCodes::kTrainingVectors &&
+                  live >= 4 * neighbor_codes_.training_size()
+            : static_cast<int64_t>(live) >=
+                  std::max<int64_t>(options_.neighbor_codes_min_size, kMinNeighborCodesSize);
+    if (train) {
+      const size_t wanted = std::min(live, NeighborCodes::kTrainingVectors) * dim;
+      std::vector<float> sample;
+      sample.reserve(wanted);
+      for (size_t node = 0; node < total && sample.size() < wanted; ++node) {
+        if (dead_.count(static_cast<FaissId>(node)) > 0) continue;
+        const float* v = Vector(static_cast<int>(node));
+        sample.insert(sample.end(), v, v + dim);
+      }
+      FACET_RETURN_IF_ERROR(neighbor_codes_.Train(index_->d, sample.data(), sample.size() / dim));
+      first_new = 0;
+      relinked = nullptr;  // the codes changed everywhere: every block is written anew
     }
-    std::vector<Entry> out(results.size());
-    for (size_t i = out.size(); i-- > 0;) {
-      out[i] = results.top();
-      results.pop();
+    if (!neighbor_codes_.trained()) return Status::Ok();
+    const auto first = static_cast<size_t>(first_new);
+    if (first < total)
+      neighbor_codes_.Encode(first, Vector(static_cast<int>(first)), total - first);
+    neighbor_codes_.Sync(index_->hnsw, relinked, {});
+    return Status::Ok();
+  }
+
+  void PrefetchVector(int node) const {
+    const auto* bytes = reinterpret_cast<const char*>(Vector(node));
+    for (size_t offset = 0; offset < static_cast<size_t>(index_->d) * sizeof(float); offset += 64) {
+      __builtin_prefetch(bytes + offset);
     }
-    return out;
   }
 
   void Prefetch(int node) const {
@@ -360,54 +460,6 @@ class HnswIndex final : public VectorIndex {
   size_t Row8Bytes() const { return (static_cast<size_t>(index_->d) + 63) / 64 * 64; }
   const int8_t* Row8(int node) const {
     return rows8_.data() + static_cast<size_t>(node) * Row8Bytes();
-  }
-
-  // IndexHNSW::add with facet's distance computer (see the file comment).
-  void AddVertices(FaissId n, const float* x) {
-    faiss::HNSW& hnsw = index_->hnsw;
-    const FaissId n0 = index_->ntotal;
-    index_->storage->add(n, x);
-    index_->ntotal = index_->storage->ntotal;
-    const FaissId ntotal = index_->ntotal;
-    if (n == 0) return;
-    Quantize(n0, n);  // the new rows (the graph is built with float32 distances)
-    hnsw.prepare_level_tab(static_cast<size_t>(n), false);
-    std::vector<omp_lock_t> locks(static_cast<size_t>(ntotal));
-    for (omp_lock_t& lock : locks) omp_init_lock(&lock);
-    // Bucket the new vectors by level; insert the highest levels first.
-    std::vector<int> histogram;
-    for (FaissId i = 0; i < n; ++i) {
-      const auto level = static_cast<size_t>(hnsw.levels[n0 + i] - 1);
-      if (level >= histogram.size()) histogram.resize(level + 1, 0);
-      ++histogram[level];
-    }
-    std::vector<int> offsets(histogram.size() + 1, 0);
-    for (size_t l = 0; l + 1 < histogram.size(); ++l) offsets[l + 1] = offsets[l] + histogram[l];
-    std::vector<int> order(static_cast<size_t>(n));
-    for (FaissId i = 0; i < n; ++i) {
-      const int level = hnsw.levels[n0 + i] - 1;
-      order[offsets[level]++] = static_cast<int>(n0 + i);
-    }
-    faiss::RandomGenerator rng(789);
-    int i1 = static_cast<int>(n);
-    const faiss::IndexFlatCodes& storage = *Storage();
-    for (int level = static_cast<int>(histogram.size()) - 1; level >= 0; --level) {
-      const int i0 = i1 - histogram[level];
-      for (int j = i0; j < i1; ++j) std::swap(order[j], order[j + rng.rand_int(i1 - j)]);
-#pragma omp parallel if (i1 > i0 + 100)
-      {
-        faiss::VisitedTable visited(static_cast<int>(ntotal));
-        NegativeInnerProduct distance(storage, isa_);
-#pragma omp for schedule(static)
-        for (int i = i0; i < i1; ++i) {
-          const int id = order[i];
-          distance.set_query(x + static_cast<size_t>(id - n0) * index_->d);
-          hnsw.add_with_locks(distance, level, id, locks, visited);
-        }
-      }
-      i1 = i0;
-    }
-    for (omp_lock_t& lock : locks) omp_destroy_lock(&lock);
   }
 
   // FAISS's arrays a search reads at random (links and their offsets, the float32 rows re-ranked)
@@ -442,6 +494,7 @@ class HnswIndex final : public VectorIndex {
   std::unordered_set<FaissId> dead_;              // removed FAISS numbers
   // Walk codes of each vector (QuantizeDirection), Row8Bytes apart.
   std::vector<int8_t, HugePageAllocator<int8_t>> rows8_;
+  NeighborCodes neighbor_codes_;  // trained from options_.neighbor_codes_min_size vectors
   // Where KeepWalkArraysOnHugePages left each array (data, capacity).
   std::array<std::pair<const void*, size_t>, 3> huge_page_homes_{};
 };

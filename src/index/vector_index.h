@@ -31,7 +31,15 @@ struct SearchHit {
 struct HnswOptions {
   int m = 32;                 // graph degree (FAISS M)
   int ef_construction = 40;   // FAISS default
-  int ef_search = 64;         // candidates explored per query
+  // Candidates kept by the walk. With neighbour codes (below) the walk's scores are coarse and it
+  // needs a larger ef than with int8 rows for the same agreement with exact search; all of them
+  // are re-ranked exactly. Default 512 (docs/benchmarks.md: at 1M 192-D templates, M 32 and
+  // efConstruction 40, ~0.65 ms and 99.5 % agreement on the mate's rank).
+  int ef_search = 512;
+  // From this many vectors (at least 1,024) the walk scores neighbours with 4-bit codes kept
+  // beside each node's links (neighbor_codes.h; ~1.3 KB more per vector at 192-D, M 32); below
+  // it, with int8 rows of each vector. Default 1,024; INT64_MAX: never.
+  int64_t neighbor_codes_min_size = 1'024;
 };
 
 class VectorIndex {
