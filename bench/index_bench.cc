@@ -227,6 +227,36 @@ void WriteHnsw(const VectorIndex& index, const std::string& path) {
   fs::rename(partial, path);
 }
 
+// Adds `count` LFW probe templates to the HNSW index one call each, as a gallery enrolls a face,
+// then removes them; prints the wall time per call (OpenMP as configured: 1 thread here).
+void TimeSingleAdds(Data& d, int count) {
+  std::vector<double> add_ms;
+  std::vector<int64_t> added;
+  for (int i = 0; i < count && static_cast<size_t>(i) < d.probes.size() / d.dims; ++i) {
+    const int64_t id = int64_t{4'000'000'000} + i;
+    const auto start = std::chrono::steady_clock::now();
+    if (!d.hnsw
+             ->Add(std::span<const int64_t>(&id, 1),
+                   std::span<const float>(d.probes.data() + static_cast<size_t>(i) * d.dims,
+                                          static_cast<size_t>(d.dims)))
+             .ok()) {
+      std::exit(1);
+    }
+    add_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
+    added.push_back(id);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  d.hnsw->Remove(added);
+  const double remove_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::sort(add_ms.begin(), add_ms.end());
+  std::printf(
+      "HNSW single adds: %zu, median %.2f ms, max %.2f ms; removing them (one call) %.0f ms\n",
+      add_ms.size(), add_ms[add_ms.size() / 2], add_ms.back(), remove_ms);
+}
+
 // The graph is built in batches; every kCheckpoint vectors it is written to PATH.partial, and a
 // later run resumes from there (the gallery is deterministic), so a build of hours can be spread
 // over several runs.
@@ -237,9 +267,12 @@ std::unique_ptr<VectorIndex> LoadOrBuildHnsw(const Data& d, const std::string& c
                            std::to_string(options.ef_construction) + ".bin";
   const std::string checkpoint = path + ".partial";
   if (fs::exists(path)) {
+    const auto read_start = std::chrono::steady_clock::now();
     auto index = ReadHnsw(path, d.dims, options);
     if (index != nullptr && index->size() == d.ids.size()) {
-      std::printf("HNSW: read %s\n", path.c_str());
+      std::printf(
+          "HNSW: read %s in %.1f s wall (neighbour codes included)\n", path.c_str(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
       return index;
     }
     std::printf("HNSW: %s unusable, rebuilding\n", path.c_str());
@@ -419,7 +452,9 @@ int main(int argc, char** argv) {
   bool hnsw = true;
   bool report = true;
   bool clusters = true;
-  bool hnsw_only = false;  // skip the exact indexes; compare with exact answers cached earlier
+  bool hnsw_only = false;
+  int single_adds = 0;  // then: time adding this many templates one at a time (an enrollment)  //
+                        // skip the exact indexes; compare with exact answers cached earlier
   std::vector<int> efs = {32, 64, 128, 256, 512};  // --ef: HNSW efSearch values measured
   facet::index::HnswOptions hnsw_options;  // M 32, efConstruction 40 unless given
   std::vector<char*> rest = {argv[0]};
@@ -431,6 +466,8 @@ int main(int argc, char** argv) {
     else if (arg == "--no-hnsw") hnsw = false;
     else if (arg == "--no-report") report = false;
     else if (arg == "--no-clusters") clusters = false;
+    else if (arg.rfind("--single-adds=", 0) == 0)
+      single_adds = std::stoi(arg.substr(14));
     else if (arg == "--hnsw-only")
       hnsw_only = true;
     else if (arg.rfind("--hnsw-m=", 0) == 0) hnsw_options.m = std::stoi(arg.substr(9));
@@ -476,5 +513,6 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&bench_argc, rest.data());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (single_adds > 0 && data.hnsw) TimeSingleAdds(data, single_adds);
   return 0;
 }
