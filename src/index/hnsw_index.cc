@@ -80,6 +80,35 @@ void QuantizeDirection(const float* values, int dim, int8_t* codes) {
   }
 }
 
+// The graph read back holds what the walk relies on: one level entry per vector, link ranges
+// inside the link array, links to vectors that exist, an entry point that does.
+bool GraphIsSound(const faiss::IndexHNSWFlat& index) {
+  const faiss::HNSW& hnsw = index.hnsw;
+  const auto total = static_cast<size_t>(index.ntotal);
+  if (hnsw.levels.size() != total || hnsw.offsets.size() != total + 1 ||
+      hnsw.offsets.back() != hnsw.neighbors.size() || index.storage->ntotal != index.ntotal ||
+      hnsw.cum_nneighbor_per_level.empty()) {
+    return false;
+  }
+  if (total == 0) return hnsw.entry_point == -1;
+  if (hnsw.entry_point < 0 || static_cast<size_t>(hnsw.entry_point) >= total ||
+      hnsw.max_level != hnsw.levels[static_cast<size_t>(hnsw.entry_point)] - 1) {
+    return false;
+  }
+  const auto levels = static_cast<int>(hnsw.cum_nneighbor_per_level.size()) - 1;
+  for (size_t i = 0; i < total; ++i) {
+    const int level = hnsw.levels[i];
+    if (level < 1 || level > levels || hnsw.max_level < level - 1 ||
+        hnsw.offsets[i + 1] - hnsw.offsets[i] !=
+            static_cast<size_t>(hnsw.cum_nneighbor_per_level[static_cast<size_t>(level)])) {
+      return false;
+    }
+  }
+  return std::all_of(hnsw.neighbors.begin(), hnsw.neighbors.end(), [total](int v) {
+    return v >= -1 && (v < 0 || static_cast<size_t>(v) < total);
+  });
+}
+
 class HnswIndex final : public VectorIndex {
  public:
   HnswIndex(std::unique_ptr<faiss::IndexHNSWFlat> index, const HnswOptions& options)
@@ -127,12 +156,12 @@ class HnswIndex final : public VectorIndex {
   void Remove(std::span<const int64_t> ids) override {
     faiss::IndexFlatCodes* storage = Storage();
     std::vector<int> recoded;
+    const std::vector<float> zero(static_cast<size_t>(index_->d), 0.0f);
     for (int64_t id : ids) {
       auto it = slots_.find(id);
       if (it == slots_.end()) continue;
       if (neighbor_codes_.trained()) {  // the zero vector's code: nothing of the data is left
         recoded.push_back(static_cast<int>(it->second));
-        const std::vector<float> zero(static_cast<size_t>(index_->d), 0.0f);
         neighbor_codes_.Encode(static_cast<size_t>(it->second), zero.data(), 1);
       }
       const size_t code_size = storage->code_size;
@@ -245,6 +274,7 @@ class HnswIndex final : public VectorIndex {
           static_cast<uint64_t>(hnsw->ntotal) != label_count) {
         return Status::CorruptData("HNSW data does not match the gallery (type, size or count)");
       }
+      if (!GraphIsSound(*hnsw)) return Status::CorruptData("HNSW graph is malformed");
       index_.reset(static_cast<faiss::IndexHNSWFlat*>(loaded.release()));
     } catch (const std::exception& e) {
       return Status::CorruptData(std::string("HNSW data is malformed: ") + e.what());
@@ -430,9 +460,12 @@ class HnswIndex final : public VectorIndex {
         const float* v = Vector(static_cast<int>(node));
         sample.insert(sample.end(), v, v + dim);
       }
-      FACET_RETURN_IF_ERROR(neighbor_codes_.Train(index_->d, sample.data(), sample.size() / dim));
-      first_new = 0;
-      relinked = nullptr;  // the codes changed everywhere: every block is written anew
+      // Training fails only when memory does: the index then carries on with the codebook it had
+      // (or with the int8 walk), which steers less well but keeps every answer exact.
+      if (neighbor_codes_.Train(index_->d, sample.data(), sample.size() / dim).ok()) {
+        first_new = 0;
+        relinked = nullptr;  // the codes changed everywhere: every block is written anew
+      }
     }
     if (!neighbor_codes_.trained()) return Status::Ok();
     const auto first = static_cast<size_t>(first_new);

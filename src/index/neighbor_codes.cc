@@ -139,7 +139,11 @@ void NeighborCodes::PrepareQuery(const float* query, std::vector<uint8_t>* lut) 
     const auto [low, high] = std::minmax_element(row.begin(), row.end());
     widest = std::max(widest, *high - *low);
   }
-  if (!(widest > 0) || !std::isfinite(widest)) return;  // a zero query: every score equal
+  // A zero query, or one that is not a number anywhere: every score equal.
+  if (!(widest > 0) || !std::isfinite(widest) ||
+      !std::all_of(table.begin(), table.end(), [](float t) { return std::isfinite(t); })) {
+    return;
+  }
   const float per_step = 255.0f / widest;
   for (int m = 0; m < subspaces_; ++m) {
     const auto row = std::span(table).subspan(static_cast<size_t>(m) * kCentroids, kCentroids);
