@@ -3,6 +3,7 @@
 #include <faiss/IndexHNSW.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <random>
@@ -164,6 +165,11 @@ TEST(NeighborCodesTest, ScoresFollowTheSimilarity) {
   const std::vector<float> zero(kDim, 0.0f);
   codes.PrepareQuery(zero.data(), &lut);
   EXPECT_EQ(codes.Score(lut.data(), 0), 0);
+  // So does a query that is not a number in one subspace (no NaN is cast to an integer).
+  std::vector<float> broken(queries.begin(), queries.begin() + kDim);
+  broken[3] = std::nanf("");
+  codes.PrepareQuery(broken.data(), &lut);
+  EXPECT_TRUE(std::all_of(lut.begin(), lut.end(), [](uint8_t v) { return v == 0; }));
 }
 
 }  // namespace
