@@ -9,6 +9,7 @@
 //
 //   build/bench/index_bench --lfw=../shared/data/lfw --cache=build/bench_cache [--ef=64,128]
 //       [--hnsw-only]   (after one full run: HNSW against the exact answers cached then)
+//       [--single-adds=N]   (last: N one-template adds into the HNSW index, timed, then removed)
 //
 // The LFW templates (7,701 images, minutes) and the HNSW graph (1M vectors, ~20 minutes on 2
 // cores at efConstruction 40, hours at 200) are computed once and cached in --cache; an
@@ -251,6 +252,7 @@ void TimeSingleAdds(Data& d, int count) {
   d.hnsw->Remove(added);
   const double remove_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (add_ms.empty()) return;
   std::sort(add_ms.begin(), add_ms.end());
   std::printf(
       "HNSW single adds: %zu, median %.2f ms, max %.2f ms; removing them (one call) %.0f ms\n",
@@ -452,9 +454,8 @@ int main(int argc, char** argv) {
   bool hnsw = true;
   bool report = true;
   bool clusters = true;
-  bool hnsw_only = false;
-  int single_adds = 0;  // then: time adding this many templates one at a time (an enrollment)  //
-                        // skip the exact indexes; compare with exact answers cached earlier
+  bool hnsw_only = false;  // skip the exact indexes; compare with exact answers cached earlier
+  int single_adds = 0;     // then: time adding this many templates one at a time (an enrollment)
   std::vector<int> efs = {32, 64, 128, 256, 512};  // --ef: HNSW efSearch values measured
   facet::index::HnswOptions hnsw_options;  // M 32, efConstruction 40 unless given
   std::vector<char*> rest = {argv[0]};

@@ -149,8 +149,9 @@ class HnswIndex final : public VectorIndex {
       slots_[id] = static_cast<FaissId>(labels_.size());
       labels_.push_back(id);
     }
-    return UpdateNeighborCodes(index_->ntotal - static_cast<FaissId>(ids.size()),
-                               relinked ? &*relinked : nullptr);
+    UpdateNeighborCodes(index_->ntotal - static_cast<FaissId>(ids.size()),
+                        relinked ? &*relinked : nullptr);
+    return Status::Ok();
   }
 
   void Remove(std::span<const int64_t> ids) override {
@@ -208,7 +209,9 @@ class HnswIndex final : public VectorIndex {
         coded ? found.size()
               : std::min(found.size(), static_cast<size_t>(std::max(4 * wanted, 64)));
     if (coded) {
-      for (size_t i = 0; i < rerank; ++i) PrefetchVector(found[i].second);
+      for (size_t i = 0; i < rerank; ++i) {
+        PrefetchLines(Vector(found[i].second), static_cast<size_t>(index_->d) * sizeof(float));
+      }
     }
     std::vector<SearchHit> exact;
     for (size_t i = 0; i < rerank; ++i) {
@@ -294,7 +297,8 @@ class HnswIndex final : public VectorIndex {
     index_->hnsw.efSearch = options_.ef_search;
     Quantize(0, index_->ntotal);
     KeepWalkArraysOnHugePages();
-    return UpdateNeighborCodes(0, nullptr);
+    UpdateNeighborCodes(0, nullptr);
+    return Status::Ok();
   }
 
  private:
@@ -401,7 +405,7 @@ class HnswIndex final : public VectorIndex {
         if (visited.get(v)) continue;
         visited.set(v);
         batch.push_back(v);
-        Prefetch(v);
+        PrefetchLines(Row8(v), Row8Bytes());
       }
       for (int v : batch) offer(-Similarity8(query, v), v);
     };
@@ -441,7 +445,7 @@ class HnswIndex final : public VectorIndex {
   // fitted to a small start would otherwise serve the grown index; retraining recodes everything,
   // amortised O(1) per vector added). Then codes the nodes from `first_new` on and brings the
   // blocks up to date with the links (`relinked`: as NeighborCodes::Sync).
-  Status UpdateNeighborCodes(FaissId first_new, const std::vector<int>* relinked) {
+  void UpdateNeighborCodes(FaissId first_new, const std::vector<int>* relinked) {
     const auto total = static_cast<size_t>(index_->ntotal);
     const auto dim = static_cast<size_t>(index_->d);
     const size_t live = total - dead_.size();
@@ -467,24 +471,11 @@ class HnswIndex final : public VectorIndex {
         relinked = nullptr;  // the codes changed everywhere: every block is written anew
       }
     }
-    if (!neighbor_codes_.trained()) return Status::Ok();
+    if (!neighbor_codes_.trained()) return;
     const auto first = static_cast<size_t>(first_new);
     if (first < total)
       neighbor_codes_.Encode(first, Vector(static_cast<int>(first)), total - first);
     neighbor_codes_.Sync(index_->hnsw, relinked, {});
-    return Status::Ok();
-  }
-
-  void PrefetchVector(int node) const {
-    const auto* bytes = reinterpret_cast<const char*>(Vector(node));
-    for (size_t offset = 0; offset < static_cast<size_t>(index_->d) * sizeof(float); offset += 64) {
-      __builtin_prefetch(bytes + offset);
-    }
-  }
-
-  void Prefetch(int node) const {
-    const auto* bytes = reinterpret_cast<const char*>(Row8(node));
-    for (size_t offset = 0; offset < Row8Bytes(); offset += 64) __builtin_prefetch(bytes + offset);
   }
 
   // Walk codes padded to whole cache lines and 64-byte aligned: a 192-D row is 3 lines. They

@@ -36,10 +36,7 @@ Status NeighborCodes::Train(int dimensions, const float* vectors, size_t count) 
   }
   subspaces_ = static_cast<int>(quantizer_->M);
   training_size_ = count;
-  codes_.clear();
-  blocks_.clear();
-  link_slots_ = 0;
-  block_bytes_ = 0;
+  ClearCodes();
   return Status::Ok();
 }
 
@@ -54,6 +51,13 @@ void NeighborCodes::Encode(size_t first, const float* vectors, size_t count) {
     uint8_t* out = codes_.data() + (first + i) * m_count;
     for (size_t m = 0; m < m_count; ++m) out[m] = (in[m / 2] >> (4 * (m % 2))) & 15;
   }
+}
+
+void NeighborCodes::ClearCodes() {
+  codes_.clear();
+  blocks_.clear();
+  link_slots_ = 0;
+  block_bytes_ = 0;
 }
 
 void NeighborCodes::SetLayout(int link_slots) {
@@ -131,27 +135,25 @@ void NeighborCodes::PrepareQuery(const float* query, std::vector<uint8_t>* lut) 
   std::vector<float> table(entries);
   quantizer_->compute_inner_prod_table(query, table.data());
   lut->assign(entries, 0);
+  // A query that is not a number anywhere: every score equal.
+  if (!std::all_of(table.begin(), table.end(), [](float t) { return std::isfinite(t); })) return;
   // One step for all subspaces (their sums must stay comparable): the widest subspace spans
   // 0..255, each subspace starts at its own minimum (a constant offset per query).
+  std::array<float, kMaxNibbleSubspaces> lows{};
   float widest = 0;
   for (int m = 0; m < subspaces_; ++m) {
     const auto row = std::span(table).subspan(static_cast<size_t>(m) * kCentroids, kCentroids);
     const auto [low, high] = std::minmax_element(row.begin(), row.end());
+    lows[static_cast<size_t>(m)] = *low;
     widest = std::max(widest, *high - *low);
   }
-  // A zero query, or one that is not a number anywhere: every score equal.
-  if (!(widest > 0) || !std::isfinite(widest) ||
-      !std::all_of(table.begin(), table.end(), [](float t) { return std::isfinite(t); })) {
-    return;
-  }
+  if (!(widest > 0)) return;  // a zero query: every score equal
   const float per_step = 255.0f / widest;
   for (int m = 0; m < subspaces_; ++m) {
-    const auto row = std::span(table).subspan(static_cast<size_t>(m) * kCentroids, kCentroids);
-    const float low = *std::min_element(row.begin(), row.end());
     for (int c = 0; c < kCentroids; ++c) {
-      const float step = std::nearbyint((row[c] - low) * per_step);
-      (*lut)[static_cast<size_t>(m) * kCentroids + c] =
-          static_cast<uint8_t>(std::clamp(step, 0.0f, 255.0f));
+      const size_t entry = static_cast<size_t>(m) * kCentroids + c;
+      const float step = std::nearbyint((table[entry] - lows[static_cast<size_t>(m)]) * per_step);
+      (*lut)[entry] = static_cast<uint8_t>(std::clamp(step, 0.0f, 255.0f));
     }
   }
 }
@@ -172,10 +174,7 @@ void NeighborCodes::ScoreLinks(KernelIsa isa, const uint8_t* lut, int node, int 
   }
 }
 
-void NeighborCodes::Prefetch(int node) const {
-  const uint8_t* block = Block(node);
-  for (size_t offset = 0; offset < block_bytes_; offset += 64) __builtin_prefetch(block + offset);
-}
+void NeighborCodes::Prefetch(int node) const { PrefetchLines(Block(node), block_bytes_); }
 
 size_t NeighborCodes::MemoryBytes() const {
   return codes_.size() + blocks_.size() +
@@ -196,10 +195,7 @@ bool NeighborCodes::Restore(int dimensions, ByteReader* r) {
   uint32_t subspaces = 0;
   if (!r->Get(&subspaces)) return false;
   quantizer_.reset();
-  codes_.clear();
-  blocks_.clear();
-  link_slots_ = 0;
-  block_bytes_ = 0;
+  ClearCodes();
   if (subspaces == 0) return true;
   uint64_t training_size = 0;
   if (static_cast<int>(subspaces) != SubspacesFor(dimensions) || !r->Get(&training_size) ||

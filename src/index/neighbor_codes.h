@@ -87,6 +87,7 @@ class NeighborCodes {
   }
   void WriteBlock(const faiss::HNSW& hnsw, size_t node);
   void SetLayout(int link_slots);
+  void ClearCodes();  // codes and blocks, not the quantiser
 
   std::unique_ptr<faiss::ProductQuantizer> quantizer_;
   int subspaces_ = 0;
