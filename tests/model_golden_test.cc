@@ -108,12 +108,64 @@ INSTANTIATE_TEST_SUITE_P(Xnnpack, ModelGoldenTest,
                                             ::testing::Values(nn::Backend::kXnnpack)),
                          CaseName);
 
-TEST(XnnpackBackendTest, SymbolicImageSizeIsAClearLoadError) {
-  auto file = nn::ModelFile::Read(std::string(FACET_MODEL_DIR) + "/pnet.onnx",
-                                  {.backend = nn::Backend::kXnnpack});
-  ASSERT_FALSE(file.ok());
-  EXPECT_EQ(file.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(file.status().message().find("symbolic"), std::string::npos) << file.status().ToString();
+// Models of variable input size (RetinaFace, P-Net: symbolic H and W) are lowered again for each
+// input size on XNNPACK: every size, and a size seen before (its runtime is kept), must agree
+// with OpenCV DNN, which takes any size itself.
+struct VariableSizeCase {
+  const char* model;
+  bool nhwc_input;
+  std::vector<std::pair<int, int>> sizes;  // (h, w), in this order
+};
+
+class VariableSizeTest : public ::testing::TestWithParam<VariableSizeCase> {};
+
+TEST_P(VariableSizeTest, XnnpackMatchesOpenCvAtEverySize) {
+  const VariableSizeCase& c = GetParam();
+  auto reference = Load(c.model, nn::Backend::kOpenCv);
+  auto fast = Load(c.model, nn::Backend::kXnnpack);
+  ASSERT_NE(reference, nullptr);
+  ASSERT_NE(fast, nullptr);
+  for (const auto& [h, w] : c.sizes) {
+    SCOPED_TRACE(std::to_string(h) + "x" + std::to_string(w));
+    cv::Mat input = FormulaInput(1, h, w, 3, 0.01 * h + w);
+    if (c.nhwc_input) {
+      const int dims[] = {1, h, w, 3};
+      input = cv::Mat(4, dims, CV_32F, input.ptr<float>()).clone();
+    }
+    std::vector<cv::Mat> expected, actual;
+    ASSERT_TRUE(reference->Forward(input, &expected).ok());
+    const Status s = fast->Forward(input, &actual);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_EQ(expected.size(), actual.size());
+    for (size_t k = 0; k < expected.size(); ++k) {
+      const auto& names = fast->output_names();
+      const auto it = std::find(names.begin(), names.end(), reference->output_names()[k]);
+      ASSERT_NE(it, names.end()) << reference->output_names()[k];
+      const cv::Mat& out = actual[static_cast<size_t>(it - names.begin())];
+      ASSERT_EQ(out.total(), expected[k].total()) << *it;
+      ExpectClose(out.ptr<float>(), expected[k].ptr<float>(), out.total(), *it);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, VariableSizeTest,
+    ::testing::Values(
+        VariableSizeCase{"retinaface_mnet025.onnx", true, {{480, 640}, {256, 320}, {480, 640}, {96, 704}}},
+        VariableSizeCase{"pnet.onnx", false, {{60, 80}, {24, 36}, {60, 80}}}),
+    [](const ::testing::TestParamInfo<VariableSizeCase>& param_info) {
+      std::string name = param_info.param.model;
+      return name.substr(0, name.find('.'));
+    });
+
+TEST(XnnpackBackendTest, VariableSizeModelRejectsASizeItCannotTake) {
+  auto network = Load("retinaface_mnet025.onnx", nn::Backend::kXnnpack);
+  ASSERT_NE(network, nullptr);
+  const int dims[] = {1, 100, 100, 3};  // not a multiple of 32: the FPN's sums do not line up
+  cv::Mat input(4, dims, CV_32F, cv::Scalar(0));
+  std::vector<cv::Mat> outputs;
+  const Status s = network->Forward(input, &outputs);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
 }
 
 // face-api's dlib ResNet against face-api itself (its node-wasm bundle on TensorFlow.js 4.22,

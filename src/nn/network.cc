@@ -24,6 +24,12 @@ const char* BackendName(Backend backend) {
 
 std::vector<std::string> BackendNames() { return {"xnnpack", "opencv"}; }
 
+namespace {
+// The size a symbolic input dimension is given when a model is checked at load time: a multiple
+// of 32, as fully convolutional detectors with 5 stride-2 stages need.
+constexpr int64_t kNominalInputSide = 64;
+}  // namespace
+
 ModelFile::ModelFile() = default;
 ModelFile::~ModelFile() = default;
 
@@ -44,11 +50,21 @@ Result<std::shared_ptr<const ModelFile>> ModelFile::Read(const std::string& path
   if (options.backend == Backend::kXnnpack) {
     auto parsed = onnx::Parse(model->bytes_.data(), model->bytes_.size());
     if (!parsed.ok()) return Status(parsed.status().code(), path + ": " + parsed.status().message());
-    auto lowered = LowerToNhwc(parsed.value(), options.facet_kernels);
+    std::vector<int64_t> nominal;  // variable input size: check the lowering at a nominal one
+    if (HasVariableInputSize(parsed.value())) {
+      nominal = parsed.value().inputs.front().dims;
+      for (size_t i = 1; i < nominal.size(); ++i) {
+        if (nominal[i] <= 0) nominal[i] = kNominalInputSide;
+      }
+    }
+    auto lowered = LowerToNhwc(parsed.value(), options.facet_kernels, nominal);
     if (!lowered.ok()) {
       return Status(lowered.status().code(), path + ": " + lowered.status().message());
     }
     model->nhwc_graph_ = std::make_shared<const NhwcGraph>(std::move(lowered).value());
+    if (!nominal.empty()) {
+      model->onnx_model_ = std::make_shared<const onnx::Model>(std::move(parsed).value());
+    }
   }
   return std::shared_ptr<const ModelFile>(std::move(model));
 }

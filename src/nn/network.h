@@ -41,6 +41,9 @@ struct ModelOptions {
 };
 
 struct NhwcGraph;
+namespace onnx {
+struct Model;
+}  // namespace onnx
 
 class ModelFile {
  public:
@@ -58,14 +61,20 @@ class ModelFile {
   const std::string& path() const { return path_; }
   const std::vector<uchar>& bytes() const { return bytes_; }
   const ModelOptions& options() const { return options_; }
-  // The lowered graph (XNNPACK backend only; null otherwise).
+  // The lowered graph (XNNPACK backend only; null otherwise). For a model of variable input
+  // size (symbolic height and width: a fully convolutional detector), lowered for a nominal size
+  // (so that an unsupported operator still fails at load time); networks lower it again for each
+  // input size they are given.
   const std::shared_ptr<const NhwcGraph>& nhwc_graph() const { return nhwc_graph_; }
+  // The parsed model when its input size is variable (XNNPACK backend); null otherwise.
+  const std::shared_ptr<const onnx::Model>& onnx_model() const { return onnx_model_; }
 
  private:
   std::string path_;
   std::vector<uchar> bytes_;
   ModelOptions options_;
   std::shared_ptr<const NhwcGraph> nhwc_graph_;
+  std::shared_ptr<const onnx::Model> onnx_model_;
 };
 
 class Network {
@@ -78,7 +87,7 @@ class Network {
   Network& operator=(const Network&) = delete;
 
   // Runs the network on `input` (a float blob in the layout the ONNX model declares, e.g. NCHW
-  // [N, 3, H, W]) and fills `outputs` with one Mat per name in output_names() order, shaped as
+  // [N, 3, H, W]; any H and W where the model declares them symbolic) and fills `outputs` with one Mat per name in output_names() order, shaped as
   // the ONNX model declares them. The Mats alias the network's buffers and stay valid until the
   // next Forward call.
   virtual Status Forward(const cv::Mat& input, std::vector<cv::Mat>* outputs) = 0;

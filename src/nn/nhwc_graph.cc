@@ -65,14 +65,31 @@ Status Lowering::Fail(const onnx::Node& n, const std::string& why) {
   return Status::InvalidArgument("ONNX -> XNNPACK: " + n.op_type + " '" + n.name + "': " + why);
 }
 
-Status Lowering::DefineInput(const onnx::ValueInfo& in) {
+Status Lowering::DefineInput(const onnx::ValueInfo& declared) {
+  onnx::ValueInfo in = declared;
+  if (!input_dims_.empty()) {
+    if (input_dims_.size() != in.dims.size()) {
+      return Status::InvalidArgument("ONNX -> XNNPACK: input '" + in.name + "' has " +
+                                     std::to_string(in.dims.size()) + " dimensions, asked for " +
+                                     std::to_string(input_dims_.size()));
+    }
+    for (size_t i = 1; i < in.dims.size(); ++i) {
+      if (in.dims[i] > 0 && in.dims[i] != input_dims_[i]) {
+        return Status::InvalidArgument("ONNX -> XNNPACK: input '" + in.name + "' dimension " +
+                                       std::to_string(i) + " is fixed at " +
+                                       std::to_string(in.dims[i]));
+      }
+      in.dims[i] = input_dims_[i];
+    }
+  }
   g_.input_name = in.name;
   g_.input_dims = in.dims;
   if (in.dims.size() < 2) return Status::InvalidArgument("ONNX -> XNNPACK: input must be >= 2-D");
   for (size_t i = 1; i < in.dims.size(); ++i) {
     if (in.dims[i] <= 0) {
       return Status::InvalidArgument("ONNX -> XNNPACK: input '" + in.name +
-                                     "' has a symbolic dimension other than the batch");
+                                     "' has a symbolic dimension other than the batch (lower it "
+                                     "for one input size)");
     }
   }
   g_.fixed_batch = in.dims[0] > 0 ? static_cast<int>(in.dims[0]) : 0;
@@ -152,6 +169,7 @@ Status Lowering::Lower(const onnx::Node& n) {
   if (n.outputs.empty()) return Fail(n, "no output");
   const std::string& op = n.op_type;
   if (op == "Conv") return Conv(n);
+  if (op == "ConvTranspose") return ConvTranspose(n);
   if (op == "MaxPool" || op == "AveragePool") return Pool(n);
   if (op == "GlobalAveragePool") return GlobalAveragePool(n);
   if (op == "Relu" || op == "Clip") return Clamp(n);
@@ -503,12 +521,20 @@ Status Lowering::Gemm(const onnx::Node& n) {
 }
 
 }  // namespace lowering
-Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool facet_kernels) {
-  auto graph = lowering::Lowering(model).Run();
+Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool facet_kernels,
+                              const std::vector<int64_t>& input_dims) {
+  auto graph = lowering::Lowering(model, input_dims).Run();
   if (graph.ok() && facet_kernels) {
     FuseResidualChains(&graph.value());
   }
   return graph;
+}
+
+bool HasVariableInputSize(const onnx::Model& model) {
+  if (model.inputs.size() != 1) return false;
+  const std::vector<int64_t>& dims = model.inputs.front().dims;
+  return std::any_of(dims.begin() + (dims.empty() ? 0 : 1), dims.end(),
+                     [](int64_t d) { return d <= 0; });
 }
 
 }  // namespace facet::nn

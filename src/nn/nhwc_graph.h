@@ -9,7 +9,8 @@
 // the only consumer), PRelu, Add, MaxPool/AveragePool (ceil_mode too), GlobalAveragePool,
 // Flatten, Gemm, Softmax, Sigmoid, Pad (constant), Identity, Reshape (to a constant shape),
 // Transpose between NHWC and NCHW, ConstantOfShape + Concat with zeros (channel zero-padding, as
-// BlazeFace writes it). Layout: every 4-D tensor the ONNX graph treats as NCHW is kept NHWC; a
+// BlazeFace writes it), Concat of tensors (each zero-padded to the full size, then added: the
+// 2022 XNNPACK has no concatenation), ConvTranspose (RetinaFace's nearest x2 upsampling). Layout: every 4-D tensor the ONNX graph treats as NCHW is kept NHWC; a
 // Transpose that only converts between the two is free.
 #ifndef FACET_SRC_NN_NHWC_GRAPH_H_
 #define FACET_SRC_NN_NHWC_GRAPH_H_
@@ -40,6 +41,7 @@ struct NhwcOp {
     kSoftmax,
     kPad,
     kReshape,
+    kDeconvolution,  // transposed convolution (ConvTranspose), e.g. nearest x2 upsampling
     // facet's own kernel (nn/fused_kernels.h), not XNNPACK: a chain of residual blocks
     // y = clamp(x + pointwise(depthwise3x3(x))), found by FuseResidualChains.
     kResidualChain,
@@ -50,8 +52,9 @@ struct NhwcOp {
   // Convolution and pooling geometry.
   int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int adjust_h = 0, adjust_w = 0;  // deconvolution: extra output rows / columns (output_padding)
   int groups = 1;
-  size_t group_input_channels = 0, group_output_channels = 0;  // convolution
+  size_t group_input_channels = 0, group_output_channels = 0;  // convolution, deconvolution
   size_t depth_multiplier = 1, input_channels = 0;            // depthwise convolution
   // Constant ids (NhwcGraph::constants): weights of convolution / fully connected, their bias,
   // PReLU slopes. -1: none.
@@ -99,8 +102,15 @@ struct NhwcGraph {
 };
 
 // Lowers `model`; kInvalidArgument naming the first operator or pattern it cannot lower. With
-// `facet_kernels`, FuseResidualChains moves what it matches onto facet's kernel.
-Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool facet_kernels = true);
+// `facet_kernels`, FuseResidualChains moves what it matches onto facet's kernel. XNNPACK fixes
+// every shape, so a model whose input has symbolic dimensions other than the batch (a fully
+// convolutional detector taking any image size) is lowered for one size at a time:
+// `input_dims` (batch first; empty: as the model declares) replaces the declared input shape.
+Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool facet_kernels = true,
+                              const std::vector<int64_t>& input_dims = {});
+
+// True when the model's input has a symbolic dimension other than the batch.
+bool HasVariableInputSize(const onnx::Model& model);
 
 // Replaces every run of residual blocks -- depthwise 3x3 (stride 1, padding 1, no clamp, C a
 // multiple of 8) -> 1x1 convolution C -> C (no clamp) -> add of the block's input [-> clamp],

@@ -165,43 +165,74 @@ void Lowering::EmitPad(const Sym& in, const std::vector<int64_t>& before, const 
 }
 
 Status Lowering::Concat(const onnx::Node& n) {
-  // Only "tensor concatenated with zero constants" (BlazeFace's channel padding).
-  const Sym* tensor = nullptr;
-  size_t tensor_index = 0;
+  // Tensors and zero constants along one axis. XNNPACK (2022) has no concatenation: each tensor
+  // is zero-padded to the full size at its place (the constants only shift the places), and the
+  // padded tensors are added. Exact (x + 0 = x); for one tensor it is a single pad.
+  std::vector<const Sym*> parts;
+  const Sym* first_tensor = nullptr;
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     auto s = Get(n, i);
     if (!s.ok()) return s.status();
-    if (s.value()->value >= 0) {
-      if (tensor != nullptr) return Fail(n, "concatenation of two tensors (XNNPACK has no concat)");
-      tensor = s.value();
-      tensor_index = i;
-    }
+    parts.push_back(s.value());
+    if (s.value()->value >= 0 && first_tensor == nullptr) first_tensor = s.value();
   }
-  if (tensor == nullptr) return Fail(n, "no tensor input");
-  const Sym in = *tensor;
-  if (in.flattened_nhwc) return Fail(n, "concat of a flattened image");
-  const int64_t rank = static_cast<int64_t>(in.dims.size());
+  if (first_tensor == nullptr) return Fail(n, "no tensor input");
+  const Sym model = *first_tensor;
+  const int64_t rank = static_cast<int64_t>(model.dims.size());
   int64_t axis = n.Int("axis", 0);
   if (axis < 0) axis += rank;
   if (axis <= 0 || axis >= rank) return Fail(n, "invalid axis (or the batch axis)");
-  std::vector<int64_t> before(in.dims.size(), 0), after(in.dims.size(), 0);
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    if (i == tensor_index) continue;
-    const onnx::Tensor* c = syms_[n.inputs[i]].constant;
-    if (c->data_type != onnx::kFloat || c->dims.size() != in.dims.size()) {
-      return Fail(n, "constant of another rank or type");
-    }
-    for (int64_t d = 1; d < rank; ++d) {
-      if (d != axis && c->dims[static_cast<size_t>(d)] != in.dims[static_cast<size_t>(d)]) {
-        return Fail(n, "constant shape does not match");
+  const auto ax = static_cast<size_t>(axis);
+  int64_t total = 0;
+  for (const Sym* p : parts) {
+    if (p->value >= 0) {
+      if (p->flattened_nhwc || p->nchw != model.nchw) return Fail(n, "inputs of another layout");
+    } else if (p->constant->data_type != onnx::kFloat) {
+      return Fail(n, "constant of another type");
+    } else {
+      for (float v : p->constant->floats) {
+        if (v != 0.0f) return Fail(n, "only concatenation with zero constants is supported");
       }
     }
-    for (float v : c->floats) {
-      if (v != 0.0f) return Fail(n, "only concatenation with zeros is supported");
+    if (p->dims.size() != model.dims.size()) return Fail(n, "inputs of another rank");
+    for (size_t d = 1; d < model.dims.size(); ++d) {
+      if (d != ax && p->dims[d] != model.dims[d]) return Fail(n, "input shapes do not match");
     }
-    (i < tensor_index ? before : after)[static_cast<size_t>(axis)] += c->dims[static_cast<size_t>(axis)];
+    total += p->dims[ax];
   }
-  EmitPad(in, before, after, 0.0f, n.outputs[0]);
+  int64_t offset = 0;
+  std::string sum;  // name of the running sum
+  size_t tensors = 0;
+  for (const Sym* p : parts) {
+    if (p->value >= 0) ++tensors;
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Sym part = *parts[i];
+    const int64_t size = part.dims[ax];
+    if (part.value < 0) {
+      offset += size;
+      continue;
+    }
+    std::vector<int64_t> before(model.dims.size(), 0), after(model.dims.size(), 0);
+    before[ax] = offset;
+    after[ax] = total - offset - size;
+    offset += size;
+    const std::string padded = tensors == 1 ? n.outputs[0] : n.outputs[0] + "#part" + std::to_string(i);
+    EmitPad(part, before, after, 0.0f, padded);
+    if (sum.empty()) {
+      sum = padded;
+      continue;
+    }
+    --tensors;  // the last addition writes the output
+    const std::string next = tensors == 1 ? n.outputs[0] : n.outputs[0] + "#sum" + std::to_string(i);
+    NhwcOp add;
+    add.kind = Kind::kAdd;
+    add.inputs = {syms_[sum].value, syms_[padded].value};
+    Sym out = syms_[sum];
+    out.alias = false;
+    Emit(std::move(add), next, out);
+    sum = next;
+  }
   return Status::Ok();
 }
 

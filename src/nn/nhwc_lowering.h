@@ -30,7 +30,9 @@ struct Sym {
 
 class Lowering {
  public:
-  explicit Lowering(const onnx::Model& model) : m_(model) {}
+  // `input_dims`: the input shape to lower for (batch first); empty: as the model declares.
+  Lowering(const onnx::Model& model, std::vector<int64_t> input_dims)
+      : m_(model), input_dims_(std::move(input_dims)) {}
 
   Result<NhwcGraph> Run();
 
@@ -64,6 +66,8 @@ class Lowering {
   static int64_t OutputSize(int64_t in, int pad_a, int pad_b, int kernel, int dilation, int stride);
 
   Status Conv(const onnx::Node& n);
+
+  Status ConvTranspose(const onnx::Node& n);
 
   Status Pool(const onnx::Node& n);
 
@@ -102,6 +106,7 @@ class Lowering {
   Status Pad(const onnx::Node& n);
 
   const onnx::Model& m_;
+  std::vector<int64_t> input_dims_;
   NhwcGraph g_;
   std::map<std::string, Sym> syms_;
   std::map<std::string, int> consumers_;

@@ -22,36 +22,36 @@ struct Segment {
 class XnnpackNetwork final : public Network {
  public:
   XnnpackNetwork() : Network(Backend::kXnnpack) {}
-  ~XnnpackNetwork() override {
-    runtimes_.clear();  // before the graph whose weights they reference
-  }
+  ~XnnpackNetwork() override = default;
   XnnpackNetwork(const XnnpackNetwork&) = delete;
   XnnpackNetwork& operator=(const XnnpackNetwork&) = delete;
 
   Status Init(const ModelFile& model) {
+    onnx_model_ = model.onnx_model();
+    facet_kernels_ = model.options().facet_kernels;
     model_path_ = model.path();
-    graph_ = model.nhwc_graph();
-    if (!graph_) return Status::Internal(model.path() + ": model was not loaded for XNNPACK");
+    if (!model.nhwc_graph()) return Status::Internal(model.path() + ": model was not loaded for XNNPACK");
     const xnn_status init = xnn_initialize(nullptr);  // idempotent, thread-safe
     if (init != xnn_status_success) return XnnError("xnn_initialize (CPU not supported?)", init);
     if (model.options().num_threads > 1) {
       pool_.reset(pthreadpool_create(static_cast<size_t>(model.options().num_threads)));
       if (!pool_) return Status::Internal("cannot create a thread pool");
     }
+    Activate(AddVariant(model.nhwc_graph()));
     for (const NhwcGraph::Output& out : graph_->outputs) output_names_.push_back(out.name);
     outputs_.resize(graph_->outputs.size());
     nchw_.resize(graph_->outputs.size());
-    input_size_ = Product(graph_->values[static_cast<size_t>(graph_->input)]);
     return Status::Ok();
   }
 
   Status Forward(const cv::Mat& input, std::vector<cv::Mat>* outputs) override {
-    const NhwcGraph& g = *graph_;
     if (input.type() != CV_32F || !input.isContinuous() ||
-        input.dims != static_cast<int>(g.input_dims.size())) {
+        input.dims != static_cast<int>(graph_->input_dims.size())) {
       return Status::InvalidArgument(model_path_ + ": input must be a continuous float blob of " +
-                                     std::to_string(g.input_dims.size()) + " dimensions");
+                                     std::to_string(graph_->input_dims.size()) + " dimensions");
     }
+    if (onnx_model_) FACET_RETURN_IF_ERROR(SelectInputSize(input));
+    const NhwcGraph& g = *graph_;
     for (size_t i = 1; i < g.input_dims.size(); ++i) {
       if (input.size[static_cast<int>(i)] != g.input_dims[i]) {
         return Status::InvalidArgument(model_path_ + ": input dimension " + std::to_string(i) +
@@ -156,15 +156,65 @@ class XnnpackNetwork final : public Network {
     if (!same) *out = cv::Mat(rank, sizes, CV_32F, data);
   }
 
+  // One lowering of the model (for one input size) and the runtimes built from it. The runtimes
+  // reference the graph's weights: they are declared after it, so they go first.
+  struct Variant {
+    std::shared_ptr<const NhwcGraph> graph;
+    std::vector<std::unique_ptr<Runtime>> runtimes;
+    uint64_t last_use = 0;
+  };
+
+  Variant* AddVariant(std::shared_ptr<const NhwcGraph> graph) {
+    auto v = std::make_unique<Variant>();
+    v->graph = std::move(graph);
+    variants_.push_back(std::move(v));
+    return variants_.back().get();
+  }
+
+  void Activate(Variant* v) {
+    v->last_use = ++use_clock_;
+    graph_ = v->graph.get();
+    runtimes_ = &v->runtimes;
+    input_size_ = Product(graph_->values[static_cast<size_t>(graph_->input)]);
+  }
+
+  // Models of variable input size: makes the lowering for `input`'s shape active, lowering the
+  // model and building runtimes on first use; keeps the kMaxInputSizes most recently used.
+  Status SelectInputSize(const cv::Mat& input) {
+    std::vector<int64_t> dims(static_cast<size_t>(input.dims));
+    for (int i = 0; i < input.dims; ++i) dims[static_cast<size_t>(i)] = input.size[i];
+    auto same = [&](const Variant& v) {
+      return std::equal(dims.begin() + 1, dims.end(), v.graph->input_dims.begin() + 1,
+                        v.graph->input_dims.end());
+    };
+    for (const std::unique_ptr<Variant>& v : variants_) {
+      if (same(*v)) {
+        Activate(v.get());
+        return Status::Ok();
+      }
+    }
+    dims[0] = graph_->input_dims[0];
+    auto graph = LowerToNhwc(*onnx_model_, facet_kernels_, dims);
+    if (!graph.ok()) return Status(graph.status().code(), model_path_ + ": " + graph.status().message());
+    if (variants_.size() >= kMaxInputSizes) {
+      auto oldest = std::min_element(
+          variants_.begin(), variants_.end(),
+          [](const auto& a, const auto& b) { return a->last_use < b->last_use; });
+      variants_.erase(oldest);
+    }
+    Activate(AddVariant(std::make_shared<const NhwcGraph>(std::move(graph).value())));
+    return Status::Ok();
+  }
+
   Result<Runtime*> RuntimeFor(int batch) {
-    for (const std::unique_ptr<Runtime>& rt : runtimes_) {
+    for (const std::unique_ptr<Runtime>& rt : *runtimes_) {
       if (rt->batch == batch) return rt.get();
     }
     auto rt = std::make_unique<Runtime>();
     rt->batch = batch;
     FACET_RETURN_IF_ERROR(Build(batch, rt.get()));
-    runtimes_.push_back(std::move(rt));
-    return runtimes_.back().get();
+    runtimes_->push_back(std::move(rt));
+    return runtimes_->back().get();
   }
 
   Status Build(int batch, Runtime* rt) {
@@ -289,11 +339,20 @@ class XnnpackNetwork final : public Network {
     return Status::Ok();
   }
 
-  std::shared_ptr<const NhwcGraph> graph_;
+  // Input sizes whose runtimes a network keeps (each holds its own packed weights and buffers).
+  static constexpr size_t kMaxInputSizes = 4;
+
+  // Models of variable input size: the parsed model, lowered again for each new input size.
+  std::shared_ptr<const onnx::Model> onnx_model_;
+  bool facet_kernels_ = true;
   std::string model_path_;
   std::unique_ptr<pthreadpool, PoolDeleter> pool_;
-  size_t input_size_ = 0;  // floats per batch item
-  std::vector<std::unique_ptr<Runtime>> runtimes_;
+  std::vector<std::unique_ptr<Variant>> variants_;
+  uint64_t use_clock_ = 0;
+  // The active variant's graph, runtimes and input floats per batch item.
+  const NhwcGraph* graph_ = nullptr;
+  std::vector<std::unique_ptr<Runtime>>* runtimes_ = nullptr;
+  size_t input_size_ = 0;
   std::vector<std::vector<float>> outputs_;  // NHWC outputs of the whole batch
   std::vector<std::vector<float>> nchw_;     // transposed copies of NCHW outputs
 };

@@ -38,6 +38,13 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
                                     op.group_output_channels, op.output_min, op.output_max, in(0),
                                     constant(op.weights), constant(op.bias), out, 0);
       break;
+    case Kind::kDeconvolution:
+      s = xnn_define_deconvolution_2d(
+          subgraph, pt, pr, pb, pl, static_cast<uint32_t>(op.adjust_h),
+          static_cast<uint32_t>(op.adjust_w), kh, kw, sh, sw, dh, dw,
+          static_cast<uint32_t>(op.groups), op.group_input_channels, op.group_output_channels,
+          op.output_min, op.output_max, in(0), constant(op.weights), constant(op.bias), out, 0);
+      break;
     case Kind::kDepthwiseConvolution:
       s = xnn_define_depthwise_convolution_2d(
           subgraph, pt, pr, pb, pl, kh, kw, sh, sw, dh, dw,
@@ -139,6 +146,7 @@ const char* KindName(Kind kind) {
     case Kind::kSoftmax: return "softmax";
     case Kind::kPad: return "pad";
     case Kind::kReshape: return "reshape";
+    case Kind::kDeconvolution: return "deconv";
     case Kind::kResidualChain: return "residual-chain";
   }
   return "?";
