@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing (apt-get update runs only then).
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates curl
   libopencv-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-onnx python3-numpy python3-flatbuffers

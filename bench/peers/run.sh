@@ -18,5 +18,6 @@ if [ ! -f "$lock_stamp" ] || [ "$(cat "$lock_stamp")" != "$want" ]; then
   (cd bench/peers && npm ci --ignore-scripts --no-audit --no-fund)
   echo "$want" > "$lock_stamp"
 fi
+bash bench/peers/prune_models.sh  # no age/gender/emotion model may stay on disk
 node bench/peers/peers.cjs --stage-bench build/bench/stage_bench --models "$repo/models" \
   --doc docs/benchmarks.md "$@"

