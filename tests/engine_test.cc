@@ -45,12 +45,29 @@ class EngineTest : public ::testing::Test {
 std::shared_ptr<const Engine> EngineTest::engine_;
 
 // Boxes checked by eye on annotated images (out/annotated-*.jpg of scripts/demo.sh): every face
-// in the six photos, none missing, none extra.
+// in the six photos, none missing, none extra. RetinaFace (the default detector; its boxes span
+// brow to chin, taller than wide) and BlazeFace (square boxes).
 struct Expected {
   int sample;
   std::vector<Box> boxes;
 };
-const std::vector<Expected>& ExpectedFaces() {
+const std::vector<Expected>& ExpectedRetinaFaceFaces() {
+  static const auto* expected = new std::vector<Expected>{
+      {1, {{1468, 206, 203, 214}, {822, 422, 214, 235}, {415, 353, 183, 250}}},
+      {2, {{1446, 158, 203, 232}, {353, 122, 182, 294}, {896, 246, 176, 216}}},
+      {3, {{594, 322, 201, 274}, {1074, 206, 223, 303}, {1488, 291, 212, 284}}},
+      {4, {{658, 62, 190, 241}, {977, 182, 182, 236}, {263, 208, 182, 224}, {1268, 152, 180, 236}}},
+      {5,
+       {{1403, 385, 202, 287},
+        {599, 423, 174, 242},
+        {369, 871, 212, 297},
+        {1121, 208, 172, 224},
+        {777, 123, 167, 215}}},
+      {6, {{1480, 261, 218, 294}, {254, 479, 223, 286}, {664, 325, 212, 312}, {1176, 315, 206, 280}}},
+  };
+  return *expected;
+}
+const std::vector<Expected>& ExpectedBlazeFaceFaces() {
   static const auto* expected = new std::vector<Expected>{
       {1, {{419, 409, 190, 190}, {1496, 273, 146, 146}, {852, 467, 179, 179}}},
       {2, {{1456, 197, 198, 198}, {353, 184, 208, 208}, {868, 251, 209, 209}}},
@@ -67,12 +84,11 @@ const std::vector<Expected>& ExpectedFaces() {
   return *expected;
 }
 
-TEST_F(EngineTest, FindsEveryFaceInTheSamplePhotos) {
-  auto session = NewSession();
-  for (const Expected& e : ExpectedFaces()) {
+void ExpectEveryFace(Session& session, const std::vector<Expected>& expected) {
+  for (const Expected& e : expected) {
     auto image = LoadImage(SamplePath(e.sample));
     ASSERT_TRUE(image.ok()) << image.status().ToString();
-    auto faces = session->Detect(image.value());
+    auto faces = session.Detect(image.value());
     ASSERT_TRUE(faces.ok()) << faces.status().ToString();
     ASSERT_EQ(faces->size(), e.boxes.size()) << "sample" << e.sample;
     for (const Box& want : e.boxes) {
@@ -81,6 +97,27 @@ TEST_F(EngineTest, FindsEveryFaceInTheSamplePhotos) {
       EXPECT_GT(best, 0.8f) << "sample" << e.sample << " box at " << want.x << "," << want.y;
     }
   }
+}
+
+TEST_F(EngineTest, FindsEveryFaceInTheSamplePhotos) {
+  auto session = NewSession();
+  ExpectEveryFace(*session, ExpectedRetinaFaceFaces());
+}
+
+TEST(EngineBlazeFaceTest, FindsEveryFaceInTheSamplePhotos) {
+  auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR, .detector = "blazeface"});
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto session = (*engine)->NewSession();
+  ASSERT_TRUE(session.ok());
+  ExpectEveryFace(**session, ExpectedBlazeFaceFaces());
+}
+
+TEST(EngineCreateTest, UnknownDetectorIsAnErrorListingTheKnownOnes) {
+  auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR, .detector = "yolo"});
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(engine.status().message().find("retinaface, blazeface"), std::string::npos)
+      << engine.status().ToString();
 }
 
 TEST_F(EngineTest, LandmarksLieInsideTheFaceInAnatomicalOrder) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -80,7 +81,21 @@ float Iou(const Box& a, const Box& b) {
   return inter / (a.width * a.height + b.width * b.height - inter);
 }
 
-TEST(LandmarksDataTest, DlibFacesFoundWithLandmarksWithinTolerance) {
+struct LandmarkBounds {
+  const char* detector;
+  float max_mean;    // normalised mean error (by the inter-ocular distance)
+  float max_median;
+};
+
+class LandmarksDataTest : public ::testing::TestWithParam<LandmarkBounds> {};
+
+// The 5 points against dlib's hand-labelled 68 (eye centres = the mean of each eye's 6 points,
+// nose tip = point 30, mouth corners = 48 and 54). Measured 2026-12-06: BlazeFace + O-Net: 42 of
+// 43 found, mean NME 0.077, median 0.074; RetinaFace's own landmarks: mean 0.103, median 0.094 --
+// its points follow WIDER's 5-point annotation (mouth corners and nose placed differently from
+// dlib's convention), yet LFW verification is better with them (docs/benchmarks.md).
+TEST_P(LandmarksDataTest, DlibFacesFoundWithLandmarksWithinTolerance) {
+  const LandmarkBounds& bounds = GetParam();
   const fs::path dir = fs::path(FACET_SHARED_DATA_DIR) / "dlib_faces";
   if (!fs::exists(dir / "testing_with_face_landmarks.xml")) {
     GTEST_SKIP() << dir << " not found (evaluation data absent)";
@@ -91,7 +106,7 @@ TEST(LandmarksDataTest, DlibFacesFoundWithLandmarksWithinTolerance) {
   }
   ASSERT_EQ(labelled.size(), 43u) << "the set's README lists 43 labelled faces";
 
-  auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR});
+  auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR, .detector = bounds.detector});
   ASSERT_TRUE(engine.ok()) << engine.status().ToString();
   auto session = (*engine)->NewSession();
   ASSERT_TRUE(session.ok());
@@ -124,15 +139,24 @@ TEST(LandmarksDataTest, DlibFacesFoundWithLandmarksWithinTolerance) {
     }
     face_errors.push_back(error);
   }
-  // Measured 2026-11-23: 42 of 43 found (fast mode); mean NME 0.077, median 0.074, worst 0.28.
   EXPECT_GE(found, 41u) << "faces found of " << labelled.size();
   ASSERT_FALSE(face_errors.empty());
   std::sort(face_errors.begin(), face_errors.end());
   float mean = 0;
   for (float e : face_errors) mean += e / static_cast<float>(face_errors.size());
-  EXPECT_LT(mean, 0.10f) << "mean normalised landmark error";
-  EXPECT_LT(face_errors[face_errors.size() / 2], 0.09f) << "median normalised landmark error";
+  std::printf("%s: %zu of %zu found, mean NME %.3f, median %.3f\n", bounds.detector, found,
+              labelled.size(), mean, face_errors[face_errors.size() / 2]);
+  EXPECT_LT(mean, bounds.max_mean) << "mean normalised landmark error";
+  EXPECT_LT(face_errors[face_errors.size() / 2], bounds.max_median)
+      << "median normalised landmark error";
 }
+
+INSTANTIATE_TEST_SUITE_P(Detectors, LandmarksDataTest,
+                         ::testing::Values(LandmarkBounds{"blazeface", 0.10f, 0.09f},
+                                           LandmarkBounds{"retinaface", 0.11f, 0.10f}),
+                         [](const ::testing::TestParamInfo<LandmarkBounds>& param_info) {
+                           return std::string(param_info.param.detector);
+                         });
 
 }  // namespace
 }  // namespace facet

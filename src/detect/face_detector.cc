@@ -1,5 +1,6 @@
 #include "detect/face_detector.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace facet::detect {
@@ -19,16 +20,90 @@ bool CutByInteriorTileEdge(const Box& box, const cv::Rect& tile, const cv::Size&
   return false;
 }
 
-Result<std::unique_ptr<FaceDetector>> FaceDetector::Create(const nn::ModelFile& model) {
-  auto blazeface = BlazeFace::Create(model);
-  if (!blazeface.ok()) return blazeface.status();
-  return std::unique_ptr<FaceDetector>(new FaceDetector(std::move(blazeface).value()));
+std::vector<float> PlanPyramid(int width, int height, const PyramidOptions& options) {
+  const auto longer = static_cast<float>(std::max(width, height));
+  if (!(longer > 0)) return {};
+  const float finest =
+      std::min(options.max_scale, static_cast<float>(options.max_side) / longer);
+  std::vector<float> scales = {finest};
+  if (options.coarse_side <= 0 || finest * longer <= 1.25f * static_cast<float>(options.coarse_side)) {
+    return scales;
+  }
+  const float coarse = static_cast<float>(options.coarse_side) / longer;
+  while (options.pass_ratio > 1 && scales.back() / coarse > options.pass_ratio) {
+    scales.push_back(scales.back() / 2);
+  }
+  if (scales.back() * longer > 1.25f * static_cast<float>(options.coarse_side)) {
+    scales.push_back(coarse);
+  }
+  return scales;
 }
 
-Status FaceDetector::ScanRegion(const cv::Mat& image_bgr, const cv::Rect& rect,
+float SmallestFaceInRegion(DetectorKind kind, float region_side, const PyramidOptions& pyramid) {
+  if (kind == DetectorKind::kBlazeFace) return SmallestFaceInTile(region_side);
+  const float scale = std::min(pyramid.max_scale, static_cast<float>(pyramid.region_side) /
+                                                      std::max(1.0f, region_side));
+  // The smallest anchor is 16 input pixels; faces down to ~0.75 of it are found.
+  return 12.0f / scale;
+}
+
+NmsOptions RetinaFaceNms() { return {.method = NmsMethod::kHard, .iou_threshold = 0.3f}; }
+
+std::vector<Detection> DropFragments(std::vector<Detection> detections, float inside_share) {
+  std::vector<bool> drop(detections.size(), false);
+  for (size_t i = 0; i < detections.size(); ++i) {
+    const Box& small = detections[i].box;
+    const float area = small.width * small.height;
+    if (!(area > 0)) continue;
+    for (size_t j = 0; j < detections.size() && !drop[i]; ++j) {
+      if (j == i || drop[j]) continue;
+      const Box& other = detections[j].box;
+      const bool better = detections[j].score > detections[i].score ||
+                          (detections[j].score == detections[i].score && j < i);
+      if (!better) continue;
+      const float w =
+          std::min(small.x + small.width, other.x + other.width) - std::max(small.x, other.x);
+      const float h =
+          std::min(small.y + small.height, other.y + other.height) - std::max(small.y, other.y);
+      if (w > 0 && h > 0 && w * h >= inside_share * area) drop[i] = true;
+    }
+  }
+  std::vector<Detection> kept;
+  for (size_t i = 0; i < detections.size(); ++i) {
+    if (!drop[i]) kept.push_back(detections[i]);
+  }
+  return kept;
+}
+
+Result<std::unique_ptr<FaceDetector>> FaceDetector::Create(DetectorKind kind,
+                                                           const nn::ModelFile& model) {
+  if (kind == DetectorKind::kBlazeFace) {
+    auto blazeface = BlazeFace::Create(model);
+    if (!blazeface.ok()) return blazeface.status();
+    return std::unique_ptr<FaceDetector>(
+        new FaceDetector(kind, std::move(blazeface).value(), nullptr));
+  }
+  auto retinaface = RetinaFace::Create(model);
+  if (!retinaface.ok()) return retinaface.status();
+  return std::unique_ptr<FaceDetector>(
+      new FaceDetector(kind, nullptr, std::move(retinaface).value()));
+}
+
+float FaceDetector::RegionScale(const cv::Rect& rect, const FaceDetectorConfig& config) const {
+  const auto longer = static_cast<float>(std::max(rect.width, rect.height));
+  return std::min(config.pyramid.max_scale,
+                  static_cast<float>(config.pyramid.region_side) / std::max(1.0f, longer));
+}
+
+Status FaceDetector::ScanRegion(const cv::Mat& image_bgr, const cv::Rect& rect, float scale,
                                 float score_threshold) {
   const size_t first = scratch_.size();
-  FACET_RETURN_IF_ERROR(blazeface_->DetectRegion(image_bgr, rect, score_threshold, &scratch_));
+  if (kind_ == DetectorKind::kBlazeFace) {
+    FACET_RETURN_IF_ERROR(blazeface_->DetectRegion(image_bgr, rect, score_threshold, &scratch_));
+  } else {
+    FACET_RETURN_IF_ERROR(
+        retinaface_->DetectRegion(image_bgr, rect, scale, score_threshold, &scratch_));
+  }
   const cv::Size size = image_bgr.size();
   if ((rect & cv::Rect(cv::Point(0, 0), size)) == cv::Rect(cv::Point(0, 0), size)) {
     return Status::Ok();  // the whole frame: nothing is cut, nothing too large
@@ -49,26 +124,33 @@ Result<std::vector<Detection>> FaceDetector::Detect(const cv::Mat& image_bgr,
                                                     const FaceDetectorConfig& config) {
   scratch_.clear();
   const cv::Size size = image_bgr.size();
+  const cv::Rect frame(cv::Point(0, 0), size);
   if (!config.regions.empty()) {
     for (const cv::Rect& rect : config.regions) {
-      FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, rect, config.score_threshold));
+      FACET_RETURN_IF_ERROR(
+          ScanRegion(image_bgr, rect, RegionScale(rect, config), config.score_threshold));
+    }
+  } else if (kind_ == DetectorKind::kRetinaFace) {
+    for (float scale : PlanPyramid(size.width, size.height, config.pyramid)) {
+      FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, frame, scale, config.score_threshold));
     }
   } else if (!config.use_tiles) {
-    FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, cv::Rect(cv::Point(0, 0), size),
-                                     config.score_threshold));
+    FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, frame, 1.0f, config.score_threshold));
   } else {
     for (const Tile& tile : PlanTiles(size.width, size.height, config.tiling)) {
-      FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, tile.rect, config.score_threshold));
+      FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, tile.rect, 1.0f, config.score_threshold));
     }
   }
-  if (scratch_.empty() && config.empty_retry_padding > 0) {
+  if (kind_ == DetectorKind::kBlazeFace && scratch_.empty() && config.empty_retry_padding > 0) {
     const int pad_x = static_cast<int>(std::lround(size.width * config.empty_retry_padding));
     const int pad_y = static_cast<int>(std::lround(size.height * config.empty_retry_padding));
     FACET_RETURN_IF_ERROR(blazeface_->DetectRegion(
         image_bgr, cv::Rect(-pad_x, -pad_y, size.width + 2 * pad_x, size.height + 2 * pad_y),
         config.score_threshold, &scratch_));
   }
-  return SuppressOverlaps(scratch_, config.nms);
+  std::vector<Detection> kept = SuppressOverlaps(scratch_, config.nms);
+  if (kind_ == DetectorKind::kRetinaFace) kept = DropFragments(std::move(kept), 0.6f);
+  return kept;
 }
 
 }  // namespace facet::detect

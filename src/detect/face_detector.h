@@ -1,7 +1,10 @@
-// Face detection over a whole image: one BlazeFace pass (fast) or the frame plus overlapping
-// tiles (recall), merged by weighted NMS.
+// Face detection over a whole image with one of two networks, merged by NMS:
+//   - RetinaFace-MobileNet0.25 (the default): the frame at its own resolution (capped), plus a
+//     coarse pass for faces larger than its largest anchor; recall mode adds a 2x pass for small
+//     faces. Gives the 5 alignment landmarks itself.
+//   - BlazeFace back 256: one letterboxed pass (fast) or the frame plus overlapping tiles (recall).
 //
-// Thread-safety: not thread-safe (owns a BlazeFace); one per Session.
+// Thread-safety: not thread-safe (owns a network); one per Session.
 #ifndef FACET_SRC_DETECT_FACE_DETECTOR_H_
 #define FACET_SRC_DETECT_FACE_DETECTOR_H_
 
@@ -12,39 +15,85 @@
 
 #include "detect/blazeface.h"
 #include "detect/nms.h"
+#include "detect/retinaface.h"
 #include "detect/tiling.h"
 
 namespace facet::detect {
 
+enum class DetectorKind { kRetinaFace, kBlazeFace };
+
+// RetinaFace's passes over the whole frame (the scales are measured: docs/benchmarks.md).
+struct PyramidOptions {
+  // The finest pass scans the image at this scale at most (2: twice the size, finding faces down
+  // to ~8 px; 1: its own resolution, ~16 px)...
+  float max_scale = 1.0f;
+  // ... and with its longer side at most this many input pixels (bounds time and memory on
+  // large photos: a 4000 x 3000 photo is scanned at 0.48, faces from ~33 px).
+  int max_side = 1920;
+  // When the finest pass's longer side exceeds 1.25x this, a coarse pass with the longer side at
+  // this size is added: faces larger than the largest anchor (~512 input pixels) are otherwise
+  // found only as fragments. 0: no coarse pass.
+  int coarse_side = 640;
+  // Between the finest and the coarse pass, passes at half the previous scale are added while
+  // two neighbours would differ by more than this factor (the anchors, 16 to 512 input pixels,
+  // leave room for ~4x). Default 4.
+  float pass_ratio = 4.0f;
+  // Regions given in FaceDetectorConfig::regions are scanned with their longer side at this many
+  // input pixels (at most max_scale).
+  int region_side = 640;
+};
+
+// The scales of the whole-frame passes for an image of this size, finest first. Pure function.
+std::vector<float> PlanPyramid(int width, int height, const PyramidOptions& options);
+
 struct FaceDetectorConfig {
-  bool use_tiles = false;        // recall mode: scan tiles as well as the whole frame
+  bool use_tiles = false;        // BlazeFace recall mode: scan tiles as well as the whole frame
   TilingOptions tiling;          // used when use_tiles
-  // When not empty, scan exactly these regions instead of the frame (and the tiles): each is
-  // letterboxed into the detector's input. A region holding the whole image is a frame pass;
-  // detections in the others are filtered as tiles are (cut by an interior edge, too large).
+  PyramidOptions pyramid;        // RetinaFace
+  // When not empty, scan exactly these regions instead of the frame (and the tiles or pyramid):
+  // BlazeFace letterboxes each into its input; RetinaFace scales it to pyramid.region_side. A
+  // region holding the whole image is a frame pass; detections in the others are filtered as
+  // tiles are (cut by an interior edge, too large).
   std::vector<cv::Rect> regions;
   float score_threshold = 0.5f;  // detections below are dropped
   NmsOptions nms;
-  // When the whole-frame pass finds nothing, scan the frame padded by this share of its size on
-  // every side (faces filling or cut by the frame, e.g. profile crops). 0 disables.
+  // BlazeFace: when the whole-frame pass finds nothing, scan the frame padded by this share of
+  // its size on every side (faces filling or cut by the frame, e.g. profile crops). 0 disables.
   float empty_retry_padding = 0.25f;
 };
 
+// The smallest face (pixels) `kind` reliably finds in a region of this longer side scanned as
+// FaceDetectorConfig::regions are (default PyramidOptions): BlazeFace ~1/16 of the side;
+// RetinaFace ~12 input pixels at the region's scale.
+float SmallestFaceInRegion(DetectorKind kind, float region_side, const PyramidOptions& pyramid = {});
+
+// The NMS RetinaFace is decoded with: hard, IoU 0.3 (InsightFace's 0.4 leaves a face found
+// again by the coarse pass at IoU ~0.37 in a sample photo; WIDER AP is the same within .002).
+NmsOptions RetinaFaceNms();
+
 class FaceDetector {
  public:
-  static Result<std::unique_ptr<FaceDetector>> Create(const nn::ModelFile& model);
+  static Result<std::unique_ptr<FaceDetector>> Create(DetectorKind kind, const nn::ModelFile& model);
+
+  DetectorKind kind() const { return kind_; }
 
   // Detects faces in `image_bgr` (CV_8UC3). Returns detections best score first.
   Result<std::vector<Detection>> Detect(const cv::Mat& image_bgr, const FaceDetectorConfig& config);
 
  private:
-  explicit FaceDetector(std::unique_ptr<BlazeFace> blazeface) : blazeface_(std::move(blazeface)) {}
+  FaceDetector(DetectorKind kind, std::unique_ptr<BlazeFace> blazeface,
+               std::unique_ptr<RetinaFace> retinaface)
+      : kind_(kind), blazeface_(std::move(blazeface)), retinaface_(std::move(retinaface)) {}
 
-  // Scans `rect` and appends its detections to scratch_; a region that is not the whole image
-  // drops faces cut by its interior edges and faces larger than half of it.
-  Status ScanRegion(const cv::Mat& image_bgr, const cv::Rect& rect, float score_threshold);
+  // Scans `rect` (at `scale`, RetinaFace) and appends its detections to scratch_; a region that
+  // is not the whole image drops faces cut by its interior edges and faces larger than half of it.
+  Status ScanRegion(const cv::Mat& image_bgr, const cv::Rect& rect, float scale,
+                    float score_threshold);
+  float RegionScale(const cv::Rect& rect, const FaceDetectorConfig& config) const;
 
-  std::unique_ptr<BlazeFace> blazeface_;
+  DetectorKind kind_;
+  std::unique_ptr<BlazeFace> blazeface_;    // kBlazeFace
+  std::unique_ptr<RetinaFace> retinaface_;  // kRetinaFace
   std::vector<Detection> scratch_;
 };
 
@@ -52,6 +101,12 @@ class FaceDetector {
 // of the box size (the face is probably cut by the tile and is found whole elsewhere).
 bool CutByInteriorTileEdge(const Box& box, const cv::Rect& tile, const cv::Size& image,
                            float tolerance);
+
+// Drops detections lying mostly (>= `inside_share` of their area) inside another detection that
+// scores higher: a fragment of a large face (an ear, a mouth) that a fine pass finds, or the same
+// face found by two passes at shifted boxes, which NMS's IoU misses across scales. (A small face
+// inside a larger box scoring lower, e.g. a weak false detection, stays.) Keeps order.
+std::vector<Detection> DropFragments(std::vector<Detection> detections, float inside_share);
 
 }  // namespace facet::detect
 

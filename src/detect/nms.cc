@@ -51,6 +51,10 @@ std::vector<Detection> SuppressOverlaps(std::vector<Detection> detections,
         merged.keypoints[k].x += w * d.keypoints[k].x;
         merged.keypoints[k].y += w * d.keypoints[k].y;
       }
+      for (size_t k = 0; k < merged.landmarks.size(); ++k) {
+        merged.landmarks[k].x += w * d.landmarks[k].x;
+        merged.landmarks[k].y += w * d.landmarks[k].y;
+      }
     }
     if (weight_sum <= 0) {
       kept.push_back(leader);
@@ -60,7 +64,9 @@ std::vector<Detection> SuppressOverlaps(std::vector<Detection> detections,
     merged.box = {merged.box.x * inv, merged.box.y * inv, merged.box.width * inv,
                   merged.box.height * inv};
     for (auto& p : merged.keypoints) p = {p.x * inv, p.y * inv};
+    for (auto& p : merged.landmarks) p = {p.x * inv, p.y * inv};
     merged.score = leader.score;
+    merged.has_landmarks = leader.has_landmarks;
     kept.push_back(merged);
   }
   return kept;

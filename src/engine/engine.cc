@@ -18,23 +18,32 @@
 namespace facet {
 
 namespace {
-constexpr const char* kDetectorFile = "blazeface_back_256.onnx";
+constexpr const char* kRetinaFaceFile = "retinaface_mnet025.onnx";
+constexpr const char* kBlazeFaceFile = "blazeface_back_256.onnx";
 constexpr const char* kLandmarkFile = "onet.onnx";
+
+Result<detect::DetectorKind> ParseDetectorKind(std::string_view name) {
+  if (name == "retinaface") return detect::DetectorKind::kRetinaFace;
+  if (name == "blazeface") return detect::DetectorKind::kBlazeFace;
+  return Status::InvalidArgument("unknown detector '" + std::string(name) +
+                                 "' (known: retinaface, blazeface)");
+}
 }  // namespace
 
 struct Engine::Models {
   EngineOptions options;
   embed::RecognizerSpec recognizer_spec;
   RecognizerInfo recognizer_info;
+  detect::DetectorKind detector_kind = detect::DetectorKind::kRetinaFace;
   std::shared_ptr<const nn::ModelFile> detector;
-  std::shared_ptr<const nn::ModelFile> landmarks;
+  std::shared_ptr<const nn::ModelFile> landmarks;  // O-Net: BlazeFace only (RetinaFace places them)
   std::shared_ptr<const nn::ModelFile> recognizer;
 };
 
 struct Session::State {
   std::shared_ptr<const Engine> engine;
   std::unique_ptr<detect::FaceDetector> detector;
-  std::unique_ptr<landmarks::Onet> onet;
+  std::unique_ptr<landmarks::Onet> onet;  // BlazeFace only
   std::unique_ptr<embed::Recognizer> recognizer;  // created on first Embed
   std::vector<Box> boxes;
   std::vector<landmarks::OnetResult> landmark_results;
@@ -49,6 +58,12 @@ Result<DetectorMode> ParseDetectorMode(std::string_view name) {
   return Status::InvalidArgument("unknown detector mode '" + std::string(name) +
                                  "' (known: fast, recall)");
 }
+
+float RecommendedScoreThreshold(std::string_view detector) {
+  return detector == "retinaface" ? 0.75f : 0.5f;
+}
+
+std::vector<std::string> DetectorNames() { return {"retinaface", "blazeface"}; }
 
 const char* DetectorModeName(DetectorMode mode) {
   return mode == DetectorMode::kRecall ? "recall" : "fast";
@@ -71,6 +86,8 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
   }
   auto spec = embed::FindRecognizer(options.recognizer);
   if (!spec.ok()) return spec.status();
+  auto detector_kind = ParseDetectorKind(options.detector);
+  if (!detector_kind.ok()) return detector_kind.status();
   auto backend = nn::ParseBackend(options.backend);
   if (!backend.ok()) return backend.status();
   if (options.num_threads < 0) return Status::InvalidArgument("num_threads must not be negative");
@@ -82,14 +99,19 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
   models->recognizer_info = {spec->name, spec->version, spec->dimensions, spec->threshold_fmr_1e3,
                              spec->threshold_fmr_1e4};
   const std::filesystem::path dir(options.model_dir);
-  auto detector = nn::ModelFile::Read((dir / kDetectorFile).string(), model_options);
+  models->detector_kind = detector_kind.value();
+  const bool blazeface = detector_kind.value() == detect::DetectorKind::kBlazeFace;
+  auto detector = nn::ModelFile::Read(
+      (dir / (blazeface ? kBlazeFaceFile : kRetinaFaceFile)).string(), model_options);
   if (!detector.ok()) return detector.status();
-  auto landmarks = nn::ModelFile::Read((dir / kLandmarkFile).string(), model_options);
-  if (!landmarks.ok()) return landmarks.status();
+  if (blazeface) {
+    auto landmarks = nn::ModelFile::Read((dir / kLandmarkFile).string(), model_options);
+    if (!landmarks.ok()) return landmarks.status();
+    models->landmarks = landmarks.value();
+  }
   auto recognizer = nn::ModelFile::Read((dir / spec->model_file).string(), model_options);
   if (!recognizer.ok()) return recognizer.status();
   models->detector = detector.value();
-  models->landmarks = landmarks.value();
   models->recognizer = recognizer.value();
   if (options.num_threads > 0) cv::setNumThreads(options.num_threads);
   return std::shared_ptr<const Engine>(std::make_shared<Engine>(std::move(models)));
@@ -98,21 +120,28 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
 Result<std::unique_ptr<Session>> Engine::NewSession() const {
   auto state = std::make_unique<Session::State>();
   state->engine = shared_from_this();
-  auto detector = detect::FaceDetector::Create(*models_->detector);
+  auto detector = detect::FaceDetector::Create(models_->detector_kind, *models_->detector);
   if (!detector.ok()) return detector.status();
   state->detector = std::move(detector).value();
-  auto onet = landmarks::Onet::Create(*models_->landmarks);
-  if (!onet.ok()) return onet.status();
-  state->onet = std::move(onet).value();
+  if (models_->landmarks) {
+    auto onet = landmarks::Onet::Create(*models_->landmarks);
+    if (!onet.ok()) return onet.status();
+    state->onet = std::move(onet).value();
+  }
   return std::make_unique<Session>(std::move(state));
 }
 
 Session::Session(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Session::~Session() = default;
 
+const Engine& Session::engine() const { return *state_->engine; }
+
 Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOptions& options) {
   if (image.empty()) return Status::InvalidArgument("empty image");
-  if (!(options.score_threshold > 0 && options.score_threshold < 1)) {
+  const float score_threshold = options.score_threshold == kRecommendedScoreThreshold
+                                    ? RecommendedScoreThreshold(state_->engine->options().detector)
+                                    : options.score_threshold;
+  if (!(score_threshold > 0 && score_threshold < 1)) {
     return Status::InvalidArgument("score_threshold must be in (0, 1)");
   }
   if (options.min_face_size < 0 || options.max_faces < 0) {
@@ -123,9 +152,20 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   }
   const cv::Mat view = image::AsMat(image);
   detect::FaceDetectorConfig config;
-  config.use_tiles = options.mode == DetectorMode::kRecall;
-  config.score_threshold = options.score_threshold;
+  const bool recall = options.mode == DetectorMode::kRecall;
+  config.use_tiles = recall;
+  config.score_threshold = score_threshold;
   config.tiling.min_face_size = options.min_face_size;
+  if (state_->detector->kind() == detect::DetectorKind::kRetinaFace) {
+    config.nms = detect::RetinaFaceNms();
+    // Recall: the finest pass at twice the size (faces down to ~8 px) unless none so small is
+    // wanted, and one at the image's own size.
+    if (recall && options.min_face_size < 16) {
+      config.pyramid.max_scale = 2.0f;
+      config.pyramid.max_side = 2560;
+      config.pyramid.pass_ratio = 2.5f;  // e.g. 2x, 1x and 640 px for a 1024 px photo
+    }
+  }
   for (const Box& r : options.regions) {
     if (!(r.width >= 1 && r.height >= 1)) {
       return Status::InvalidArgument("DetectOptions.regions: a region is empty");
@@ -145,6 +185,25 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     found.resize(options.max_faces);
   }
   std::vector<Face> faces(found.size());
+  if (state_->detector->kind() == detect::DetectorKind::kRetinaFace) {
+    // RetinaFace places the landmarks itself, with the box.
+    const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
+    for (size_t i = 0; i < found.size(); ++i) {
+      Face& face = faces[i];
+      face.box = found[i].box;
+      face.score = found[i].score;
+      // As with O-Net: landmarks (and quality) only where asked for, so that a face's fields do
+      // not depend on the detector.
+      if (!options.compute_landmarks || found[i].score < options.landmarks_min_score) continue;
+      face.landmarks = found[i].landmarks;
+      if (options.compute_quality) {
+        align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
+        face.quality = quality::AssessQuality(face.box, face.score, face.landmarks,
+                                              state_->quality_crop);
+      }
+    }
+    return faces;
+  }
   if (!options.compute_landmarks) {
     for (size_t i = 0; i < found.size(); ++i) {
       faces[i].box = found[i].box;

@@ -15,6 +15,7 @@ std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags) {
     options.model_dir = env != nullptr && *env != '\0' ? env : FACET_DEFAULT_MODEL_DIR;
   }
   options.recognizer = flags.recognizer;
+  options.detector = flags.detector;
   options.num_threads = flags.threads;
   options.backend = flags.backend;
   auto engine = Engine::Create(options);
@@ -32,6 +33,13 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
                   "model directory (default: $FACET_MODEL_DIR or the build's models/)");
   cmd->add_option("--model", flags->recognizer, "recognition model (" + known + "; default " +
                                                     flags->recognizer + ")");
+  std::string detectors;
+  for (const std::string& name : DetectorNames()) detectors += (detectors.empty() ? "" : ", ") + name;
+  cmd->add_option("--detector", flags->detector,
+                  "face detector (" + detectors + "; default " + flags->detector +
+                      "; retinaface's weights are for non-commercial research, blazeface is "
+                      "Apache-2.0: see `facet models`)")
+      ->check(CLI::IsMember(DetectorNames()));
   cmd->add_option("--threads", flags->threads,
                   "threads per inference (default 0: XNNPACK on the calling thread, OpenCV's default)");
   std::string backends;

@@ -25,6 +25,7 @@ inline constexpr int kExitUsage = 2;    // bad flags
 struct EngineFlags {
   std::string model_dir;  // empty: $FACET_MODEL_DIR, else the build's default
   std::string recognizer = "mobilefacenet";
+  std::string detector = "retinaface";
   int threads = 0;
   std::string backend = "xnnpack";
 };
@@ -33,7 +34,7 @@ struct EngineFlags {
 // failure.
 std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags);
 
-// Adds --models, --model, --threads and --backend to a subcommand.
+// Adds --models, --model, --detector, --threads and --backend to a subcommand.
 void AddEngineFlags(CLI::App* cmd, EngineFlags* flags);
 
 // `v` rounded to 1/digits (1e4: four decimals), for JSON summaries.

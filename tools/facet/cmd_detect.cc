@@ -13,7 +13,7 @@ namespace {
 struct DetectFlags {
   std::vector<std::string> images;
   std::string mode = "fast";
-  float threshold = 0.5f;
+  float threshold = kRecommendedScoreThreshold;  // the detector's own
   float min_face = 0;
   bool json = false;
   std::string draw;
@@ -114,7 +114,8 @@ Action RegisterDetect(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("detect", "detect faces, landmarks and quality in images");
   cmd->add_option("images", flags->images, "image files (JPEG, PNG, WebP, BMP)")->required();
   cmd->add_option("--detector-mode", flags->mode, "fast (one pass, default) or recall (tiles)");
-  cmd->add_option("--threshold", flags->threshold, "detector score threshold (default 0.5)");
+  cmd->add_option("--threshold", flags->threshold, "detector score threshold (default: the detector's recommended one, retinaface 0.75, "
+                  "blazeface 0.5)");
   cmd->add_option("--min-face", flags->min_face, "drop faces smaller than this many pixels");
   cmd->add_flag("--json", flags->json, "print JSON");
   cmd->add_option("--draw", flags->draw, "write an annotated copy of the image here (.png/.jpg)");

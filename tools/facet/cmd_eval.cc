@@ -26,7 +26,7 @@ struct EvalFlags {
   std::string plot;
   std::string pairs_out;
   std::string mode = "fast";
-  float threshold = 0.1f;
+  float threshold = 0.02f;  // wider: the lowest score kept (WIDER AP integrates over every detection; 0.02 as InsightFace evaluates)
   bool json = false;
   bool mirror = false;
   bool calibrate = false;
@@ -397,7 +397,7 @@ Action RegisterEval(CLI::App& app) {
   CLI::App* wider = eval->add_subcommand("wider", "WIDER FACE average precision (easy/medium/hard)");
   wider->add_option("--data", flags->data, "folder with images/, wider_face_val_bbx_gt.txt, *_keep.txt")->required();
   wider->add_option("--detector-mode", flags->mode, "fast (default) or recall");
-  wider->add_option("--threshold", flags->threshold, "lowest detector score kept (default 0.1)");
+  wider->add_option("--threshold", flags->threshold, "lowest detector score kept (default 0.02: the precision-recall curve down to weak detections, as InsightFace evaluates WIDER)");
   for (CLI::App* sub : {lfw, pairs, wider}) {
     sub->add_flag("--json", flags->json, "print JSON");
     sub->add_option("--workers", flags->threads, "parallel workers, one Session each (default 2)");

@@ -27,6 +27,7 @@ struct ServeFlags {
   ServiceOptions service;
   std::string model_dir;
   std::vector<std::string> models;
+  std::string detector = "retinaface";
   std::string store;     // gallery store (empty: as the gallery commands resolve it)
   std::string key_file;  // its master key (empty: likewise)
   // keys subcommands
@@ -156,6 +157,7 @@ int RunServe(ServeFlags flags) {
     EngineFlags engine_flags;
     engine_flags.model_dir = flags.model_dir;
     engine_flags.recognizer = model;
+    engine_flags.detector = flags.detector;
     engine_flags.threads = 1;  // one thread per inference; parallelism comes from the workers
     auto engine = CreateEngineOrPrint(engine_flags);
     if (!engine) return kExitFailure;
@@ -246,6 +248,10 @@ Action RegisterServe(CLI::App& app) {
   cmd->add_option("--model", flags->models,
                   "recognition model(s) offered, the default first (repeat the flag; default "
                   "mobilefacenet)");
+  cmd->add_option("--detector", flags->detector,
+                  "face detector (retinaface, blazeface; default retinaface: non-commercial "
+                  "research weights; blazeface is Apache-2.0)")
+      ->check(CLI::IsMember(DetectorNames()));
   cmd->add_option("--store", flags->store,
                   "gallery store (default $FACET_STORE or ~/.local/share/facet/store.db; never "
                   "created by serve)");

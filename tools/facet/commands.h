@@ -27,6 +27,7 @@ Action RegisterCluster(CLI::App& app);
 Action RegisterAudit(CLI::App& app);
 // --- end galleries ---
 Action RegisterRedact(CLI::App& app);
+Action RegisterModels(CLI::App& app);
 
 // A subcommand of `facet eval` defined in its own file: the subcommand and its action.
 struct EvalSubcommand {

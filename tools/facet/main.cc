@@ -35,6 +35,7 @@ int Run(int argc, char** argv) {
   add(&facet::cli::RegisterAudit);
   // --- end galleries ---
   add(&facet::cli::RegisterRedact);
+  add(&facet::cli::RegisterModels);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

