@@ -65,15 +65,26 @@ struct RedactOptions {
   RedactShape shape = RedactShape::kEllipse;
   // The detector's box spans brows to chin; the drawn region is the head around it (1.2 times
   // as tall, centred 0.08 of the box height higher) scaled by this about its centre (1..4), a
-  // margin for hair, ears and the detector's imprecision. Default 1.6 (docs/redact.md: the
-  // measured recall at 1.3 is too low).
+  // margin for hair, ears and the detector's imprecision, for faces at least
+  // `large_face_height` tall. Default 1.6 (docs/redact.md: the measured recall at 1.3 is too low).
   float scale = 1.6f;
-  // Detections scoring at least this are redacted. Recognition uses 0.5; redaction favours
-  // recall: 0.2 is the highest threshold meeting 95 % recall of faces >= 16 px on WIDER dev, at
-  // the cost of many false regions (docs/redact.md has the measured trade-off). Default 0.2.
-  float score_threshold = 0.2f;
-  // Photos: how many tile levels below the frame are scanned (level l: tiles of 1/2^l of the
-  // longer side, overlapping by a quarter, none smaller than 128 px). Default 3.
+  // The same for smaller faces, whose boxes are less precise (1..4). Default 2.0: on WIDER dev it
+  // lifts the faces >= 16 px covered by ~3 points for 0.3 % more of the picture (docs/redact.md).
+  float small_face_scale = 2.0f;
+  // Detections scoring at least this are redacted (below large_face_height). Recognition uses
+  // RetinaFace at 0.75; redaction favours recall: small faces score low. Default 0.05 (WIDER dev:
+  // 0.924 of faces >= 16 px covered, 2.2 % of the picture redacted outside faces; 0.1: 0.907).
+  float score_threshold = 0.05f;
+  // Detections at least `large_face_height` pixels tall are redacted only from
+  // `large_face_threshold` (the higher of the two thresholds applies): a large false region takes
+  // much of the picture, and a real large face scores high. Defaults 48 px and 0.6 (WIDER dev: the
+  // false area falls from 5.1 % to 1.8 % of the picture at the same threshold for small faces).
+  float large_face_height = 48;
+  float large_face_threshold = 0.6f;
+  // Photos with --detector blazeface: how many tile levels below the frame are scanned (level l:
+  // tiles of 1/2^l of the longer side, overlapping by a quarter, none smaller than 128 px).
+  // RetinaFace scans the photo in recall mode instead (twice its size, its own size and a coarse
+  // pass). Default 3.
   int photo_tile_levels = 3;
   // Empty: every face is redacted. See KeepFilter.
   KeepFilter keep;
@@ -81,17 +92,17 @@ struct RedactOptions {
   // landmarks only it needs (0..1). Identification wants a face the detector is sure of.
   // Default 0.5, recognition's detector threshold (DetectOptions::score_threshold).
   float keep_min_score = 0.5f;
-  // After drawing, the output is scanned as a recogniser would scan it (photos: the detector in
-  // recall mode at `verify_threshold`; video: each drawn frame in fast mode, at
-  // `verify_threshold` minus VideoRedactOptions::verify_encoder_margin, before encoding). A blurred
-  // head can still look like a face to the detector, and a face can escape the first scan; whatever
-  // is found (except a kept face) is redacted too, and the output scanned again, for at most
-  // `verify_rounds` rounds. Faces still found after the last round are counted
-  // (ImageRedaction::residual_faces, VideoRedactSummary::residual_faces). 0 rounds: no
-  // verification. A round runs only when the previous scan found something. Default 8 rounds at
-  // 0.5, the detector's normal (recognition) threshold: on WIDER dev's 305 photos, scanned as
-  // written (verify_encoding kJpeg), none needed more than 6 (docs/redact.md).
-  int verify_rounds = 8;
+  // Verification (off by default): after drawing, the output is scanned as a recogniser would
+  // scan it (photos: the detector in recall mode at `verify_threshold`; video: each drawn frame
+  // in fast mode, at `verify_threshold` minus VideoRedactOptions::verify_encoder_margin, before
+  // encoding). A detection lying mostly inside a redacted region (a face still seen through its
+  // blur) is redacted again around itself, and the output scanned again, for at most
+  // `verify_rounds` rounds; detections outside every redacted region are left alone (redacting
+  // what the blurs themselves look like covered pictures in grey blobs: docs/redact.md). Faces
+  // still found after the last round are counted (ImageRedaction::residual_faces,
+  // VideoRedactSummary::residual_faces). 0 rounds: no verification. Default 0 (on WIDER dev the
+  // RetinaFace scan alone covers the target share of faces; docs/benchmarks.md).
+  int verify_rounds = 0;
   float verify_threshold = 0.5f;
   // The format the output will be written in, or kUnknown. When given, each verification scan
   // looks at the output encoded so and decoded again, which is what a reader of the written file
@@ -148,6 +159,12 @@ void DrawRedactions(Image& image, const std::vector<RedactedRegion>& regions, Re
 // outside the image.
 float RedactionCoverage(const std::vector<RedactedRegion>& regions, RedactShape shape,
                         const Box& box, int width, int height);
+
+// The share (0..1) of a width x height image's pixels that the drawn area of `regions` (those not
+// kept) covers outside every box of `spared` (e.g. annotated faces grown to the whole head): the
+// picture a redaction took away that was not a face. 0 for an empty image.
+float RedactedAreaOutside(const std::vector<RedactedRegion>& regions, RedactShape shape,
+                          const std::vector<Box>& spared, int width, int height);
 
 struct VideoProgress {
   int64_t frames_done = 0;

@@ -131,8 +131,21 @@ Result<std::vector<Detection>> FaceDetector::Detect(const cv::Mat& image_bgr,
           ScanRegion(image_bgr, rect, RegionScale(rect, config), config.score_threshold));
     }
   } else if (kind_ == DetectorKind::kRetinaFace) {
-    for (float scale : PlanPyramid(size.width, size.height, config.pyramid)) {
+    const std::vector<float> scales = PlanPyramid(size.width, size.height, config.pyramid);
+    for (float scale : scales) {
+      const size_t first = scratch_.size();
       FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, frame, scale, config.score_threshold));
+      // An enlarged pass is there for small faces; a coarser pass finds the large ones, and what
+      // an enlarged pass takes for a large face is mostly texture seen too closely.
+      if (scale <= 1.0f || scales.back() > 1.0f) continue;
+      const float limit = kEnlargedPassMaxFace / scale;
+      size_t out = first;
+      for (size_t i = first; i < scratch_.size(); ++i) {
+        if (std::max(scratch_[i].box.width, scratch_[i].box.height) <= limit) {
+          scratch_[out++] = scratch_[i];
+        }
+      }
+      scratch_.resize(out);
     }
   } else if (!config.use_tiles) {
     FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, frame, 1.0f, config.score_threshold));

@@ -43,6 +43,11 @@ struct PyramidOptions {
   int region_side = 640;
 };
 
+// An enlarged pass (scale > 1) keeps only faces up to this many input pixels (128 image pixels
+// at 2x): larger ones are a coarser pass's, and an enlarged pass's large boxes were mostly false
+// (a 250 x 330 box on a curtain at 0.74 in a sample photo).
+inline constexpr float kEnlargedPassMaxFace = 256;
+
 // The scales of the whole-frame passes for an image of this size, finest first. Pure function.
 std::vector<float> PlanPyramid(int width, int height, const PyramidOptions& options);
 

@@ -1,5 +1,6 @@
 #include "redact/options.h"
 
+#include <algorithm>
 #include <string>
 
 namespace facet::redact {
@@ -12,6 +13,15 @@ Status ValidateOptions(const RedactOptions& options) {
   if (!(options.score_threshold > 0 && options.score_threshold < 1)) {
     return Status::InvalidArgument("score threshold must be in (0, 1), got " +
                                    std::to_string(options.score_threshold));
+  }
+  if (!(options.small_face_scale >= 1.0f && options.small_face_scale <= 4.0f)) {
+    return Status::InvalidArgument("small face scale must be between 1 and 4, got " +
+                                   std::to_string(options.small_face_scale));
+  }
+  if (!(options.large_face_threshold > 0 && options.large_face_threshold < 1) ||
+      !(options.large_face_height >= 0)) {
+    return Status::InvalidArgument(
+        "large face threshold must be in (0, 1) and large face height >= 0");
   }
   if (options.photo_tile_levels < 0 || options.photo_tile_levels > 5) {
     return Status::InvalidArgument("photo tile levels must be 0..5");
@@ -66,6 +76,17 @@ DetectOptions DetectionFor(const RedactOptions& options) {
   detect.compute_landmarks = static_cast<bool>(options.keep);
   detect.landmarks_min_score = options.keep_min_score;
   return detect;
+}
+
+bool RedactsDetection(const RedactOptions& options, const Box& box, float score) {
+  const float needed = box.height >= options.large_face_height
+                           ? std::max(options.score_threshold, options.large_face_threshold)
+                           : options.score_threshold;
+  return score >= needed;
+}
+
+float RegionScaleFor(const RedactOptions& options, const Box& box) {
+  return box.height < options.large_face_height ? options.small_face_scale : options.scale;
 }
 
 std::string KeepIdentity(const RedactOptions& options, Session& session, const Image& image,

@@ -20,6 +20,15 @@ Status ValidateOptions(const VideoRedactOptions& options);
 // a keep filter the landmarks of the faces it will be asked about. The caller adds the regions.
 DetectOptions DetectionFor(const RedactOptions& options);
 
+// Whether the scan's detection `box` scoring `score` is redacted: from options.score_threshold
+// for faces shorter than options.large_face_height, from options.large_face_threshold for taller
+// ones (a large false region costs much of the picture; a real large face scores high).
+bool RedactsDetection(const RedactOptions& options, const Box& box, float score);
+
+// The region scale for a face box: options.small_face_scale below options.large_face_height
+// (a small face's box is less precise), options.scale from it.
+float RegionScaleFor(const RedactOptions& options, const Box& box);
+
 // Who `face` is by options.keep, or "" (redact it) when there is no filter or the face scores
 // below options.keep_min_score (then the filter is not asked).
 std::string KeepIdentity(const RedactOptions& options, Session& session, const Image& image,

@@ -92,26 +92,50 @@ float RedactionCoverage(const std::vector<RedactedRegion>& regions, RedactShape 
   return redact::MaskCoverage(mask, local);
 }
 
+float RedactedAreaOutside(const std::vector<RedactedRegion>& regions, RedactShape shape,
+                          const std::vector<Box>& spared, int width, int height) {
+  if (width <= 0 || height <= 0) return 0;
+  std::vector<Box> drawn;
+  for (const RedactedRegion& r : regions) {
+    if (!r.kept) drawn.push_back(r.region);
+  }
+  cv::Mat mask;
+  redact::RenderMask(drawn, shape, width, height, &mask);
+  for (const Box& box : spared) {
+    const cv::Rect bounds = redact::RegionBounds(box, width, height);
+    if (!bounds.empty()) mask(bounds).setTo(0);
+  }
+  return static_cast<float>(cv::countNonZero(mask)) /
+         (static_cast<float>(width) * static_cast<float>(height));
+}
+
 Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
                                       const RedactOptions& options) {
   FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
   if (image.empty()) return Status::InvalidArgument("empty image");
-  detect::TilingOptions tiling;
-  tiling.max_levels = options.photo_tile_levels;
-  tiling.min_tile_side = redact::kPhotoMinTileSide;
   DetectOptions detect = redact::DetectionFor(options);
-  for (const detect::Tile& tile : detect::PlanTiles(image.width(), image.height(), tiling)) {
-    detect.regions.push_back({static_cast<float>(tile.rect.x), static_cast<float>(tile.rect.y),
-                              static_cast<float>(tile.rect.width),
-                              static_cast<float>(tile.rect.height)});
+  if (session.engine().options().detector == "blazeface") {
+    // BlazeFace sees the frame at 256 pixels: small faces need tiles.
+    detect::TilingOptions tiling;
+    tiling.max_levels = options.photo_tile_levels;
+    tiling.min_tile_side = redact::kPhotoMinTileSide;
+    for (const detect::Tile& tile : detect::PlanTiles(image.width(), image.height(), tiling)) {
+      detect.regions.push_back({static_cast<float>(tile.rect.x), static_cast<float>(tile.rect.y),
+                                static_cast<float>(tile.rect.width),
+                                static_cast<float>(tile.rect.height)});
+    }
+  } else {
+    // RetinaFace: the recall pyramid (twice the size, its own size, and a coarse pass).
+    detect.mode = DetectorMode::kRecall;
   }
   auto faces = session.Detect(image, detect);
   if (!faces.ok()) return faces.status();
   ImageRedaction result;
   for (const Face& face : faces.value()) {
+    if (!redact::RedactsDetection(options, face.box, face.score)) continue;
     RedactedRegion region;
     region.face = face.box;
-    region.region = redact::RegionForFace(face.box, options.scale);
+    region.region = redact::RegionForFace(face.box, redact::RegionScaleFor(options, face.box));
     region.score = face.score;
     region.kept = !redact::KeepIdentity(options, session, image, face).empty();
     if (!region.kept) ++result.faces_redacted;

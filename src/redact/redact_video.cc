@@ -98,9 +98,12 @@ class VideoRedactor {
         rotation_(reader.video().rotation_degrees),
         upright_width_(rotation_ % 180 == 0 ? reader.video().width : reader.video().height),
         upright_height_(rotation_ % 180 == 0 ? reader.video().height : reader.video().width),
-        scheduler_(
-            upright_width_, upright_height_,
-            {.tile_levels = options.tile_levels, .tiles_per_frame = options.tiles_per_frame}),
+        scheduler_(upright_width_, upright_height_,
+                   {.tile_levels = options.tile_levels,
+                    .tiles_per_frame = options.tiles_per_frame,
+                    .detector = engine_->options().detector == "blazeface"
+                                    ? detect::DetectorKind::kBlazeFace
+                                    : detect::DetectorKind::kRetinaFace}),
         tracker_(TrackerOptionsFor(options, scheduler_)),
         decoded_(static_cast<size_t>(options.threads) * 2),
         drawn_(static_cast<size_t>(options.threads) * 2),
@@ -220,6 +223,7 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   auto faces = session.Detect(*upright, detect);
   if (!faces.ok()) return faces.status();
   for (const Face& face : faces.value()) {
+    if (!redact::RedactsDetection(options_.redact, face.box, face.score)) continue;
     job.detections.push_back(
         {face.box, face.score, redact::KeepIdentity(options_.redact, session, *upright, face)});
   }
@@ -255,8 +259,9 @@ bool VideoRedactor::TrackAndDraw(FrameJob& job) {
     hints.push_back({track.box, track.frames_without_detection});
     RedactedRegion region;
     region.face = redact::UprightToCoded(track.box, rotation_, info.width, info.height);
-    region.region = redact::UprightToCoded(redact::RegionForFace(track.box, options_.redact.scale),
-                                           rotation_, info.width, info.height);
+    region.region = redact::UprightToCoded(
+        redact::RegionForFace(track.box, redact::RegionScaleFor(options_.redact, track.box)),
+        rotation_, info.width, info.height);
     region.score = track.frames_without_detection == 0 ? track.score : 0.0f;
     region.kept = track.keep;
     job.regions.push_back(region);

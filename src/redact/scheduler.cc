@@ -39,14 +39,14 @@ int TileScheduler::rotation_period() const {
 ScannedRegion TileScheduler::FrameRegion() const {
   const float side = static_cast<float>(std::max(width_, height_));
   return {{0, 0, static_cast<float>(width_), static_cast<float>(height_)},
-          detect::SmallestFaceInTile(side),
+          detect::SmallestFaceInRegion(options_.detector, side),
           0};
 }
 
 ScannedRegion TileScheduler::TileRegion(const detect::Tile& tile) const {
   const float side = static_cast<float>(std::max(tile.rect.width, tile.rect.height));
   // FaceDetector drops tile detections wider than half the tile.
-  return {ToBox(tile.rect), detect::SmallestFaceInTile(side),
+  return {ToBox(tile.rect), detect::SmallestFaceInRegion(options_.detector, side),
           0.5f * static_cast<float>(tile.rect.width)};
 }
 

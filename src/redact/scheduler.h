@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "detect/face_detector.h"
 #include "detect/tiling.h"
 #include "redact/tracker.h"
 
@@ -25,6 +26,9 @@ struct SchedulerOptions {
   int refresh_slots = -1;
   // A track is stale when it has gone this many frames without a detection.
   int refresh_after_frames = 2;
+  // The smallest face (pixels) the detector finds in a scanned region of a given longer side:
+  // detect::SmallestFaceInRegion for the engine's detector. Default: RetinaFace's.
+  detect::DetectorKind detector = detect::DetectorKind::kRetinaFace;
 };
 
 // A track as the scheduler sees it.

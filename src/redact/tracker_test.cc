@@ -231,7 +231,9 @@ TEST(TileSchedulerTest, NoTilesMeansTheFramePassOnly) {
 }
 
 TEST(TileSchedulerTest, FaceSizeLimitsOfTheRegions) {
-  const TileScheduler scheduler(1920, 1080, {.tile_levels = 2, .tiles_per_frame = 2});
+  const TileScheduler scheduler(
+      1920, 1080,
+      {.tile_levels = 2, .tiles_per_frame = 2, .detector = detect::DetectorKind::kBlazeFace});
   EXPECT_FLOAT_EQ(scheduler.FrameRegion().smallest_face, 120);  // 1920 / 16
   EXPECT_FLOAT_EQ(scheduler.FrameRegion().largest_face, 0);
   const detect::Tile& finest = scheduler.tiles().back();
@@ -240,9 +242,19 @@ TEST(TileSchedulerTest, FaceSizeLimitsOfTheRegions) {
   EXPECT_FLOAT_EQ(scheduler.TileRegion(finest).largest_face, 240);
 }
 
+TEST(TileSchedulerTest, RetinaFaceRegionsFindSmallerFaces) {
+  const TileScheduler scheduler(1920, 1080, {.tile_levels = 2, .tiles_per_frame = 2});
+  // The frame is scanned at 640 / 1920: faces from 12 input pixels, 36 image pixels.
+  EXPECT_FLOAT_EQ(scheduler.FrameRegion().smallest_face, 36);
+  // A 480-px tile at its own size (never enlarged): 12 px.
+  EXPECT_FLOAT_EQ(scheduler.TileRegion(scheduler.tiles().back()).smallest_face, 12);
+}
+
 // A small face the detector has lost for a few frames gets a tile that can find it.
 TEST(TileSchedulerTest, StaleSmallTracksGetARefreshTile) {
-  const TileScheduler scheduler(1920, 1080, {.tile_levels = 2, .tiles_per_frame = 2});
+  const TileScheduler scheduler(
+      1920, 1080,
+      {.tile_levels = 2, .tiles_per_frame = 2, .detector = detect::DetectorKind::kBlazeFace});
   const Box face{1500, 800, 40, 40};  // only level-2 tiles (480 px) find 40-px faces
   auto finds_face = [&](const std::vector<ScannedRegion>& plan) {
     for (const ScannedRegion& r : plan) {

@@ -21,6 +21,22 @@ Result<Image> ScannedPicture(const Image& image, const VerifyPlan& plan) {
   return UprightImage(picture.empty() ? image : picture, plan.rotation_degrees);
 }
 
+// The share of `box` inside the drawn area of a redacted (not kept) region, the largest over
+// `regions`.
+float ShareInsideRedaction(const Box& box, const std::vector<RedactedRegion>& regions) {
+  const float area = box.width * box.height;
+  if (!(area > 0)) return 0;
+  float best = 0;
+  for (const RedactedRegion& r : regions) {
+    if (r.kept) continue;
+    const float w = std::min(box.x + box.width, r.region.x + r.region.width) - std::max(box.x, r.region.x);
+    const float h =
+        std::min(box.y + box.height, r.region.y + r.region.height) - std::max(box.y, r.region.y);
+    if (w > 0 && h > 0) best = std::max(best, w * h / area);
+  }
+  return best;
+}
+
 }  // namespace
 
 VerifyPlan VerifyPlanFor(const RedactOptions& options) {
@@ -58,6 +74,10 @@ Result<VerifyOutcome> VerifyDrawn(Session& session, Image& image, const VerifyPl
       RedactedRegion region;
       region.face = UprightToCoded(face.box, plan.rotation_degrees, image.width(), image.height());
       if (CentreInKeptFace(region.face, *regions)) continue;
+      // Only a face still seen through a redaction is strengthened: a detection outside every
+      // redacted region is the scan's business (its threshold), not verification's, and
+      // redacting what a blur itself looks like would grow false regions round after round.
+      if (ShareInsideRedaction(region.face, *regions) < kVerifyMinShareInside) continue;
       region.region = UprightToCoded(RegionForFace(face.box, plan.scale), plan.rotation_degrees,
                                      image.width(), image.height());
       region.score = face.score;

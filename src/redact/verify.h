@@ -42,8 +42,13 @@ struct VerifyOutcome {
 // included): such a detection is that face, left visible.
 bool CentreInKeptFace(const Box& box, const std::vector<RedactedRegion>& regions);
 
+// A verification detection counts only when at least this share of its box lies inside a region
+// already redacted (a face still seen through its blur).
+inline constexpr float kVerifyMinShareInside = 0.5f;
+
 // Scans `image`, already drawn with `regions`, redacts each detection whose centre does not lie
-// in a kept region's face box, and repeats while a scan finds something, for at most
+// in a kept region's face box and that lies mostly inside a redacted region (a face seen through
+// its redaction: kVerifyMinShareInside), and repeats while a scan finds something, for at most
 // plan.rounds rounds. Appends the new regions (verify_round set) to `regions`.
 Result<VerifyOutcome> VerifyDrawn(Session& session, Image& image, const VerifyPlan& plan,
                                   std::vector<RedactedRegion>* regions);

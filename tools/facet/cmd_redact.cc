@@ -410,13 +410,14 @@ Action RegisterRedact(CLI::App& app) {
   cmd->add_option("--scale", flags->scale,
                   "region size: the head around the detector's box times this (default 1.6)");
   cmd->add_option("--threshold", flags->threshold,
-                  "detector score threshold (default 0.2; recognition uses 0.5)");
+                  "detector score threshold for faces under 48 px (default 0.05; taller ones need 0.6; recognition uses 0.75)");
   cmd->add_flag("--json", flags->json, "print a JSON summary");
-  cmd->add_option("--levels", flags->levels, "photos: tile levels below the frame (default 3)");
+  cmd->add_option("--levels", flags->levels,
+                  "photos with --detector blazeface: tile levels below the frame (default 3)");
   cmd->add_option("--verify-rounds", flags->verify_rounds,
                   "rounds of re-scanning the output (photos: as written; video: each drawn "
-                  "frame) and redacting what the detector still finds at 0.5 (default 8, each "
-                  "only when the last scan found something; 0: none)");
+                  "frame) and redacting again a face still found at 0.5 inside a redacted region "
+                  "(default 0: none; each round only when the last scan found one)");
   cmd->add_flag("--no-audio", flags->no_audio, "video: drop the audio streams");
   cmd->add_option(
       "--workers", flags->workers,
