@@ -25,6 +25,9 @@ const { spawnSync } = require('child_process');
 const HERE = __dirname;
 const STAGES = [
   // name, onnx file, compared output, tfjs support
+  { name: 'retinaface_1080p', onnx: 'retinaface_mnet025.onnx', output: 'bbox_stride8', what: 'RetinaFace, a 1080p frame at its own size (1920x1088)' },
+  { name: 'retinaface_1024', onnx: 'retinaface_mnet025.onnx', output: 'bbox_stride8', what: 'RetinaFace, a WIDER-size photo (1024x768)' },
+  { name: 'retinaface_640', onnx: 'retinaface_mnet025.onnx', output: 'bbox_stride8', what: 'RetinaFace, the coarse pass (640x384)' },
   { name: 'blazeface', onnx: 'blazeface_back_256.onnx', output: 'Identity_2:0', what: 'BlazeFace back 256 (detector)' },
   { name: 'onet_b5', onnx: 'onet.onnx', output: 'landmarks', what: 'O-Net, the 5 faces of a photo (landmarks)' },
   { name: 'mobilefacenet_b1', onnx: 'mobilefacenet.onnx', output: 'embedding', what: 'MobileFaceNet, 1 face', normalize: 192, tfjsOther: true },

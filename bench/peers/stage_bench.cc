@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -39,6 +40,9 @@ struct Stage {
 
 // The networks of facet's pipeline; "_b5": the 5 faces of the sample photo in one call.
 const Stage kStages[] = {
+    {"retinaface_1080p", "retinaface_mnet025.onnx", "bbox_stride8"},  // a 1080p frame, 1920x1088
+    {"retinaface_1024", "retinaface_mnet025.onnx", "bbox_stride8"},   // a WIDER-size photo, 1024x768
+    {"retinaface_640", "retinaface_mnet025.onnx", "bbox_stride8"},    // the coarse pass, 640x384
     {"blazeface", "blazeface_back_256.onnx", "Identity_2:0"},  // regressors of 512 anchors
     {"onet_b5", "onet.onnx", "landmarks"},
     {"mobilefacenet_b1", "mobilefacenet.onnx", "embedding"},
@@ -105,6 +109,20 @@ int WriteInputs(const std::string& dir, const std::string& models) {
     rgb.convertTo(f, CV_32F, 1.0 / 127.5, -1.0);
     const int dims[] = {1, 256, 256, 3};
     WriteTensor(dir, "blazeface", cv::Mat(4, dims, CV_32F, f.ptr<float>()).clone(), "NHWC");
+  }
+  // RetinaFace: the photo resized to each size (16:9 frames padded at the bottom to a multiple of
+  // 32, black), RGB, (x - 127.5) / 128, NHWC: as src/detect/retinaface.cc prepares it.
+  for (const auto& [name, w, h, input_h] :
+       {std::tuple<const char*, int, int, int>{"retinaface_1080p", 1920, 1080, 1088},
+        {"retinaface_1024", 1024, 768, 768},
+        {"retinaface_640", 640, 360, 384}}) {
+    cv::Mat resized, canvas(input_h, w, CV_8UC3, cv::Scalar::all(0)), f;
+    cv::resize(image, resized, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+    resized.copyTo(canvas(cv::Rect(0, 0, w, h)));
+    cv::cvtColor(canvas, canvas, cv::COLOR_BGR2RGB);
+    canvas.convertTo(f, CV_32F, 1.0 / 128, -127.5 / 128);
+    const int dims[] = {1, input_h, w, 3};
+    WriteTensor(dir, name, cv::Mat(4, dims, CV_32F, f.ptr<float>()).clone(), "NHWC");
   }
   auto engine = OrDie(facet::Engine::Create({.model_dir = models, .backend = "opencv"}));
   auto session = OrDie(engine->NewSession());
