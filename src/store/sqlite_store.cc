@@ -1,7 +1,14 @@
 // The embedded default store: one SQLite file in WAL mode with synchronous=FULL (a commit is on
 // disk when Write returns), foreign keys, and secure_delete (deleted rows are zeroed in the file).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -443,7 +450,40 @@ class SqliteStore final : public TemplateStore {
   std::unique_ptr<SqliteDb> db_;
 };
 
+// Creates the empty store file with mode 0600 whatever the umask (SQLite would create it 0666
+// minus the umask, 0644 usually). SQLite gives its -wal and -shm files the mode of the store file
+// (and fchmods them to it), so they are 0600 too.
+Status CreatePrivateFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::InvalidArgument(path + ": cannot create the store: " + std::strerror(errno));
+  const bool ok = ::fchmod(fd, 0600) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Status::Internal(path + ": cannot set mode 0600: " + std::strerror(saved));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CheckPrivateStoreFiles(const std::string& path) {
+  std::string loose;
+  for (const std::string& file : {path, path + "-wal", path + "-shm", path + "-journal"}) {
+    struct stat info {};
+    if (::lstat(file.c_str(), &info) != 0) continue;  // absent (-wal/-shm come and go)
+    if ((info.st_mode & 077) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+      loose += (loose.empty() ? "" : ", ") + file + " (mode " + mode + ")";
+    }
+  }
+  if (loose.empty()) return Status::Ok();
+  return Status::FailedPrecondition(
+      "the store holds personal data but is accessible by group or others: " + loose +
+      "; make it private with: chmod 600 " + path + "*");
+}
 
 Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options) {
   std::string path = options.location;
@@ -466,8 +506,16 @@ Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options
   if (exists && options.create) {
     return Status::FailedPrecondition(path + ": a store already exists here");
   }
+  if (options.create) {
+    FACET_RETURN_IF_ERROR(CreatePrivateFile(path));
+  } else {
+    FACET_RETURN_IF_ERROR(CheckPrivateStoreFiles(path));
+  }
   auto db = SqliteDb::Open(path, options.create, options.busy_timeout_ms);
-  if (!db.ok()) return db.status();
+  if (!db.ok()) {
+    if (options.create) ::unlink(path.c_str());
+    return db.status();
+  }
   auto store = std::make_unique<SqliteStore>(std::move(db).value());
   FACET_RETURN_IF_ERROR(store->Initialize(options.create, options.check_on_open));
   return std::unique_ptr<TemplateStore>(std::move(store));

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -170,6 +171,7 @@ TEST_F(StoreTest, ForeignDamagedTruncatedAndNewerFilesAreRefused) {
               SQLITE_OK);
     sqlite3_close(db);
   }
+  ASSERT_EQ(::chmod(path_.c_str(), 0600), 0);  // sqlite3_open made it 0666 minus the umask
   expect_corrupt("foreign sqlite");
   // A store from a newer facet.
   write(bytes);
@@ -180,6 +182,45 @@ TEST_F(StoreTest, ForeignDamagedTruncatedAndNewerFilesAreRefused) {
     sqlite3_close(db);
   }
   EXPECT_EQ(OpenStore({.location = path_}).status().code(), StatusCode::kFailedPrecondition);
+}
+
+// The mode bits of `path` other than the file type, or -1 when absent.
+int ModeOf(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? static_cast<int>(info.st_mode & 07777) : -1;
+}
+
+TEST_F(StoreTest, FilesArePrivateWhateverTheUmask) {
+  const mode_t saved = ::umask(0);  // the loosest: open() would keep every bit asked for
+  auto store = Create();
+  ::umask(saved);
+  ASSERT_NE(store, nullptr);
+  Populate(*store);  // in WAL mode: the -wal and -shm files exist while the store is open
+  EXPECT_EQ(ModeOf(path_), 0600);
+  EXPECT_EQ(ModeOf(path_ + "-wal"), 0600);
+  EXPECT_EQ(ModeOf(path_ + "-shm"), 0600);
+  EXPECT_TRUE(CheckPrivateStoreFiles(path_).ok());
+}
+
+TEST_F(StoreTest, LooseFilesAreReportedAndRefused) {
+  Create().reset();
+  ASSERT_TRUE(OpenStore({.location = path_}).ok());
+  ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
+  auto refused = OpenStore({.location = path_});
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(path_ + " (mode 0644)"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("chmod 600"), std::string::npos);
+  ASSERT_EQ(::chmod(path_.c_str(), 0600), 0);
+  // A loose -wal file (left by an older facet) is named too.
+  std::ofstream(path_ + "-wal").close();
+  ASSERT_EQ(::chmod((path_ + "-wal").c_str(), 0640), 0);
+  const Status wal = CheckPrivateStoreFiles(path_);
+  EXPECT_EQ(wal.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(wal.message().find(path_ + "-wal (mode 0640)"), std::string::npos) << wal.message();
+  EXPECT_EQ(wal.message().find(path_ + " (mode"), std::string::npos) << wal.message();
+  std::filesystem::remove(path_ + "-wal");
+  EXPECT_TRUE(OpenStore({.location = path_}).ok());
 }
 
 }  // namespace

@@ -171,8 +171,15 @@ struct StoreOpenOptions {
 };
 
 // Opens (or creates) a store. A damaged or foreign file is kCorruptData with a clear message; a
-// store from a newer facet is kFailedPrecondition.
+// store from a newer facet is kFailedPrecondition. A new SQLite store is created mode 0600 (its
+// -wal and -shm files follow) whatever the umask; an existing one whose files are accessible by
+// group or others is refused (kFailedPrecondition naming them and the chmod that fixes it), as
+// OpenSSH does for private keys and PostgreSQL for its data directory.
 Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options);
+
+// Ok when the SQLite store at `path` and its -wal, -shm and -journal files (those present) are
+// accessible by their owner only; kFailedPrecondition listing the others.
+Status CheckPrivateStoreFiles(const std::string& path);
 
 }  // namespace facet::store
 
