@@ -275,8 +275,13 @@ class Galleries {
                               const Embedding& probe, const AuditContext& context);
 
   // --- audit
-  // Checks the whole hash chain (facet audit verify).
+  // Checks the whole hash chain and that the store's append-only guards (triggers) are in place
+  // (facet audit verify). With `anchor`, also that the log still contains the anchored head.
   Result<AuditReport> VerifyAudit();
+  Result<AuditReport> VerifyAudit(const AuditAnchor& anchor);
+  // The current head as an anchor to keep elsewhere (facet audit anchor). kCorruptData when the
+  // log is not intact now (an anchor of a broken log would vouch for it).
+  Result<AuditAnchor> AnchorAudit();
   // Up to `limit` entries from `from_seq` on.
   Result<std::vector<AuditEntry>> ReadAudit(int64_t from_seq, int64_t limit);
 

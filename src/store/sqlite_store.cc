@@ -304,6 +304,18 @@ class SqliteTxn final : public StoreTxn {
     return PutMeta("audit_head_mac", crypto::ToHex(new_head.mac));
   }
 
+  Result<std::vector<std::string>> MissingAuditGuards() override {
+    std::vector<std::string> missing;
+    for (const char* trigger : {"audit_no_update", "audit_no_delete"}) {
+      FACET_PREPARE(s, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ? "
+                       "AND tbl_name = 'audit'");
+      s.Bind(1, std::string(trigger));
+      if (!s.Step()) return s.status().ok() ? Status::Internal("trigger count") : s.status();
+      if (s.Int(0) != 1) missing.emplace_back(trigger);
+    }
+    return missing;
+  }
+
   Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditEntry&)>& fn) override {
     FACET_PREPARE(s, "SELECT seq, time_ms, actor, action, gallery, purpose, subjects, details, "
                      "previous_hash, hash FROM audit WHERE seq >= ? ORDER BY rowid");

@@ -140,6 +140,9 @@ class StoreTxn {
   // Entries with seq >= from_seq in storage order (ascending seq as stored); `fn` returns false
   // to stop.
   virtual Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditEntry&)>& fn) = 0;
+  // The guards that make the audit table append-only in the backend itself (SQLite: the
+  // triggers audit_no_update, audit_no_delete) that are missing; empty when all are in place.
+  virtual Result<std::vector<std::string>> MissingAuditGuards() = 0;
 };
 
 class TemplateStore {
