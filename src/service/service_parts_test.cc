@@ -440,6 +440,15 @@ TEST(Routing, Patterns) {
   EXPECT_FALSE(MatchRoute("/g/{a}/p/{b}", "/g//p/y2", &params));
   EXPECT_FALSE(MatchRoute("/g/{a}", "/g/x/y", &params));
   EXPECT_FALSE(MatchRoute("/g/{a}", "/g/", &params));
+  // Parameters are percent-decoded per segment: '/' inside an id is %2F.
+  ASSERT_TRUE(MatchRoute("/g/{a}/p/{b}", "/g/x%2Fy/p/%E2%82%AC%20+%25", &params));
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0], "x/y");
+  EXPECT_EQ(params[1], "\u20ac +%");
+  EXPECT_FALSE(MatchRoute("/g/{a}", "/g/x%2", &params));
+  EXPECT_FALSE(MatchRoute("/g/{a}", "/g/x%zz", &params));
+  EXPECT_FALSE(MatchRoute("/g/{a}", "/g/x/y%2F", &params));
+  EXPECT_EQ(RawPath("/g/a%2Fb?x=%2F"), "/g/a%2Fb");
 }
 
 }  // namespace
