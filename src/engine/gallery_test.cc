@@ -95,6 +95,21 @@ class GalleryTest : public ::testing::Test {
   const AuditContext admin_{"admin", ""};
 };
 
+TEST_F(GalleryTest, DotNamesAreRefused) {
+  for (const char* name : {".", ".."}) {
+    GallerySpec spec;
+    spec.name = name;
+    spec.purpose = "office door";
+    const auto info = galleries_->CreateGallery(spec, TestRecognizer(), admin_);
+    EXPECT_EQ(info.status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_NE(info.status().message().find("reserved"), std::string::npos) << name;
+  }
+  GallerySpec dotted;
+  dotted.name = "a.b";
+  dotted.purpose = "office door";
+  EXPECT_TRUE(galleries_->CreateGallery(dotted, TestRecognizer(), admin_).ok());
+}
+
 TEST_F(GalleryTest, EnrollmentNeedsAValidConsentOfTheRightScope) {
   MakeGallery("office");
   ASSERT_TRUE(galleries_->AddPerson("office", {"amy", "Amy", ""}, admin_).ok());
@@ -400,6 +415,54 @@ TEST_F(GalleryTest, AuditVerifyDetectsTampering) {
   report = galleries_->VerifyAudit();
   EXPECT_FALSE(report->intact);
   EXPECT_EQ(report->first_bad_seq, 4);
+}
+
+// Issue 18: the log cut back to an older head (with that head's record written back) verifies on
+// its own; an anchor taken before the cut shows it. Dropped triggers alone are reported too.
+TEST_F(GalleryTest, AuditAnchorCatchesACutBackLogAndDroppedTriggersAreReported) {
+  MakeGallery("office");
+  AddConsentedPerson("office", "amy", 0, 1);
+  galleries_.reset();
+  Sql("CREATE TABLE old_head AS SELECT key, value FROM meta WHERE key LIKE 'audit_head_%'");
+  galleries_ = Galleries::Open(options_).value();
+  const int64_t old_count = galleries_->VerifyAudit()->entries;
+  IdentifyOne("office", people_.Face(0));
+  IdentifyOne("office", people_.Face(0));
+  auto anchor = galleries_->AnchorAudit();
+  ASSERT_TRUE(anchor.ok()) << anchor.status().ToString();
+  EXPECT_EQ(anchor->count, old_count + 2);
+  auto parsed = ParseAuditAnchor(FormatAuditAnchor(anchor.value()));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(galleries_->VerifyAudit(parsed.value())->intact);
+
+  // Cut the two identifications and write the old head back, triggers restored afterwards.
+  galleries_.reset();
+  Sql("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
+      "DELETE FROM audit WHERE seq > " + std::to_string(old_count) + ";"
+      "UPDATE meta SET value = (SELECT value FROM old_head WHERE old_head.key = meta.key) "
+      "WHERE key LIKE 'audit_head_%'; DROP TABLE old_head;"
+      "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END;"
+      "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END;");
+  galleries_ = Galleries::Open(options_).value();
+  auto alone = galleries_->VerifyAudit();
+  ASSERT_TRUE(alone.ok());
+  EXPECT_TRUE(alone->intact) << "the cut is invisible without an anchor: " << alone->problem;
+  auto anchored = galleries_->VerifyAudit(parsed.value());
+  ASSERT_TRUE(anchored.ok());
+  EXPECT_FALSE(anchored->intact);
+  EXPECT_EQ(anchored->first_bad_seq, old_count + 1);
+  EXPECT_NE(anchored->problem.find("cut back"), std::string::npos) << anchored->problem;
+
+  // Dropping a trigger and nothing else.
+  galleries_.reset();
+  Sql("DROP TRIGGER audit_no_delete");
+  galleries_ = Galleries::Open(options_).value();
+  auto dropped = galleries_->VerifyAudit();
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_FALSE(dropped->intact);
+  EXPECT_NE(dropped->problem.find("audit_no_delete"), std::string::npos) << dropped->problem;
+  EXPECT_EQ(galleries_->AnchorAudit().status().code(), StatusCode::kCorruptData)
+      << "no anchor of a log that does not verify";
 }
 
 TEST_F(GalleryTest, WrongKeyAndMissingKeyAreClearErrors) {
