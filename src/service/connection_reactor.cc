@@ -181,15 +181,13 @@ void ConnectionReactor::Close(ClientConnection&& connection) { CloseNow(connecti
 
 void ConnectionReactor::Post(Arrival&& arrival) {
   {
-    std::lock_guard<std::mutex> lock(inbox_mutex_);
-    if (!stopped_) {
-      inbox_.push_back(std::move(arrival));
-      arrival.connection.fd = -1;
+    std::unique_lock<std::mutex> lock(inbox_mutex_);
+    if (stopped_) {
+      lock.unlock();
+      CloseNow(arrival.connection);
+      return;
     }
-  }
-  if (arrival.connection.fd >= 0) {
-    CloseNow(arrival.connection);
-    return;
+    inbox_.push_back(std::move(arrival));
   }
   const uint64_t one = 1;
   (void)::write(wake_fd_, &one, sizeof one);
@@ -437,7 +435,7 @@ void ConnectionReactor::Hand(int fd) {
   ClientConnection connection = std::move(it->second.connection);
   held_.erase(it);
   held_count_.store(static_cast<int>(held_.size()));
-  if (!dispatch_(std::move(connection))) {
+  if (!dispatch_(connection)) {
     SendNow(fd, connection.ssl, &BusyResponse());
     CloseNow(connection);
   }

@@ -70,10 +70,10 @@ size_t RequestHeadEnd(const std::string& bytes, size_t from = 0);
 
 class ConnectionReactor {
  public:
-  // Called on the reactor thread with a connection whose request head is complete (or whose
-  // buffered bytes already exceed no limit the reactor enforces). Returns false when no HTTP
-  // thread can take it (the queue is full): the reactor answers 503 and closes it.
-  using Dispatch = std::function<bool(ClientConnection&&)>;
+  // Called on the reactor thread with a connection whose request head is complete. Takes it
+  // (moves from it) and returns true, or leaves it and returns false when no HTTP thread can
+  // take it (the queue is full): the reactor then answers 503 and closes it.
+  using Dispatch = std::function<bool(ClientConnection&)>;
 
   // Starts the reactor thread. `tls` may be null (plain HTTP) and must outlive the reactor.
   static Result<std::unique_ptr<ConnectionReactor>> Start(const TransportOptions& options,

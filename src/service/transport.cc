@@ -279,7 +279,7 @@ class GuardedServer::Pool final : public httplib::TaskQueue {
   Pool(GuardedServer* server, int threads) : server_(server) {
     auto reactor = ConnectionReactor::Start(
         server->options_, server->tls_ != nullptr ? server->tls_->get() : nullptr,
-        [this](ClientConnection&& connection) { return Dispatch(std::move(connection)); });
+        [this](ClientConnection& connection) { return Dispatch(connection); });
     if (!reactor.ok()) {
       // Without a reactor no connection can be served: say so, and refuse every connection.
       std::fprintf(stderr, "facet: HTTP transport: %s\n", reactor.status().ToString().c_str());
@@ -319,7 +319,7 @@ class GuardedServer::Pool final : public httplib::TaskQueue {
 
  private:
   // On the reactor thread; never blocks. Takes the connection only when it returns true.
-  bool Dispatch(ClientConnection&& connection) {
+  bool Dispatch(ClientConnection& connection) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_ ||
