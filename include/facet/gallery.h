@@ -184,6 +184,10 @@ struct Identification {
   std::vector<Candidate> candidates{};
   // The decision: the best candidate's person id, or empty for "unknown".
   std::string person_id{};
+  // Faces of the gallery left out of the search because their stored row failed its integrity
+  // check (changed outside facet: kStoreCorrupt, recorded in the audit entry); 0 normally. Their
+  // persons cannot be identified until the rows are repaired or the persons re-enrolled.
+  int64_t damaged_faces_skipped = 0;
   bool known() const { return !person_id.empty(); }
 };
 

@@ -465,6 +465,38 @@ TEST_F(GalleryTest, AuditAnchorCatchesACutBackLogAndDroppedTriggersAreReported) 
       << "no anchor of a log that does not verify";
 }
 
+// Issue 18: one damaged template made identify fail for the whole gallery (and HTTP blamed the
+// image). Now the damaged face is left out (fail closed for its person), every result says so,
+// the audit entry names the face, and 1:1 verification of that person fails with kStoreCorrupt.
+TEST_F(GalleryTest, ADamagedTemplateIsSkippedReportedAndAudited) {
+  MakeGallery("office");
+  AddConsentedPerson("office", "amy", 0, 1);
+  AddConsentedPerson("office", "bob", 1, 1);
+  ASSERT_TRUE(IdentifyOne("office", people_.Face(1)).known());
+  galleries_.reset();
+  // Amy's template copied over Bob's (a swap): it is sealed to Amy's person, so it does not open.
+  Sql("UPDATE faces SET sealed_template = (SELECT f.sealed_template FROM faces f JOIN persons p "
+      "ON f.person_id = p.id WHERE p.person_id = 'amy') WHERE person_id = (SELECT id FROM "
+      "persons WHERE person_id = 'bob')");
+  galleries_ = Galleries::Open(options_).value();
+  const Identification amy = IdentifyOne("office", people_.Face(0));
+  EXPECT_EQ(amy.person_id, "amy");
+  EXPECT_EQ(amy.damaged_faces_skipped, 1);
+  const Identification bob = IdentifyOne("office", people_.Face(1));
+  EXPECT_FALSE(bob.known()) << "a damaged row must not identify anyone";
+  EXPECT_EQ(bob.damaged_faces_skipped, 1);
+  const auto entries = galleries_->ReadAudit(1, 1000).value();
+  ASSERT_FALSE(entries.empty());
+  EXPECT_EQ(entries.back().action, "identify");
+  EXPECT_NE(entries.back().details.find("store_corrupt"), std::string::npos)
+      << entries.back().details;
+  EXPECT_NE(entries.back().details.find("store integrity"), std::string::npos);
+  auto verified = galleries_->Verify("office", "bob", people_.Face(1), {"door-1", "entry"});
+  EXPECT_EQ(verified.status().code(), StatusCode::kStoreCorrupt) << verified.status().ToString();
+  EXPECT_NE(verified.status().message().find("store integrity"), std::string::npos);
+  EXPECT_TRUE(galleries_->Verify("office", "amy", people_.Face(0), {"door-1", "entry"}).ok());
+}
+
 TEST_F(GalleryTest, WrongKeyAndMissingKeyAreClearErrors) {
   galleries_.reset();
   GalleriesOptions wrong = options_;

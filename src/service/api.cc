@@ -125,6 +125,10 @@ void SetStatusError(httplib::Response& res, const Status& status) {
       SetError(res, 409, "FailedPrecondition", status.message());
       return;
     case StatusCode::kNoFace: SetError(res, 400, "NoFaceDetected", status.message()); return;
+    case StatusCode::kStoreCorrupt:
+      // The server's data is damaged, not the request: a 500 that names the row for the admin.
+      SetError(res, 500, "StoreCorrupt", status.message());
+      return;
     case StatusCode::kOk:
     case StatusCode::kInternal: break;
   }

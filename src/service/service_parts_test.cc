@@ -430,6 +430,20 @@ TEST(RequestParsing, JsonBodiesAndFields) {
   EXPECT_TRUE(CheckKnownFields(body, {"faceId1"}).has_value());
 }
 
+TEST(Errors, StatusCodesMapToHttp) {
+  httplib::Response res;
+  SetStatusError(res, Status::StoreCorrupt("store integrity: the template of face 7 ..."));
+  EXPECT_EQ(res.status, 500);
+  EXPECT_NE(res.body.find("\"StoreCorrupt\""), std::string::npos) << res.body;
+  EXPECT_NE(res.body.find("face 7"), std::string::npos) << "names the row";
+  SetStatusError(res, Status::CorruptData("truncated JPEG"));
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find("InvalidImage"), std::string::npos);
+  SetStatusError(res, Status::Internal("secret detail"));
+  EXPECT_EQ(res.status, 500);
+  EXPECT_EQ(res.body.find("secret detail"), std::string::npos);
+}
+
 TEST(Routing, Patterns) {
   std::vector<std::string> params;
   EXPECT_TRUE(MatchRoute("/face/v1.0/detect", "/face/v1.0/detect", &params));
