@@ -152,14 +152,27 @@ class SqliteTxn final : public StoreTxn {
     return s.Bind(1, person).Run();
   }
 
+  // Consent ids are never reused (audit entries refer to them): each is one past the largest
+  // ever given, kept in meta consent_id_last as SQLite's AUTOINCREMENT keeps it in
+  // sqlite_sequence (an existing table cannot be given AUTOINCREMENT without a rebuild). For a
+  // store from before this counter, it starts past the largest id still present.
   Result<int64_t> InsertConsent(const ConsentRecord& c) override {
     FACET_RETURN_IF_ERROR(CheckWritable());
-    FACET_PREPARE(s, "INSERT INTO consents(person_id, granted_by, scope, purpose, evidence, "
-                     "granted_ms, expires_ms, revoked_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-    s.Bind(1, c.person_id).Bind(2, c.granted_by).Bind(3, c.scope).Bind(4, c.purpose);
-    s.Bind(5, c.evidence).Bind(6, c.granted_ms).Bind(7, c.expires_ms).Bind(8, c.revoked_ms);
+    int64_t id = 0;
+    {
+      FACET_PREPARE(last, "SELECT max(COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE "
+                          "key = 'consent_id_last'), 0), COALESCE((SELECT max(id) FROM "
+                          "consents), 0))");
+      if (!last.Step()) return last.status().ok() ? Status::Internal("consent id") : last.status();
+      id = last.Int(0) + 1;
+    }
+    FACET_PREPARE(s, "INSERT INTO consents(id, person_id, granted_by, scope, purpose, evidence, "
+                     "granted_ms, expires_ms, revoked_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.Bind(1, id).Bind(2, c.person_id).Bind(3, c.granted_by).Bind(4, c.scope).Bind(5, c.purpose);
+    s.Bind(6, c.evidence).Bind(7, c.granted_ms).Bind(8, c.expires_ms).Bind(9, c.revoked_ms);
     FACET_RETURN_IF_ERROR(s.Run());
-    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.handle()));
+    FACET_RETURN_IF_ERROR(PutMeta("consent_id_last", std::to_string(id)));
+    return id;
   }
 
   Result<std::vector<ConsentRecord>> ListConsents(int64_t person) override {

@@ -184,6 +184,66 @@ TEST_F(StoreTest, ForeignDamagedTruncatedAndNewerFilesAreRefused) {
   EXPECT_EQ(OpenStore({.location = path_}).status().code(), StatusCode::kFailedPrecondition);
 }
 
+// Issue 18: consent ids were reused after the newest consent's person was erased, so the
+// consent_id of an audit entry was ambiguous.
+TEST_F(StoreTest, ConsentIdsAreNeverReused) {
+  auto store = Create();
+  ASSERT_NE(store, nullptr);
+  int64_t erased_consent = 0;
+  int64_t next_consent = 0;
+  ASSERT_TRUE(store->Write([&](StoreTxn& txn) -> Status {
+    GalleryRecord g;
+    g.name = "office";
+    g.purpose = "door";
+    g.use = "identify";
+    g.model = "m";
+    g.model_version = "1";
+    g.dimensions = 4;
+    auto gallery = txn.InsertGallery(g);
+    if (!gallery.ok()) return gallery.status();
+    auto add = [&](const std::string& who) -> Result<int64_t> {
+      PersonRecord person;
+      person.gallery_id = gallery.value();
+      person.person_id = who;
+      person.uid = "u" + who;
+      person.sealed_profile = std::vector<uint8_t>(10, 1);
+      return txn.InsertPerson(person);
+    };
+    auto grant = [&](int64_t person) {
+      ConsentRecord consent;
+      consent.person_id = person;
+      consent.granted_by = "someone";
+      consent.scope = "identify";
+      consent.purpose = "door";
+      consent.granted_ms = 1;
+      return txn.InsertConsent(consent);
+    };
+    auto a = add("a");
+    auto b = add("b");
+    if (!a.ok() || !b.ok()) return Status::Internal("persons");
+    if (!grant(a.value()).ok()) return Status::Internal("grant a");
+    auto of_b = grant(b.value());
+    if (!of_b.ok()) return of_b.status();
+    erased_consent = of_b.value();  // the newest consent: the one SQLite would hand out again
+    FACET_RETURN_IF_ERROR(txn.DeletePerson(b.value()));
+    auto again = grant(a.value());
+    if (!again.ok()) return again.status();
+    next_consent = again.value();
+    return Status::Ok();
+  }).ok());
+  EXPECT_GT(next_consent, erased_consent) << "the erased person's consent id was given again";
+  // The counter survives reopening.
+  store.reset();
+  auto reopened = OpenStore({.location = path_});
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_TRUE((*reopened)->Read([&](StoreTxn& txn) -> Status {
+    auto last = txn.GetMeta("consent_id_last");
+    if (!last.ok()) return last.status();
+    EXPECT_EQ(last->value_or(""), std::to_string(next_consent));
+    return Status::Ok();
+  }).ok());
+}
+
 // The mode bits of `path` other than the file type, or -1 when absent.
 int ModeOf(const std::string& path) {
   struct stat info {};
