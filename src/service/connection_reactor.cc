@@ -24,7 +24,8 @@ constexpr std::chrono::milliseconds kLingerTime{500};
 constexpr size_t kLingerBytes = 32u << 20;
 constexpr int kMaxEvents = 256;
 
-// A complete response that closes the connection, with the service's JSON error body.
+// A complete response that closes the connection, with the service's JSON error body (the
+// codes are those of service/api.cc for the same statuses).
 std::string CannedResponse(const char* status_line, const char* code, const char* message,
                            const char* extra_headers = "") {
   const std::string body =
@@ -36,13 +37,13 @@ std::string CannedResponse(const char* status_line, const char* code, const char
 
 const std::string& TimeoutResponse() {
   static const std::string response =
-      CannedResponse("408 Request Timeout", "RequestTimeout", "the request head came too slowly");
+      CannedResponse("408 Request Timeout", "Timeout", "the request was not received in time");
   return response;
 }
 
 const std::string& HeadTooLargeResponse() {
   static const std::string response =
-      CannedResponse("431 Request Header Fields Too Large", "HeaderTooLarge",
+      CannedResponse("431 Request Header Fields Too Large", "HeadersTooLarge",
                      "the request line and headers are too large");
   return response;
 }
