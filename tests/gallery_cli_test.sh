@@ -10,6 +10,7 @@ samples=$(cd "$models/src/@vladmandic/face-api@1.7.15/demo" && pwd)
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 export FACET_STORE=$tmp/store.db FACET_KEY_FILE=$tmp/master.key FACET_MODEL_DIR=$models
+umask 022  # the usual umask: facet must still make the store and key private
 unset FACET_MASTER_KEY
 py=/usr/bin/python3
 passed=0
@@ -31,6 +32,7 @@ json() {  # json OUT_PREFIX PYTHON_EXPR: the expression (over d = parsed stdout)
 run init init
 check "init: exit 0" [ "$(code init)" = 0 ]
 check "init: key file is 0600" [ "$(stat -c %a "$tmp/master.key")" = 600 ]
+check "init: store is 0600 under umask 022" [ "$(stat -c %a "$tmp/store.db")" = 600 ]
 run init2 init
 check "init twice: refused" [ "$(code init2)" = 1 ]
 check "init twice: key untouched" [ "$(stat -c %a "$tmp/master.key")" = 600 ]
@@ -39,6 +41,10 @@ run g1 gallery create office --purpose "door access"
 check "gallery create: exit 0" [ "$(code g1)" = 0 ]
 run g2 gallery create "bad name!" --purpose x
 check "gallery create: bad name is a usage error" [ "$(code g2)" = 2 ]
+run g2d gallery create . --purpose x
+check "gallery create: '.' is refused" [ "$(code g2d)" = 2 ]
+run g2dd gallery create .. --purpose x
+check "gallery create: '..' is refused" [ "$(code g2dd)" = 2 ]
 run p1 person add --gallery office --person alice --name "Alice Example"
 check "person add: exit 0" [ "$(code p1)" = 0 ]
 
@@ -102,11 +108,53 @@ run a3 audit verify --store "$tmp/tampered.db"
 check "audit verify: tampering detected (exit 1)" [ "$(code a3)" = 1 ]
 check "audit verify: names the entry" grep -q "BROKEN at entry" "$tmp/a3.stdout"
 
+# Anchors: a log cut back to an older head (that head's record written back) verifies alone but
+# not against an anchor taken before the cut; dropped triggers alone are reported.
+cp "$tmp/store.db" "$tmp/old_head.db"  # the head as someone once read it
+run an0 identify --gallery office --purpose "door test" "$samples/sample3.jpg"
+run an1 audit anchor --out "$tmp/anchor1.json"
+check "audit anchor: exit 0" [ "$(code an1)" = 0 ]
+check "audit anchor: one JSON line with the head" $py -c \
+  "import json; d=json.load(open('$tmp/anchor1.json')); assert d['format']=='facet.audit.anchor.v1' and d['count']>1"
+run an1b audit anchor --out "$tmp/anchor1.json"
+check "audit anchor: never overwrites an anchor" [ "$(code an1b)" = 1 ]
+run an2 audit verify --anchor "$tmp/anchor1.json"
+check "audit verify --anchor: intact (exit 0)" [ "$(code an2)" = 0 ]
+cp "$tmp/store.db" "$tmp/cut.db"
+$py - "$tmp/old_head.db" "$tmp/cut.db" <<'EOF'
+import sqlite3, sys
+old = dict(sqlite3.connect(sys.argv[1]).execute(
+    "SELECT key, value FROM meta WHERE key LIKE 'audit_head_%'").fetchall())
+db = sqlite3.connect(sys.argv[2])
+db.executescript("DROP TRIGGER audit_no_delete;")
+db.execute("DELETE FROM audit WHERE seq > ?", (int(old["audit_head_count"]),))
+for k, v in old.items():
+    db.execute("UPDATE meta SET value = ? WHERE key = ?", (v, k))
+db.executescript("CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+                 "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;")
+db.commit()
+EOF
+run an3 audit verify --store "$tmp/cut.db"
+check "a cut-back log alone verifies (why anchors exist)" [ "$(code an3)" = 0 ]
+run an4 audit verify --store "$tmp/cut.db" --anchor "$tmp/anchor1.json"
+check "a cut-back log fails against the anchor (exit 1)" [ "$(code an4)" = 1 ]
+check "a cut-back log: says cut back" grep -q "cut back" "$tmp/an4.stdout"
+cp "$tmp/store.db" "$tmp/notrigger.db"
+$py -c "import sqlite3; db = sqlite3.connect('$tmp/notrigger.db'); db.execute('DROP TRIGGER audit_no_update'); db.commit()"
+run an5 audit verify --store "$tmp/notrigger.db"
+check "a dropped trigger: reported (exit 1)" [ "$(code an5)" = 1 ]
+check "a dropped trigger: named" grep -q "audit_no_update" "$tmp/an5.stdout"
+printf 'not an anchor\n' >"$tmp/bad_anchor.json"
+run an6 audit verify --anchor "$tmp/bad_anchor.json"
+check "audit verify --anchor garbage: exit 1" [ "$(code an6)" = 1 ]
+check "audit verify --anchor garbage: says why" grep -q "audit anchor" "$tmp/an6.stderr"
+
 # Damaged stores: a clear error, never a crash.
 size=$(stat -c %s "$tmp/store.db")
 head -c $((size / 2)) "$tmp/store.db" >"$tmp/half.db"
 head -c 100 "$tmp/store.db" >"$tmp/header.db"
 echo "not a database" >"$tmp/text.db"
+chmod 600 "$tmp/half.db" "$tmp/header.db" "$tmp/text.db"  # else refused for their mode first
 for bad in half header text; do
   run "bad_$bad" gallery list --store "$tmp/$bad.db"
   check "$bad store: exit 1" [ "$(code "bad_$bad")" = 1 ]

@@ -5,6 +5,7 @@
 // (scopes, purpose, consent, unknown gallery, model mismatch).
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -233,6 +234,55 @@ TEST_F(GalleryApiTest, ThePersonLifecycleThroughTheApi) {
   }
   EXPECT_EQ(audit.dump().find("Alice Example"), std::string::npos);
   EXPECT_TRUE(Ok(Call("GET", "/face/v1.0/audit/verify", "", "", full_))["intact"].get<bool>());
+}
+
+// Every byte but the unreserved ones (RFC 3986) as %XX: '/' and '.' included.
+std::string EncodeSegment(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0 || c == '-' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out += {'%', kHex[u >> 4], kHex[u & 15]};
+    }
+  }
+  return out;
+}
+
+// Issue 18: an id that can be created must be usable in every route, erasure included.
+TEST_F(GalleryApiTest, EveryAcceptedPersonIdRoundTripsOverHttp) {
+  Ok(Json("PUT", kGroups + "/ids", {{"purpose", "id round trip"}}, full_));
+  httplib::Client c("127.0.0.1", service_->port());
+  c.set_url_encode(false);  // the paths below are encoded already
+  const httplib::Headers h{{"Ocp-Apim-Subscription-Key", full_}};
+  for (const std::string id : {"a/b", "/lead", "x y", "50%", "a%2Fb", "q?x=1", "h#1", "plus+1",
+                               ".", "..", "\u00fcml\u00e4ut \u20ac", "semi;colon", "back\\slash"}) {
+    SCOPED_TRACE(id);
+    Ok(Json("POST", kGroups + "/ids/persons", {{"personId", id}}, full_));
+    const std::string person = kGroups + "/ids/persons/" + EncodeSegment(id);
+    auto got = c.Get(person, h);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->status, 200) << got->body;
+    EXPECT_EQ(json::parse(got->body, nullptr, false).value("personId", ""), id);
+    auto consents = c.Get(person + "/consents", h);
+    ASSERT_TRUE(consents);
+    EXPECT_EQ(consents->status, 200) << consents->body;
+    auto exported = c.Get(person + "/export?purpose=round%20trip", h);
+    ASSERT_TRUE(exported);
+    EXPECT_EQ(exported->status, 200) << exported->body;
+    auto erased = c.Delete(person, h);
+    ASSERT_TRUE(erased);
+    EXPECT_EQ(erased->status, 200) << erased->body;
+    auto gone = c.Get(person, h);
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(gone->status, 404);
+  }
+  // A malformed escape is no id at all.
+  auto bad = c.Get(kGroups + "/ids/persons/x%zz", h);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 404);
 }
 
 TEST_F(GalleryApiTest, FindSimilarGroupAndModelMismatch) {

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <string>
 
+#include "facet/status.h"
+
 namespace facet {
 
 using TimePoint = std::chrono::system_clock::time_point;
@@ -43,6 +45,24 @@ struct AuditReport {
   std::string problem{};         // what is wrong, for a person to read; empty when intact
   std::string head_hash_hex{};   // hash of the newest entry (record it elsewhere to detect rollback)
 };
+
+// A copy of the audit log's head (entry count, newest hash and its keyed MAC) to keep outside the
+// store. Someone who can write the store file could cut the log back to an older head and write
+// that head's record back (the MAC of an old head stays valid); an anchor taken later shows it:
+// the log must still contain the anchored entry with the anchored hash. The MAC proves that the
+// anchor was made from this store with its master key. Not secret: it holds no personal data.
+struct AuditAnchor {
+  std::string store_uid{};  // the store's random id (meta store_uid)
+  int64_t count = 0;        // entries in the log when anchored (the newest entry's seq)
+  std::array<uint8_t, 32> hash{};  // the newest entry's hash
+  std::array<uint8_t, 32> mac{};   // the head record's MAC over count and hash
+  TimePoint time{};                // when the anchor was taken
+};
+
+// The anchor as one line of JSON ({"format":"facet.audit.anchor.v1", ...}), and back.
+// ParseAuditAnchor: kInvalidArgument naming what is missing or malformed.
+std::string FormatAuditAnchor(const AuditAnchor& anchor);
+Result<AuditAnchor> ParseAuditAnchor(const std::string& text);
 
 }  // namespace facet
 

@@ -184,6 +184,10 @@ struct Identification {
   std::vector<Candidate> candidates{};
   // The decision: the best candidate's person id, or empty for "unknown".
   std::string person_id{};
+  // Faces of the gallery left out of the search because their stored row failed its integrity
+  // check (changed outside facet: kStoreCorrupt, recorded in the audit entry); 0 normally. Their
+  // persons cannot be identified until the rows are repaired or the persons re-enrolled.
+  int64_t damaged_faces_skipped = 0;
   bool known() const { return !person_id.empty(); }
 };
 
@@ -275,8 +279,13 @@ class Galleries {
                               const Embedding& probe, const AuditContext& context);
 
   // --- audit
-  // Checks the whole hash chain (facet audit verify).
+  // Checks the whole hash chain and that the store's append-only guards (triggers) are in place
+  // (facet audit verify). With `anchor`, also that the log still contains the anchored head.
   Result<AuditReport> VerifyAudit();
+  Result<AuditReport> VerifyAudit(const AuditAnchor& anchor);
+  // The current head as an anchor to keep elsewhere (facet audit anchor). kCorruptData when the
+  // log is not intact now (an anchor of a broken log would vouch for it).
+  Result<AuditAnchor> AnchorAudit();
   // Up to `limit` entries from `from_seq` on.
   Result<std::vector<AuditEntry>> ReadAudit(int64_t from_seq, int64_t limit);
 

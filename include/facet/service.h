@@ -52,18 +52,27 @@ struct ServiceOptions {
   int queue_depth = 64;
   int queue_timeout_ms = 10'000;
 
-  // Connections: `http_threads` serve connections (keep-alive included); at most
-  // `max_pending_connections` wait for one, further connections get 503 and are closed.
+  // Connections: one event thread holds every connection while its request head arrives and
+  // while it idles between requests; `http_threads` threads serve requests whose head is
+  // complete, at most `max_pending_connections` such requests wait for one (beyond: 503). At most
+  // `max_connections` connections are open at once, `max_connections_per_address` (0: no cap)
+  // from one client address; further connections get 503 (TLS: closed) at once. Behind a reverse
+  // proxy every connection comes from the proxy's address: raise or disable the per-address cap.
   int http_threads = 64;
   int max_pending_connections = 256;
+  int max_connections = 4096;
+  int max_connections_per_address = 256;
 
   // Limits: request body bytes (413), decoded pixels per image (413), header bytes (431).
   int64_t max_body_bytes = 16LL << 20;
   int64_t max_pixels = 25'000'000;
   int max_header_bytes = 16 << 10;
-  // Slow or stalled clients: no byte for `idle_timeout_ms` while a request is being read, or a
-  // request (head and body, or a TLS handshake) taking longer than `request_timeout_ms`, closes
-  // the connection; an idle keep-alive connection is closed after `keep_alive_timeout_ms`.
+  // Slow or stalled clients: a request head (and the TLS handshake) not complete within
+  // `head_timeout_ms` of the connection opening (keep-alive: of its first byte), no byte for
+  // `idle_timeout_ms` while a request is being read, or a whole request taking longer than
+  // `request_timeout_ms`, closes the connection (408 when a request had begun); an idle
+  // keep-alive connection is closed after `keep_alive_timeout_ms`.
+  int head_timeout_ms = 10'000;
   int idle_timeout_ms = 5'000;
   int request_timeout_ms = 30'000;
   int keep_alive_timeout_ms = 5'000;

@@ -19,6 +19,7 @@ enum class StatusCode {
   kFailedPrecondition,// the system is not in a state to do this (e.g. model checksum mismatch)
   kNoFace,            // an operation needed a face and none was found
   kInternal,          // a bug or an unexpected failure in a dependency
+  kStoreCorrupt,      // a stored row fails its integrity check (changed outside facet); fail closed
 };
 
 // Returns a stable lowercase name for `code`, e.g. "invalid_argument".
@@ -41,6 +42,7 @@ class [[nodiscard]] Status {
   }
   static Status NoFace(std::string m) { return {StatusCode::kNoFace, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status StoreCorrupt(std::string m) { return {StatusCode::kStoreCorrupt, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -76,7 +76,17 @@ Hash AuditChain::HeadMac(int64_t count, const Hash& newest) const {
   return h.Final();
 }
 
-AuditVerifier::AuditVerifier(const AuditChain& chain) : chain_(chain), previous_(chain.Genesis()) {}
+AuditVerifier::AuditVerifier(const AuditChain& chain, const AuditAnchor* anchor)
+    : chain_(chain), anchor_(anchor), previous_(chain.Genesis()) {
+  if (anchor_ == nullptr) return;
+  // An anchor of another store, or one not made with this store's key, proves nothing.
+  if (anchor_->store_uid != chain_.store_uid()) {
+    Fail(0, "the anchor is of another store (store uid " + anchor_->store_uid + ", this store " +
+                chain_.store_uid() + ")");
+  } else if (chain_.HeadMac(anchor_->count, anchor_->hash) != anchor_->mac) {
+    Fail(0, "the anchor was not made with this store's key (forged or damaged anchor)");
+  }
+}
 
 void AuditVerifier::Fail(int64_t seq, std::string problem) {
   failed_ = true;
@@ -105,6 +115,11 @@ bool AuditVerifier::Add(const AuditEntry& entry) {
                         " was altered (its hash does not match its contents)");
     return false;
   }
+  if (anchor_ != nullptr && entry.seq == anchor_->count && entry.hash != anchor_->hash) {
+    Fail(entry.seq, "entry " + std::to_string(entry.seq) +
+                        " is not the one anchored: the log was forked or replaced after the anchor");
+    return false;
+  }
   previous_ = entry.hash;
   previous_seq_ = entry.seq;
   return true;
@@ -118,6 +133,12 @@ AuditReport AuditVerifier::Finish(int64_t head_count, const Hash& head_hash, con
       Fail(previous_seq_ + 1,
            "the log ends at entry " + std::to_string(previous_seq_) + " but the head record says " +
                std::to_string(head_count) + " entries (entries removed from the end)");
+    } else if (anchor_ != nullptr && previous_seq_ < anchor_->count) {
+      Fail(previous_seq_ + 1, "the log ends at entry " + std::to_string(previous_seq_) +
+                                  " but the anchor records entry " +
+                                  std::to_string(anchor_->count) +
+                                  ": the log was cut back (entries removed with an older head "
+                                  "written back) or replaced");
     }
   }
   report_.intact = !failed_;

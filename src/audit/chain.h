@@ -31,6 +31,7 @@ class AuditChain {
   void Link(const AuditEntry* previous, AuditEntry* next) const;
   // MAC of the head record (entry count and newest hash).
   Hash HeadMac(int64_t count, const Hash& newest) const;
+  const std::string& store_uid() const { return store_uid_; }
 
  private:
   crypto::SecretKey key_;
@@ -38,9 +39,11 @@ class AuditChain {
 };
 
 // Feed entries in storage order (ascending seq as stored); then Finish with the stored head.
+// With an anchor (a head recorded earlier, kept elsewhere), the log must also still contain the
+// anchored entry with the anchored hash: a log cut back, forked or replaced since fails.
 class AuditVerifier {
  public:
-  explicit AuditVerifier(const AuditChain& chain);
+  explicit AuditVerifier(const AuditChain& chain, const AuditAnchor* anchor = nullptr);
   // Returns false once a problem was found (further entries are ignored).
   bool Add(const AuditEntry& entry);
   AuditReport Finish(int64_t head_count, const Hash& head_hash, const Hash& head_mac);
@@ -48,6 +51,7 @@ class AuditVerifier {
  private:
   void Fail(int64_t seq, std::string problem);
   const AuditChain& chain_;
+  const AuditAnchor* const anchor_;  // may be null; not owned
   AuditReport report_;
   Hash previous_;
   int64_t previous_seq_ = 0;

@@ -123,5 +123,105 @@ TEST(AuditChainTest, MillisRoundTripAndSaturateOutsideTheClockRange) {
   EXPECT_LT(ToUnixMillis(FromUnixMillis(INT64_MIN)), -9'000'000'000'000);
 }
 
+AuditAnchor AnchorOf(const AuditChain& chain, const std::vector<AuditEntry>& log, size_t count) {
+  AuditAnchor anchor;
+  anchor.store_uid = chain.store_uid();
+  anchor.count = static_cast<int64_t>(count);
+  anchor.hash = log[count - 1].hash;
+  anchor.mac = chain.HeadMac(anchor.count, anchor.hash);
+  anchor.time = FromUnixMillis(1'700'000'100'000);
+  return anchor;
+}
+
+AuditReport VerifyWithAnchor(const AuditChain& chain, const std::vector<AuditEntry>& log,
+                             const AuditAnchor& anchor) {
+  AuditVerifier verifier(chain, &anchor);
+  for (const AuditEntry& e : log) verifier.Add(e);
+  const Hash head = log.back().hash;
+  const auto count = static_cast<int64_t>(log.size());
+  return verifier.Finish(count, head, chain.HeadMac(count, head));
+}
+
+TEST(AuditAnchorTest, LogGrownSinceTheAnchorVerifies) {
+  const AuditChain chain = MakeChain();
+  const auto log = MakeLog(chain, 8);
+  for (size_t count : {size_t{1}, size_t{5}, size_t{8}}) {
+    const AuditReport report = VerifyWithAnchor(chain, log, AnchorOf(chain, log, count));
+    EXPECT_TRUE(report.intact) << count << ": " << report.problem;
+    EXPECT_EQ(report.entries, 8);
+  }
+}
+
+TEST(AuditAnchorTest, CutBackLogFailsAgainstALaterAnchor) {
+  // The attack of issue 18: entries 6..8 deleted and the (validly MACed) head of entry 5 written
+  // back. Without an anchor the log verifies; with the anchor of entry 8 it does not.
+  const AuditChain chain = MakeChain();
+  const auto log = MakeLog(chain, 8);
+  const AuditAnchor anchor = AnchorOf(chain, log, 8);
+  const std::vector<AuditEntry> cut(log.begin(), log.begin() + 5);
+  EXPECT_TRUE(Verify(chain, cut, 5, cut.back().hash).intact);
+  const AuditReport report = VerifyWithAnchor(chain, cut, anchor);
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 6);
+  EXPECT_NE(report.problem.find("cut back"), std::string::npos) << report.problem;
+}
+
+TEST(AuditAnchorTest, ForkedOrReplacedLogFails) {
+  const AuditChain chain = MakeChain();
+  const auto log = MakeLog(chain, 8);
+  const AuditAnchor anchor = AnchorOf(chain, log, 6);
+  // Cut back to 4, then new entries appended by facet itself (validly chained): entry 6 differs.
+  std::vector<AuditEntry> forked(log.begin(), log.begin() + 4);
+  for (int i = 0; i < 4; ++i) {
+    AuditEntry e;
+    e.time = FromUnixMillis(1'800'000'000'000 + i);
+    e.actor = "tester";
+    e.action = "enroll";
+    chain.Link(&forked.back(), &e);
+    forked.push_back(e);
+  }
+  const AuditReport report = VerifyWithAnchor(chain, forked, anchor);
+  EXPECT_FALSE(report.intact);
+  EXPECT_EQ(report.first_bad_seq, 6);
+  EXPECT_NE(report.problem.find("forked or replaced"), std::string::npos) << report.problem;
+}
+
+TEST(AuditAnchorTest, ForeignOrForgedAnchorsFail) {
+  const AuditChain chain = MakeChain();
+  const auto log = MakeLog(chain, 4);
+  AuditAnchor other_store = AnchorOf(chain, log, 4);
+  other_store.store_uid = "another-store";
+  AuditReport report = VerifyWithAnchor(chain, log, other_store);
+  EXPECT_FALSE(report.intact);
+  EXPECT_NE(report.problem.find("another store"), std::string::npos) << report.problem;
+  AuditAnchor forged = AnchorOf(chain, log, 4);
+  forged.count = 3;  // the MAC no longer matches
+  report = VerifyWithAnchor(chain, log, forged);
+  EXPECT_FALSE(report.intact);
+  EXPECT_NE(report.problem.find("forged"), std::string::npos) << report.problem;
+}
+
+TEST(AuditAnchorTest, TextRoundTripAndBadText) {
+  const AuditChain chain = MakeChain();
+  const auto log = MakeLog(chain, 3);
+  const AuditAnchor anchor = AnchorOf(chain, log, 3);
+  auto parsed = ParseAuditAnchor(FormatAuditAnchor(anchor));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->store_uid, anchor.store_uid);
+  EXPECT_EQ(parsed->count, 3);
+  EXPECT_EQ(parsed->hash, anchor.hash);
+  EXPECT_EQ(parsed->mac, anchor.mac);
+  EXPECT_EQ(ToUnixMillis(parsed->time), ToUnixMillis(anchor.time));
+  std::string text = FormatAuditAnchor(anchor);
+  for (const std::string& bad :
+       {std::string(""), std::string("[]"), std::string("{\"format\":\"other\"}"),
+        text.substr(0, text.size() / 2),
+        std::string(R"({"format":"facet.audit.anchor.v1","store_uid":"s","count":0,)"
+                    R"("time_ms":1,"hash":"00","mac":"00"})")}) {
+    auto r = ParseAuditAnchor(bad);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace facet::audit

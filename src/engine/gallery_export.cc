@@ -182,19 +182,72 @@ Result<std::string> Galleries::ExportPerson(const std::string& gallery_name,
   return out.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
+namespace {
+
+// The chain check (against `anchor` when not null), then the append-only guards.
+Result<AuditReport> VerifyAuditIn(store::StoreTxn& txn, const audit::AuditChain& chain,
+                                  const AuditAnchor* anchor, store::AuditHead* head_out) {
+  audit::AuditVerifier verifier(chain, anchor);
+  FACET_RETURN_IF_ERROR(txn.ScanAudit(std::numeric_limits<int64_t>::min(),
+                                      [&](const AuditEntry& e) { return verifier.Add(e); }));
+  auto head = txn.GetAuditHead();
+  if (!head.ok()) return head.status();
+  AuditReport report = verifier.Finish(head->count, head->hash, head->mac);
+  if (head_out != nullptr) *head_out = head.value();
+  if (!report.intact) return report;
+  auto missing = txn.MissingAuditGuards();
+  if (!missing.ok()) return missing.status();
+  if (!missing->empty()) {
+    std::string names;
+    for (const std::string& name : missing.value()) names += (names.empty() ? "" : ", ") + name;
+    report.intact = false;
+    report.problem = "the audit log's append-only guards were removed (missing triggers: " +
+                     names + "); facet never removes them: the store was edited outside facet";
+  }
+  return report;
+}
+
+}  // namespace
+
 Result<AuditReport> Galleries::VerifyAudit() {
   Impl& self = *impl_;
-  AuditReport report;
+  Result<AuditReport> report = Status::Internal("audit not read");
   FACET_RETURN_IF_ERROR(self.store->Read([&](store::StoreTxn& txn) -> Status {
-    audit::AuditVerifier verifier(*self.chain);
-    FACET_RETURN_IF_ERROR(txn.ScanAudit(std::numeric_limits<int64_t>::min(),
-                                        [&](const AuditEntry& e) { return verifier.Add(e); }));
-    auto head = txn.GetAuditHead();
-    if (!head.ok()) return head.status();
-    report = verifier.Finish(head->count, head->hash, head->mac);
-    return Status::Ok();
+    report = VerifyAuditIn(txn, *self.chain, nullptr, nullptr);
+    return report.status();
   }));
   return report;
+}
+
+Result<AuditReport> Galleries::VerifyAudit(const AuditAnchor& anchor) {
+  Impl& self = *impl_;
+  Result<AuditReport> report = Status::Internal("audit not read");
+  FACET_RETURN_IF_ERROR(self.store->Read([&](store::StoreTxn& txn) -> Status {
+    report = VerifyAuditIn(txn, *self.chain, &anchor, nullptr);
+    return report.status();
+  }));
+  return report;
+}
+
+Result<AuditAnchor> Galleries::AnchorAudit() {
+  Impl& self = *impl_;
+  AuditAnchor anchor;
+  FACET_RETURN_IF_ERROR(self.store->Read([&](store::StoreTxn& txn) -> Status {
+    store::AuditHead head;
+    auto report = VerifyAuditIn(txn, *self.chain, nullptr, &head);
+    if (!report.ok()) return report.status();
+    if (!report->intact) {
+      return Status::CorruptData("the audit log is not intact, no anchor taken: " +
+                                 report->problem);
+    }
+    anchor.store_uid = self.store_uid;
+    anchor.count = head.count;
+    anchor.hash = head.hash;
+    anchor.mac = head.mac;
+    anchor.time = audit::FromUnixMillis(self.NowMs());
+    return Status::Ok();
+  }));
+  return anchor;
 }
 
 Result<std::vector<AuditEntry>> Galleries::ReadAudit(int64_t from_seq, int64_t limit) {

@@ -50,16 +50,24 @@ class TemplateOpener {
     return Status::Ok();
   }
 
+  // kStoreCorrupt, naming the row, when the face's row (or its person's key) does not open:
+  // sealed data authenticates its owner, gallery and model, so a row changed, swapped or copied
+  // outside facet fails here.
   Result<std::vector<float>> Open(const store::FaceRecord& face) {
     auto uid = uids_.find(face.person_id);
-    if (uid == uids_.end()) return Status::CorruptData("a face belongs to no person");
+    if (uid == uids_.end()) {
+      return Status::StoreCorrupt("store integrity: face " + std::to_string(face.id) +
+                                  " of gallery '" + gallery_.name + "' belongs to no person");
+    }
     auto key = keys_.find(face.person_id);
     if (key == keys_.end()) {
       auto unwrapped = crypto::UnwrapKey(impl_.master, wrapped_[face.person_id],
                                          gallery::PersonKeyContext(uid->second));
       if (!unwrapped.ok()) {
-        return Status::CorruptData("person key of face " + std::to_string(face.id) + ": " +
-                                   unwrapped.status().message());
+        return Status::StoreCorrupt("store integrity: the key of person " + uid->second +
+                                    " (face " + std::to_string(face.id) + ", gallery '" +
+                                    gallery_.name + "') does not open: " +
+                                    unwrapped.status().message());
       }
       key = keys_.emplace(face.person_id, std::move(unwrapped).value()).first;
     }
@@ -67,10 +75,17 @@ class TemplateOpener {
                               gallery::TemplateContext(uid->second, gallery_.id, gallery_.model,
                                                        gallery_.model_version));
     if (!plain.ok()) {
-      return Status::CorruptData("template of face " + std::to_string(face.id) + ": " +
-                                 plain.status().message());
+      return Status::StoreCorrupt("store integrity: the template of face " +
+                                  std::to_string(face.id) + " (person " + uid->second +
+                                  ", gallery '" + gallery_.name + "') does not open: " +
+                                  plain.status().message());
     }
-    return gallery::BytesToFloats(plain.value(), gallery_.dimensions);
+    auto values = gallery::BytesToFloats(plain.value(), gallery_.dimensions);
+    if (!values.ok()) {
+      return Status::StoreCorrupt("store integrity: the template of face " +
+                                  std::to_string(face.id) + ": " + values.status().message());
+    }
+    return values;
   }
 
  private:
@@ -108,7 +123,13 @@ Status AddFaces(const Galleries::Impl& impl, store::StoreTxn& txn, GalleryState&
   FACET_RETURN_IF_ERROR(txn.ScanFaces(state.record.id, [&](const store::FaceRecord& f) -> Status {
     if (wanted != nullptr && wanted->count(f.id) == 0) return Status::Ok();
     auto values = opener.Open(f);
-    if (!values.ok()) return values.status();
+    if (!values.ok()) {
+      if (values.status().code() != StatusCode::kStoreCorrupt) return values.status();
+      // One damaged row must not take the gallery down: the face is left out (its person cannot
+      // be identified by it: fail closed) and every search reports it.
+      state.damaged_faces[f.id] = values.status().message();
+      return Status::Ok();
+    }
     ids.push_back(f.id);
     vectors.insert(vectors.end(), values->begin(), values->end());
     state.face_person[f.id] = f.person_id;
@@ -134,7 +155,8 @@ void Galleries::Impl::DropSnapshotLocked(GalleryState& state) {
 }
 
 Status Galleries::Impl::SaveSnapshotLocked(GalleryState& state) {
-  if (!state.loaded || !state.snapshot_dirty ||
+  // A damaged gallery is not cached: the next process checks its rows again.
+  if (!state.loaded || !state.snapshot_dirty || !state.damaged_faces.empty() ||
       static_cast<int64_t>(state.index->size()) < options.index.snapshot_min_faces) {
     return Status::Ok();
   }
@@ -238,6 +260,7 @@ Status Galleries::Impl::EnsureIndexLocked(GalleryState& state) {
     if (!fresh.ok()) return fresh.status();
     state.index = std::move(fresh).value();
     state.face_person.clear();
+    state.damaged_faces.clear();
     FACET_RETURN_IF_ERROR(store->Read([&](store::StoreTxn& txn) -> Status {
       auto g = txn.GetGeneration(state.record.id);
       if (!g.ok()) return g.status();
@@ -270,6 +293,8 @@ Status Galleries::Impl::EnsureIndexLocked(GalleryState& state) {
       removed_any = !gone.empty();
       state.person_ids.clear();
       state.person_uids.clear();
+      // Damaged faces are not in the index, so they are in `missing`: checked again.
+      state.damaged_faces.clear();
       FACET_RETURN_IF_ERROR(AddFaces(*this, txn, state, &missing));
       state.generation = g.value();
       state.snapshot_dirty = true;

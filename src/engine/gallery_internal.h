@@ -55,6 +55,9 @@ struct GalleryState {
   std::unordered_map<int64_t, std::string> person_ids;  // person row id -> person id
   std::unordered_map<int64_t, std::string> person_uids;  // person row id -> uid
   int64_t generation = -1;   // store generation the index reflects
+  // Faces left out of the index because their row failed its integrity check: face id -> why.
+  // A gallery with damaged faces is never cached in a snapshot (it is re-checked on load).
+  std::map<int64_t, std::string> damaged_faces;
   bool snapshot_dirty = false;
   // Earliest consent expiry to act on; 0 = check at the next call.
   std::atomic<int64_t> next_purge_ms{0};
@@ -65,6 +68,7 @@ struct SearchOutcome {
   std::vector<Identification> results;
   std::vector<std::string> subjects;  // uid of each known decision
   std::string index_kind;
+  std::map<int64_t, std::string> damaged_faces;  // skipped (see GalleryState)
 };
 
 }  // namespace gallery

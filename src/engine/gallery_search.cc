@@ -1,5 +1,6 @@
 // Galleries: identification (1:N) and verification (1:1), both audited.
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <set>
 #include <unordered_set>
@@ -26,6 +27,16 @@ Status CheckProbe(const Embedding& e, const store::GalleryRecord& g) {
     return Status::InvalidArgument("probe template has the wrong number of values");
   }
   return Status::Ok();
+}
+
+// Records faces skipped for a failed integrity check in an identify entry's details:
+// "store_corrupt": {"skipped_faces": [face ids], "problem": the first one's message}.
+void AddDamage(const std::map<int64_t, std::string>& damaged, json* details) {
+  if (damaged.empty()) return;
+  json ids = json::array();
+  for (const auto& [face, why] : damaged) ids.push_back(face);
+  (*details)["store_corrupt"] = {{"skipped_faces", std::move(ids)},
+                                 {"problem", damaged.begin()->second}};
 }
 
 }  // namespace
@@ -62,6 +73,10 @@ Result<gallery::SearchOutcome> Galleries::Impl::Search(const std::string& galler
     std::shared_lock lock(state.mutex);
     if (!state.loaded) return Status::NotFound("gallery '" + gallery_name + "' was deleted");
     outcome.index_kind = index::IndexKindName(state.index->kind());
+    outcome.damaged_faces = state.damaged_faces;
+    for (Identification& r : results) {
+      r.damaged_faces_skipped = static_cast<int64_t>(state.damaged_faces.size());
+    }
     const RecognizerInfo recognizer = gallery::RecognizerOf(record);
     // Several faces per person: fetch enough faces to fill the candidate list.
     const int k = request.max_candidates * 4 + 16;
@@ -113,10 +128,11 @@ Result<std::vector<Identification>> Galleries::Identify(const std::string& galle
   const std::vector<Identification>& results = outcome->results;
   const size_t identified = static_cast<size_t>(
       std::count_if(results.begin(), results.end(), [](const auto& r) { return r.known(); }));
-  const json details = {{"probes", probes.size()},
-                        {"identified", identified},
-                        {"unknown", probes.size() - identified},
-                        {"index", outcome->index_kind}};
+  json details = {{"probes", probes.size()},
+                  {"identified", identified},
+                  {"unknown", probes.size() - identified},
+                  {"index", outcome->index_kind}};
+  AddDamage(outcome->damaged_faces, &details);
   FACET_RETURN_IF_ERROR(
       impl_->AuditIdentify(gallery_name, options, outcome->subjects, details.dump()));
   return std::move(outcome->results);
@@ -132,6 +148,7 @@ struct IdentificationRun::Counts {
   int64_t identified = 0;
   std::set<std::string> subjects;
   std::string index_kind;
+  std::map<int64_t, std::string> damaged_faces;
 };
 
 Result<std::unique_ptr<IdentificationRun>> Galleries::StartIdentification(
@@ -172,6 +189,7 @@ Result<std::vector<Identification>> IdentificationRun::Identify(
   for (const Identification& r : outcome->results) counts_->identified += r.known() ? 1 : 0;
   counts_->subjects.insert(outcome->subjects.begin(), outcome->subjects.end());
   counts_->index_kind = outcome->index_kind;
+  counts_->damaged_faces.insert(outcome->damaged_faces.begin(), outcome->damaged_faces.end());
   return std::move(outcome->results);
 }
 
@@ -179,13 +197,14 @@ Status IdentificationRun::Finish(bool completed) {
   std::lock_guard<std::mutex> lock(counts_->mutex);
   if (counts_->finished) return Status::Ok();
   counts_->finished = true;
-  const json details = {{"activity", activity_},
-                        {"completed", completed},
-                        {"searches", counts_->searches},
-                        {"probes", counts_->probes},
-                        {"identified", counts_->identified},
-                        {"unknown", counts_->probes - counts_->identified},
-                        {"index", counts_->index_kind}};
+  json details = {{"activity", activity_},
+                  {"completed", completed},
+                  {"searches", counts_->searches},
+                  {"probes", counts_->probes},
+                  {"identified", counts_->identified},
+                  {"unknown", counts_->probes - counts_->identified},
+                  {"index", counts_->index_kind}};
+  AddDamage(counts_->damaged_faces, &details);
   const std::vector<std::string> subjects(counts_->subjects.begin(), counts_->subjects.end());
   return galleries_.impl_->AuditIdentify(gallery_, options_, subjects, details.dump());
 }
@@ -238,16 +257,23 @@ Result<Verification> Galleries::Verify(const std::string& gallery_name,
     }
     auto key = crypto::UnwrapKey(self.master, person->wrapped_key,
                                  gallery::PersonKeyContext(person->uid));
-    if (!key.ok()) return key.status();
+    if (!key.ok()) {
+      return Status::StoreCorrupt("store integrity: the key of person " + person->uid +
+                                  " (gallery '" + gallery_name + "') does not open: " +
+                                  key.status().message());
+    }
     float best = -2;
     for (const store::FaceRecord& face : faces.value()) {
       auto plain = crypto::Open(key.value(), face.sealed_template,
                                 gallery::TemplateContext(person->uid, state.record.id,
                                                          state.record.model,
                                                          state.record.model_version));
-      if (!plain.ok()) return plain.status();
+      const std::string row = "store integrity: the template of face " +
+                              std::to_string(face.id) + " (person " + person->uid + ", gallery '" +
+                              gallery_name + "') does not open: ";
+      if (!plain.ok()) return Status::StoreCorrupt(row + plain.status().message());
       auto values = gallery::BytesToFloats(plain.value(), state.record.dimensions);
-      if (!values.ok()) return values.status();
+      if (!values.ok()) return Status::StoreCorrupt(row + values.status().message());
       Embedding enrolled{state.record.model, std::move(values).value(), state.record.model_version};
       auto similarity = CosineSimilarity(probe, enrolled);
       if (!similarity.ok()) return similarity.status();

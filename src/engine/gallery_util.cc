@@ -82,6 +82,10 @@ Status CheckGalleryName(const std::string& name) {
                                      "': only letters, digits, '.', '_' and '-'");
     }
   }
+  // The name is also a directory name (index snapshots) and a URL path segment.
+  if (name == "." || name == "..") {
+    return Status::InvalidArgument("gallery name '" + name + "' is reserved");
+  }
   return Status::Ok();
 }
 

@@ -12,6 +12,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kFailedPrecondition: return "failed_precondition";
     case StatusCode::kNoFace: return "no_face";
     case StatusCode::kInternal: return "internal";
+    case StatusCode::kStoreCorrupt: return "store_corrupt";
   }
   return "unknown";
 }

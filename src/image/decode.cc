@@ -75,6 +75,31 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeOptions& o
     return Status::CorruptData(std::string("corrupt or truncated ") + FormatName(info->format) +
                                " data");
   }
+  // When a decoder refuses the header (libpng: "Invalid IHDR data", e.g. a width over 1,000,000
+  // or a bad IHDR CRC), OpenCV returns the preallocated Mat untouched: all zero, as if decoded.
+  // An all-zero result is therefore decoded again without it, which says whether it failed. Real
+  // photos have a non-zero byte within the first pixels, so the check costs nothing for them.
+  if (decoded.data == bgr.data() &&
+      std::all_of(bgr.begin(), bgr.end(), [](uint8_t v) { return v == 0; })) {
+    cv::Mat fresh;
+    try {
+      const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
+                           const_cast<uint8_t*>(bytes.data()));
+      fresh = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception& e) {
+      return Status::CorruptData(std::string("cannot decode ") + FormatName(info->format) + ": " +
+                                 e.what());
+    }
+    if (fresh.empty()) {
+      return Status::CorruptData(std::string("cannot decode ") + FormatName(info->format) +
+                                 ": the decoder refused its header");
+    }
+    if (fresh.cols != info->width || fresh.rows != info->height) {
+      return Status::CorruptData(std::string(FormatName(info->format)) +
+                                 " decoded to a size other than its header declares");
+    }
+    decoded = fresh;
+  }
   if (decoded.cols != info->width || decoded.rows != info->height) {
     return Status::CorruptData(std::string(FormatName(info->format)) +
                                " decoded to a size other than its header declares");

@@ -159,6 +159,41 @@ TEST(ImageTest, DecompressionBombRejectedBeforeDecoding) {
             StatusCode::kResourceExhausted);
 }
 
+uint32_t Crc32(const uint8_t* data, size_t size) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (size_t i = 0; i < size; ++i) {
+    crc ^= data[i];
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+// Issue 18: a PNG whose header the decoder refuses was returned as an all-black image of the
+// declared size (a decode error reported as success: `facet detect` printed no faces, exit 0).
+TEST(ImageTest, AHeaderTheDecoderRefusesIsAnError) {
+  std::vector<uint8_t> png = Encode(cv::Mat(1, 8, CV_8UC3, cv::Scalar(0, 0, 0)), ".png");
+  ASSERT_GT(png.size(), 33u);
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) png[at + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+  };
+  // 25,000,000 x 1 = 25 MP, within the pixel limit; libpng refuses widths over 1,000,000.
+  put32(16, 25'000'000);
+  put32(29, Crc32(&png[12], 17));  // a valid CRC over "IHDR" and its 13 bytes
+  auto wide = DecodeImage(png);
+  EXPECT_EQ(wide.status().code(), StatusCode::kCorruptData) << wide.status().ToString();
+  // A damaged IHDR CRC.
+  put32(16, 8);
+  put32(29, 0x12345678);
+  EXPECT_EQ(DecodeImage(png).status().code(), StatusCode::kCorruptData);
+  // A truly black image is still an image (the check above must not refuse it).
+  for (const char* ext : {".png", ".jpg", ".bmp"}) {
+    auto black = DecodeImage(Encode(cv::Mat(48, 64, CV_8UC3, cv::Scalar(0, 0, 0)), ext));
+    ASSERT_TRUE(black.ok()) << ext << ": " << black.status().ToString();
+    EXPECT_EQ(black->width(), 64);
+    EXPECT_EQ(black->height(), 48);
+  }
+}
+
 TEST(ImageTest, WrongTypesAndEmptyInput) {
   EXPECT_EQ(DecodeImage(std::vector<uint8_t>{}).status().code(), StatusCode::kInvalidArgument);
   const std::string text = "hello, I am not an image";

@@ -125,6 +125,10 @@ void SetStatusError(httplib::Response& res, const Status& status) {
       SetError(res, 409, "FailedPrecondition", status.message());
       return;
     case StatusCode::kNoFace: SetError(res, 400, "NoFaceDetected", status.message()); return;
+    case StatusCode::kStoreCorrupt:
+      // The server's data is damaged, not the request: a 500 that names the row for the admin.
+      SetError(res, 500, "StoreCorrupt", status.message());
+      return;
     case StatusCode::kOk:
     case StatusCode::kInternal: break;
   }
@@ -144,26 +148,61 @@ std::span<const uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-bool MatchRoute(std::string_view pattern, std::string_view path,
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Strict percent-decoding of one path segment ('+' stays '+'); false on a malformed escape.
+bool DecodeSegment(std::string_view segment, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] != '%') {
+      out->push_back(segment[i]);
+      continue;
+    }
+    if (i + 2 >= segment.size()) return false;
+    const int high = HexDigit(segment[i + 1]);
+    const int low = HexDigit(segment[i + 2]);
+    if (high < 0 || low < 0) return false;
+    out->push_back(static_cast<char>(high * 16 + low));
+    i += 2;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view RawPath(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+bool MatchRoute(std::string_view pattern, std::string_view raw_path,
                 std::vector<std::string>* params) {
   params->clear();
   size_t p = 0, q = 0;
-  while (p < pattern.size() && q < path.size()) {
+  while (p < pattern.size() && q < raw_path.size()) {
     if (pattern[p] == '{') {
       const size_t close = pattern.find('}', p);
-      const size_t end = path.find('/', q);
-      const std::string_view segment = path.substr(q, end == std::string_view::npos ? end : end - q);
-      if (segment.empty()) return false;
-      params->emplace_back(segment);
+      const size_t end = raw_path.find('/', q);
+      const std::string_view segment =
+          raw_path.substr(q, end == std::string_view::npos ? end : end - q);
+      std::string decoded;
+      if (segment.empty() || !DecodeSegment(segment, &decoded) || decoded.empty()) return false;
+      params->push_back(std::move(decoded));
       p = close + 1;
       q += segment.size();
       continue;
     }
-    if (pattern[p] != path[q]) return false;
+    if (pattern[p] != raw_path[q]) return false;
     ++p;
     ++q;
   }
-  return p == pattern.size() && q == path.size();
+  return p == pattern.size() && q == raw_path.size();
 }
 
 Api::Api(Deps deps) : deps_(std::move(deps)) {
@@ -266,7 +305,7 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
   bool path_known = false;
   std::string allowed;
   for (const Route& r : routes_) {
-    if (!MatchRoute(r.pattern, req.path, &t_request.context.path_params)) continue;
+    if (!MatchRoute(r.pattern, RawPath(req.target), &t_request.context.path_params)) continue;
     path_known = true;
     allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
     if (req.method == r.method) {

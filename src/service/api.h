@@ -154,8 +154,14 @@ class Api {
 // sets the security headers of every response (HSTS too when `tls`).
 void InstallApi(httplib::Server& server, Api* api, bool tls);
 
-// Splits a path into segments and matches it against a route pattern; fills `params`.
-bool MatchRoute(std::string_view pattern, std::string_view path, std::vector<std::string>* params);
+// The path of a request target as sent (still percent-encoded), without the query.
+std::string_view RawPath(std::string_view target);
+
+// Matches a raw (percent-encoded) path against a route pattern segment by segment and fills
+// `params` with the percent-decoded {parameters}: an id holding '/' is addressed as %2F (httplib's
+// decoded req.path cannot tell it from a separator). False on a malformed escape.
+bool MatchRoute(std::string_view pattern, std::string_view raw_path,
+                std::vector<std::string>* params);
 
 }  // namespace facet::service
 

@@ -90,6 +90,14 @@ void Api::Identify(const httplib::Request& req, httplib::Response& res, const Ca
     out.push_back({{"faceId", ids[i]},
                    {"candidates", candidates},
                    {"decision", id.known() ? nlohmann::json(id.person_id) : "unknown"}});
+    if (id.damaged_faces_skipped > 0) {
+      // The answer stands for the intact rows only: say so with every result.
+      out.back()["galleryDamaged"] = {
+          {"code", "StoreCorrupt"},
+          {"facesSkipped", id.damaged_faces_skipped},
+          {"message", "rows of this person group failed their integrity check and were left "
+                      "out of the search (see the audit log)"}};
+    }
   }
   SetJson(res, 200, out);
 }

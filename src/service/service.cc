@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <sodium.h>
+#include <sys/resource.h>
 
 #include <condition_variable>
 #include <csignal>
@@ -58,7 +59,9 @@ Status CheckOptions(const ServiceOptions& o, const std::vector<std::shared_ptr<c
   if (o.api_key_file.empty()) return Status::InvalidArgument("no API key file given");
   auto positive = [](int64_t v) { return v > 0; };
   if (!positive(o.queue_depth) || !positive(o.queue_timeout_ms) || !positive(o.http_threads) ||
-      o.max_pending_connections < 0 || !positive(o.max_body_bytes) || !positive(o.max_pixels) ||
+      o.max_pending_connections < 0 || !positive(o.max_connections) ||
+      o.max_connections_per_address < 0 || !positive(o.head_timeout_ms) ||
+      !positive(o.max_body_bytes) || !positive(o.max_pixels) ||
       o.max_header_bytes < 1024 || !positive(o.idle_timeout_ms) ||
       !positive(o.request_timeout_ms) || !positive(o.keep_alive_timeout_ms) ||
       !positive(o.max_requests_per_connection) || o.workers < 0 || !(o.rate_per_second > 0) ||
@@ -138,6 +141,7 @@ Result<std::unique_ptr<Service>> Service::Create(
   impl->api = std::make_unique<service::Api>(std::move(deps));
 
   service::TransportOptions t;
+  t.head_timeout = std::chrono::milliseconds(o.head_timeout_ms);
   t.idle_timeout = std::chrono::milliseconds(o.idle_timeout_ms);
   t.request_timeout = std::chrono::milliseconds(o.request_timeout_ms);
   t.keep_alive_timeout = std::chrono::milliseconds(o.keep_alive_timeout_ms);
@@ -146,6 +150,8 @@ Result<std::unique_ptr<Service>> Service::Create(
   t.max_body_bytes = o.max_body_bytes;
   t.http_threads = o.http_threads;
   t.max_pending_connections = o.max_pending_connections;
+  t.max_connections = o.max_connections;
+  t.max_connections_per_address = o.max_connections_per_address;
   impl->server = std::make_unique<service::GuardedServer>(t, impl->tls.get());
   service::GuardedServer& server = *impl->server;
   service::Api* api = impl->api.get();
@@ -160,6 +166,27 @@ Status Service::Start() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   if (impl_->started) return Status::FailedPrecondition("the service was started already");
   std::signal(SIGPIPE, SIG_IGN);
+  // Each connection is a file descriptor; the rest (store, models, logs) needs some too. Raise
+  // the soft limit as far as needed (as nginx's worker_rlimit_nofile does), never past the hard
+  // one.
+  constexpr rlim_t kFilesBesidesConnections = 256;
+  rlimit files{};
+  const auto wanted =
+      static_cast<rlim_t>(impl_->options.max_connections) + kFilesBesidesConnections;
+  const bool known = ::getrlimit(RLIMIT_NOFILE, &files) == 0;
+  if (known && files.rlim_cur != RLIM_INFINITY && files.rlim_cur < wanted) {
+    if (files.rlim_max == RLIM_INFINITY || files.rlim_max >= wanted) {
+      files.rlim_cur = wanted;
+      (void)::setrlimit(RLIMIT_NOFILE, &files);
+      (void)::getrlimit(RLIMIT_NOFILE, &files);
+    }
+  }
+  if (known && files.rlim_cur != RLIM_INFINITY && files.rlim_cur < wanted) {
+    return Status::FailedPrecondition(
+        "max_connections " + std::to_string(impl_->options.max_connections) + " needs " +
+        std::to_string(wanted) + " open files but the limit is " +
+        std::to_string(files.rlim_cur) + ": lower --max-connections or raise ulimit -n");
+  }
   service::GuardedServer& server = *impl_->server;
   const std::string host = impl_->options.host == "localhost" ? "127.0.0.1" : impl_->options.host;
   if (impl_->options.port == 0) {

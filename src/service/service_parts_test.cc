@@ -430,6 +430,20 @@ TEST(RequestParsing, JsonBodiesAndFields) {
   EXPECT_TRUE(CheckKnownFields(body, {"faceId1"}).has_value());
 }
 
+TEST(Errors, StatusCodesMapToHttp) {
+  httplib::Response res;
+  SetStatusError(res, Status::StoreCorrupt("store integrity: the template of face 7 ..."));
+  EXPECT_EQ(res.status, 500);
+  EXPECT_NE(res.body.find("\"StoreCorrupt\""), std::string::npos) << res.body;
+  EXPECT_NE(res.body.find("face 7"), std::string::npos) << "names the row";
+  SetStatusError(res, Status::CorruptData("truncated JPEG"));
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find("InvalidImage"), std::string::npos);
+  SetStatusError(res, Status::Internal("secret detail"));
+  EXPECT_EQ(res.status, 500);
+  EXPECT_EQ(res.body.find("secret detail"), std::string::npos);
+}
+
 TEST(Routing, Patterns) {
   std::vector<std::string> params;
   EXPECT_TRUE(MatchRoute("/face/v1.0/detect", "/face/v1.0/detect", &params));
@@ -440,6 +454,15 @@ TEST(Routing, Patterns) {
   EXPECT_FALSE(MatchRoute("/g/{a}/p/{b}", "/g//p/y2", &params));
   EXPECT_FALSE(MatchRoute("/g/{a}", "/g/x/y", &params));
   EXPECT_FALSE(MatchRoute("/g/{a}", "/g/", &params));
+  // Parameters are percent-decoded per segment: '/' inside an id is %2F.
+  ASSERT_TRUE(MatchRoute("/g/{a}/p/{b}", "/g/x%2Fy/p/%E2%82%AC%20+%25", &params));
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0], "x/y");
+  EXPECT_EQ(params[1], "\u20ac +%");
+  EXPECT_FALSE(MatchRoute("/g/{a}", "/g/x%2", &params));
+  EXPECT_FALSE(MatchRoute("/g/{a}", "/g/x%zz", &params));
+  EXPECT_FALSE(MatchRoute("/g/{a}", "/g/x/y%2F", &params));
+  EXPECT_EQ(RawPath("/g/a%2Fb?x=%2F"), "/g/a%2Fb");
 }
 
 }  // namespace

@@ -13,11 +13,18 @@
 
 namespace facet::service::testing {
 
-// A connected TCP socket to 127.0.0.1:port, closed on destruction.
+// A connected TCP socket to 127.0.0.1:port, closed on destruction. `source`: the local address
+// to connect from (another loopback address such as 127.0.0.2 plays a second client).
 class RawClient {
  public:
-  explicit RawClient(int port) {
+  explicit RawClient(int port, const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source != nullptr) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &local.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return;
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));

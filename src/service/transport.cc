@@ -22,11 +22,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 thread_local ConnectionState* t_current_connection = nullptr;
-// Set while the listening thread runs a connection it refuses (the pool is full).
-thread_local bool t_shed_connection = false;
-
-constexpr std::chrono::milliseconds kHeadTimeout{10'000};  // head of a request, TLS handshake
-constexpr std::chrono::milliseconds kStopPoll{100};         // how often idle waits look at Stop
 
 int MillisUntil(Clock::time_point until) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
@@ -63,13 +58,17 @@ void AddressOf(int fd, bool peer, std::string& ip, int& port) {
 // Feeds httplib's parser from a socket (optionally TLS) under the limits of TransportOptions.
 class GuardedStream final : public httplib::Stream {
  public:
-  GuardedStream(int fd, SSL* ssl, const TransportOptions& options, ConnectionState* state)
-      : fd_(fd), ssl_(ssl), options_(options), state_(state) {}
+  // `buffered`: bytes the reactor read already (a complete request head, maybe more).
+  GuardedStream(int fd, SSL* ssl, const TransportOptions& options, ConnectionState* state,
+                std::string buffered)
+      : fd_(fd), ssl_(ssl), options_(options), state_(state), buffer_(std::move(buffered)) {
+    end_ = buffer_.size();
+  }
 
   // Starts the limits of a new request.
   void BeginRequest() {
     const Clock::time_point now = Clock::now();
-    head_deadline_ = now + std::min(kHeadTimeout, options_.request_timeout);
+    head_deadline_ = now + std::min(options_.head_timeout, options_.request_timeout);
     body_deadline_ = now + options_.request_timeout;
     head_done_ = false;
     match_ = 0;
@@ -77,18 +76,16 @@ class GuardedStream final : public httplib::Stream {
     body_bytes_ = 0;
   }
 
-  // Waits up to the keep-alive timeout for the first byte of the next request. False when none
-  // came, the peer closed, or the server is stopping.
-  bool WaitForRequest(const std::atomic<socket_t>& listening) {
-    if (begin_ < end_ || (ssl_ != nullptr && SSL_pending(ssl_) > 0)) return true;
-    const Clock::time_point until = Clock::now() + options_.keep_alive_timeout;
-    while (listening.load() != INVALID_SOCKET) {
-      const Clock::time_point slice = std::min(until, Clock::now() + kStopPoll);
-      const Ready r = WaitFd(fd_, POLLIN, slice);
-      if (r == Ready::kYes) return true;
-      if (r == Ready::kError || Clock::now() >= until) return false;
-    }
-    return false;
+  // True when the bytes already read hold the complete head of a next request (pipelining).
+  bool NextHeadBuffered() const {
+    return begin_ < end_ && RequestHeadEnd(buffer_.substr(begin_, end_ - begin_)) != 0;
+  }
+
+  // The bytes read and not consumed (the start of the next request), for the reactor.
+  std::string TakeBuffered() {
+    std::string rest = buffer_.substr(begin_, end_ - begin_);
+    begin_ = end_ = 0;
+    return rest;
   }
 
   bool is_readable() const override {
@@ -131,7 +128,7 @@ class GuardedStream final : public httplib::Stream {
         return -1;
       }
     }
-    std::memcpy(ptr, buffer_ + begin_, n);
+    std::memcpy(ptr, buffer_.data() + begin_, n);
     begin_ += n;
     return static_cast<ssize_t>(n);
   }
@@ -171,12 +168,13 @@ class GuardedStream final : public httplib::Stream {
   // request's deadline. Returns the bytes read, 0 when the peer closed, -1 on error or timeout.
   ssize_t Fill() {
     begin_ = end_ = 0;
+    buffer_.resize(kReadChunk);
     for (;;) {
       const Clock::time_point deadline = Deadline();
       const Clock::time_point until = std::min(Clock::now() + options_.idle_timeout, deadline);
       short events = POLLIN;
       if (ssl_ != nullptr) {
-        const int n = SSL_read(ssl_, buffer_, sizeof buffer_);
+        const int n = SSL_read(ssl_, buffer_.data(), static_cast<int>(buffer_.size()));
         if (n > 0) {
           end_ = static_cast<size_t>(n);
           return n;
@@ -190,7 +188,7 @@ class GuardedStream final : public httplib::Stream {
           return -1;
         }
       } else {
-        const ssize_t n = ::recv(fd_, buffer_, sizeof buffer_, 0);
+        const ssize_t n = ::recv(fd_, buffer_.data(), buffer_.size(), 0);
         if (n > 0) {
           end_ = static_cast<size_t>(n);
           return n;
@@ -212,7 +210,8 @@ class GuardedStream final : public httplib::Stream {
   SSL* const ssl_;
   const TransportOptions& options_;
   ConnectionState* const state_;
-  char buffer_[16 << 10];
+  static constexpr size_t kReadChunk = 16 << 10;
+  std::string buffer_;
   size_t begin_ = 0;
   size_t end_ = 0;
   Clock::time_point head_deadline_;
@@ -222,49 +221,6 @@ class GuardedStream final : public httplib::Stream {
   int64_t head_bytes_ = 0;
   int64_t body_bytes_ = 0;
 };
-
-// Accepts the TLS handshake before `until`. Null on failure or timeout.
-SSL* AcceptTls(SSL_CTX* ctx, int fd, Clock::time_point until) {
-  SSL* ssl = SSL_new(ctx);
-  if (ssl == nullptr) return nullptr;
-  SSL_set_fd(ssl, fd);
-  for (;;) {
-    const int r = SSL_accept(ssl);
-    if (r == 1) return ssl;
-    const int err = SSL_get_error(ssl, r);
-    const short events =
-        err == SSL_ERROR_WANT_READ ? POLLIN : (err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0);
-    if (events == 0 || WaitFd(fd, events, until) != Ready::kYes) {
-      ERR_clear_error();
-      SSL_free(ssl);
-      return nullptr;
-    }
-  }
-}
-
-// Closes our side for writing, then reads and drops what the client still sends (at most
-// 32 MiB, 500 ms), so that an early answer (401, 413, ...) reaches a client that is still
-// uploading instead of being destroyed by a reset.
-void LingeringClose(int fd) {
-  ::shutdown(fd, SHUT_WR);
-  const Clock::time_point until = Clock::now() + std::chrono::milliseconds(500);
-  char sink[16 << 10];
-  for (size_t drained = 0; drained < (32u << 20);) {
-    if (WaitFd(fd, POLLIN, until) != Ready::kYes) break;
-    const ssize_t n = ::recv(fd, sink, sizeof sink, 0);
-    if (n <= 0) break;
-    drained += static_cast<size_t>(n);
-  }
-}
-
-void RefuseBusy(int fd) {
-  static constexpr char kBody[] =
-      "{\"error\":{\"code\":\"ServerBusy\",\"message\":\"too many connections; retry later\"}}";
-  const std::string response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json"
-                               "\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
-                               std::to_string(sizeof kBody - 1) + "\r\n\r\n" + kBody;
-  (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-}
 
 }  // namespace
 
@@ -294,7 +250,10 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Load(const std::string& cert_fil
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
-  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Release the read/write buffers of idle connections (as nginx does): thousands of them are
+  // held between requests.
+  SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                            SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
     ERR_clear_error();
     return Status::InvalidArgument(cert_file + ": not a readable PEM certificate chain");
@@ -312,67 +271,100 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Load(const std::string& cert_fil
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
-// Connection threads with a bounded queue of accepted connections.
+// The HTTP threads, a bounded queue of connections with a complete request head, and the
+// reactor that holds connections in between. Created by httplib's listen loop (on the accepting
+// thread) and destroyed when the loop ends.
 class GuardedServer::Pool final : public httplib::TaskQueue {
  public:
   Pool(GuardedServer* server, int threads) : server_(server) {
+    auto reactor = ConnectionReactor::Start(
+        server->options_, server->tls_ != nullptr ? server->tls_->get() : nullptr,
+        [this](ClientConnection& connection) { return Dispatch(connection); });
+    if (!reactor.ok()) {
+      // Without a reactor no connection can be served: say so, and refuse every connection.
+      std::fprintf(stderr, "facet: HTTP transport: %s\n", reactor.status().ToString().c_str());
+      return;
+    }
+    reactor_ = std::move(reactor).value();
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
   }
 
-  void enqueue(std::function<void()> fn) override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (static_cast<int>(queue_.size()) < server_->options_.max_pending_connections) {
-        queue_.push_back(std::move(fn));
-        server_->pending_.fetch_add(1);
-        cv_.notify_one();
-        return;
-      }
+  // httplib's accept loop: `fn` calls process_and_close_socket, which calls Adopt.
+  void enqueue(std::function<void()> fn) override { fn(); }
+
+  void Adopt(int fd) {
+    if (reactor_ == nullptr) {
+      ::close(fd);
+      return;
     }
-    // Full: answer 503 and close, here on the listening thread (it does not block).
-    t_shed_connection = true;
-    fn();
-    t_shed_connection = false;
+    reactor_->Adopt(fd);
   }
 
   void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(server_->pool_mutex_);
+      server_->pool_ = nullptr;
+    }
+    if (reactor_ != nullptr) reactor_->Stop();
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
     }
     cv_.notify_all();
     for (std::thread& t : threads_) t.join();
+    threads_.clear();
   }
 
+  ConnectionReactor* reactor() const { return reactor_.get(); }
+
  private:
+  // On the reactor thread; never blocks. Takes the connection only when it returns true.
+  bool Dispatch(ClientConnection& connection) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_ ||
+          static_cast<int>(queue_.size()) >= server_->options_.max_pending_connections) {
+        return false;
+      }
+      queue_.push_back(std::move(connection));
+    }
+    cv_.notify_one();
+    return true;
+  }
+
   void Loop() {
     for (;;) {
-      std::function<void()> fn;
+      ClientConnection connection;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
-        fn = std::move(queue_.front());
+        connection = std::move(queue_.front());
         queue_.pop_front();
-        server_->pending_.fetch_sub(1);
       }
       server_->active_.fetch_add(1);
-      fn();  // closes the connection however it ends
+      server_->ServeConnection(std::move(connection), *reactor_);
       server_->active_.fetch_sub(1);
     }
   }
 
   GuardedServer* const server_;
+  std::unique_ptr<ConnectionReactor> reactor_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
+  std::deque<ClientConnection> queue_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
 
 GuardedServer::GuardedServer(const TransportOptions& options, const TlsContext* tls)
     : options_(options), tls_(tls) {
-  new_task_queue = [this] { return new Pool(this, std::max(1, options_.http_threads)); };
+  new_task_queue = [this] {
+    auto* pool = new Pool(this, std::max(1, options_.http_threads));
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    pool_ = pool;
+    return pool;
+  };
   set_payload_max_length(static_cast<size_t>(options_.max_body_bytes));
   set_keep_alive_max_count(static_cast<size_t>(std::max(1, options_.max_requests_per_connection)));
   set_keep_alive_timeout(
@@ -384,65 +376,67 @@ bool GuardedServer::RaiseListenBacklog(int backlog) {
   return sock != INVALID_SOCKET && ::listen(sock, backlog) == 0;
 }
 
-bool GuardedServer::Starved() const {
-  // Connections wait and no thread is idle to take them.
-  return pending_.load() > 0 && active_.load() >= options_.http_threads;
+int GuardedServer::open_connections() const {
+  std::lock_guard<std::mutex> lock(pool_mutex_);
+  return pool_ != nullptr && pool_->reactor() != nullptr ? pool_->reactor()->open_connections()
+                                                          : 0;
+}
+
+int GuardedServer::held_connections() const {
+  std::lock_guard<std::mutex> lock(pool_mutex_);
+  return pool_ != nullptr && pool_->reactor() != nullptr ? pool_->reactor()->held_connections()
+                                                          : 0;
 }
 
 bool GuardedServer::process_and_close_socket(socket_t sock) {
-  if (t_shed_connection) {
-    if (tls_ == nullptr) RefuseBusy(sock);
-  } else {
-    ServeConnection(sock);
+  Pool* pool = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    pool = pool_;
   }
-  ::shutdown(sock, SHUT_RDWR);
-  ::close(sock);
+  if (pool == nullptr) {
+    ::close(sock);
+  } else {
+    pool->Adopt(sock);
+  }
   return true;
 }
 
-void GuardedServer::ServeConnection(socket_t sock) {
-  const int flags = ::fcntl(sock, F_GETFL, 0);
-  if (flags < 0 || ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0) return;
-  const int one = 1;
-  ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-  SSL* ssl = nullptr;
-  if (tls_ != nullptr) {
-    ssl = AcceptTls(tls_->get(), sock,
-                    Clock::now() + std::min(kHeadTimeout, options_.request_timeout));
-    if (ssl == nullptr) return;
-  }
+void GuardedServer::ServeConnection(ClientConnection connection, ConnectionReactor& reactor) {
   ConnectionState state;
   t_current_connection = &state;
+  bool keep_alive = false;
   {
-    GuardedStream stream(sock, ssl, options_, &state);
-    for (int served = 0; served < options_.max_requests_per_connection; ++served) {
-      // Between requests, a keep-alive connection yields its thread to waiting connections.
-      if (served > 0 && Starved()) break;
-      if (!stream.WaitForRequest(svr_sock_)) break;
+    GuardedStream stream(connection.fd, connection.ssl, options_, &state,
+                         std::move(connection.buffered));
+    for (;;) {
       stream.BeginRequest();
       state = ConnectionState{};
-      state.fd = sock;
-      // Close after this request when it is the last allowed, or when connections are waiting
-      // for a thread (keep-alive must not starve them).
-      const bool last = served + 1 >= options_.max_requests_per_connection || Starved();
+      state.fd = connection.fd;
+      const bool last = connection.requests_served + 1 >= options_.max_requests_per_connection;
       bool connection_closed = false;
       const bool ok = process_request(stream, last, connection_closed, nullptr);
+      ++connection.requests_served;
       if (!ok || connection_closed || last || state.close_after_response ||
           state.limit_hit != ReadLimit::kNone) {
+        break;
+      }
+      // A pipelined request already read is served here; otherwise the reactor waits for it.
+      if (!stream.NextHeadBuffered()) {
+        keep_alive = true;
+        connection.buffered = stream.TakeBuffered();
         break;
       }
     }
   }
   t_current_connection = nullptr;
-  if (ssl != nullptr) {
-    (void)SSL_shutdown(ssl);  // best effort, non-blocking
-    ERR_clear_error();
-    SSL_free(ssl);
-  }
-  if (state.close_after_response || state.limit_hit == ReadLimit::kHeaderTooLarge ||
-      state.limit_hit == ReadLimit::kBodyTooLarge) {
-    LingeringClose(sock);
+  if (keep_alive) {
+    reactor.Resume(std::move(connection));
+  } else if (state.close_after_response || state.limit_hit == ReadLimit::kHeaderTooLarge ||
+             state.limit_hit == ReadLimit::kBodyTooLarge) {
+    reactor.Linger(std::move(connection));
+  } else {
+    reactor.Close(std::move(connection));
   }
 }
 

@@ -1,16 +1,21 @@
 // The HTTP transport of the service: cpp-httplib's request parsing and routing, with connection
-// handling of our own so that slow, stalled or oversized clients cannot hold the server.
+// handling of our own so that slow, stalled, idle or oversized clients cannot hold the server.
 //
-// httplib (0.11, Debian's build) reads requests with a per-read timeout only, without a bound on
-// the number of header lines or on the total time of a request, and its thread pool queues
-// connections without bound. GuardedServer replaces the per-connection loop (httplib's
-// documented extension point, a virtual also overridden by httplib's own SSLServer) and feeds
-// httplib's parser through GuardedStream, which enforces:
-//   - a deadline for each request's head and body (and for the TLS handshake),
-//   - an idle timeout between bytes and a keep-alive timeout between requests,
-//   - a byte budget for the head (431) and for the body (413),
-// and a bounded connection pool: beyond `max_pending_connections` waiting connections, new ones
-// get an immediate 503 and are closed. TLS (OpenSSL, TLS 1.2+) is handled here too.
+// httplib (0.11, Debian's build) serves each connection on a pool thread from accept to close,
+// reads requests with a per-read timeout only, without a bound on the number of header lines or
+// on the total time of a request, and queues connections without bound: a few hundred idle
+// connections hold every thread. GuardedServer keeps httplib's parser and router but replaces
+// its connection handling (process_and_close_socket, httplib's documented extension point, a
+// virtual also overridden by httplib's own SSLServer):
+//   - accepted connections go to a ConnectionReactor (one epoll thread, connection_reactor.h)
+//     that runs the TLS handshake, reads request heads under a deadline and holds idle
+//     keep-alive connections, none of which costs an HTTP thread; admission caps open connections
+//     in all and per client address;
+//   - a connection with a complete head goes to one of `http_threads` threads, which reads the
+//     body through GuardedStream (an idle timeout between bytes, a deadline for the request, a
+//     byte budget: 413), runs the handler and gives the connection back to the reactor;
+//   - beyond `max_pending_connections` complete requests waiting for a thread, 503.
+// TLS (OpenSSL, TLS 1.2+) is handled here too.
 //
 // Thread-safety: one GuardedServer serves from many threads; ConnectionState::Current() is the
 // state of the connection the calling thread is serving.
@@ -20,26 +25,17 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include <httplib.h>
 #include <openssl/ssl.h>
 
 #include "facet/status.h"
+#include "service/connection_reactor.h"
+#include "service/transport_options.h"
 
 namespace facet::service {
-
-struct TransportOptions {
-  std::chrono::milliseconds idle_timeout{5'000};
-  std::chrono::milliseconds request_timeout{30'000};
-  std::chrono::milliseconds keep_alive_timeout{5'000};
-  std::chrono::milliseconds write_timeout{10'000};
-  int max_requests_per_connection = 1000;
-  int64_t max_header_bytes = 16 << 10;
-  int64_t max_body_bytes = 16LL << 20;
-  int http_threads = 64;
-  int max_pending_connections = 256;
-};
 
 // Why the transport gave up reading a request (the error handler turns these into statuses).
 enum class ReadLimit { kNone, kHeaderTooLarge, kBodyTooLarge, kTimedOut };
@@ -85,18 +81,25 @@ class GuardedServer : public httplib::Server {
   // would overflow it. Call after binding: a second listen() raises the backlog.
   bool RaiseListenBacklog(int backlog);
 
-  int pending_connections() const { return pending_.load(); }
+  // Connections open now (held by the reactor or being served), and those held by the reactor
+  // (waiting for a request head or idle between requests); 0 when not listening.
+  int open_connections() const;
+  int held_connections() const;
+  // Connections being served by an HTTP thread.
   int active_connections() const { return active_.load(); }
 
  private:
+  // Called by httplib's accept loop, on the accepting thread: hands the socket to the reactor.
   bool process_and_close_socket(socket_t sock) override;
-  void ServeConnection(socket_t sock);
-  bool Starved() const;
+  // One HTTP thread's work on a connection with a complete request head: serves it (and any
+  // request already fully buffered behind it), then gives it back to `reactor`.
+  void ServeConnection(ClientConnection connection, ConnectionReactor& reactor);
 
   class Pool;
   const TransportOptions options_;
   const TlsContext* tls_;
-  std::atomic<int> pending_{0};
+  mutable std::mutex pool_mutex_;
+  Pool* pool_ = nullptr;  // the pool of the running listen loop; guarded by pool_mutex_
   std::atomic<int> active_{0};
 };
 

@@ -1,7 +1,14 @@
 // The embedded default store: one SQLite file in WAL mode with synchronous=FULL (a commit is on
 // disk when Write returns), foreign keys, and secure_delete (deleted rows are zeroed in the file).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -145,14 +152,27 @@ class SqliteTxn final : public StoreTxn {
     return s.Bind(1, person).Run();
   }
 
+  // Consent ids are never reused (audit entries refer to them): each is one past the largest
+  // ever given, kept in meta consent_id_last as SQLite's AUTOINCREMENT keeps it in
+  // sqlite_sequence (an existing table cannot be given AUTOINCREMENT without a rebuild). For a
+  // store from before this counter, it starts past the largest id still present.
   Result<int64_t> InsertConsent(const ConsentRecord& c) override {
     FACET_RETURN_IF_ERROR(CheckWritable());
-    FACET_PREPARE(s, "INSERT INTO consents(person_id, granted_by, scope, purpose, evidence, "
-                     "granted_ms, expires_ms, revoked_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-    s.Bind(1, c.person_id).Bind(2, c.granted_by).Bind(3, c.scope).Bind(4, c.purpose);
-    s.Bind(5, c.evidence).Bind(6, c.granted_ms).Bind(7, c.expires_ms).Bind(8, c.revoked_ms);
+    int64_t id = 0;
+    {
+      FACET_PREPARE(last, "SELECT max(COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE "
+                          "key = 'consent_id_last'), 0), COALESCE((SELECT max(id) FROM "
+                          "consents), 0))");
+      if (!last.Step()) return last.status().ok() ? Status::Internal("consent id") : last.status();
+      id = last.Int(0) + 1;
+    }
+    FACET_PREPARE(s, "INSERT INTO consents(id, person_id, granted_by, scope, purpose, evidence, "
+                     "granted_ms, expires_ms, revoked_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.Bind(1, id).Bind(2, c.person_id).Bind(3, c.granted_by).Bind(4, c.scope).Bind(5, c.purpose);
+    s.Bind(6, c.evidence).Bind(7, c.granted_ms).Bind(8, c.expires_ms).Bind(9, c.revoked_ms);
     FACET_RETURN_IF_ERROR(s.Run());
-    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.handle()));
+    FACET_RETURN_IF_ERROR(PutMeta("consent_id_last", std::to_string(id)));
+    return id;
   }
 
   Result<std::vector<ConsentRecord>> ListConsents(int64_t person) override {
@@ -295,6 +315,18 @@ class SqliteTxn final : public StoreTxn {
     FACET_RETURN_IF_ERROR(PutMeta("audit_head_count", std::to_string(new_head.count)));
     FACET_RETURN_IF_ERROR(PutMeta("audit_head_hash", crypto::ToHex(new_head.hash)));
     return PutMeta("audit_head_mac", crypto::ToHex(new_head.mac));
+  }
+
+  Result<std::vector<std::string>> MissingAuditGuards() override {
+    std::vector<std::string> missing;
+    for (const char* trigger : {"audit_no_update", "audit_no_delete"}) {
+      FACET_PREPARE(s, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ? "
+                       "AND tbl_name = 'audit'");
+      s.Bind(1, std::string(trigger));
+      if (!s.Step()) return s.status().ok() ? Status::Internal("trigger count") : s.status();
+      if (s.Int(0) != 1) missing.emplace_back(trigger);
+    }
+    return missing;
   }
 
   Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditEntry&)>& fn) override {
@@ -443,7 +475,40 @@ class SqliteStore final : public TemplateStore {
   std::unique_ptr<SqliteDb> db_;
 };
 
+// Creates the empty store file with mode 0600 whatever the umask (SQLite would create it 0666
+// minus the umask, 0644 usually). SQLite gives its -wal and -shm files the mode of the store file
+// (and fchmods them to it), so they are 0600 too.
+Status CreatePrivateFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::InvalidArgument(path + ": cannot create the store: " + std::strerror(errno));
+  const bool ok = ::fchmod(fd, 0600) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Status::Internal(path + ": cannot set mode 0600: " + std::strerror(saved));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CheckPrivateStoreFiles(const std::string& path) {
+  std::string loose;
+  for (const std::string& file : {path, path + "-wal", path + "-shm", path + "-journal"}) {
+    struct stat info {};
+    if (::lstat(file.c_str(), &info) != 0) continue;  // absent (-wal/-shm come and go)
+    if ((info.st_mode & 077) != 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+      loose += (loose.empty() ? "" : ", ") + file + " (mode " + mode + ")";
+    }
+  }
+  if (loose.empty()) return Status::Ok();
+  return Status::FailedPrecondition(
+      "the store holds personal data but is accessible by group or others: " + loose +
+      "; make it private with: chmod 600 " + path + "*");
+}
 
 Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options) {
   std::string path = options.location;
@@ -466,8 +531,16 @@ Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options
   if (exists && options.create) {
     return Status::FailedPrecondition(path + ": a store already exists here");
   }
+  if (options.create) {
+    FACET_RETURN_IF_ERROR(CreatePrivateFile(path));
+  } else {
+    FACET_RETURN_IF_ERROR(CheckPrivateStoreFiles(path));
+  }
   auto db = SqliteDb::Open(path, options.create, options.busy_timeout_ms);
-  if (!db.ok()) return db.status();
+  if (!db.ok()) {
+    if (options.create) ::unlink(path.c_str());
+    return db.status();
+  }
   auto store = std::make_unique<SqliteStore>(std::move(db).value());
   FACET_RETURN_IF_ERROR(store->Initialize(options.create, options.check_on_open));
   return std::unique_ptr<TemplateStore>(std::move(store));

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -170,6 +171,7 @@ TEST_F(StoreTest, ForeignDamagedTruncatedAndNewerFilesAreRefused) {
               SQLITE_OK);
     sqlite3_close(db);
   }
+  ASSERT_EQ(::chmod(path_.c_str(), 0600), 0);  // sqlite3_open made it 0666 minus the umask
   expect_corrupt("foreign sqlite");
   // A store from a newer facet.
   write(bytes);
@@ -180,6 +182,105 @@ TEST_F(StoreTest, ForeignDamagedTruncatedAndNewerFilesAreRefused) {
     sqlite3_close(db);
   }
   EXPECT_EQ(OpenStore({.location = path_}).status().code(), StatusCode::kFailedPrecondition);
+}
+
+// Issue 18: consent ids were reused after the newest consent's person was erased, so the
+// consent_id of an audit entry was ambiguous.
+TEST_F(StoreTest, ConsentIdsAreNeverReused) {
+  auto store = Create();
+  ASSERT_NE(store, nullptr);
+  int64_t erased_consent = 0;
+  int64_t next_consent = 0;
+  ASSERT_TRUE(store->Write([&](StoreTxn& txn) -> Status {
+    GalleryRecord g;
+    g.name = "office";
+    g.purpose = "door";
+    g.use = "identify";
+    g.model = "m";
+    g.model_version = "1";
+    g.dimensions = 4;
+    auto gallery = txn.InsertGallery(g);
+    if (!gallery.ok()) return gallery.status();
+    auto add = [&](const std::string& who) -> Result<int64_t> {
+      PersonRecord person;
+      person.gallery_id = gallery.value();
+      person.person_id = who;
+      person.uid = "u" + who;
+      person.sealed_profile = std::vector<uint8_t>(10, 1);
+      return txn.InsertPerson(person);
+    };
+    auto grant = [&](int64_t person) {
+      ConsentRecord consent;
+      consent.person_id = person;
+      consent.granted_by = "someone";
+      consent.scope = "identify";
+      consent.purpose = "door";
+      consent.granted_ms = 1;
+      return txn.InsertConsent(consent);
+    };
+    auto a = add("a");
+    auto b = add("b");
+    if (!a.ok() || !b.ok()) return Status::Internal("persons");
+    if (!grant(a.value()).ok()) return Status::Internal("grant a");
+    auto of_b = grant(b.value());
+    if (!of_b.ok()) return of_b.status();
+    erased_consent = of_b.value();  // the newest consent: the one SQLite would hand out again
+    FACET_RETURN_IF_ERROR(txn.DeletePerson(b.value()));
+    auto again = grant(a.value());
+    if (!again.ok()) return again.status();
+    next_consent = again.value();
+    return Status::Ok();
+  }).ok());
+  EXPECT_GT(next_consent, erased_consent) << "the erased person's consent id was given again";
+  // The counter survives reopening.
+  store.reset();
+  auto reopened = OpenStore({.location = path_});
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_TRUE((*reopened)->Read([&](StoreTxn& txn) -> Status {
+    auto last = txn.GetMeta("consent_id_last");
+    if (!last.ok()) return last.status();
+    EXPECT_EQ(last->value_or(""), std::to_string(next_consent));
+    return Status::Ok();
+  }).ok());
+}
+
+// The mode bits of `path` other than the file type, or -1 when absent.
+int ModeOf(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? static_cast<int>(info.st_mode & 07777) : -1;
+}
+
+TEST_F(StoreTest, FilesArePrivateWhateverTheUmask) {
+  const mode_t saved = ::umask(0);  // the loosest: open() would keep every bit asked for
+  auto store = Create();
+  ::umask(saved);
+  ASSERT_NE(store, nullptr);
+  Populate(*store);  // in WAL mode: the -wal and -shm files exist while the store is open
+  EXPECT_EQ(ModeOf(path_), 0600);
+  EXPECT_EQ(ModeOf(path_ + "-wal"), 0600);
+  EXPECT_EQ(ModeOf(path_ + "-shm"), 0600);
+  EXPECT_TRUE(CheckPrivateStoreFiles(path_).ok());
+}
+
+TEST_F(StoreTest, LooseFilesAreReportedAndRefused) {
+  Create().reset();
+  ASSERT_TRUE(OpenStore({.location = path_}).ok());
+  ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
+  auto refused = OpenStore({.location = path_});
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(path_ + " (mode 0644)"), std::string::npos)
+      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("chmod 600"), std::string::npos);
+  ASSERT_EQ(::chmod(path_.c_str(), 0600), 0);
+  // A loose -wal file (left by an older facet) is named too.
+  std::ofstream(path_ + "-wal").close();
+  ASSERT_EQ(::chmod((path_ + "-wal").c_str(), 0640), 0);
+  const Status wal = CheckPrivateStoreFiles(path_);
+  EXPECT_EQ(wal.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(wal.message().find(path_ + "-wal (mode 0640)"), std::string::npos) << wal.message();
+  EXPECT_EQ(wal.message().find(path_ + " (mode"), std::string::npos) << wal.message();
+  std::filesystem::remove(path_ + "-wal");
+  EXPECT_TRUE(OpenStore({.location = path_}).ok());
 }
 
 }  // namespace

@@ -140,6 +140,9 @@ class StoreTxn {
   // Entries with seq >= from_seq in storage order (ascending seq as stored); `fn` returns false
   // to stop.
   virtual Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditEntry&)>& fn) = 0;
+  // The guards that make the audit table append-only in the backend itself (SQLite: the
+  // triggers audit_no_update, audit_no_delete) that are missing; empty when all are in place.
+  virtual Result<std::vector<std::string>> MissingAuditGuards() = 0;
 };
 
 class TemplateStore {
@@ -171,8 +174,15 @@ struct StoreOpenOptions {
 };
 
 // Opens (or creates) a store. A damaged or foreign file is kCorruptData with a clear message; a
-// store from a newer facet is kFailedPrecondition.
+// store from a newer facet is kFailedPrecondition. A new SQLite store is created mode 0600 (its
+// -wal and -shm files follow) whatever the umask; an existing one whose files are accessible by
+// group or others is refused (kFailedPrecondition naming them and the chmod that fixes it), as
+// OpenSSH does for private keys and PostgreSQL for its data directory.
 Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options);
+
+// Ok when the SQLite store at `path` and its -wal, -shm and -journal files (those present) are
+// accessible by their owner only; kFailedPrecondition listing the others.
+Status CheckPrivateStoreFiles(const std::string& path);
 
 }  // namespace facet::store
 

@@ -1,8 +1,17 @@
-// facet consent grant|revoke|list and facet audit verify|show.
+// facet consent grant|revoke|list and facet audit verify|show|anchor.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "cli_common.h"
+#include "facet/audit.h"
 #include "commands.h"
 #include "gallery_cli.h"
 
@@ -126,12 +135,30 @@ struct AuditFlags {
   int64_t from = 1;
   int64_t limit = 100;
   bool json = false;
+  std::string anchor_file;  // verify --anchor
+  std::string out;          // anchor --out
 };
 
 int RunAuditVerify(const AuditFlags& flags) {
+  std::optional<AuditAnchor> anchor;
+  if (!flags.anchor_file.empty()) {
+    std::ifstream in(flags.anchor_file);
+    if (!in) {
+      std::fprintf(stderr, "facet: %s: cannot read the anchor file\n", flags.anchor_file.c_str());
+      return kExitFailure;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = ParseAuditAnchor(text.str());
+    if (!parsed.ok()) {
+      PrintError(flags.anchor_file, parsed.status());
+      return kExitFailure;
+    }
+    anchor = std::move(parsed).value();
+  }
   auto galleries = OpenGalleriesOrPrint(flags.store);
   if (!galleries) return kExitFailure;
-  auto report = galleries->VerifyAudit();
+  auto report = anchor ? galleries->VerifyAudit(*anchor) : galleries->VerifyAudit();
   if (!report.ok()) {
     PrintError("audit verify", report.status());
     return kExitFailure;
@@ -145,13 +172,50 @@ int RunAuditVerify(const AuditFlags& flags) {
                      .dump(2)
               << "\n";
   } else if (report->intact) {
-    std::printf("audit log intact: %lld entries, head %s\n",
-                static_cast<long long>(report->entries), report->head_hash_hex.c_str());
+    std::printf("audit log intact: %lld entries, head %s%s\n",
+                static_cast<long long>(report->entries), report->head_hash_hex.c_str(),
+                anchor ? (", contains the anchor of entry " + std::to_string(anchor->count)).c_str()
+                       : "");
+  } else if (report->first_bad_seq == 0) {
+    std::printf("audit log BROKEN: %s\n", report->problem.c_str());
   } else {
     std::printf("audit log BROKEN at entry %lld: %s\n",
                 static_cast<long long>(report->first_bad_seq), report->problem.c_str());
   }
   return report->intact ? kExitOk : kExitFailure;
+}
+
+int RunAuditAnchor(const AuditFlags& flags) {
+  auto galleries = OpenGalleriesOrPrint(flags.store);
+  if (!galleries) return kExitFailure;
+  auto anchor = galleries->AnchorAudit();
+  if (!anchor.ok()) {
+    PrintError("audit anchor", anchor.status());
+    return kExitFailure;
+  }
+  const std::string line = FormatAuditAnchor(anchor.value()) + "\n";
+  if (flags.out == "-") {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    return kExitOk;
+  }
+  // A new file each time (never overwrites an older anchor): O_EXCL.
+  const int fd = ::open(flags.out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::fprintf(stderr, "facet: %s: cannot create the anchor file: %s\n", flags.out.c_str(),
+                 std::strerror(errno));
+    return kExitFailure;
+  }
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    std::fprintf(stderr, "facet: %s: cannot write the anchor\n", flags.out.c_str());
+    ::unlink(flags.out.c_str());
+    return kExitFailure;
+  }
+  std::printf("anchored entry %lld of the audit log in %s: keep a copy off this machine\n",
+              static_cast<long long>(anchor->count), flags.out.c_str());
+  return kExitOk;
 }
 
 int RunAuditShow(const AuditFlags& flags) {
@@ -218,13 +282,24 @@ Action RegisterAudit(CLI::App& app) {
   cmd->require_subcommand(1);
   CLI::App* verify = cmd->add_subcommand("verify", "check the hash chain (exit 1 if broken)");
   verify->add_flag("--json", flags->json, "print JSON");
+  verify->add_option("--anchor", flags->anchor_file,
+                     "also check that the log still holds this anchor (facet audit anchor)");
   AddStoreFlags(verify, &flags->store);
+  CLI::App* anchor = cmd->add_subcommand(
+      "anchor", "write the log's current head to a new file, to keep elsewhere");
+  anchor->add_option("--out", flags->out, "the anchor file to create, or - for stdout")
+      ->required();
+  AddStoreFlags(anchor, &flags->store);
   CLI::App* show = cmd->add_subcommand("show", "print audit entries");
   show->add_option("--from", flags->from, "first entry (default 1)");
   show->add_option("--limit", flags->limit, "at most this many (default 100)");
   show->add_flag("--json", flags->json, "print JSON");
   AddStoreFlags(show, &flags->store);
-  return [flags, verify] { return verify->parsed() ? RunAuditVerify(*flags) : RunAuditShow(*flags); };
+  return [flags, verify, anchor] {
+    if (verify->parsed()) return RunAuditVerify(*flags);
+    if (anchor->parsed()) return RunAuditAnchor(*flags);
+    return RunAuditShow(*flags);
+  };
 }
 
 }  // namespace facet::cli

@@ -1,5 +1,6 @@
 // facet identify (1:N, every face of each image) and facet verify (1:1, the largest face).
 // Both state a purpose, and each image's search is one audit entry.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -54,6 +55,7 @@ int RunIdentify(const IdentifyFlags& flags) {
   const IdentifyOptions options{ResolveActor(flags.store), flags.purpose, flags.top};
   nlohmann::json out = nlohmann::json::array();
   int exit_code = kExitOk;
+  int64_t damaged = 0;  // faces skipped for a failed integrity check
   for (const std::string& path : flags.images) {
     auto image = LoadImage(path);
     Result<std::vector<IdentifiedFace>> found = Status::Internal("not run");
@@ -90,6 +92,10 @@ int RunIdentify(const IdentifyFlags& flags) {
       const std::string decision =
           f.identification.known() ? f.identification.person_id : "unknown";
       faces.push_back({{"box", box}, {"candidates", candidates}, {"decision", decision}});
+      if (f.identification.damaged_faces_skipped > 0) {
+        faces.back()["damaged_faces_skipped"] = f.identification.damaged_faces_skipped;
+        damaged = std::max(damaged, f.identification.damaged_faces_skipped);
+      }
       if (!flags.json) {
         std::printf("%s: face at [%g, %g, %g, %g]: %s", path.c_str(), box[0].get<double>(),
                     box[1].get<double>(), box[2].get<double>(), box[3].get<double>(),
@@ -105,6 +111,12 @@ int RunIdentify(const IdentifyFlags& flags) {
     out.push_back({{"image", path}, {"faces", faces}});
   }
   if (flags.json) std::cout << out.dump(2) << "\n";
+  if (damaged > 0) {
+    std::fprintf(stderr,
+                 "facet: warning: gallery '%s' is damaged: %lld face(s) failed their integrity "
+                 "check and were left out of the search (facet audit show names them)\n",
+                 flags.gallery.c_str(), static_cast<long long>(damaged));
+  }
   return exit_code;
 }
 

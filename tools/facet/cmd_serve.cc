@@ -262,13 +262,21 @@ Action RegisterServe(CLI::App& app) {
   cmd->add_option("--queue", o.queue_depth, "requests that may wait for a worker (default 64)");
   cmd->add_option("--queue-timeout-ms", o.queue_timeout_ms,
                   "longest wait for a worker before 503 (default 10000)");
-  cmd->add_option("--http-threads", o.http_threads, "connection threads (default 64)");
+  cmd->add_option("--http-threads", o.http_threads,
+                  "threads serving requests with a complete head (default 64)");
   cmd->add_option("--max-pending-connections", o.max_pending_connections,
-                  "connections waiting for a thread before 503 (default 256)");
+                  "complete requests waiting for a thread before 503 (default 256)");
+  cmd->add_option("--max-connections", o.max_connections,
+                  "open connections at most, further ones get 503 (default 4096)");
+  cmd->add_option("--max-connections-per-address", o.max_connections_per_address,
+                  "open connections from one client address at most, 0 for no cap (default "
+                  "256; behind a reverse proxy, raise it or use 0)");
   cmd->add_option("--max-body-bytes", o.max_body_bytes, "largest request body (default 16 MiB)");
   cmd->add_option("--max-pixels", o.max_pixels, "largest image in pixels (default 25,000,000)");
   cmd->add_option("--request-timeout-ms", o.request_timeout_ms,
                   "time to receive one request (default 30000)");
+  cmd->add_option("--head-timeout-ms", o.head_timeout_ms,
+                  "time to receive a request head and the TLS handshake (default 10000)");
   cmd->add_option("--idle-timeout-ms", o.idle_timeout_ms,
                   "longest silence while receiving a request (default 5000)");
   cmd->add_option("--rate", o.rate_per_second,
