@@ -66,6 +66,22 @@ TEST(ApiKeys, SplitRefusesWhatIsNotAKey) {
   EXPECT_TRUE(SplitApiKey("fk_0123456789ab_" + std::string(43, 'a')).ok());
 }
 
+TEST(ApiKeys, ADeclaredPurposeIsKeptAndABlankOneRefused) {
+  TempDir dir;
+  const std::string path = dir.File("keys.json");
+  auto door = AddApiKey(path, {.name = "door", .scopes = kScopeIdentify, .purpose = "door access"});
+  auto none = AddApiKey(path, {.name = "none", .scopes = kScopeIdentify});
+  ASSERT_TRUE(door.ok() && none.ok());
+  auto loaded = ApiKeyFile::Load(path);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->Find(door->record.id)->purpose, "door access");
+  EXPECT_EQ(loaded->Find(none->record.id)->purpose, "");
+  EXPECT_EQ(MakeApiKey({.name = "x", .scopes = kScopeAll, .purpose = " \t\n"}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(MakeApiKey({.name = "  ", .scopes = kScopeAll}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(ApiKeys, FileRoundTripRevokeAndPermissions) {
   TempDir dir;
   const std::string path = dir.File("sub/keys.json");
