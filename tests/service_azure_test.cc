@@ -4,12 +4,11 @@
 // key's declared purpose is audited instead), and Azure's error codes. The official JavaScript
 // client runs the same flows in tests/azure_client.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
-#include <set>
-
-#include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "facet/api_keys.h"
 #include "facet/engine.h"
@@ -102,8 +101,8 @@ class AzureApiTest : public ::testing::Test {
                 key);
   }
   std::vector<std::string> FaceIds(const std::string& image, const std::string& key) {
-    json faces = Ok(Detect("v1.2", "?returnFaceId=true&recognitionModel=recognition_04", image,
-                           key));
+    json faces =
+        Ok(Detect("v1.2", "?returnFaceId=true&recognitionModel=recognition_04", image, key));
     std::vector<std::string> ids;
     for (const json& f : faces) ids.push_back(f["faceId"]);
     return ids;
@@ -181,8 +180,8 @@ TEST_F(AzureApiTest, DetectTakesAzureParametersAndComputesQualityAttributes) {
 TEST_F(AzureApiTest, AttributesWithoutAModelOrNeverInferredAre400NamingThem) {
   const std::string photo = Sample(1);
   for (const char* attribute : {"mask", "glasses", "accessories", "occlusion"}) {
-    auto res = Detect("v1.2", std::string("?returnFaceAttributes=headPose,") + attribute, photo,
-                      plain_);
+    auto res =
+        Detect("v1.2", std::string("?returnFaceAttributes=headPose,") + attribute, photo, plain_);
     EXPECT_EQ(Outcome(res), std::make_pair(400, std::string("BadArgument"))) << attribute;
     EXPECT_NE(Message(res).find(attribute), std::string::npos) << Message(res);
     EXPECT_NE(Message(res).find("no model"), std::string::npos) << Message(res);
@@ -203,10 +202,9 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
   EXPECT_EQ(Outcome(Json("PUT", lpg, {{"name", "My Family"}, {"purpose", " \t"}}, plain_)).first,
             400);
   // Azure's body with the door key: the group's purpose is the key's.
-  json group = Ok(Json("PUT", lpg,
-                       {{"name", "My Family"}, {"userData", "x"},
-                        {"recognitionModel", "recognition_04"}},
-                       door_));
+  json group = Ok(Json(
+      "PUT", lpg,
+      {{"name", "My Family"}, {"userData", "x"}, {"recognitionModel", "recognition_04"}}, door_));
   EXPECT_EQ(group["largePersonGroupId"], "lpg_family");
   EXPECT_EQ(group["purpose"], "door access");
   EXPECT_EQ(Ok(Call("GET", "/face/v1.0/persongroups/lpg_family", "", "", door_))["personGroupId"],
@@ -222,7 +220,8 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
   EXPECT_EQ(Outcome(Call("GET", lpg + "/persons/nobody", "", "", door_)),
             std::make_pair(404, std::string("PersonNotFound")));
   const std::string photo = Sample(3);
-  const std::string add_face = bill_path + "/persistedfaces?userData=Dad-0001&detectionModel=detection_03";
+  const std::string add_face =
+      bill_path + "/persistedfaces?userData=Dad-0001&detectionModel=detection_03";
   auto refused = Call("POST", add_face, photo, "application/octet-stream", door_);
   EXPECT_EQ(Outcome(refused), std::make_pair(403, std::string("ConsentRequired")));
   EXPECT_NE(Message(refused).find("POST " + bill_path + "/consents"), std::string::npos)
@@ -269,11 +268,10 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
   ASSERT_EQ(found.size(), ids.size());
   ASSERT_FALSE(found[0]["candidates"].empty());
   EXPECT_EQ(found[0]["candidates"][0]["personId"], bill["personId"]);
-  EXPECT_TRUE(Ok(Json("POST", "/face/v1.2/identify",
-                      {{"faceIds", ids},
-                       {"largePersonGroupId", "lpg_family"},
-                       {"confidenceThreshold", 1.0}},
-                      door_))[0]["candidates"]
+  EXPECT_TRUE(Ok(Json(
+      "POST", "/face/v1.2/identify",
+      {{"faceIds", ids}, {"largePersonGroupId", "lpg_family"}, {"confidenceThreshold", 1.0}},
+      door_))[0]["candidates"]
                   .empty());
   EXPECT_EQ(Outcome(Json("POST", "/face/v1.2/identify",
                          {{"faceIds", ids},
@@ -291,19 +289,18 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
   EXPECT_EQ(Outcome(Json("POST", "/face/v1.2/identify",
                          {{"faceIds", plain_ids}, {"largePersonGroupId", "lpg_family"}}, plain_)),
             std::make_pair(400, std::string("PurposeRequired")));
-  EXPECT_EQ(Outcome(Json("POST", "/face/v1.2/identify",
-                         {{"faceIds", plain_ids},
-                          {"largePersonGroupId", "lpg_family"},
-                          {"purpose", "   "}},
-                         plain_))
-                .first,
-            400);
+  EXPECT_EQ(
+      Outcome(
+          Json("POST", "/face/v1.2/identify",
+               {{"faceIds", plain_ids}, {"largePersonGroupId", "lpg_family"}, {"purpose", "   "}},
+               plain_))
+          .first,
+      400);
   // Verify to a person with Azure's body, the key's purpose again.
-  json verified = Ok(Json("POST", "/face/v1.2/verify",
-                          {{"faceId", ids[0]},
-                           {"largePersonGroupId", "lpg_family"},
-                           {"personId", bill["personId"]}},
-                          door_));
+  json verified = Ok(Json(
+      "POST", "/face/v1.2/verify",
+      {{"faceId", ids[0]}, {"largePersonGroupId", "lpg_family"}, {"personId", bill["personId"]}},
+      door_));
   EXPECT_TRUE(verified["isIdentical"].get<bool>());
   EXPECT_EQ(Outcome(Json("POST", "/face/v1.2/findsimilars",
                          {{"faceId", ids[0]}, {"largeFaceListId", "x"}}, door_))

@@ -90,8 +90,7 @@ bool IsApiVersion(std::string_view version) {
 
 bool TrainIsLongRunning(std::string_view version) { return version != "v1.0"; }
 
-bool SplitVersionedPath(std::string_view path, std::string_view* version,
-                        std::string_view* rest) {
+bool SplitVersionedPath(std::string_view path, std::string_view* version, std::string_view* rest) {
   constexpr std::string_view kPrefix = "/face/";
   if (path.substr(0, kPrefix.size()) != kPrefix) return false;
   const std::string_view after = path.substr(kPrefix.size());

@@ -41,11 +41,11 @@ std::optional<std::string> FacetRecognitionModelFor(std::string_view recognition
 
 // How detect answers one entry of returnFaceAttributes.
 enum class AttributeAnswer {
-  kComputed,         // facet computes it (headPose, qualityForRecognition, blur, exposure, noise)
-  kFacetOnly,        // facet's own (qualityDetails)
-  kNoModel,          // Azure offers it, facet has no model for it: 400 naming it
-  kNeverInferred,    // a sensitive or retired attribute facet never infers: 400
-  kUnknown,          // not an attribute at all: 400
+  kComputed,       // facet computes it (headPose, qualityForRecognition, blur, exposure, noise)
+  kFacetOnly,      // facet's own (qualityDetails)
+  kNoModel,        // Azure offers it, facet has no model for it: 400 naming it
+  kNeverInferred,  // a sensitive or retired attribute facet never infers: 400
+  kUnknown,        // not an attribute at all: 400
 };
 // `canonical` gets Azure's spelling of a known attribute (the match is case-insensitive).
 AttributeAnswer ClassifyFaceAttribute(std::string_view name, std::string* canonical);

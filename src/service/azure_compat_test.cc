@@ -1,11 +1,12 @@
 // The Azure name tables and the computed face attributes, on synthetic images whose exposure and
 // noise are known.
+#include "service/azure_compat.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-#include "service/azure_compat.h"
 #include "service/face_attributes.h"
 
 namespace facet::service {

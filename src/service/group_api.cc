@@ -51,9 +51,9 @@ void Api::SetGalleryError(httplib::Response& res, const CallContext& ctx,
     return SetStatusError(res, status);
   }
   if (!deps_.galleries->GetGallery(p[0]).ok()) {
-    return SetError(res, 404, ctx.large_group ? "LargePersonGroupNotFound" : "PersonGroupNotFound",
-                    (ctx.large_group ? "large person group '" : "person group '") + p[0] +
-                        "' is not found");
+    return SetError(
+        res, 404, ctx.large_group ? "LargePersonGroupNotFound" : "PersonGroupNotFound",
+        (ctx.large_group ? "large person group '" : "person group '") + p[0] + "' is not found");
   }
   if (p.size() >= 2 && !deps_.galleries->GetPerson(p[0], p[1]).ok()) {
     return SetError(res, 404, "PersonNotFound",

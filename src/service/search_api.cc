@@ -11,8 +11,6 @@
 namespace facet::service {
 namespace {
 
-constexpr size_t kMaxText = 1000;
-
 double Round5(double v) { return std::round(v * 1e5) / 1e5; }
 
 AuditContext Actor(const CallContext& ctx, std::string purpose) {
