@@ -235,10 +235,35 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
   json face = Ok(Call("POST", add_face, photo, "application/octet-stream", door_));
   EXPECT_FALSE(face["persistedFaceId"].get<std::string>().empty());
   EXPECT_EQ(face["userDataKept"], false);
-  EXPECT_EQ(Outcome(Call("POST", bill_path + "/persistedfaces?targetFace=1,2,3,4", photo,
-                         "application/octet-stream", door_))
-                .first,
-            400);
+  // targetFace: the face at the rectangle (here the second largest of a detect), not the largest.
+  json detected = Ok(Detect("v1.2", "?detectionModel=detection_03", photo, door_));
+  ASSERT_GE(detected.size(), 2u);
+  const json& r = detected[1]["faceRectangle"];
+  const std::string target =
+      std::to_string(r["left"].get<int>()) + "," + std::to_string(r["top"].get<int>()) + "," +
+      std::to_string(r["width"].get<int>()) + "," + std::to_string(r["height"].get<int>());
+  json clare = Ok(Json("POST", lpg + "/persons", {{"name", "Clare"}}, door_));
+  const std::string clare_path = lpg + "/persons/" + clare["personId"].get<std::string>();
+  Ok(Json("POST", clare_path + "/consents",
+          {{"grantedBy", "Clare"}, {"scope", "identify"}, {"purpose", "door access"}}, door_));
+  json at_target = Ok(Call("POST",
+                           clare_path +
+                               "/persistedfaces?detectionModel=detection_03&minQuality=low"
+                               "&targetFace=" +
+                               target,
+                           photo, "application/octet-stream", door_));
+  EXPECT_NEAR(at_target["faceRectangle"]["left"].get<int>(), r["left"].get<int>(), 2);
+  EXPECT_NEAR(at_target["faceRectangle"]["width"].get<int>(), r["width"].get<int>(), 2);
+  EXPECT_EQ(Outcome(Call("POST", clare_path + "/persistedfaces?targetFace=0,0,3,3", photo,
+                         "application/octet-stream", door_)),
+            std::make_pair(400, std::string("NoFaceDetected")));
+  for (const char* bad : {"1,2,3", "1,2,3,0", "a,b,c,d", "-1,0,5,5", "1,2,3,4,5"}) {
+    EXPECT_EQ(Outcome(Call("POST", clare_path + "/persistedfaces?targetFace=" + std::string(bad),
+                           photo, "application/octet-stream", door_))
+                  .first,
+              400)
+        << bad;
+  }
 
   // Train: a long-running operation from v1.1-preview.1 on, already succeeded.
   auto train = Call("POST", lpg + "/train", "", "", door_);

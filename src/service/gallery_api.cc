@@ -8,6 +8,7 @@
 #include "service/azure_compat.h"
 #include "service/face_ids.h"
 #include "service/request_parsing.h"
+#include "service/target_face.h"
 #include "facet/image.h"
 
 namespace facet::service {
@@ -409,10 +410,9 @@ void Api::AddFace(const httplib::Request& req, httplib::Response& res, const Cal
     }
     options.detect.mode = mode.value();
   }
+  std::optional<Box> target;  // Azure's targetFace; without it the largest face
   if (q.count("targetFace") != 0) {
-    return SetError(res, 400, "BadArgument",
-                    "targetFace is not supported: facet enrolls the largest face of the image "
-                    "(crop the image to the face to add)");
+    if (auto e = ParseTargetFace(q["targetFace"], &target.emplace())) return SetApiError(res, *e);
   }
   if (q["userData"].size() > 1024) {
     return SetError(res, 400, "BadArgument", "userData is longer than 1024 bytes");
@@ -449,8 +449,9 @@ void Api::AddFace(const httplib::Request& req, httplib::Response& res, const Cal
   Result<EnrolledImage> enrolled = Status::Internal("not run");
   const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
     try {
-      enrolled = EnrollImage(*store, *worker.sessions[model_index], AsBytes(bytes), options,
-                             Actor(ctx));
+      Session& session = *worker.sessions[model_index];
+      enrolled = target ? EnrollFaceAt(*store, session, AsBytes(bytes), options, *target, Actor(ctx))
+                        : EnrollImage(*store, session, AsBytes(bytes), options, Actor(ctx));
     } catch (const std::exception&) {
       enrolled = Status::Internal("enrollment failed");
     }
