@@ -3,7 +3,8 @@
 // README, and nothing else: the endpoint and key (AzureKeyCredential, as the README's key
 // snippet), allowInsecureConnection (plain HTTP on loopback), the images, and one consent call per
 // person before adding faces (facet enrolls no one without consent). Then verify, findSimilar and
-// group with Azure's bodies, the detection sample under every API version, and the audit log.
+// group with Azure's bodies, the detection sample under every API version, the audit log, and the
+// Azure REST reference's example bodies sent as plain HTTP requests (as curl would).
 //
 // Usage: node readme_samples.mjs FACET_BINARY MODEL_DIR
 // Exits 77 (skipped) when the client is not installed (scripts/test.sh installs it).
@@ -299,6 +300,66 @@ try {
       .path('/largepersongroups/{largePersonGroupId}', largePersonGroupId).get();
     assert.equal(gone.status, '404');
     assert.equal(gone.body.error.code, 'LargePersonGroupNotFound');
+  });
+  // --- The Azure REST reference's example bodies (azure-rest-api-specs, Face v1.1-preview.1
+  // examples), sent as curl would, without the client: group, person, face with targetFace,
+  // train + operation, detect, identify, verify.
+  await step('REST reference bodies (plain HTTP requests)', async () => {
+    const base = `${endpoint}/face/v1.1-preview.1`;
+    const call = async (method, path, body, type = 'application/json') => {
+      const response = await fetch(base + path, {
+        method,
+        headers: { 'Ocp-Apim-Subscription-Key': apikey,
+          ...(body === undefined ? {} : { 'Content-Type': type }) },
+        body: body === undefined ? undefined : type === 'application/json' ? JSON.stringify(body) : body,
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers,
+        body: text ? JSON.parse(text) : undefined };
+    };
+    const must = (r, status = 200) => {
+      assert.equal(r.status, status, JSON.stringify(r.body));
+      return r.body;
+    };
+    const group = '/largepersongroups/your_large_person_group_id';
+    must(await call('PUT', group, { name: 'your_large_person_group_name',
+      userData: 'your_user_data', recognitionModel: 'recognition_01' }));
+    const person = must(await call('POST', `${group}/persons`,
+      { name: 'your_large_person_group_person_name', userData: 'your_user_data' }));
+    must(await call('POST', `${group}/persons/${person.personId}/consents`,
+      { grantedBy: 'the person', scope: 'identify', purpose: 'reference run' }));
+    const photo = readFileSync(image(3));
+    // The reference's attribute list asks for glasses, occlusion, accessories and mask too.
+    const reference = '?returnFaceId=true&returnFaceLandmarks=true&recognitionModel=recognition_01' +
+      '&returnRecognitionModel=true&detectionModel=detection_01&faceIdTimeToLive=60' +
+      '&returnFaceAttributes=';
+    const refused = await call('POST', '/detect' + reference +
+      'glasses,headPose,occlusion,accessories,blur,exposure,noise,mask,qualityForRecognition',
+    photo, 'application/octet-stream');
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error.message, /'glasses'.*no model/);
+    const faces = must(await call('POST', '/detect' + reference +
+      'headPose,blur,exposure,noise,qualityForRecognition', photo, 'application/octet-stream'));
+    assert.equal(faces[0].recognitionModel, 'recognition_01');
+    const r = faces[0].faceRectangle;
+    const face = must(await call('POST', `${group}/persons/${person.personId}/persistedfaces` +
+      `?targetFace=${r.left},${r.top},${r.width},${r.height}&detectionModel=detection_01` +
+      '&userData=your%20user%20data', photo, 'application/octet-stream'));
+    assert.ok(face.persistedFaceId);
+    const train = await call('POST', `${group}/train`);
+    assert.equal(train.status, 202);
+    const operation = await fetch(train.headers.get('operation-location'),
+      { headers: { 'Ocp-Apim-Subscription-Key': apikey } }).then((x) => x.json());
+    assert.equal(operation.status, 'succeeded');
+    assert.equal(must(await call('GET', `${group}/training`)).status, 'succeeded');
+    const identified = must(await call('POST', '/identify', {
+      faceIds: [faces[0].faceId], largePersonGroupId: 'your_large_person_group_id',
+      maxNumOfCandidatesReturned: 9, confidenceThreshold: 0.7 }));
+    assert.equal(identified[0].candidates[0].personId, person.personId);
+    const verified = must(await call('POST', '/verify', { faceId: faces[0].faceId,
+      personId: person.personId, largePersonGroupId: 'your_large_person_group_id' }));
+    assert.equal(verified.isIdentical, true);
+    must(await call('DELETE', group));
   });
 } catch (e) {
   failures.push('setup');
