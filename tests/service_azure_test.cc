@@ -235,6 +235,8 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
   json face = Ok(Call("POST", add_face, photo, "application/octet-stream", door_));
   EXPECT_FALSE(face["persistedFaceId"].get<std::string>().empty());
   EXPECT_EQ(face["userDataKept"], false);
+  EXPECT_EQ(Ok(Call("GET", bill_path, "", "", door_))["persistedFaceIds"],
+            json::array({face["persistedFaceId"]}));
   // targetFace: the face at the rectangle (here the second largest of a detect), not the largest.
   json detected = Ok(Detect("v1.2", "?detectionModel=detection_03", photo, door_));
   ASSERT_GE(detected.size(), 2u);

@@ -252,7 +252,12 @@ void Api::GetPerson(const httplib::Request& req, httplib::Response& res, const C
   if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
   auto person = store->GetPerson(ctx.path_params[0], ctx.path_params[1]);
   if (!person.ok()) return SetGalleryError(res, ctx, person.status());
-  SetJson(res, 200, PersonJson(*person));
+  auto faces = store->ListFaces(ctx.path_params[0], ctx.path_params[1]);
+  if (!faces.ok()) return SetGalleryError(res, ctx, faces.status());
+  nlohmann::json out = PersonJson(*person);
+  out["persistedFaceIds"] = nlohmann::json::array();  // as Azure's person
+  for (const FaceInfo& f : *faces) out["persistedFaceIds"].push_back(std::to_string(f.face_id));
+  SetJson(res, 200, out);
 }
 
 void Api::UpdatePerson(const httplib::Request& req, httplib::Response& res,
