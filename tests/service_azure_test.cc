@@ -307,6 +307,21 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
                          door_))
                 .first,
             400);
+  // Hostile or malformed Azure fields are a clear 400, never a crash.
+  for (const json& extra :
+       {json{{"confidenceThreshold", "high"}}, json{{"confidenceThreshold", -1}},
+        json{{"confidenceThreshold", 2}}, json{{"largePersonGroupId", 5}},
+        json{{"dynamicPersonGroupId", "d"}}, json{{"maxNumOfCandidatesReturned", 0}},
+        json{{"purpose", json::array()}}}) {
+    json body = {{"faceIds", ids}, {"largePersonGroupId", "lpg_family"}};
+    body.update(extra);
+    EXPECT_EQ(Outcome(Json("POST", "/face/v1.2/identify", body, door_)).first, 400) << extra;
+  }
+  for (const json& bad : {json{{"name", std::string(200, 'n')}}, json{{"userData", 7}},
+                          json{{"recognitionModel", "recognition_09"}}, json{{"nmae", "typo"}}}) {
+    EXPECT_EQ(Outcome(Json("PUT", "/face/v1.2/largepersongroups/other", bad, door_)).first, 400)
+        << bad;
+  }
   // A body purpose wins over the key's.
   Ok(Json("POST", "/face/v1.2/identify",
           {{"faceIds", ids}, {"largePersonGroupId", "lpg_family"}, {"purpose", "fire drill"}},
