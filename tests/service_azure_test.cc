@@ -215,6 +215,18 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
             std::make_pair(404, std::string("PersonGroupNotFound")));
   EXPECT_EQ(Outcome(Json("POST", lpg + "/persons", {{"name", "  "}}, door_)).first, 400);
 
+  // Azure's list paging: ids after `start`, at most `top`, in id order.
+  for (const char* id : {"b", "a", "c"})
+    Ok(Json("POST", lpg + "/persons", {{"personId", id}}, door_));
+  json page = Ok(Call("GET", lpg + "/persons?start=a&top=1", "", "", door_));
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0]["personId"], "b");
+  EXPECT_EQ(Ok(Call("GET", lpg + "/persons?start=c", "", "", door_)).size(), 0u);
+  EXPECT_EQ(Outcome(Call("GET", lpg + "/persons?top=0", "", "", door_)).first, 400);
+  EXPECT_EQ(
+      Ok(Call("GET", "/face/v1.2/largepersongroups?top=1", "", "", door_))[0]["largePersonGroupId"],
+      "lpg_family");
+
   json bill = Ok(Json("POST", lpg + "/persons", {{"name", "Bill"}, {"userData", "Dad"}}, door_));
   const std::string bill_path = lpg + "/persons/" + bill["personId"].get<std::string>();
   EXPECT_EQ(Outcome(Call("GET", lpg + "/persons/nobody", "", "", door_)),

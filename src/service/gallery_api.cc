@@ -117,11 +117,21 @@ void Api::ListGroups(const httplib::Request& req, httplib::Response& res,
   Galleries* store = Store(res);
   if (store == nullptr) return;
   Query q;
-  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  ListPage page;
+  if (auto e = ParseQuery(req.params, {"start", "top", "returnRecognitionModel"}, &q)) {
+    return SetApiError(res, *e);
+  }
+  if (auto e = ParseListPage(q, &page)) return SetApiError(res, *e);
   auto list = store->ListGalleries();
   if (!list.ok()) return SetStatusError(res, list.status());
+  std::sort(list->begin(), list->end(),
+            [](const GalleryInfo& a, const GalleryInfo& b) { return a.name < b.name; });
   nlohmann::json out = nlohmann::json::array();
-  for (const GalleryInfo& g : *list) out.push_back(GroupJson(g, ctx.large_group));
+  for (const GalleryInfo& g : *list) {
+    if (g.name > page.start && std::ssize(out) < page.top) {
+      out.push_back(GroupJson(g, ctx.large_group));
+    }
+  }
   SetJson(res, 200, out);
 }
 
@@ -237,11 +247,17 @@ void Api::ListPersons(const httplib::Request& req, httplib::Response& res,
   Galleries* store = Store(res);
   if (store == nullptr) return;
   Query q;
-  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  ListPage page;
+  if (auto e = ParseQuery(req.params, {"start", "top"}, &q)) return SetApiError(res, *e);
+  if (auto e = ParseListPage(q, &page)) return SetApiError(res, *e);
   auto list = store->ListPersons(ctx.path_params[0]);
   if (!list.ok()) return SetGalleryError(res, ctx, list.status());
+  std::sort(list->begin(), list->end(),
+            [](const PersonInfo& a, const PersonInfo& b) { return a.person_id < b.person_id; });
   nlohmann::json out = nlohmann::json::array();
-  for (const PersonInfo& p : *list) out.push_back(PersonJson(p));
+  for (const PersonInfo& p : *list) {
+    if (p.person_id > page.start && std::ssize(out) < page.top) out.push_back(PersonJson(p));
+  }
   SetJson(res, 200, out);
 }
 

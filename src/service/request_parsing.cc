@@ -377,6 +377,15 @@ MaybeError ParseQuery(const httplib::Params& params, std::initializer_list<const
   return std::nullopt;
 }
 
+MaybeError ParseListPage(const std::map<std::string, std::string>& query, ListPage* out) {
+  *out = ListPage{};
+  if (const auto it = query.find("start"); it != query.end()) out->start = it->second;
+  if (const auto it = query.find("top"); it != query.end()) {
+    return ParseIntText("top", it->second, 1, 1000, &out->top);
+  }
+  return std::nullopt;
+}
+
 MaybeError ParseIntText(std::string_view name, std::string_view text, int64_t lo, int64_t hi,
                         int64_t* out) {
   const bool digits = !text.empty() && text.size() <= 18 &&

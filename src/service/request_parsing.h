@@ -99,6 +99,13 @@ bool IsBlank(std::string_view s);
 // with those present.
 MaybeError ParseQuery(const httplib::Params& params, std::initializer_list<const char*> known,
                       std::map<std::string, std::string>* values);
+// Azure's paging of lists: ids greater than `start`, at most `top` (1..1000, default 1000), in
+// id order. Read from a ParseQuery result.
+struct ListPage {
+  std::string start;
+  int64_t top = 1000;
+};
+MaybeError ParseListPage(const std::map<std::string, std::string>& query, ListPage* out);
 // A decimal integer in [lo, hi].
 MaybeError ParseIntText(std::string_view name, std::string_view text, int64_t lo, int64_t hi,
                         int64_t* out);
