@@ -187,6 +187,10 @@ TEST_F(GalleryTest, AnIdentificationRunSearchesAsIdentifyAndIsOneAuditEntry) {
             StatusCode::kInvalidArgument);  // no purpose
   EXPECT_EQ(galleries_->StartIdentification("office", {"cam", " \t"}, "redact").status().code(),
             StatusCode::kInvalidArgument);  // only whitespace is no purpose
+  EXPECT_EQ(galleries_->AddPerson("office", {.person_id = "blank", .display_name = "  "}, admin_)
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);  // nor a name
   EXPECT_EQ(galleries_->StartIdentification("nowhere", {"cam", "x"}, "redact").status().code(),
             StatusCode::kNotFound);
   const int64_t before = galleries_->VerifyAudit()->entries;
