@@ -12,6 +12,11 @@ bash scripts/models.sh
 if ! cmp -s tests/web/package-lock.json tests/web/node_modules/.facet-lock 2>/dev/null; then
   (cd tests/web && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.facet-lock)
 fi
+# Microsoft's Azure Face client for the compatibility test (pinned by
+# tests/azure_client/package-lock.json).
+if ! cmp -s tests/azure_client/package-lock.json tests/azure_client/node_modules/.facet-lock 2>/dev/null; then
+  (cd tests/azure_client && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.facet-lock)
+fi
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)"
 ctest --preset release -j"$(nproc)" "$@"

@@ -326,7 +326,7 @@ TEST_F(ApiTest, BadRequestsGet4xxAndTheServerKeepsServing) {
        400, "BadArgument"},
       {"unknown parameter", "POST", detect + "?returnFaceID=true", "image/jpeg", jpeg, 1, 400,
        "BadArgument"},
-      {"unknown model", "POST", detect + "?recognitionModel=recognition_04", "image/jpeg", jpeg, 1,
+      {"unknown model", "POST", detect + "?recognitionModel=recognition_05", "image/jpeg", jpeg, 1,
        400, "BadArgument"},
       {"malformed json", "POST", verify, "application/json", "{\"faceId1\": ", 1, 400,
        "BadArgument"},

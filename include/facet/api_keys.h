@@ -49,6 +49,10 @@ struct ApiKeyRecord {
   // server's default.
   double rate_per_second = 0;
   int burst = 0;
+  // What requests made with this key are for ("door access"), declared once when the key is
+  // made. Identifications and verifications that name no purpose are audited with this one
+  // (docs/service.md); empty: such requests must name a purpose.
+  std::string purpose;
 
   bool active() const { return !revoked_unix.has_value(); }
 };
@@ -76,10 +80,11 @@ struct ApiKeyOptions {
   uint32_t scopes = 0;
   double rate_per_second = 0;
   int burst = 0;
+  std::string purpose{};  // optional (ApiKeyRecord::purpose)
 };
 
-// Makes a key (random id and secret, Argon2id hash of the secret). kInvalidArgument for an empty
-// name or no scope.
+// Makes a key (random id and secret, Argon2id hash of the secret). kInvalidArgument for a name
+// that is empty or only whitespace, a purpose of only whitespace, or no scope.
 Result<NewApiKey> MakeApiKey(const ApiKeyOptions& options);
 
 // Load + add a new key + save, under the file's lock.

@@ -116,6 +116,12 @@ TEST_F(GalleryTest, AnIdentificationRunSearchesAsIdentifyAndIsOneAuditEntry) {
   for (int p = 0; p < 3; ++p) AddConsentedPerson("office", "person" + std::to_string(p), p, 2);
   EXPECT_EQ(galleries_->StartIdentification("office", {"cam", ""}, "redact").status().code(),
             StatusCode::kInvalidArgument);  // no purpose
+  EXPECT_EQ(galleries_->StartIdentification("office", {"cam", " \t"}, "redact").status().code(),
+            StatusCode::kInvalidArgument);  // only whitespace is no purpose
+  EXPECT_EQ(galleries_->AddPerson("office", {.person_id = "blank", .display_name = "  "}, admin_)
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);  // nor a name
   EXPECT_EQ(galleries_->StartIdentification("nowhere", {"cam", "x"}, "redact").status().code(),
             StatusCode::kNotFound);
   const int64_t before = galleries_->VerifyAudit()->entries;

@@ -1,5 +1,7 @@
 #include "engine/gallery_util.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace facet::gallery {
@@ -48,7 +50,15 @@ bool IsValidUtf8(std::string_view text) {
 }  // namespace
 
 Status CheckText(const std::string& what, const std::string& text, bool required) {
-  if (required && text.empty()) return Status::InvalidArgument(what + " is required");
+  // Only whitespace says nothing: a purpose or a grantor of "  " is missing, and an optional
+  // name of "  " is refused rather than kept as if it said something.
+  const bool blank = std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) != 0;
+  });
+  if (required && blank) return Status::InvalidArgument(what + " is required");
+  if (blank && !text.empty()) {
+    return Status::InvalidArgument(what + " is only whitespace (leave it out instead)");
+  }
   if (text.size() > 1000) return Status::InvalidArgument(what + " is longer than 1000 bytes");
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "service/azure_compat.h"
 #include "service/transport.h"
 #include "service/web_assets.h"
 
@@ -207,40 +208,45 @@ bool MatchRoute(std::string_view pattern, std::string_view raw_path,
 
 Api::Api(Deps deps) : deps_(std::move(deps)) {
   routes_ = {
-      {"POST", "/face/v1.0/detect", kScopeDetect, &Api::Detect, true},
-      {"POST", "/face/v1.0/verify", kScopeVerify, &Api::Verify, true},
-      {"POST", "/face/v1.0/redact", kScopeDetect, &Api::Redact, true},
-      {"GET", "/face/v1.0/models", 0, &Api::Models, false},
-      {"POST", "/face/v1.0/identify", kScopeIdentify, &Api::Identify, true},
-      {"POST", "/face/v1.0/findsimilars", kScopeIdentify, &Api::FindSimilarFaces, true},
-      {"POST", "/face/v1.0/group", kScopeIdentify, &Api::Group, true},
-      {"GET", "/face/v1.0/persongroups", kScopeAdmin, &Api::ListGroups, false},
-      {"PUT", "/face/v1.0/persongroups/{g}", kScopeAdmin, &Api::CreateGroup, true},
-      {"GET", "/face/v1.0/persongroups/{g}", kScopeAdmin, &Api::GetGroup, false},
-      {"DELETE", "/face/v1.0/persongroups/{g}", kScopeAdmin, &Api::DeleteGroup, false},
-      {"POST", "/face/v1.0/persongroups/{g}/persons", kScopeAdmin, &Api::AddPerson, true},
-      {"GET", "/face/v1.0/persongroups/{g}/persons", kScopeAdmin, &Api::ListPersons, false},
-      {"GET", "/face/v1.0/persongroups/{g}/persons/{p}", kScopeAdmin, &Api::GetPerson, false},
-      {"PATCH", "/face/v1.0/persongroups/{g}/persons/{p}", kScopeAdmin, &Api::UpdatePerson, true},
-      {"DELETE", "/face/v1.0/persongroups/{g}/persons/{p}", kScopeAdmin, &Api::ErasePerson,
-       false},
-      {"GET", "/face/v1.0/persongroups/{g}/persons/{p}/export", kScopeAdmin, &Api::ExportPerson,
-       false},
-      {"POST", "/face/v1.0/persongroups/{g}/persons/{p}/consents", kScopeAdmin,
-       &Api::GrantConsent, true},
-      {"GET", "/face/v1.0/persongroups/{g}/persons/{p}/consents", kScopeAdmin,
-       &Api::ListConsents, false},
-      {"DELETE", "/face/v1.0/persongroups/{g}/persons/{p}/consents/{c}", kScopeAdmin,
-       &Api::RevokeConsent, false},
-      {"POST", "/face/v1.0/persongroups/{g}/persons/{p}/persistedfaces", kScopeAdmin,
-       &Api::AddFace, true},
-      {"GET", "/face/v1.0/persongroups/{g}/persons/{p}/persistedfaces", kScopeAdmin,
-       &Api::ListFaces, false},
-      {"DELETE", "/face/v1.0/persongroups/{g}/persons/{p}/persistedfaces/{f}", kScopeAdmin,
-       &Api::DeleteFace, false},
-      {"GET", "/face/v1.0/audit", kScopeAdmin, &Api::ReadAudit, false},
-      {"GET", "/face/v1.0/audit/verify", kScopeAdmin, &Api::VerifyAudit, false},
+      {"POST", "/detect", kScopeDetect, &Api::Detect, true},
+      {"POST", "/verify", kScopeVerify, &Api::Verify, true},
+      {"POST", "/redact", kScopeDetect, &Api::Redact, true},
+      {"GET", "/models", 0, &Api::Models, false},
+      {"POST", "/identify", kScopeIdentify, &Api::Identify, true},
+      {"POST", "/findsimilars", kScopeIdentify, &Api::FindSimilarFaces, true},
+      {"POST", "/group", kScopeIdentify, &Api::Group, true},
+      {"GET", "/operations/{o}", kScopeAdmin, &Api::GetOperation, false},
+      {"GET", "/audit", kScopeAdmin, &Api::ReadAudit, false},
+      {"GET", "/audit/verify", kScopeAdmin, &Api::VerifyAudit, false},
   };
+  // Azure's PersonGroup and LargePersonGroup routes, alike: facet has one kind of group (a
+  // gallery), reachable under both names.
+  const Route group_routes[] = {
+      {"GET", "", kScopeAdmin, &Api::ListGroups, false},
+      {"PUT", "/{g}", kScopeAdmin, &Api::CreateGroup, true},
+      {"GET", "/{g}", kScopeAdmin, &Api::GetGroup, false},
+      {"DELETE", "/{g}", kScopeAdmin, &Api::DeleteGroup, false},
+      {"POST", "/{g}/train", kScopeAdmin, &Api::Train, false},
+      {"GET", "/{g}/training", kScopeAdmin, &Api::TrainingStatus, false},
+      {"POST", "/{g}/persons", kScopeAdmin, &Api::AddPerson, true},
+      {"GET", "/{g}/persons", kScopeAdmin, &Api::ListPersons, false},
+      {"GET", "/{g}/persons/{p}", kScopeAdmin, &Api::GetPerson, false},
+      {"PATCH", "/{g}/persons/{p}", kScopeAdmin, &Api::UpdatePerson, true},
+      {"DELETE", "/{g}/persons/{p}", kScopeAdmin, &Api::ErasePerson, false},
+      {"GET", "/{g}/persons/{p}/export", kScopeAdmin, &Api::ExportPerson, false},
+      {"POST", "/{g}/persons/{p}/consents", kScopeAdmin, &Api::GrantConsent, true},
+      {"GET", "/{g}/persons/{p}/consents", kScopeAdmin, &Api::ListConsents, false},
+      {"DELETE", "/{g}/persons/{p}/consents/{c}", kScopeAdmin, &Api::RevokeConsent, false},
+      {"POST", "/{g}/persons/{p}/persistedfaces", kScopeAdmin, &Api::AddFace, true},
+      {"GET", "/{g}/persons/{p}/persistedfaces", kScopeAdmin, &Api::ListFaces, false},
+      {"DELETE", "/{g}/persons/{p}/persistedfaces/{f}", kScopeAdmin, &Api::DeleteFace, false},
+  };
+  for (const char* kind : {"/persongroups", "/largepersongroups"}) {
+    for (Route r : group_routes) {
+      r.pattern = kind + r.pattern;
+      routes_.push_back(std::move(r));
+    }
+  }
 }
 
 const Engine* Api::EngineFor(std::string_view model, int* index) const {
@@ -300,12 +306,23 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
     return HR::Handled;
   }
 
-  // API routes.
+  // API routes: /face/{version}/..., every version served alike (docs/service.md).
+  std::string_view version, api_path;
+  // Routes match the raw (still percent-encoded) path, so that an id holding an escaped '/' is
+  // one segment; each id segment is decoded by MatchRoute.
+  if (!SplitVersionedPath(RawPath(req.target), &version, &api_path)) {
+    return refuse(404, "NotFound", "no such endpoint");
+  }
+  if (!IsApiVersion(version)) {
+    return refuse(404, "NotFound",
+                  "no such API version (facet serves /face/{" + ApiVersionList() + "}/...)");
+  }
+  t_request.context.api_version = std::string(version);
   const Route* route = nullptr;
   bool path_known = false;
   std::string allowed;
   for (const Route& r : routes_) {
-    if (!MatchRoute(r.pattern, RawPath(req.target), &t_request.context.path_params)) continue;
+    if (!MatchRoute(r.pattern, api_path, &t_request.context.path_params)) continue;
     path_known = true;
     allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
     if (req.method == r.method) {
@@ -370,6 +387,8 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
     return refuse(429, "RateLimitExceeded", "this API key's rate limit is exceeded");
   }
   t_request.route = route;
+  t_request.context.route_pattern = route->pattern;
+  t_request.context.large_group = route->pattern.starts_with("/largepersongroups");
   return HR::Unhandled;
 }
 

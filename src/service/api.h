@@ -30,6 +30,7 @@
 #include "service/inference_pool.h"
 #include "service/rate_limit.h"
 #include "service/request_parsing.h"
+#include "service/training_operations.h"
 
 namespace facet::service {
 
@@ -55,6 +56,9 @@ MaybeError CheckedRequestImage(const httplib::Request& req, int64_t max_pixels,
 struct CallContext {
   Caller caller;
   std::vector<std::string> path_params;  // the {...} segments of the route, in order
+  std::string api_version;               // "v1.0", "v1.2", ... (azure_compat.h)
+  bool large_group = false;              // a /largepersongroups route (named so in answers)
+  std::string_view route_pattern;        // the matched Route's pattern
 };
 
 class Api;
@@ -62,7 +66,7 @@ using Handler = void (Api::*)(const httplib::Request&, httplib::Response&, const
 
 struct Route {
   const char* method;
-  const char* pattern;  // "/face/v1.0/persongroups/{personGroupId}"; {x} matches one segment
+  std::string pattern;  // "/persongroups/{personGroupId}" after /face/{version}; {x}: one segment
   uint32_t scope;       // ApiScope the caller needs
   Handler handler;
   bool has_body;        // false: a request body is refused (400)
@@ -123,6 +127,11 @@ class Api {
   void AddFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void ListFaces(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void DeleteFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  // Training (group_api.cc): facet's index needs none; Azure clients get the answers of a
+  // training that already succeeded, as a long-running operation where Azure's version has one.
+  void Train(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void TrainingStatus(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void GetOperation(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void ReadAudit(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void VerifyAudit(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
 
@@ -137,18 +146,35 @@ class Api {
                          const std::function<Status(WorkerSessions&, Image&)>& work) const;
   // The engine of a recognition model name; null if not offered.
   const Engine* EngineFor(std::string_view model, int* index) const;
+  // The engine of a recognition model as a client names it: facet's name, Azure's
+  // (recognition_01..04, azure_compat.h) or empty for the default; null if not offered.
+  const Engine* RecognitionEngine(std::string_view name, int* index) const;
+  std::string OfferedRecognitionModels() const;
   // The gallery store, or null after answering 409 NoGalleryStore.
   Galleries* Store(httplib::Response& res) const;
   // The engine a gallery's templates come from, or null after answering 404 (no gallery) or
   // 409 ModelMismatch (this server does not offer the gallery's model and version).
+  // `large`: name the group a large person group in a 404 (LargePersonGroupNotFound).
   const Engine* GalleryEngine(const std::string& gallery, httplib::Response& res,
-                              GalleryInfo* info, int* index) const;
+                              GalleryInfo* info, int* index, bool large = false) const;
+  // Writes a store failure of a person-group route: a kNotFound is told apart as Azure does
+  // (PersonGroupNotFound / LargePersonGroupNotFound, PersonNotFound, PersistedFaceNotFound) from
+  // the route's path parameters; anything else as SetStatusError.
+  void SetGalleryError(httplib::Response& res, const CallContext& ctx, const Status& status) const;
 
   Deps deps_;
   std::vector<Route> routes_;
+  TrainingOperations training_operations_;
   RateLimiter key_limiter_;
   RateLimiter auth_failure_limiter_;
 };
+
+// The purpose an identification, verification or new person group is audited with: the body's
+// "purpose" when it has one (only whitespace is refused as missing), else the purpose declared
+// with the caller's API key; 400 PurposeRequired when neither says one. `what` names the request
+// in the message ("identify").
+MaybeError ResolvePurpose(const nlohmann::json& body, const Caller& caller, std::string_view what,
+                          std::string* purpose);
 
 // Routes every request of `server` through `api` (pre-routing, handlers, errors, logging) and
 // sets the security headers of every response (HSTS too when `tls`).

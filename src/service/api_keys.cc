@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -47,6 +48,13 @@ bool IsHex(std::string_view s) {
   return true;
 }
 
+// Empty or only whitespace: says nothing.
+bool IsBlank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  });
+}
+
 bool IsBase64Url(std::string_view s) {
   for (char c : s) {
     const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -64,6 +72,7 @@ nlohmann::json RecordToJson(const ApiKeyRecord& r) {
                       {"created_unix", r.created_unix},
                       {"rate_per_second", r.rate_per_second},
                       {"burst", r.burst}};
+  if (!r.purpose.empty()) j["purpose"] = r.purpose;
   j["revoked_unix"] = r.revoked_unix ? nlohmann::json(*r.revoked_unix) : nlohmann::json(nullptr);
   return j;
 }
@@ -84,6 +93,7 @@ Result<ApiKeyRecord> RecordFromJson(const nlohmann::json& j) {
     }
     r.rate_per_second = j.value("rate_per_second", 0.0);
     r.burst = j.value("burst", 0);
+    r.purpose = j.value("purpose", std::string());
   } catch (const nlohmann::json::exception& e) {
     return Status::CorruptData(std::string("a key entry is malformed: ") + e.what());
   }
@@ -254,7 +264,13 @@ int ApiKeyFile::ActiveCount() const {
 }
 
 Result<NewApiKey> MakeApiKey(const ApiKeyOptions& options) {
-  if (options.name.empty()) return Status::InvalidArgument("a key needs a name");
+  if (IsBlank(options.name)) return Status::InvalidArgument("a key needs a name");
+  if (!options.purpose.empty() && IsBlank(options.purpose)) {
+    return Status::InvalidArgument("a key's purpose must say something (it is only whitespace)");
+  }
+  if (options.purpose.size() > 1000) {
+    return Status::InvalidArgument("a key's purpose is at most 1000 bytes");
+  }
   if (options.scopes == 0 || (options.scopes & ~static_cast<uint32_t>(kScopeAll)) != 0) {
     return Status::InvalidArgument("a key needs at least one known scope");
   }
@@ -281,6 +297,7 @@ Result<NewApiKey> MakeApiKey(const ApiKeyOptions& options) {
   made.record.created_unix = static_cast<int64_t>(std::time(nullptr));
   made.record.rate_per_second = options.rate_per_second;
   made.record.burst = options.burst;
+  made.record.purpose = options.purpose;
   char hash[crypto_pwhash_STRBYTES];
   const std::string_view secret(secret_b64);
   if (crypto_pwhash_str_alg(hash, secret.data(), secret.size(), kOpsLimit, kMemLimit,

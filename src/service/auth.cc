@@ -157,6 +157,7 @@ AuthOutcome Authenticator::Authenticate(const std::string& presented, Caller* ca
   caller->scopes = record->scopes;
   caller->rate_per_second = record->rate_per_second;
   caller->burst = record->burst;
+  caller->purpose = record->purpose;
   return AuthOutcome::kOk;
 }
 

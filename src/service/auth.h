@@ -41,6 +41,7 @@ struct Caller {
   uint32_t scopes = 0;
   double rate_per_second = 0;  // 0: the server's default
   int burst = 0;
+  std::string purpose;  // the key's declared purpose (ApiKeyRecord::purpose); may be empty
 };
 
 enum class AuthOutcome {

@@ -7,6 +7,8 @@
 
 #include "facet/image.h"
 #include "service/api.h"
+#include "service/azure_compat.h"
+#include "service/face_attributes.h"
 #include "service/request_parsing.h"
 #include "service/transport.h"
 
@@ -75,18 +77,33 @@ bool Api::RunOnDecodedImage(std::string_view bytes, httplib::Response& res,
   return true;
 }
 
+const Engine* Api::RecognitionEngine(std::string_view name, int* index) const {
+  if (name.empty()) {
+    if (index != nullptr) *index = 0;
+    return deps_.engines.empty() ? nullptr : deps_.engines[0].get();
+  }
+  if (auto facet_name = FacetRecognitionModelFor(name)) {
+    return RecognitionEngine(*facet_name, index);
+  }
+  return EngineFor(name, index);
+}
+
+std::string Api::OfferedRecognitionModels() const {
+  std::string offered;
+  for (const auto& engine : deps_.engines) {
+    offered += (offered.empty() ? "" : ", ") + engine->recognizer().name;
+  }
+  return offered + " and Azure's recognition_01..04 (docs/service.md)";
+}
+
 void Api::Detect(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
   DetectParams params;
   if (auto e = ParseDetectParams(req.params, &params)) return SetApiError(res, *e);
   int model_index = 0;
-  if (!params.recognition_model.empty() &&
-      EngineFor(params.recognition_model, &model_index) == nullptr) {
-    std::string offered;
-    for (const auto& engine : deps_.engines) {
-      offered += (offered.empty() ? "" : ", ") + engine->recognizer().name;
-    }
+  if (RecognitionEngine(params.recognition_model, &model_index) == nullptr) {
     return SetError(res, 400, "BadArgument",
-                    "recognitionModel is not offered by this server (offered: " + offered + ")");
+                    "recognitionModel is not offered by this server (offered: " +
+                        OfferedRecognitionModels() + ")");
   }
   if (params.return_face_id && !deps_.face_ids->enabled()) {
     return SetError(res, 400, "BadArgument",
@@ -99,11 +116,13 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
 
   std::vector<Face> faces;
   std::vector<Embedding> embeddings;
+  std::vector<LevelledValue> exposure, noise;
   const bool ran =
       RunOnDecodedImage(bytes, res, [&](WorkerSessions& worker, Image& image) -> Status {
         DetectOptions options;
         options.mode = params.detector;
-        options.compute_quality = params.quality || params.head_pose || params.quality_details;
+        options.compute_quality =
+            params.quality || params.head_pose || params.quality_details || params.blur;
         options.max_faces = 100;  // as Azure Face
         auto found = worker.sessions[0]->Detect(image, options);
         if (!found.ok()) return found.status();
@@ -112,6 +131,10 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
         std::stable_sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
           return a.box.width * a.box.height > b.box.width * b.box.height;
         });
+        for (const Face& f : faces) {
+          if (params.exposure) exposure.push_back(FaceExposure(image, f.box));
+          if (params.noise) noise.push_back(FaceNoise(image, f.box));
+        }
         if (params.return_face_id && !faces.empty()) {
           auto all = worker.sessions[model_index]->EmbedAll(image, faces);
           if (!all.ok()) return all.status();
@@ -122,8 +145,13 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
   if (!ran) return;
 
   const std::string& model = deps_.engines[model_index]->recognizer().name;
-  const std::chrono::seconds ttl(params.face_id_ttl_s > 0 ? params.face_id_ttl_s
-                                                          : deps_.face_ids->max_ttl().count());
+  // Azure's faceIdTimeToLive (60..86400 s), capped at the server's maximum; the life given is
+  // reported in a header, as Azure has no field for it.
+  const int64_t max_ttl = deps_.face_ids->max_ttl().count();
+  const std::chrono::seconds ttl(params.face_id_ttl_s > 0
+                                     ? std::min<int64_t>(params.face_id_ttl_s, max_ttl)
+                                     : max_ttl);
+  if (params.return_face_id) res.set_header("Facet-FaceId-Time-To-Live", std::to_string(ttl.count()));
   nlohmann::json out = nlohmann::json::array();
   for (size_t i = 0; i < faces.size(); ++i) {
     const Face& f = faces[i];
@@ -131,11 +159,15 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
     if (params.return_face_id) {
       face["faceId"] = deps_.face_ids->Put(ctx.caller.key_id, std::move(embeddings[i]), ttl);
     }
-    if (params.return_recognition_model) face["recognitionModel"] = model;
+    if (params.return_recognition_model) {
+      face["recognitionModel"] = params.recognition_model.empty() ? model : params.recognition_model;
+      face["facetRecognitionModel"] = model;
+    }
     face["faceRectangle"] = {{"top", static_cast<int>(std::lround(f.box.y))},
                              {"left", static_cast<int>(std::lround(f.box.x))},
                              {"width", static_cast<int>(std::lround(f.box.width))},
                              {"height", static_cast<int>(std::lround(f.box.height))}};
+    // The five points facet's detectors place; Azure's 22 others are not guessed.
     if (params.return_landmarks) {
       face["faceLandmarks"] = {{"pupilLeft", PointJson(f.landmarks[kLeftEye])},
                                {"pupilRight", PointJson(f.landmarks[kRightEye])},
@@ -149,6 +181,17 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
       attributes["headPose"] = {{"pitch", Round(f.quality.pitch_degrees, 10)},
                                 {"roll", Round(f.quality.roll_degrees, 10)},
                                 {"yaw", Round(f.quality.yaw_degrees, 10)}};
+    }
+    if (params.blur) {
+      const LevelledValue blur = BlurFromSharpness(f.quality.sharpness);
+      attributes["blur"] = {{"blurLevel", blur.level}, {"value", Round(blur.value, 100)}};
+    }
+    if (params.exposure) {
+      attributes["exposure"] = {{"exposureLevel", exposure[i].level},
+                                {"value", Round(exposure[i].value, 100)}};
+    }
+    if (params.noise) {
+      attributes["noise"] = {{"noiseLevel", noise[i].level}, {"value", Round(noise[i].value, 100)}};
     }
     if (params.quality_details) {
       attributes["qualityDetails"] = {{"detectionScore", Round(f.score, 1000)},
@@ -210,9 +253,12 @@ void Api::Models(const httplib::Request& /*req*/, httplib::Response& res,
                            {"dimensions", info.dimensions},
                            {"default", i == 0}});
   }
+  nlohmann::json versions = nlohmann::json::array();
+  for (std::string_view v : ApiVersions()) versions.push_back(std::string(v));
   SetJson(res, 200,
           {{"recognitionModels", recognition},
-           {"detectionModels", {"fast", "recall"}},
+           {"detectionModels", {"fast", "recall", "detection_01", "detection_02", "detection_03"}},
+           {"apiVersions", versions},
            {"faceIdMaxTimeToLive", deps_.face_ids->enabled() ? deps_.face_ids->max_ttl().count() : 0},
            {"maxImagePixels", deps_.options.max_pixels},
            {"maxBodyBytes", deps_.options.max_body_bytes}});

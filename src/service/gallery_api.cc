@@ -5,8 +5,10 @@
 #include <map>
 
 #include "service/api.h"
+#include "service/azure_compat.h"
 #include "service/face_ids.h"
 #include "service/request_parsing.h"
+#include "service/target_face.h"
 #include "facet/image.h"
 
 namespace facet::service {
@@ -25,8 +27,11 @@ nlohmann::json Time(const std::optional<TimePoint>& t) {
   return t ? nlohmann::json(FormatTime(*t)) : nlohmann::json(nullptr);
 }
 
-nlohmann::json GroupJson(const GalleryInfo& g) {
-  return {{"personGroupId", g.name},
+// Azure names the id after the group's kind; facet's two kinds are one set of galleries. facet
+// keeps no display name for a group: `name` is its id (docs/service.md).
+nlohmann::json GroupJson(const GalleryInfo& g, bool large = false) {
+  return {{large ? "largePersonGroupId" : "personGroupId", g.name},
+          {"name", g.name},
           {"purpose", g.purpose},
           {"use", ConsentScopeName(g.use)},
           {"recognitionModel", g.recognizer.name},
@@ -82,10 +87,15 @@ Galleries* Api::Store(httplib::Response& res) const {
 }
 
 const Engine* Api::GalleryEngine(const std::string& gallery, httplib::Response& res,
-                                 GalleryInfo* info, int* index) const {
+                                 GalleryInfo* info, int* index, bool large) const {
   auto found = deps_.galleries->GetGallery(gallery);
   if (!found.ok()) {
-    SetStatusError(res, found.status());
+    if (found.status().code() == StatusCode::kNotFound) {
+      SetError(res, 404, large ? "LargePersonGroupNotFound" : "PersonGroupNotFound",
+               (large ? "large person group '" : "person group '") + gallery + "' is not found");
+    } else {
+      SetStatusError(res, found.status());
+    }
     return nullptr;
   }
   *info = std::move(found).value();
@@ -102,15 +112,26 @@ const Engine* Api::GalleryEngine(const std::string& gallery, httplib::Response& 
 
 // --- person groups
 
-void Api::ListGroups(const httplib::Request& req, httplib::Response& res, const CallContext&) {
+void Api::ListGroups(const httplib::Request& req, httplib::Response& res,
+                     const CallContext& ctx) {
   Galleries* store = Store(res);
   if (store == nullptr) return;
   Query q;
-  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  ListPage page;
+  if (auto e = ParseQuery(req.params, {"start", "top", "returnRecognitionModel"}, &q)) {
+    return SetApiError(res, *e);
+  }
+  if (auto e = ParseListPage(q, &page)) return SetApiError(res, *e);
   auto list = store->ListGalleries();
   if (!list.ok()) return SetStatusError(res, list.status());
+  std::sort(list->begin(), list->end(),
+            [](const GalleryInfo& a, const GalleryInfo& b) { return a.name < b.name; });
   nlohmann::json out = nlohmann::json::array();
-  for (const GalleryInfo& g : *list) out.push_back(GroupJson(g));
+  for (const GalleryInfo& g : *list) {
+    if (g.name > page.start && std::ssize(out) < page.top) {
+      out.push_back(GroupJson(g, ctx.large_group));
+    }
+  }
   SetJson(res, 200, out);
 }
 
@@ -120,17 +141,20 @@ void Api::CreateGroup(const httplib::Request& req, httplib::Response& res,
   if (store == nullptr) return;
   nlohmann::json body;
   if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
+  // facet's fields and Azure's (name, userData: checked, not kept).
   if (auto e = CheckKnownFields(body, {"purpose", "recognitionModel", "use", "falseMatchRate",
-                                       "keepPhotos"})) {
+                                       "keepPhotos", "name", "userData"})) {
     return SetApiError(res, *e);
   }
   GallerySpec spec;
   spec.name = ctx.path_params[0];
-  if (auto e = GetString(body, "purpose", true, kMaxText, &spec.purpose)) {
+  std::string name, user_data;
+  if (auto e = GetText(body, "name", false, 128, &name)) return SetApiError(res, *e);
+  if (auto e = GetString(body, "userData", false, 16384, &user_data)) return SetApiError(res, *e);
+  if (auto e = ResolvePurpose(body, ctx.caller, "a person group", &spec.purpose)) {
     return SetApiError(res, *e);
   }
-  if (deps_.engines.empty()) return SetError(res, 409, "ModelMismatch", "no recognition model");
-  std::string model = deps_.engines[0]->recognizer().name;
+  std::string model;
   std::string use = "identify";
   if (auto e = GetString(body, "recognitionModel", false, 64, &model)) return SetApiError(res, *e);
   if (auto e = GetString(body, "use", false, 16, &use)) return SetApiError(res, *e);
@@ -150,18 +174,20 @@ void Api::CreateGroup(const httplib::Request& req, httplib::Response& res,
     }
     spec.keep_photos = body["keepPhotos"].get<bool>();
   }
-  const Engine* engine = EngineFor(model, nullptr);
+  const Engine* engine = RecognitionEngine(model, nullptr);
   if (engine == nullptr) {
-    return SetError(res, 400, "BadArgument", "recognitionModel is not offered by this server");
+    return SetError(res, 400, "BadArgument",
+                    "recognitionModel is not offered by this server (offered: " +
+                        OfferedRecognitionModels() + ")");
   }
   auto created = store->CreateGallery(spec, engine->recognizer(), Actor(ctx));
   if (!created.ok()) {
     if (created.status().code() == StatusCode::kFailedPrecondition) {
       return SetError(res, 409, "PersonGroupExists", created.status().message());
     }
-    return SetStatusError(res, created.status());
+    return SetGalleryError(res, ctx, created.status());
   }
-  SetJson(res, 200, GroupJson(*created));
+  SetJson(res, 200, GroupJson(*created, ctx.large_group));
 }
 
 void Api::GetGroup(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
@@ -170,8 +196,8 @@ void Api::GetGroup(const httplib::Request& req, httplib::Response& res, const Ca
   Query q;
   if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
   auto info = store->GetGallery(ctx.path_params[0]);
-  if (!info.ok()) return SetStatusError(res, info.status());
-  SetJson(res, 200, GroupJson(*info));
+  if (!info.ok()) return SetGalleryError(res, ctx, info.status());
+  SetJson(res, 200, GroupJson(*info, ctx.large_group));
 }
 
 void Api::DeleteGroup(const httplib::Request& req, httplib::Response& res,
@@ -181,7 +207,7 @@ void Api::DeleteGroup(const httplib::Request& req, httplib::Response& res,
   Query q;
   if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
   const Status deleted = store->DeleteGallery(ctx.path_params[0], Actor(ctx, q["purpose"]));
-  if (!deleted.ok()) return SetStatusError(res, deleted);
+  if (!deleted.ok()) return SetGalleryError(res, ctx, deleted);
   SetJson(res, 200, {{"personGroupId", ctx.path_params[0]}, {"deleted", true}});
 }
 
@@ -200,7 +226,7 @@ void Api::AddPerson(const httplib::Request& req, httplib::Response& res, const C
     return SetApiError(res, *e);
   }
   if (spec.person_id.empty()) spec.person_id = RandomUuid();
-  if (auto e = GetString(body, "name", false, kMaxText, &spec.display_name)) {
+  if (auto e = GetText(body, "name", false, kMaxText, &spec.display_name)) {
     return SetApiError(res, *e);
   }
   if (auto e = GetString(body, "userData", false, kMaxText, &spec.external_ref)) {
@@ -211,7 +237,7 @@ void Api::AddPerson(const httplib::Request& req, httplib::Response& res, const C
     if (added.status().code() == StatusCode::kFailedPrecondition) {
       return SetError(res, 409, "PersonExists", added.status().message());
     }
-    return SetStatusError(res, added.status());
+    return SetGalleryError(res, ctx, added.status());
   }
   SetJson(res, 200, PersonJson(*added));
 }
@@ -221,11 +247,17 @@ void Api::ListPersons(const httplib::Request& req, httplib::Response& res,
   Galleries* store = Store(res);
   if (store == nullptr) return;
   Query q;
-  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  ListPage page;
+  if (auto e = ParseQuery(req.params, {"start", "top"}, &q)) return SetApiError(res, *e);
+  if (auto e = ParseListPage(q, &page)) return SetApiError(res, *e);
   auto list = store->ListPersons(ctx.path_params[0]);
-  if (!list.ok()) return SetStatusError(res, list.status());
+  if (!list.ok()) return SetGalleryError(res, ctx, list.status());
+  std::sort(list->begin(), list->end(),
+            [](const PersonInfo& a, const PersonInfo& b) { return a.person_id < b.person_id; });
   nlohmann::json out = nlohmann::json::array();
-  for (const PersonInfo& p : *list) out.push_back(PersonJson(p));
+  for (const PersonInfo& p : *list) {
+    if (p.person_id > page.start && std::ssize(out) < page.top) out.push_back(PersonJson(p));
+  }
   SetJson(res, 200, out);
 }
 
@@ -235,8 +267,13 @@ void Api::GetPerson(const httplib::Request& req, httplib::Response& res, const C
   Query q;
   if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
   auto person = store->GetPerson(ctx.path_params[0], ctx.path_params[1]);
-  if (!person.ok()) return SetStatusError(res, person.status());
-  SetJson(res, 200, PersonJson(*person));
+  if (!person.ok()) return SetGalleryError(res, ctx, person.status());
+  auto faces = store->ListFaces(ctx.path_params[0], ctx.path_params[1]);
+  if (!faces.ok()) return SetGalleryError(res, ctx, faces.status());
+  nlohmann::json out = PersonJson(*person);
+  out["persistedFaceIds"] = nlohmann::json::array();  // as Azure's person
+  for (const FaceInfo& f : *faces) out["persistedFaceIds"].push_back(std::to_string(f.face_id));
+  SetJson(res, 200, out);
 }
 
 void Api::UpdatePerson(const httplib::Request& req, httplib::Response& res,
@@ -247,18 +284,18 @@ void Api::UpdatePerson(const httplib::Request& req, httplib::Response& res,
   if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
   if (auto e = CheckKnownFields(body, {"name", "userData"})) return SetApiError(res, *e);
   auto current = store->GetPerson(ctx.path_params[0], ctx.path_params[1]);
-  if (!current.ok()) return SetStatusError(res, current.status());
+  if (!current.ok()) return SetGalleryError(res, ctx, current.status());
   PersonSpec spec{.person_id = current->person_id,
                   .display_name = current->display_name,
                   .external_ref = current->external_ref};
-  if (auto e = GetString(body, "name", false, kMaxText, &spec.display_name)) {
+  if (auto e = GetText(body, "name", false, kMaxText, &spec.display_name)) {
     return SetApiError(res, *e);
   }
   if (auto e = GetString(body, "userData", false, kMaxText, &spec.external_ref)) {
     return SetApiError(res, *e);
   }
   auto updated = store->UpdatePerson(ctx.path_params[0], spec, Actor(ctx));
-  if (!updated.ok()) return SetStatusError(res, updated.status());
+  if (!updated.ok()) return SetGalleryError(res, ctx, updated.status());
   SetJson(res, 200, PersonJson(*updated));
 }
 
@@ -270,7 +307,7 @@ void Api::ErasePerson(const httplib::Request& req, httplib::Response& res,
   if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
   const Status erased =
       store->ErasePerson(ctx.path_params[0], ctx.path_params[1], Actor(ctx, q["purpose"]));
-  if (!erased.ok()) return SetStatusError(res, erased);
+  if (!erased.ok()) return SetGalleryError(res, ctx, erased);
   SetJson(res, 200, {{"personId", ctx.path_params[1]}, {"erased", true}});
 }
 
@@ -285,7 +322,7 @@ void Api::ExportPerson(const httplib::Request& req, httplib::Response& res,
   }
   auto exported =
       store->ExportPerson(ctx.path_params[0], ctx.path_params[1], Actor(ctx, q["purpose"]));
-  if (!exported.ok()) return SetStatusError(res, exported.status());
+  if (!exported.ok()) return SetGalleryError(res, ctx, exported.status());
   res.status = 200;
   res.set_header("Content-Disposition", "attachment; filename=\"person.json\"");
   res.set_content(std::move(exported).value(), "application/json; charset=utf-8");
@@ -305,11 +342,11 @@ void Api::GrantConsent(const httplib::Request& req, httplib::Response& res,
   }
   ConsentSpec spec;
   std::string scope, expires;
-  if (auto e = GetString(body, "grantedBy", true, kMaxText, &spec.granted_by)) {
+  if (auto e = GetText(body, "grantedBy", true, kMaxText, &spec.granted_by)) {
     return SetApiError(res, *e);
   }
   if (auto e = GetString(body, "scope", true, 16, &scope)) return SetApiError(res, *e);
-  if (auto e = GetString(body, "purpose", true, kMaxText, &spec.purpose)) {
+  if (auto e = GetText(body, "purpose", true, kMaxText, &spec.purpose)) {
     return SetApiError(res, *e);
   }
   if (auto e = GetString(body, "expiresDateTime", false, 64, &expires)) {
@@ -333,7 +370,7 @@ void Api::GrantConsent(const httplib::Request& req, httplib::Response& res,
     spec.expires_at = when.value();
   }
   auto granted = store->GrantConsent(ctx.path_params[0], ctx.path_params[1], spec, Actor(ctx));
-  if (!granted.ok()) return SetStatusError(res, granted.status());
+  if (!granted.ok()) return SetGalleryError(res, ctx, granted.status());
   SetJson(res, 200, ConsentJson(*granted));
 }
 
@@ -344,7 +381,7 @@ void Api::ListConsents(const httplib::Request& req, httplib::Response& res,
   Query q;
   if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
   auto list = store->ListConsents(ctx.path_params[0], ctx.path_params[1]);
-  if (!list.ok()) return SetStatusError(res, list.status());
+  if (!list.ok()) return SetGalleryError(res, ctx, list.status());
   nlohmann::json out = nlohmann::json::array();
   for (const ConsentInfo& c : *list) out.push_back(ConsentJson(c));
   SetJson(res, 200, out);
@@ -366,10 +403,10 @@ void Api::RevokeConsent(const httplib::Request& req, httplib::Response& res,
     if (revoked.code() == StatusCode::kFailedPrecondition) {
       return SetError(res, 409, "AlreadyRevoked", revoked.message());
     }
-    return SetStatusError(res, revoked);
+    return SetGalleryError(res, ctx, revoked);
   }
   auto person = store->GetPerson(ctx.path_params[0], ctx.path_params[1]);
-  if (!person.ok()) return SetStatusError(res, person.status());
+  if (!person.ok()) return SetGalleryError(res, ctx, person.status());
   SetJson(res, 200, {{"consentId", consent_id},
                      {"revoked", true},
                      {"templatesShredded", !person->has_data_key}});
@@ -381,14 +418,25 @@ void Api::AddFace(const httplib::Request& req, httplib::Response& res, const Cal
   Galleries* store = Store(res);
   if (store == nullptr) return;
   Query q;
-  if (auto e = ParseQuery(req.params, {"detectionModel", "minQuality"}, &q)) {
+  if (auto e = ParseQuery(req.params, {"detectionModel", "minQuality", "userData", "targetFace"},
+                         &q)) {
     return SetApiError(res, *e);
   }
   EnrollImageOptions options{.gallery = ctx.path_params[0], .person_id = ctx.path_params[1]};
   if (q.count("detectionModel") != 0) {
-    auto mode = ParseDetectorMode(q["detectionModel"]);
-    if (!mode.ok()) return SetError(res, 400, "BadArgument", "detectionModel must be fast or recall");
+    auto mode = ParseDetectorMode(FacetDetectorFor(q["detectionModel"]));
+    if (!mode.ok()) {
+      return SetError(res, 400, "BadArgument",
+                      "detectionModel is not offered (offered: " + DetectionModelList() + ")");
+    }
     options.detect.mode = mode.value();
+  }
+  std::optional<Box> target;  // Azure's targetFace; without it the largest face
+  if (q.count("targetFace") != 0) {
+    if (auto e = ParseTargetFace(q["targetFace"], &target.emplace())) return SetApiError(res, *e);
+  }
+  if (q["userData"].size() > 1024) {
+    return SetError(res, 400, "BadArgument", "userData is longer than 1024 bytes");
   }
   if (q.count("minQuality") != 0) {
     const std::string& level = q["minQuality"];
@@ -409,19 +457,22 @@ void Api::AddFace(const httplib::Request& req, httplib::Response& res, const Cal
   if (GalleryEngine(options.gallery, res, &gallery, &model_index) == nullptr) return;
   // Consent first: no inference for a person who may not be enrolled.
   auto consents = store->ListConsents(options.gallery, options.person_id);
-  if (!consents.ok()) return SetStatusError(res, consents.status());
+  if (!consents.ok()) return SetGalleryError(res, ctx, consents.status());
   if (!HasCoveringConsent(*consents, gallery.use)) {
     return SetError(res, 403, "ConsentRequired",
                     "person '" + options.person_id + "' has no valid consent of scope '" +
                         ConsentScopeName(gallery.use) + "' in '" + options.gallery +
-                        "': record one first (POST .../consents)");
+                        "': record one first (POST /face/" + ctx.api_version +
+                        (ctx.large_group ? "/largepersongroups/" : "/persongroups/") +
+                        options.gallery + "/persons/" + options.person_id + "/consents)");
   }
   if (auto e = CheckImageHeader(bytes, deps_.options.max_pixels)) return SetApiError(res, *e);
   Result<EnrolledImage> enrolled = Status::Internal("not run");
   const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
     try {
-      enrolled = EnrollImage(*store, *worker.sessions[model_index], AsBytes(bytes), options,
-                             Actor(ctx));
+      Session& session = *worker.sessions[model_index];
+      enrolled = target ? EnrollFaceAt(*store, session, AsBytes(bytes), options, *target, Actor(ctx))
+                        : EnrollImage(*store, session, AsBytes(bytes), options, Actor(ctx));
     } catch (const std::exception&) {
       enrolled = Status::Internal("enrollment failed");
     }
@@ -433,7 +484,7 @@ void Api::AddFace(const httplib::Request& req, httplib::Response& res, const Cal
         s.message().find("quality") != std::string::npos) {
       return SetError(res, 400, "QualityTooLow", s.message());
     }
-    return SetStatusError(res, s);
+    return SetGalleryError(res, ctx, s);
   }
   nlohmann::json out = FaceJson(enrolled->info);
   const Box& b = enrolled->face.box;
@@ -443,6 +494,8 @@ void Api::AddFace(const httplib::Request& req, httplib::Response& res, const Cal
                           {"height", static_cast<int>(b.height)}};
   out["facesInImage"] = enrolled->faces_in_image;
   out["duplicate"] = enrolled->info.duplicate;
+  // Azure's per-face userData: accepted, not kept (the store has no field for it).
+  if (q.count("userData") != 0) out["userDataKept"] = false;
   SetJson(res, 200, out);
 }
 
@@ -452,7 +505,7 @@ void Api::ListFaces(const httplib::Request& req, httplib::Response& res, const C
   Query q;
   if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
   auto list = store->ListFaces(ctx.path_params[0], ctx.path_params[1]);
-  if (!list.ok()) return SetStatusError(res, list.status());
+  if (!list.ok()) return SetGalleryError(res, ctx, list.status());
   nlohmann::json out = nlohmann::json::array();
   for (const FaceInfo& f : *list) out.push_back(FaceJson(f));
   SetJson(res, 200, out);
@@ -470,7 +523,7 @@ void Api::DeleteFace(const httplib::Request& req, httplib::Response& res,
   }
   const Status deleted = store->DeleteFace(ctx.path_params[0], ctx.path_params[1], face_id,
                                            Actor(ctx, q["purpose"]));
-  if (!deleted.ok()) return SetStatusError(res, deleted);
+  if (!deleted.ok()) return SetGalleryError(res, ctx, deleted);
   SetJson(res, 200, {{"persistedFaceId", std::to_string(face_id)}, {"deleted", true}});
 }
 

@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "service/azure_compat.h"
+
 namespace facet::service {
 namespace {
 
@@ -71,6 +73,34 @@ bool JsonDepthWithin(std::string_view text, int max) {
   return true;
 }
 
+MaybeError AddFaceAttribute(const std::string& attribute, DetectParams* out) {
+  std::string name;
+  switch (ClassifyFaceAttribute(attribute, &name)) {
+    case AttributeAnswer::kComputed:
+    case AttributeAnswer::kFacetOnly:
+      break;
+    case AttributeAnswer::kNoModel:
+      return Bad("face attribute '" + name +
+                 "' is not offered: facet has no model for it (it offers headPose, "
+                 "qualityForRecognition, blur, exposure, noise, qualityDetails)");
+    case AttributeAnswer::kNeverInferred:
+      return Bad("face attribute '" + name +
+                 "' is refused: facet never infers age, gender, emotion, appearance or "
+                 "ethnicity");
+    case AttributeAnswer::kUnknown:
+      return Bad("face attribute '" + Shown(name) +
+                 "' is not supported (facet offers headPose, qualityForRecognition, blur, "
+                 "exposure, noise, qualityDetails)");
+  }
+  if (name == "qualityForRecognition") out->quality = true;
+  if (name == "headPose") out->head_pose = true;
+  if (name == "qualityDetails") out->quality_details = true;
+  if (name == "blur") out->blur = true;
+  if (name == "exposure") out->exposure = true;
+  if (name == "noise") out->noise = true;
+  return std::nullopt;
+}
+
 }  // namespace
 
 MaybeError ParseDetectParams(const httplib::Params& params, DetectParams* out) {
@@ -87,10 +117,11 @@ MaybeError ParseDetectParams(const httplib::Params& params, DetectParams* out) {
     } else if (name == "recognitionModel") {
       out->recognition_model = value;
     } else if (name == "detectionModel") {
-      auto mode = ParseDetectorMode(value);
-      if (!mode.ok()) {
-        return Bad("detectionModel '" + Shown(value) +
-                   "' is not offered (facet's detection models: fast, recall)");
+      const std::string detector = FacetDetectorFor(value);
+      auto mode = ParseDetectorMode(detector);
+      if (detector.empty() || !mode.ok()) {
+        return Bad("detectionModel '" + Shown(value) + "' is not offered (offered: " +
+                   DetectionModelList() + ")");
       }
       out->detector = mode.value();
     } else if (name == "faceIdTimeToLive") {
@@ -111,24 +142,8 @@ MaybeError ParseDetectParams(const httplib::Params& params, DetectParams* out) {
         if (end == std::string::npos) end = value.size();
         const std::string attribute = Trim(std::string_view(value).substr(start, end - start));
         start = end + 1;
-        const std::string lower = Lower(attribute);
         if (attribute.empty()) continue;
-        if (lower == "qualityforrecognition") {
-          out->quality = true;
-        } else if (lower == "headpose") {
-          out->head_pose = true;
-        } else if (lower == "qualitydetails") {
-          out->quality_details = true;
-        } else if (lower == "age" || lower == "gender" || lower == "emotion" ||
-                   lower == "smile" || lower == "facialhair" || lower == "hair" ||
-                   lower == "makeup") {
-          return Bad("face attribute '" + Shown(attribute) +
-                     "' is refused: facet never infers age, gender, emotion or appearance");
-        } else {
-          return Bad("face attribute '" + Shown(attribute) +
-                     "' is not supported (facet offers qualityForRecognition, headPose, "
-                     "qualityDetails)");
-        }
+        if (auto e = AddFaceAttribute(attribute, out)) return e;
       }
     } else {
       return Bad("unknown parameter '" + Shown(name) + "'");
@@ -267,6 +282,24 @@ MaybeError GetString(const nlohmann::json& body, const char* field, bool require
   return std::nullopt;
 }
 
+bool IsBlank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
+MaybeError GetText(const nlohmann::json& body, const char* field, bool required, size_t max_bytes,
+                   std::string* out) {
+  std::string value;
+  if (auto e = GetString(body, field, required, max_bytes, &value)) return e;
+  const auto it = body.find(field);
+  const bool present = it != body.end() && !it->is_null();
+  if (present && IsBlank(value)) {
+    return Bad(std::string(field) + " is missing: it is empty or only whitespace");
+  }
+  if (present) *out = std::move(value);
+  return std::nullopt;
+}
+
 namespace {
 
 // A plain decimal number (digits, at most one point, no sign or exponent), at most 12 characters.
@@ -340,6 +373,15 @@ MaybeError ParseQuery(const httplib::Params& params, std::initializer_list<const
     if (!values->emplace(name, value).second) {
       return Bad("parameter " + Shown(name) + " is repeated");
     }
+  }
+  return std::nullopt;
+}
+
+MaybeError ParseListPage(const std::map<std::string, std::string>& query, ListPage* out) {
+  *out = ListPage{};
+  if (const auto it = query.find("start"); it != query.end()) out->start = it->second;
+  if (const auto it = query.find("top"); it != query.end()) {
+    return ParseIntText("top", it->second, 1, 1000, &out->top);
   }
   return std::nullopt;
 }

@@ -37,13 +37,19 @@ struct DetectParams {
   bool quality = false;          // faceAttributes.qualityForRecognition
   bool head_pose = false;        // faceAttributes.headPose
   bool quality_details = false;  // faceAttributes.qualityDetails (facet's own)
-  std::string recognition_model;  // empty: the server's default
+  bool blur = false;             // faceAttributes.blur (face_attributes.h)
+  bool exposure = false;         // faceAttributes.exposure
+  bool noise = false;            // faceAttributes.noise
+  // As the caller named it: facet's own name or Azure's (recognition_04); empty: the default.
+  std::string recognition_model;
   DetectorMode detector = DetectorMode::kFast;
   int face_id_ttl_s = 0;  // 0: the server's maximum
 };
 
-// Unknown or repeated parameters, malformed booleans and attributes facet does not compute (age,
-// gender, emotion, ... are refused by name) are errors.
+// Unknown or repeated parameters, malformed booleans and attributes facet does not compute are
+// errors: the sensitive ones (age, gender, emotion, ...) are refused as never inferred, the ones
+// facet has no model for (mask, glasses, accessories, occlusion) by name. detectionModel takes
+// Azure's names (detection_01..03) and facet's (azure_compat.h).
 MaybeError ParseDetectParams(const httplib::Params& params, DetectParams* out);
 
 // Query parameters of redact (docs/service.md): mode (blur, pixelate, fill), shape (ellipse,
@@ -83,10 +89,23 @@ MaybeError CheckKnownFields(const nlohmann::json& body, std::initializer_list<co
 // is left as is. Not a string, or too long: an error.
 MaybeError GetString(const nlohmann::json& body, const char* field, bool required,
                      size_t max_bytes, std::string* out);
+// As GetString, for text written by people (names, purposes, who granted a consent): a value of
+// only whitespace is refused as missing (present or not, it says nothing).
+MaybeError GetText(const nlohmann::json& body, const char* field, bool required, size_t max_bytes,
+                   std::string* out);
+// True for an empty string or one of only whitespace.
+bool IsBlank(std::string_view s);
 // Query parameters: fails on one not in `known` or given twice; fills `values` (name -> value)
 // with those present.
 MaybeError ParseQuery(const httplib::Params& params, std::initializer_list<const char*> known,
                       std::map<std::string, std::string>* values);
+// Azure's paging of lists: ids greater than `start`, at most `top` (1..1000, default 1000), in
+// id order. Read from a ParseQuery result.
+struct ListPage {
+  std::string start;
+  int64_t top = 1000;
+};
+MaybeError ParseListPage(const std::map<std::string, std::string>& query, ListPage* out);
 // A decimal integer in [lo, hi].
 MaybeError ParseIntText(std::string_view name, std::string_view text, int64_t lo, int64_t hi,
                         int64_t* out);

@@ -11,8 +11,6 @@
 namespace facet::service {
 namespace {
 
-constexpr size_t kMaxText = 1000;
-
 double Round5(double v) { return std::round(v * 1e5) / 1e5; }
 
 AuditContext Actor(const CallContext& ctx, std::string purpose) {
@@ -42,23 +40,39 @@ MaybeError LoadFaces(FaceIdStore& face_ids, const std::string& owner,
   return std::nullopt;
 }
 
+// The group a search names: personGroupId or largePersonGroupId (one of them; facet's two kinds
+// of group are one set of galleries). `large` tells which was used.
+MaybeError GetGroupId(const nlohmann::json& body, std::string* group, bool* large) {
+  const bool small = body.contains("personGroupId");
+  *large = body.contains("largePersonGroupId");
+  if (small == *large) {
+    return ApiError{400, "BadArgument", "give one of personGroupId and largePersonGroupId"};
+  }
+  for (const char* refused : {"dynamicPersonGroupId", "personIds"}) {
+    if (body.contains(refused)) {
+      return ApiError{400, "BadArgument",
+                      std::string(refused) + " is not supported (facet has no dynamic person "
+                                             "groups): identify in a person group"};
+    }
+  }
+  return GetString(body, *large ? "largePersonGroupId" : "personGroupId", true, 64, group);
+}
+
 }  // namespace
 
 void Api::Identify(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
   nlohmann::json body;
   if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
-  if (auto e = CheckKnownFields(body, {"personGroupId", "faceIds", "maxNumOfCandidatesReturned",
+  if (auto e = CheckKnownFields(body, {"personGroupId", "largePersonGroupId", "faceIds",
+                                       "maxNumOfCandidatesReturned", "confidenceThreshold",
                                        "purpose"})) {
     return SetApiError(res, *e);
   }
   std::string gallery_name, purpose;
-  if (auto e = GetString(body, "personGroupId", true, 64, &gallery_name)) {
+  bool large = false;
+  if (auto e = GetGroupId(body, &gallery_name, &large)) return SetApiError(res, *e);
+  if (auto e = ResolvePurpose(body, ctx.caller, "identify", &purpose)) {
     return SetApiError(res, *e);
-  }
-  if (auto e = GetString(body, "purpose", false, kMaxText, &purpose)) return SetApiError(res, *e);
-  if (purpose.empty()) {
-    return SetError(res, 400, "PurposeRequired",
-                    "identify needs a purpose (what the identification is for); it is audited");
   }
   std::vector<std::string> ids;
   if (auto e = GetFaceIdList(body, "faceIds", 10, &ids)) return SetApiError(res, *e);
@@ -67,10 +81,20 @@ void Api::Identify(const httplib::Request& req, httplib::Response& res, const Ca
                               &options.max_candidates)) {
     return SetApiError(res, *e);
   }
+  // Azure's confidenceThreshold keeps candidates at or above it; facet's candidates are already
+  // above the group's calibrated threshold, so a lower value changes nothing.
+  double min_confidence = 0;
+  if (body.contains("confidenceThreshold")) {
+    const nlohmann::json& v = body["confidenceThreshold"];
+    min_confidence = v.is_number() ? v.get<double>() : -1;
+    if (!(min_confidence >= 0 && min_confidence <= 1)) {
+      return SetError(res, 400, "BadArgument", "confidenceThreshold must be a number from 0 to 1");
+    }
+  }
   Galleries* store = Store(res);
   if (store == nullptr) return;
   GalleryInfo gallery;
-  if (GalleryEngine(gallery_name, res, &gallery, nullptr) == nullptr) return;
+  if (GalleryEngine(gallery_name, res, &gallery, nullptr, large) == nullptr) return;
   std::vector<Embedding> probes;
   if (auto e = LoadFaces(*deps_.face_ids, ctx.caller.key_id, ids, gallery.recognizer.name,
                          &probes)) {
@@ -83,6 +107,7 @@ void Api::Identify(const httplib::Request& req, httplib::Response& res, const Ca
     const Identification& id = (*found)[i];
     nlohmann::json candidates = nlohmann::json::array();
     for (const Candidate& c : id.candidates) {
+      if (c.confidence < min_confidence) continue;
       candidates.push_back({{"personId", c.person_id},
                             {"confidence", Round5(c.confidence)},
                             {"similarity", Round5(c.similarity)}});
@@ -104,29 +129,30 @@ void Api::Identify(const httplib::Request& req, httplib::Response& res, const Ca
 
 void Api::VerifyPerson(const nlohmann::json& body, httplib::Response& res,
                        const CallContext& ctx) {
-  if (auto e = CheckKnownFields(body, {"faceId", "personGroupId", "personId", "purpose"})) {
+  if (auto e = CheckKnownFields(body, {"faceId", "personGroupId", "largePersonGroupId",
+                                       "personId", "purpose"})) {
     return SetApiError(res, *e);
-  }
-  if (body.contains("largePersonGroupId")) {
-    return SetError(res, 400, "BadArgument", "use personGroupId (facet has no large groups)");
   }
   std::string face_id, gallery_name, person_id, purpose;
+  bool large = false;
   if (auto e = GetFaceId(body, "faceId", &face_id)) return SetApiError(res, *e);
-  if (auto e = GetString(body, "personGroupId", true, 64, &gallery_name)) {
-    return SetApiError(res, *e);
-  }
+  if (auto e = GetGroupId(body, &gallery_name, &large)) return SetApiError(res, *e);
   if (auto e = GetString(body, "personId", true, 128, &person_id)) return SetApiError(res, *e);
-  if (auto e = GetString(body, "purpose", false, kMaxText, &purpose)) return SetApiError(res, *e);
-  if (purpose.empty()) {
-    return SetError(res, 400, "PurposeRequired",
-                    "verification against a person needs a purpose; it is audited");
+  if (auto e = ResolvePurpose(body, ctx.caller, "verification against a person", &purpose)) {
+    return SetApiError(res, *e);
   }
   Galleries* store = Store(res);
   if (store == nullptr) return;
   GalleryInfo gallery;
-  if (GalleryEngine(gallery_name, res, &gallery, nullptr) == nullptr) return;
+  if (GalleryEngine(gallery_name, res, &gallery, nullptr, large) == nullptr) return;
   auto consents = store->ListConsents(gallery_name, person_id);
-  if (!consents.ok()) return SetStatusError(res, consents.status());
+  if (!consents.ok()) {
+    if (consents.status().code() == StatusCode::kNotFound) {
+      return SetError(res, 404, "PersonNotFound",
+                      "person '" + person_id + "' is not found in '" + gallery_name + "'");
+    }
+    return SetStatusError(res, consents.status());
+  }
   bool consented = false;
   for (const ConsentInfo& c : *consents) consented = consented || c.valid;
   if (!consented) {
@@ -152,6 +178,14 @@ void Api::FindSimilarFaces(const httplib::Request& req, httplib::Response& res,
                            const CallContext& ctx) {
   nlohmann::json body;
   if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
+  for (const char* list : {"faceListId", "largeFaceListId"}) {
+    if (body.contains(list)) {
+      return SetError(res, 400, "BadArgument",
+                      std::string(list) + " is not supported: facet keeps no face lists (faces "
+                                          "are kept only for persons who consented); send the "
+                                          "candidates as faceIds");
+    }
+  }
   if (auto e = CheckKnownFields(body, {"faceId", "faceIds", "maxNumOfCandidatesReturned",
                                        "mode"})) {
     return SetApiError(res, *e);

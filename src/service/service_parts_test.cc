@@ -10,6 +10,7 @@
 
 #include "facet/api_keys.h"
 #include "service/api.h"
+#include "service/azure_compat.h"
 #include "service/auth.h"
 #include "service/face_ids.h"
 #include "service/inference_pool.h"
@@ -64,6 +65,22 @@ TEST(ApiKeys, SplitRefusesWhatIsNotAKey) {
   EXPECT_FALSE(SplitApiKey("fk_0123456789AB_" + std::string(43, 'a')).ok());  // upper-case id
   EXPECT_FALSE(SplitApiKey("fk_0123456789ab_" + std::string(42, 'a') + "!").ok());
   EXPECT_TRUE(SplitApiKey("fk_0123456789ab_" + std::string(43, 'a')).ok());
+}
+
+TEST(ApiKeys, ADeclaredPurposeIsKeptAndABlankOneRefused) {
+  TempDir dir;
+  const std::string path = dir.File("keys.json");
+  auto door = AddApiKey(path, {.name = "door", .scopes = kScopeIdentify, .purpose = "door access"});
+  auto none = AddApiKey(path, {.name = "none", .scopes = kScopeIdentify});
+  ASSERT_TRUE(door.ok() && none.ok());
+  auto loaded = ApiKeyFile::Load(path);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->Find(door->record.id)->purpose, "door access");
+  EXPECT_EQ(loaded->Find(none->record.id)->purpose, "");
+  EXPECT_EQ(MakeApiKey({.name = "x", .scopes = kScopeAll, .purpose = " \t\n"}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(MakeApiKey({.name = "  ", .scopes = kScopeAll}).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST(ApiKeys, FileRoundTripRevokeAndPermissions) {
@@ -304,14 +321,15 @@ TEST(RequestParsing, DetectParams) {
                                  &p)
                    .has_value());
   EXPECT_TRUE(p.return_face_id && p.return_landmarks && p.quality && p.head_pose);
-  EXPECT_EQ(p.detector, DetectorMode::kRecall);
+  EXPECT_EQ(p.detector, ParseDetectorMode(FacetDetectorFor("detection_03")).value());
   EXPECT_EQ(p.recognition_model, "dlib_resnet");
   EXPECT_EQ(p.face_id_ttl_s, 120);
   for (const auto& bad : std::vector<httplib::Params>{
            Params({{"returnFaceId", "yes"}}), Params({{"returnFaceAttributes", "age"}}),
            Params({{"returnFaceAttributes", "headPose,gender"}}),
-           Params({{"returnFaceAttributes", "emotion"}}), Params({{"returnFaceAttributes", "blur"}}),
-           Params({{"detectionModel", "detection_03"}}), Params({{"faceIdTimeToLive", "5"}}),
+           Params({{"returnFaceAttributes", "emotion"}}), Params({{"returnFaceAttributes", "mask"}}),
+           Params({{"returnFaceAttributes", "shoeSize"}}),
+           Params({{"detectionModel", "detection_04"}}), Params({{"faceIdTimeToLive", "5"}}),
            Params({{"faceIdTimeToLive", "99999999999"}}), Params({{"bogus", "1"}}),
            Params({{"returnFaceId", "true"}, {"returnFaceId", "false"}})}) {
     auto e = ParseDetectParams(bad, &p);
@@ -320,6 +338,18 @@ TEST(RequestParsing, DetectParams) {
   }
   auto refused = ParseDetectParams(Params({{"returnFaceAttributes", "age"}}), &p);
   EXPECT_NE(refused->message.find("never infers"), std::string::npos);
+  auto no_model = ParseDetectParams(Params({{"returnFaceAttributes", "Glasses"}}), &p);
+  EXPECT_NE(no_model->message.find("'glasses' is not offered: facet has no model"),
+            std::string::npos)
+      << no_model->message;
+  // Azure's names and computed attributes.
+  ASSERT_FALSE(ParseDetectParams(Params({{"detectionModel", "detection_03"},
+                                         {"returnFaceAttributes", "blur, Exposure,noise"}}),
+                                 &p)
+                   .has_value());
+  EXPECT_EQ(p.detector, ParseDetectorMode(FacetDetectorFor("detection_03")).value());
+  EXPECT_TRUE(p.blur && p.exposure && p.noise);
+  EXPECT_FALSE(p.quality || p.head_pose);
 }
 
 TEST(RequestParsing, RedactParams) {

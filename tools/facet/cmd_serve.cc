@@ -35,6 +35,7 @@ struct ServeFlags {
   std::string key_scopes;
   double key_rate = 0;
   int key_burst = 0;
+  std::string key_purpose;
   std::string key_id;
   bool json = false;
 };
@@ -62,7 +63,8 @@ int RunKeysAdd(const ServeFlags& flags) {
   auto made = AddApiKey(file, {.name = flags.key_name,
                                .scopes = scopes.value(),
                                .rate_per_second = flags.key_rate,
-                               .burst = flags.key_burst});
+                               .burst = flags.key_burst,
+                               .purpose = flags.key_purpose});
   if (!made.ok()) {
     PrintError(file, made.status());
     return made.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
@@ -71,6 +73,7 @@ int RunKeysAdd(const ServeFlags& flags) {
     std::printf("%s\n", nlohmann::json({{"id", made->record.id},
                                         {"name", made->record.name},
                                         {"scopes", ApiScopesToString(made->record.scopes)},
+                                        {"purpose", made->record.purpose},
                                         {"key", made->key}})
                             .dump()
                             .c_str());
@@ -102,6 +105,7 @@ int RunKeysList(const ServeFlags& flags) {
                                                    : nlohmann::json(nullptr)}};
     if (r.rate_per_second > 0) k["rate_per_second"] = r.rate_per_second;
     if (r.burst > 0) k["burst"] = r.burst;
+    if (!r.purpose.empty()) k["purpose"] = r.purpose;
     out.push_back(std::move(k));
   }
   if (flags.json) {
@@ -110,9 +114,9 @@ int RunKeysList(const ServeFlags& flags) {
   }
   if (keys->keys.empty()) std::fprintf(stderr, "facet: no keys in %s\n", file.c_str());
   for (const ApiKeyRecord& r : keys->keys) {
-    std::printf("%s  %-8s  %-30s  %s  %s\n", r.id.c_str(), r.active() ? "active" : "revoked",
+    std::printf("%s  %-8s  %-30s  %s  %s%s%s\n", r.id.c_str(), r.active() ? "active" : "revoked",
                 ApiScopesToString(r.scopes).c_str(), FormatUnix(r.created_unix).c_str(),
-                r.name.c_str());
+                r.name.c_str(), r.purpose.empty() ? "" : "  purpose: ", r.purpose.c_str());
   }
   return kExitOk;
 }
@@ -299,6 +303,8 @@ Action RegisterServe(CLI::App& app) {
       ->required();
   add->add_option("--rate", flags->key_rate, "requests per second (default: the server's)");
   add->add_option("--burst", flags->key_burst, "burst (default: the server's)");
+  add->add_option("--purpose", flags->key_purpose,
+                  "what the key's requests are for; audited for identifications that name none");
   add->add_flag("--json", flags->json, "print JSON");
   CLI::App* list = keys->add_subcommand("list", "list keys (never the keys themselves)");
   list->add_flag("--json", flags->json, "print JSON");
