@@ -3,8 +3,9 @@
 #   - LFW, the first 200 matched pairs (`facet eval reid`): no redacted face matches its original
 #     or another photo of the person at the FMR-1e-3 threshold, while before redaction nearly all
 #     pairs do (so the attack is able to match);
-#   - WIDER dev, 20 images (`facet eval redact`): >= 90 % of faces >= 16 px covered, and the
-#     verification rounds (scanning the JPEG as written) leave no detection at 0.5.
+#   - WIDER dev, 20 images (`facet eval redact`): >= 93 % of faces >= 16 px covered, at most 5 %
+#     of the picture redacted outside the annotated heads, no annotated face detectable at 0.5 in
+#     the written JPEG, and verification rounds that never grow the false area.
 # Usage: redact_data_test.sh FACET_BINARY MODEL_DIR SHARED_DATA_DIR
 set -u
 facet=$1
@@ -42,15 +43,19 @@ $py - "$tmp/wider_8.json" "$tmp/wider_0.json" <<'PY' || fail "WIDER redaction"
 import json, sys
 verified, plain = (json.load(open(p)) for p in sys.argv[1:3])
 for d in (verified, plain):
-    print("wider:", d["at_least_16px"], d["residual_detections"], d["verification"])
+    print("wider:", d["at_least_16px"], d["false_area"], d["residual_detections"], d["verification"])
     assert d["failed_images"] == 0
-    assert d["at_least_16px"]["recall"] >= 0.9
-r_v, r_p = verified["residual_detections"], plain["residual_detections"]
-assert verified["verification"]["regions_added"] > 0
-assert r_v["recall"] < r_p["recall"] and r_v["fast"] <= r_p["fast"]
-# Verification scans the output as the JPEG it is written as: what it reports as left is what
-# the detector finds in the file, and with the default rounds nothing is left.
-assert verified["verification"]["residual_faces"] == r_v["recall"]
-assert r_v["fast"] == 0 and r_v["recall"] == 0, "the detector still finds a face after redaction"
+    # Faces covered (measured 0.964 on these 20 images, 2026-12-06)...
+    assert d["at_least_16px"]["recall"] >= 0.93
+    # ... and the picture kept: the share redacted outside the annotated heads (measured 0.038).
+    assert d["false_area"]["mean"] <= 0.05
+    # No annotated face is found by the detector at its normal threshold after redaction.
+    r = d["residual_detections"]
+    assert r["fast_on_annotated_face"] == 0 and r["recall_on_annotated_face"] == 0
+# Verification only strengthens regions around redacted faces: it never grows the false area,
+# and what it reports as left (faces seen through a redaction) is none here.
+assert verified["false_area"]["mean_after_verification"] <= plain["false_area"]["mean"] + 1e-4
+assert verified["false_area"]["images_over_10pct_after_verification"] <= plain["false_area"]["images_over_10pct"]
+assert verified["verification"]["residual_faces"] == 0
 PY
 exit $failed
