@@ -59,7 +59,8 @@ Result<VideoScan> ScanVideo(const std::shared_ptr<const Engine>& engine, const s
                             DetectorMode mode, int workers) {
   auto frames = eval::VideoFrames::Open(path);
   if (!frames.ok()) return frames.status();
-  DetectOptions detect;  // the recognition defaults: threshold 0.5
+  DetectOptions detect;
+  detect.score_threshold = 0.5f;  // a recogniser's threshold (BlazeFace's default; RetinaFace's is 0.75)
   detect.mode = mode;
   detect.compute_quality = false;
   detect.compute_landmarks = false;
