@@ -108,6 +108,31 @@ INSTANTIATE_TEST_SUITE_P(Xnnpack, ModelGoldenTest,
                                             ::testing::Values(nn::Backend::kXnnpack)),
                          CaseName);
 
+// Runs `input` through both networks and expects every output of `reference` (by name) within
+// ExpectClose's tolerance in `fast`.
+void ExpectBackendsAgree(nn::Network& reference, nn::Network& fast, const cv::Mat& input) {
+  std::vector<cv::Mat> expected, actual;
+  ASSERT_TRUE(reference.Forward(input, &expected).ok());
+  const Status s = fast.Forward(input, &actual);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(expected.size(), actual.size());
+  for (size_t k = 0; k < expected.size(); ++k) {
+    const auto& names = fast.output_names();
+    const auto it = std::find(names.begin(), names.end(), reference.output_names()[k]);
+    ASSERT_NE(it, names.end()) << reference.output_names()[k];
+    const cv::Mat& out = actual[static_cast<size_t>(it - names.begin())];
+    ASSERT_EQ(out.total(), expected[k].total()) << *it;
+    ASSERT_EQ(out.dims, expected[k].dims) << *it;
+    ExpectClose(out.ptr<float>(), expected[k].ptr<float>(), out.total(), *it);
+  }
+}
+
+// The same values as an NHWC blob (FormulaInput makes NCHW-shaped ones).
+cv::Mat AsNhwc(const cv::Mat& nchw, int n, int h, int w, int c) {
+  const int dims[] = {n, h, w, c};
+  return cv::Mat(4, dims, CV_32F, const_cast<float*>(nchw.ptr<float>())).clone();
+}
+
 // Models of variable input size (RetinaFace, P-Net: symbolic H and W) are lowered again for each
 // input size on XNNPACK: every size, and a size seen before (its runtime is kept), must agree
 // with OpenCV DNN, which takes any size itself.
@@ -128,23 +153,8 @@ TEST_P(VariableSizeTest, XnnpackMatchesOpenCvAtEverySize) {
   for (const auto& [h, w] : c.sizes) {
     SCOPED_TRACE(std::to_string(h) + "x" + std::to_string(w));
     cv::Mat input = FormulaInput(1, h, w, 3, 0.01 * h + w);
-    if (c.nhwc_input) {
-      const int dims[] = {1, h, w, 3};
-      input = cv::Mat(4, dims, CV_32F, input.ptr<float>()).clone();
-    }
-    std::vector<cv::Mat> expected, actual;
-    ASSERT_TRUE(reference->Forward(input, &expected).ok());
-    const Status s = fast->Forward(input, &actual);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    ASSERT_EQ(expected.size(), actual.size());
-    for (size_t k = 0; k < expected.size(); ++k) {
-      const auto& names = fast->output_names();
-      const auto it = std::find(names.begin(), names.end(), reference->output_names()[k]);
-      ASSERT_NE(it, names.end()) << reference->output_names()[k];
-      const cv::Mat& out = actual[static_cast<size_t>(it - names.begin())];
-      ASSERT_EQ(out.total(), expected[k].total()) << *it;
-      ExpectClose(out.ptr<float>(), expected[k].ptr<float>(), out.total(), *it);
-    }
+    if (c.nhwc_input) input = AsNhwc(input, 1, h, w, 3);
+    ExpectBackendsAgree(*reference, *fast, input);
   }
 }
 
@@ -226,23 +236,8 @@ TEST_P(BackendEqualityTest, XnnpackMatchesOpenCv) {
   for (int batch : c.batches) {
     SCOPED_TRACE("batch " + std::to_string(batch));
     cv::Mat input = FormulaInput(batch, c.h, c.w, c.c, 0.1 * batch);
-    if (c.nhwc_input) {
-      const int dims[] = {batch, c.h, c.w, c.c};
-      input = cv::Mat(4, dims, CV_32F, input.ptr<float>()).clone();  // same values, NHWC shape
-    }
-    std::vector<cv::Mat> expected, actual;
-    ASSERT_TRUE(reference->Forward(input, &expected).ok());
-    ASSERT_TRUE(fast->Forward(input, &actual).ok());
-    ASSERT_EQ(expected.size(), actual.size());
-    for (size_t k = 0; k < expected.size(); ++k) {
-      const auto& names = fast->output_names();
-      const auto it = std::find(names.begin(), names.end(), reference->output_names()[k]);
-      ASSERT_NE(it, names.end()) << reference->output_names()[k];
-      const cv::Mat& out = actual[static_cast<size_t>(it - names.begin())];
-      ASSERT_EQ(out.total(), expected[k].total()) << *it;
-      ASSERT_EQ(out.dims, expected[k].dims) << *it;
-      ExpectClose(out.ptr<float>(), expected[k].ptr<float>(), out.total(), *it);
-    }
+    if (c.nhwc_input) input = AsNhwc(input, batch, c.h, c.w, c.c);
+    ExpectBackendsAgree(*reference, *fast, input);
   }
 }
 
