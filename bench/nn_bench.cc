@@ -30,6 +30,7 @@ const ModelCase kModels[] = {
     {"onet.onnx", 3, 48, 48, false},
     {"mobilefacenet.onnx", 3, 112, 112, false},
     {"dlib_resnet.onnx", 3, 150, 150, false},
+    {"retinaface_mnet025.onnx", 3, 768, 1024, true},  // any size: a WIDER-size photo here
 };
 
 // state.range: model index, backend (0 xnnpack, 1 opencv, 2 xnnpack operators only: no facet
@@ -97,7 +98,11 @@ int PerOp(const char* only) {
       std::fprintf(stderr, "%s\n", file.status().ToString().c_str());
       return 1;
     }
-    auto timings = facet::nn::ProfileXnnpackOps(*file.value(), 200);
+    std::vector<int64_t> dims;  // models of variable input size: the case's size
+    if (file.value()->onnx_model()) {
+      dims = m.nhwc ? std::vector<int64_t>{1, m.h, m.w, m.c} : std::vector<int64_t>{1, m.c, m.h, m.w};
+    }
+    auto timings = facet::nn::ProfileXnnpackOps(*file.value(), dims.empty() ? 200 : 20, dims);
     if (!timings.ok()) {
       std::fprintf(stderr, "%s\n", timings.status().ToString().c_str());
       return 1;

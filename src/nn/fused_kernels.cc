@@ -1,5 +1,7 @@
 #include "nn/fused_kernels.h"
 
+#include <cstring>
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -194,5 +196,21 @@ void ResidualChain(const float* x, int height, int width, const ResidualBlockWei
   }
 }
 
+
+void UpsampleNearest2x(const float* x, int height, int width, int channels, float* y) {
+  const auto c = static_cast<size_t>(channels);
+  const size_t out_row = 2 * static_cast<size_t>(width) * c;
+  for (int row = 0; row < height; ++row) {
+    const float* in = x + static_cast<size_t>(row) * static_cast<size_t>(width) * c;
+    float* out = y + 2 * static_cast<size_t>(row) * out_row;
+    for (int col = 0; col < width; ++col) {
+      std::memcpy(out + 2 * static_cast<size_t>(col) * c, in + static_cast<size_t>(col) * c,
+                  c * sizeof(float));
+      std::memcpy(out + (2 * static_cast<size_t>(col) + 1) * c, in + static_cast<size_t>(col) * c,
+                  c * sizeof(float));
+    }
+    std::memcpy(out + out_row, out, out_row * sizeof(float));
+  }
+}
 
 }  // namespace facet::nn

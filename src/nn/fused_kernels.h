@@ -38,6 +38,12 @@ size_t ResidualChainScratch(int width, int channels, int blocks);
 void ResidualChain(const float* x, int height, int width, const ResidualBlockWeights* blocks,
                    int block_count, float* y, float* scratch, bool portable = false);
 
+// Nearest-neighbour x2 upsampling of an NHWC image `x` (height x width x channels) into `y`
+// (2 height x 2 width x channels): each pixel becomes a 2x2 block. RetinaFace's FPN upsampling
+// (written as a depthwise 2x2 / stride 2 transposed convolution with weights 1, which XNNPACK
+// runs as a grouped GEMM ~10x slower than these copies).
+void UpsampleNearest2x(const float* x, int height, int width, int channels, float* y);
+
 }  // namespace facet::nn
 
 #endif  // FACET_SRC_NN_FUSED_KERNELS_H_

@@ -95,3 +95,26 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ResidualChainTest,
 
 }  // namespace
 }  // namespace facet::nn
+
+namespace facet::nn {
+namespace {
+
+TEST(UpsampleNearest2xTest, EachPixelBecomesA2x2Block) {
+  const int h = 2, w = 3, c = 5;
+  std::vector<float> x(static_cast<size_t>(h * w * c));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i) + 0.5f;
+  std::vector<float> y(x.size() * 4, -1.0f);
+  UpsampleNearest2x(x.data(), h, w, c, y.data());
+  for (int row = 0; row < 2 * h; ++row) {
+    for (int col = 0; col < 2 * w; ++col) {
+      for (int ch = 0; ch < c; ++ch) {
+        const float want = x[static_cast<size_t>(((row / 2) * w + col / 2) * c + ch)];
+        EXPECT_EQ(y[static_cast<size_t>((row * 2 * w + col) * c + ch)], want)
+            << row << "," << col << "," << ch;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace facet::nn

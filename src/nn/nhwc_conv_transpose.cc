@@ -1,7 +1,10 @@
-// ConvTranspose -> XNNPACK deconvolution (NHWC). Part of the ONNX -> NHWC lowering
-// (nn/nhwc_lowering.h); RetinaFace's FPN upsamples with it (nearest x2 written as a depthwise
-// 2x2 / stride 2 transposed convolution with weights 1: tools/convert/retinaface2onnx.py).
+// ConvTranspose as nearest-neighbour x2 upsampling, facet's kernel (nn/fused_kernels.h). Part of
+// the ONNX -> NHWC lowering (nn/nhwc_lowering.h); RetinaFace's FPN upsamples with it, written by
+// tools/convert/retinaface2onnx.py as a depthwise 2x2 / stride 2 transposed convolution with
+// weights 1. Any other transposed convolution is refused by name.
 #include "nn/nhwc_lowering.h"
+
+#include <algorithm>
 
 namespace facet::nn::lowering {
 
@@ -40,36 +43,25 @@ Status Lowering::ConvTranspose(const onnx::Node& n) {
     if (b.value()->floats.size() != bias.size()) return Fail(n, "bias size");
     bias = b.value()->floats;
   }
-  // [group * cin_g, cout_g, kh, kw] -> XNNPACK's [group * cout_g, kh, kw, cin_g].
   const std::vector<float>& src = weights.floats;
-  std::vector<float> dst(src.size());
-  for (int64_t g = 0; g < group; ++g) {
-    for (int64_t i = 0; i < cin_g; ++i) {
-      for (int64_t o = 0; o < cout_g; ++o) {
-        for (int64_t y = 0; y < kh; ++y) {
-          for (int64_t xx = 0; xx < kw; ++xx) {
-            dst[static_cast<size_t>((((g * cout_g + o) * kh + y) * kw + xx) * cin_g + i)] =
-                src[static_cast<size_t>((((g * cin_g + i) * cout_g + o) * kh + y) * kw + xx)];
-          }
-        }
-      }
-    }
+  const bool nearest_x2 =
+      group == c && cin_g == 1 && cout_g == 1 && kh == 2 && kw == 2 && op.stride_h == 2 &&
+      op.stride_w == 2 && op.dilation_h == 1 && op.dilation_w == 1 && op.pad_top == 0 &&
+      op.pad_left == 0 && op.pad_bottom == 0 && op.pad_right == 0 && adjust[0] == 0 &&
+      adjust[1] == 0 && std::all_of(src.begin(), src.end(), [](float v) { return v == 1.0f; }) &&
+      std::all_of(bias.begin(), bias.end(), [](float v) { return v == 0.0f; });
+  if (!nearest_x2) {
+    return Fail(n, "only nearest x2 upsampling (depthwise 2x2 / stride 2, weights 1, no bias) is "
+                   "supported");
   }
-  op.kind = Kind::kDeconvolution;
-  op.groups = static_cast<int>(group);
-  op.group_input_channels = static_cast<size_t>(cin_g);
-  op.group_output_channels = static_cast<size_t>(cout_g);
-  op.adjust_h = static_cast<int>(adjust[0]);
-  op.adjust_w = static_cast<int>(adjust[1]);
-  op.weights = NewConstant({static_cast<size_t>(m), static_cast<size_t>(kh), static_cast<size_t>(kw),
-                            static_cast<size_t>(cin_g)},
-                           std::move(dst));
-  op.bias = NewConstant({static_cast<size_t>(m)}, std::move(bias));
-  op.inputs = {in.value};
+  // Every input pixel copied into a 2x2 block: facet's kernel, not XNNPACK's grouped GEMM.
+  NhwcOp up;
+  up.kind = Kind::kUpsampleNearest2x;
+  up.inputs = {in.value};
   Sym out;
   out.dims = {in.dims[0], m, oh, ow};
   out.nchw = true;
-  Emit(std::move(op), n.outputs[0], out);
+  Emit(std::move(up), n.outputs[0], out);
   return Status::Ok();
 }
 

@@ -10,7 +10,7 @@
 // Flatten, Gemm, Softmax, Sigmoid, Pad (constant), Identity, Reshape (to a constant shape),
 // Transpose between NHWC and NCHW, ConstantOfShape + Concat with zeros (channel zero-padding, as
 // BlazeFace writes it), Concat of tensors (each zero-padded to the full size, then added: the
-// 2022 XNNPACK has no concatenation), ConvTranspose (RetinaFace's nearest x2 upsampling). Layout: every 4-D tensor the ONNX graph treats as NCHW is kept NHWC; a
+// 2022 XNNPACK has no concatenation), ConvTranspose as nearest x2 upsampling (RetinaFace's FPN). Layout: every 4-D tensor the ONNX graph treats as NCHW is kept NHWC; a
 // Transpose that only converts between the two is free.
 #ifndef FACET_SRC_NN_NHWC_GRAPH_H_
 #define FACET_SRC_NN_NHWC_GRAPH_H_
@@ -41,10 +41,12 @@ struct NhwcOp {
     kSoftmax,
     kPad,
     kReshape,
-    kDeconvolution,  // transposed convolution (ConvTranspose), e.g. nearest x2 upsampling
     // facet's own kernel (nn/fused_kernels.h), not XNNPACK: a chain of residual blocks
     // y = clamp(x + pointwise(depthwise3x3(x))), found by FuseResidualChains.
     kResidualChain,
+    // facet's own kernel: nearest-neighbour x2 upsampling (a depthwise 2x2 / stride 2
+    // ConvTranspose with weights 1 and no bias, as RetinaFace's converted FPN writes it).
+    kUpsampleNearest2x,
   };
   Kind kind = Kind::kClamp;
   std::vector<int> inputs;  // value ids
@@ -52,9 +54,8 @@ struct NhwcOp {
   // Convolution and pooling geometry.
   int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  int adjust_h = 0, adjust_w = 0;  // deconvolution: extra output rows / columns (output_padding)
   int groups = 1;
-  size_t group_input_channels = 0, group_output_channels = 0;  // convolution, deconvolution
+  size_t group_input_channels = 0, group_output_channels = 0;  // convolution
   size_t depth_multiplier = 1, input_channels = 0;            // depthwise convolution
   // Constant ids (NhwcGraph::constants): weights of convolution / fully connected, their bias,
   // PReLU slopes. -1: none.

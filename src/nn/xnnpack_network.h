@@ -32,8 +32,10 @@ struct OpTiming {
 
 // Times each operator of `model`'s lowered graph alone (batch 1, the model's thread count, inputs
 // of 0.5; CPU time of the calling thread, so meaningful for 1 thread): where one inference's time
-// goes. For bench/nn_bench --per-op; not for serving.
-Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iterations);
+// goes. `input_dims` (models of variable input size only; empty: the nominal size) sets the
+// input shape, batch first. For bench/nn_bench --per-op; not for serving.
+Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iterations,
+                                                const std::vector<int64_t>& input_dims = {});
 
 }  // namespace facet::nn
 

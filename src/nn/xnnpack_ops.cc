@@ -38,13 +38,6 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
                                     op.group_output_channels, op.output_min, op.output_max, in(0),
                                     constant(op.weights), constant(op.bias), out, 0);
       break;
-    case Kind::kDeconvolution:
-      s = xnn_define_deconvolution_2d(
-          subgraph, pt, pr, pb, pl, static_cast<uint32_t>(op.adjust_h),
-          static_cast<uint32_t>(op.adjust_w), kh, kw, sh, sw, dh, dw,
-          static_cast<uint32_t>(op.groups), op.group_input_channels, op.group_output_channels,
-          op.output_min, op.output_max, in(0), constant(op.weights), constant(op.bias), out, 0);
-      break;
     case Kind::kDepthwiseConvolution:
       s = xnn_define_depthwise_convolution_2d(
           subgraph, pt, pr, pb, pl, kh, kw, sh, sw, dh, dw,
@@ -86,6 +79,7 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
                                          op.pad_value, in(0), out, 0);
       break;
     case Kind::kResidualChain:
+    case Kind::kUpsampleNearest2x:
       return Status::Internal("a facet kernel op is not an XNNPACK operator");
     case Kind::kReshape: {
       std::vector<size_t> dims = {static_cast<size_t>(batch)};
@@ -101,15 +95,19 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
   return Status::Ok();
 }
 
-bool IsFacetKernel(const NhwcOp& op) { return op.kind == Kind::kResidualChain; }
+bool IsFacetKernel(const NhwcOp& op) {
+  return op.kind == Kind::kResidualChain || op.kind == Kind::kUpsampleNearest2x;
+}
 
 FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op) {
   const std::vector<size_t>& dims = g.values[static_cast<size_t>(op.inputs[0])];  // H, W, C
   FacetKernel k;
+  k.kind = op.kind;
   k.height = static_cast<int>(dims[0]);
   k.width = static_cast<int>(dims[1]);
   k.channels = static_cast<int>(dims[2]);
   k.image_size = Product(dims);
+  k.output_size = Product(g.values[static_cast<size_t>(op.output)]);
   auto data = [&](int id) { return g.constants[static_cast<size_t>(id)].data.data(); };
   for (const NhwcOp::Block& b : op.blocks) {
     k.blocks.push_back({k.channels, data(b.depthwise), data(b.depthwise_bias), data(b.pointwise),
@@ -119,11 +117,20 @@ FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op) {
 }
 
 size_t FacetKernelScratch(const FacetKernel& kernel) {
+  if (kernel.kind == Kind::kUpsampleNearest2x) return 0;
   return ResidualChainScratch(kernel.width, kernel.channels, static_cast<int>(kernel.blocks.size()));
 }
 
 void RunFacetKernel(const FacetKernel& kernel, int batch, const float* input, float* output,
                     float* scratch) {
+  if (kernel.kind == Kind::kUpsampleNearest2x) {
+    for (int n = 0; n < batch; ++n) {
+      UpsampleNearest2x(input + static_cast<size_t>(n) * kernel.image_size, kernel.height,
+                        kernel.width, kernel.channels,
+                        output + static_cast<size_t>(n) * kernel.output_size);
+    }
+    return;
+  }
   for (int n = 0; n < batch; ++n) {
     ResidualChain(input + static_cast<size_t>(n) * kernel.image_size, kernel.height, kernel.width,
                   kernel.blocks.data(), static_cast<int>(kernel.blocks.size()),
@@ -146,8 +153,8 @@ const char* KindName(Kind kind) {
     case Kind::kSoftmax: return "softmax";
     case Kind::kPad: return "pad";
     case Kind::kReshape: return "reshape";
-    case Kind::kDeconvolution: return "deconv";
     case Kind::kResidualChain: return "residual-chain";
+    case Kind::kUpsampleNearest2x: return "upsample-nearest-x2";
   }
   return "?";
 }

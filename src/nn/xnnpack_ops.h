@@ -42,8 +42,10 @@ bool IsFacetKernel(const NhwcOp& op);
 // A facet kernel op with its arguments resolved once (running it allocates nothing). Points into
 // the graph's constants: the graph must outlive it.
 struct FacetKernel {
-  int height = 0, width = 0, channels = 0;
-  size_t image_size = 0;  // floats per batch item, input = output
+  NhwcOp::Kind kind = NhwcOp::Kind::kResidualChain;
+  int height = 0, width = 0, channels = 0;  // of the input
+  size_t image_size = 0;   // input floats per batch item
+  size_t output_size = 0;  // output floats per batch item
   std::vector<ResidualBlockWeights> blocks;
 };
 

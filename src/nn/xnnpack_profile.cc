@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "nn/nhwc_graph.h"
 #include "nn/xnnpack_network.h"
 #include "nn/xnnpack_ops.h"
 
@@ -8,9 +9,18 @@ namespace facet::nn {
 
 using Kind = NhwcOp::Kind;
 
-Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iterations) {
-  const std::shared_ptr<const NhwcGraph>& graph = model.nhwc_graph();
+Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iterations,
+                                                const std::vector<int64_t>& input_dims) {
+  std::shared_ptr<const NhwcGraph> graph = model.nhwc_graph();
   if (!graph) return Status::InvalidArgument(model.path() + ": not loaded for XNNPACK");
+  if (!input_dims.empty()) {
+    if (!model.onnx_model()) {
+      return Status::InvalidArgument(model.path() + ": its input size is fixed");
+    }
+    auto lowered = LowerToNhwc(*model.onnx_model(), model.options().facet_kernels, input_dims);
+    if (!lowered.ok()) return lowered.status();
+    graph = std::make_shared<const NhwcGraph>(std::move(lowered).value());
+  }
   const xnn_status init = xnn_initialize(nullptr);
   if (init != xnn_status_success) return XnnError("xnn_initialize", init);
   std::unique_ptr<pthreadpool, PoolDeleter> pool;
