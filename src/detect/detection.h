@@ -10,18 +10,22 @@
 namespace facet::detect {
 
 // BlazeFace keypoint order (image-left eye first when the face looks at the camera):
-// eye on image left, eye on image right, nose tip, mouth centre, ear on image left, ear on image right.
+// eye on image left, eye on image right, nose tip, mouth centre, ear on image left, ear on image
+// right.
 inline constexpr int kNumKeypoints = 6;
 
 struct Detection {
   Box box;
-  float score = 0;  // probability 0..1
+  float score = 0;                               // probability 0..1
   std::array<Point, kNumKeypoints> keypoints{};  // BlazeFace only
   // The 5 alignment landmarks when the detector places them (RetinaFace), in facet's order
   // (facet::LandmarkIndex); BlazeFace leaves has_landmarks false (O-Net places them).
   bool has_landmarks = false;
   std::array<Point, 5> landmarks{};
 };
+
+// Area of the intersection of two boxes; 0 when they do not overlap.
+float IntersectionArea(const Box& a, const Box& b);
 
 // Intersection over union of two boxes; 0 when either is empty.
 float IntersectionOverUnion(const Box& a, const Box& b);

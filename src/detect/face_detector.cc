@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace facet::detect {
 
@@ -20,13 +21,20 @@ bool CutByInteriorTileEdge(const Box& box, const cv::Rect& tile, const cv::Size&
   return false;
 }
 
+Result<DetectorKind> ParseDetectorKind(std::string_view name) {
+  if (name == "retinaface") return DetectorKind::kRetinaFace;
+  if (name == "blazeface") return DetectorKind::kBlazeFace;
+  return Status::InvalidArgument("unknown detector '" + std::string(name) +
+                                 "' (known: retinaface, blazeface)");
+}
+
 std::vector<float> PlanPyramid(int width, int height, const PyramidOptions& options) {
   const auto longer = static_cast<float>(std::max(width, height));
   if (!(longer > 0)) return {};
-  const float finest =
-      std::min(options.max_scale, static_cast<float>(options.max_side) / longer);
+  const float finest = std::min(options.max_scale, static_cast<float>(options.max_side) / longer);
   std::vector<float> scales = {finest};
-  if (options.coarse_side <= 0 || finest * longer <= 1.25f * static_cast<float>(options.coarse_side)) {
+  if (options.coarse_side <= 0 ||
+      finest * longer <= 1.25f * static_cast<float>(options.coarse_side)) {
     return scales;
   }
   const float coarse = static_cast<float>(options.coarse_side) / longer;
@@ -39,12 +47,15 @@ std::vector<float> PlanPyramid(int width, int height, const PyramidOptions& opti
   return scales;
 }
 
+float RegionScale(float region_side, const PyramidOptions& pyramid) {
+  return std::min(pyramid.max_scale,
+                  static_cast<float>(pyramid.region_side) / std::max(1.0f, region_side));
+}
+
 float SmallestFaceInRegion(DetectorKind kind, float region_side, const PyramidOptions& pyramid) {
   if (kind == DetectorKind::kBlazeFace) return SmallestFaceInTile(region_side);
-  const float scale = std::min(pyramid.max_scale, static_cast<float>(pyramid.region_side) /
-                                                      std::max(1.0f, region_side));
   // The smallest anchor is 16 input pixels; faces down to ~0.75 of it are found.
-  return 12.0f / scale;
+  return 12.0f / RegionScale(region_side, pyramid);
 }
 
 NmsOptions RetinaFaceNms() { return {.method = NmsMethod::kHard, .iou_threshold = 0.3f}; }
@@ -57,15 +68,11 @@ std::vector<Detection> DropFragments(std::vector<Detection> detections, float in
     if (!(area > 0)) continue;
     for (size_t j = 0; j < detections.size() && !drop[i]; ++j) {
       if (j == i || drop[j]) continue;
-      const Box& other = detections[j].box;
       const bool better = detections[j].score > detections[i].score ||
                           (detections[j].score == detections[i].score && j < i);
-      if (!better) continue;
-      const float w =
-          std::min(small.x + small.width, other.x + other.width) - std::max(small.x, other.x);
-      const float h =
-          std::min(small.y + small.height, other.y + other.height) - std::max(small.y, other.y);
-      if (w > 0 && h > 0 && w * h >= inside_share * area) drop[i] = true;
+      if (better && IntersectionArea(small, detections[j].box) >= inside_share * area) {
+        drop[i] = true;
+      }
     }
   }
   std::vector<Detection> kept;
@@ -89,12 +96,6 @@ Result<std::unique_ptr<FaceDetector>> FaceDetector::Create(DetectorKind kind,
       new FaceDetector(kind, nullptr, std::move(retinaface).value()));
 }
 
-float FaceDetector::RegionScale(const cv::Rect& rect, const FaceDetectorConfig& config) const {
-  const auto longer = static_cast<float>(std::max(rect.width, rect.height));
-  return std::min(config.pyramid.max_scale,
-                  static_cast<float>(config.pyramid.region_side) / std::max(1.0f, longer));
-}
-
 Status FaceDetector::ScanRegion(const cv::Mat& image_bgr, const cv::Rect& rect, float scale,
                                 float score_threshold) {
   const size_t first = scratch_.size();
@@ -109,14 +110,10 @@ Status FaceDetector::ScanRegion(const cv::Mat& image_bgr, const cv::Rect& rect, 
     return Status::Ok();  // the whole frame: nothing is cut, nothing too large
   }
   // Drop faces cut by an interior tile edge and faces too large for this tile (partial).
-  size_t out = first;
-  for (size_t i = first; i < scratch_.size(); ++i) {
-    const Detection& d = scratch_[i];
-    const bool too_large = d.box.width > 0.5f * static_cast<float>(rect.width);
-    if (too_large || CutByInteriorTileEdge(d.box, rect, size, 0.1f)) continue;
-    scratch_[out++] = d;
-  }
-  scratch_.resize(out);
+  DropFrom(first, [&](const Detection& d) {
+    return d.box.width > 0.5f * static_cast<float>(rect.width) ||
+           CutByInteriorTileEdge(d.box, rect, size, 0.1f);
+  });
   return Status::Ok();
 }
 
@@ -127,8 +124,10 @@ Result<std::vector<Detection>> FaceDetector::Detect(const cv::Mat& image_bgr,
   const cv::Rect frame(cv::Point(0, 0), size);
   if (!config.regions.empty()) {
     for (const cv::Rect& rect : config.regions) {
-      FACET_RETURN_IF_ERROR(
-          ScanRegion(image_bgr, rect, RegionScale(rect, config), config.score_threshold));
+      FACET_RETURN_IF_ERROR(ScanRegion(
+          image_bgr, rect,
+          RegionScale(static_cast<float>(std::max(rect.width, rect.height)), config.pyramid),
+          config.score_threshold));
     }
   } else if (kind_ == DetectorKind::kRetinaFace) {
     const std::vector<float> scales = PlanPyramid(size.width, size.height, config.pyramid);
@@ -139,13 +138,8 @@ Result<std::vector<Detection>> FaceDetector::Detect(const cv::Mat& image_bgr,
       // an enlarged pass takes for a large face is mostly texture seen too closely.
       if (scale <= 1.0f || scales.back() > 1.0f) continue;
       const float limit = kEnlargedPassMaxFace / scale;
-      size_t out = first;
-      for (size_t i = first; i < scratch_.size(); ++i) {
-        if (std::max(scratch_[i].box.width, scratch_[i].box.height) <= limit) {
-          scratch_[out++] = scratch_[i];
-        }
-      }
-      scratch_.resize(out);
+      DropFrom(first,
+               [&](const Detection& d) { return std::max(d.box.width, d.box.height) > limit; });
     }
   } else if (!config.use_tiles) {
     FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, frame, 1.0f, config.score_threshold));

@@ -8,7 +8,10 @@
 #ifndef FACET_SRC_DETECT_FACE_DETECTOR_H_
 #define FACET_SRC_DETECT_FACE_DETECTOR_H_
 
+#include <algorithm>
+#include <cstddef>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -21,6 +24,10 @@
 namespace facet::detect {
 
 enum class DetectorKind { kRetinaFace, kBlazeFace };
+
+// "retinaface" or "blazeface" (EngineOptions::detector); anything else is kInvalidArgument
+// listing the known names.
+Result<DetectorKind> ParseDetectorKind(std::string_view name);
 
 // RetinaFace's passes over the whole frame (the scales are measured: docs/benchmarks.md).
 struct PyramidOptions {
@@ -52,9 +59,9 @@ inline constexpr float kEnlargedPassMaxFace = 256;
 std::vector<float> PlanPyramid(int width, int height, const PyramidOptions& options);
 
 struct FaceDetectorConfig {
-  bool use_tiles = false;        // BlazeFace recall mode: scan tiles as well as the whole frame
-  TilingOptions tiling;          // used when use_tiles
-  PyramidOptions pyramid;        // RetinaFace
+  bool use_tiles = false;  // BlazeFace recall mode: scan tiles as well as the whole frame
+  TilingOptions tiling;    // used when use_tiles
+  PyramidOptions pyramid;  // RetinaFace
   // When not empty, scan exactly these regions instead of the frame (and the tiles or pyramid):
   // BlazeFace letterboxes each into its input; RetinaFace scales it to pyramid.region_side. A
   // region holding the whole image is a frame pass; detections in the others are filtered as
@@ -70,7 +77,12 @@ struct FaceDetectorConfig {
 // The smallest face (pixels) `kind` reliably finds in a region of this longer side scanned as
 // FaceDetectorConfig::regions are (default PyramidOptions): BlazeFace ~1/16 of the side;
 // RetinaFace ~12 input pixels at the region's scale.
-float SmallestFaceInRegion(DetectorKind kind, float region_side, const PyramidOptions& pyramid = {});
+float SmallestFaceInRegion(DetectorKind kind, float region_side,
+                           const PyramidOptions& pyramid = {});
+
+// The scale RetinaFace scans a FaceDetectorConfig::regions region of this longer side at: to
+// pyramid.region_side input pixels, at most pyramid.max_scale.
+float RegionScale(float region_side, const PyramidOptions& pyramid);
 
 // The NMS RetinaFace is decoded with: hard, IoU 0.3 (InsightFace's 0.4 leaves a face found
 // again by the coarse pass at IoU ~0.37 in a sample photo; WIDER AP is the same within .002).
@@ -78,7 +90,8 @@ NmsOptions RetinaFaceNms();
 
 class FaceDetector {
  public:
-  static Result<std::unique_ptr<FaceDetector>> Create(DetectorKind kind, const nn::ModelFile& model);
+  static Result<std::unique_ptr<FaceDetector>> Create(DetectorKind kind,
+                                                      const nn::ModelFile& model);
 
   DetectorKind kind() const { return kind_; }
 
@@ -94,7 +107,13 @@ class FaceDetector {
   // is not the whole image drops faces cut by its interior edges and faces larger than half of it.
   Status ScanRegion(const cv::Mat& image_bgr, const cv::Rect& rect, float scale,
                     float score_threshold);
-  float RegionScale(const cv::Rect& rect, const FaceDetectorConfig& config) const;
+  // Erases the detections of scratch_ from index `first` on for which `drop` is true.
+  template <typename Predicate>
+  void DropFrom(size_t first, Predicate drop) {
+    scratch_.erase(
+        std::remove_if(scratch_.begin() + static_cast<std::ptrdiff_t>(first), scratch_.end(), drop),
+        scratch_.end());
+  }
 
   DetectorKind kind_;
   std::unique_ptr<BlazeFace> blazeface_;    // kBlazeFace

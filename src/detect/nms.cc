@@ -4,12 +4,16 @@
 
 namespace facet::detect {
 
-float IntersectionOverUnion(const Box& a, const Box& b) {
+float IntersectionArea(const Box& a, const Box& b) {
   const float x0 = std::max(a.x, b.x);
   const float y0 = std::max(a.y, b.y);
   const float x1 = std::min(a.x + a.width, b.x + b.width);
   const float y1 = std::min(a.y + a.height, b.y + b.height);
-  const float intersection = std::max(0.0f, x1 - x0) * std::max(0.0f, y1 - y0);
+  return std::max(0.0f, x1 - x0) * std::max(0.0f, y1 - y0);
+}
+
+float IntersectionOverUnion(const Box& a, const Box& b) {
+  const float intersection = IntersectionArea(a, b);
   const float union_area = a.width * a.height + b.width * b.height - intersection;
   return union_area > 0 ? intersection / union_area : 0.0f;
 }
@@ -25,7 +29,8 @@ std::vector<Detection> SuppressOverlaps(std::vector<Detection> detections,
     const Detection& leader = detections[i];
     if (options.method == NmsMethod::kHard) {
       for (size_t j = i + 1; j < detections.size(); ++j) {
-        if (!used[j] && IntersectionOverUnion(leader.box, detections[j].box) > options.iou_threshold) {
+        if (!used[j] &&
+            IntersectionOverUnion(leader.box, detections[j].box) > options.iou_threshold) {
           used[j] = true;
         }
       }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <utility>
 
+#include "detect/face_detector.h"
 #include "detect/tiling.h"
 #include "image/convert.h"
 #include "redact/draw.h"
@@ -114,7 +115,9 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
   FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
   if (image.empty()) return Status::InvalidArgument("empty image");
   DetectOptions detect = redact::DetectionFor(options);
-  if (session.engine().options().detector == "blazeface") {
+  // The engine's detector name was checked when the engine was made.
+  if (detect::ParseDetectorKind(session.engine().options().detector).value() ==
+      detect::DetectorKind::kBlazeFace) {
     // BlazeFace sees the frame at 256 pixels: small faces need tiles.
     detect::TilingOptions tiling;
     tiling.max_levels = options.photo_tile_levels;

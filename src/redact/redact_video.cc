@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "detect/detection.h"
+#include "detect/face_detector.h"
 #include "facet/redact.h"
 #include "image/convert.h"
 #include "redact/draw.h"
@@ -101,9 +102,8 @@ class VideoRedactor {
         scheduler_(upright_width_, upright_height_,
                    {.tile_levels = options.tile_levels,
                     .tiles_per_frame = options.tiles_per_frame,
-                    .detector = engine_->options().detector == "blazeface"
-                                    ? detect::DetectorKind::kBlazeFace
-                                    : detect::DetectorKind::kRetinaFace}),
+                    // The engine's detector name was checked when the engine was made.
+                    .detector = detect::ParseDetectorKind(engine_->options().detector).value()}),
         tracker_(TrackerOptionsFor(options, scheduler_)),
         decoded_(static_cast<size_t>(options.threads) * 2),
         drawn_(static_cast<size_t>(options.threads) * 2),

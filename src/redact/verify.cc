@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "detect/detection.h"
 #include "redact/draw.h"
 #include "redact/rotation.h"
 
@@ -28,11 +29,7 @@ float ShareInsideRedaction(const Box& box, const std::vector<RedactedRegion>& re
   if (!(area > 0)) return 0;
   float best = 0;
   for (const RedactedRegion& r : regions) {
-    if (r.kept) continue;
-    const float w = std::min(box.x + box.width, r.region.x + r.region.width) - std::max(box.x, r.region.x);
-    const float h =
-        std::min(box.y + box.height, r.region.y + r.region.height) - std::max(box.y, r.region.y);
-    if (w > 0 && h > 0) best = std::max(best, w * h / area);
+    if (!r.kept) best = std::max(best, detect::IntersectionArea(box, r.region) / area);
   }
   return best;
 }
