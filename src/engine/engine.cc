@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-
 #include <opencv2/core.hpp>
 
 #include "align/align.h"
@@ -21,13 +20,6 @@ namespace {
 constexpr const char* kRetinaFaceFile = "retinaface_mnet025.onnx";
 constexpr const char* kBlazeFaceFile = "blazeface_back_256.onnx";
 constexpr const char* kLandmarkFile = "onet.onnx";
-
-Result<detect::DetectorKind> ParseDetectorKind(std::string_view name) {
-  if (name == "retinaface") return detect::DetectorKind::kRetinaFace;
-  if (name == "blazeface") return detect::DetectorKind::kBlazeFace;
-  return Status::InvalidArgument("unknown detector '" + std::string(name) +
-                                 "' (known: retinaface, blazeface)");
-}
 }  // namespace
 
 struct Engine::Models {
@@ -43,7 +35,7 @@ struct Engine::Models {
 struct Session::State {
   std::shared_ptr<const Engine> engine;
   std::unique_ptr<detect::FaceDetector> detector;
-  std::unique_ptr<landmarks::Onet> onet;  // BlazeFace only
+  std::unique_ptr<landmarks::Onet> onet;          // BlazeFace only
   std::unique_ptr<embed::Recognizer> recognizer;  // created on first Embed
   std::vector<Box> boxes;
   std::vector<landmarks::OnetResult> landmark_results;
@@ -86,7 +78,7 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
   }
   auto spec = embed::FindRecognizer(options.recognizer);
   if (!spec.ok()) return spec.status();
-  auto detector_kind = ParseDetectorKind(options.detector);
+  auto detector_kind = detect::ParseDetectorKind(options.detector);
   if (!detector_kind.ok()) return detector_kind.status();
   auto backend = nn::ParseBackend(options.backend);
   if (!backend.ok()) return backend.status();
@@ -184,51 +176,35 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   if (options.max_faces > 0 && found.size() > static_cast<size_t>(options.max_faces)) {
     found.resize(options.max_faces);
   }
-  std::vector<Face> faces(found.size());
-  if (state_->detector->kind() == detect::DetectorKind::kRetinaFace) {
-    // RetinaFace places the landmarks itself, with the box.
-    const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
-    for (size_t i = 0; i < found.size(); ++i) {
-      Face& face = faces[i];
-      face.box = found[i].box;
-      face.score = found[i].score;
-      // As with O-Net: landmarks (and quality) only where asked for, so that a face's fields do
-      // not depend on the detector.
-      if (!options.compute_landmarks || found[i].score < options.landmarks_min_score) continue;
-      face.landmarks = found[i].landmarks;
-      if (options.compute_quality) {
-        align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
-        face.quality = quality::AssessQuality(face.box, face.score, face.landmarks,
-                                              state_->quality_crop);
-      }
+  // Landmarks only for the faces at landmarks_min_score (and none without compute_landmarks), so
+  // that a face's fields do not depend on the detector: RetinaFace places them with the box;
+  // with BlazeFace, O-Net runs on those faces in one batch.
+  const auto wants_landmarks = [&](const detect::Detection& d) {
+    return options.compute_landmarks && d.score >= options.landmarks_min_score;
+  };
+  if (state_->detector->kind() == detect::DetectorKind::kBlazeFace && options.compute_landmarks) {
+    state_->boxes.clear();
+    for (const detect::Detection& d : found) {
+      if (wants_landmarks(d)) state_->boxes.push_back(d.box);
     }
-    return faces;
-  }
-  if (!options.compute_landmarks) {
-    for (size_t i = 0; i < found.size(); ++i) {
-      faces[i].box = found[i].box;
-      faces[i].score = found[i].score;
+    FACET_RETURN_IF_ERROR(state_->onet->Run(view, state_->boxes, &state_->landmark_results));
+    size_t next_result = 0;  // landmark_results holds the wanted faces, in order
+    for (detect::Detection& d : found) {
+      if (wants_landmarks(d)) d.landmarks = state_->landmark_results[next_result++].points;
     }
-    return faces;
   }
-  state_->boxes.clear();
-  for (const detect::Detection& d : found) {
-    if (d.score >= options.landmarks_min_score) state_->boxes.push_back(d.box);
-  }
-  FACET_RETURN_IF_ERROR(state_->onet->Run(view, state_->boxes, &state_->landmark_results));
-
   const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
-  size_t next_result = 0;  // landmark_results holds the faces at landmarks_min_score, in order
+  std::vector<Face> faces(found.size());
   for (size_t i = 0; i < found.size(); ++i) {
     Face& face = faces[i];
     face.box = found[i].box;
     face.score = found[i].score;
-    if (found[i].score < options.landmarks_min_score) continue;
-    face.landmarks = state_->landmark_results[next_result++].points;
+    if (!wants_landmarks(found[i])) continue;
+    face.landmarks = found[i].landmarks;
     if (options.compute_quality) {
       align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
-      face.quality = quality::AssessQuality(face.box, face.score, face.landmarks,
-                                            state_->quality_crop);
+      face.quality =
+          quality::AssessQuality(face.box, face.score, face.landmarks, state_->quality_crop);
     }
   }
   return faces;
