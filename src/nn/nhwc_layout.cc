@@ -1,5 +1,7 @@
 // Layout operators of the ONNX -> NHWC lowering: flatten, reshape, transpose, constant-of-shape,
-// concatenation with zeros and constant padding.
+// concatenation and constant padding.
+#include <algorithm>
+
 #include "nn/nhwc_lowering.h"
 
 namespace facet::nn::lowering {
@@ -14,7 +16,8 @@ Status Lowering::Alias(const onnx::Node& n) {
 }
 
 // A reshape op from `in` to logical `dims` (plain layout).
-void Lowering::EmitReshape(const Sym& in, std::vector<int64_t> dims, const std::string& out_name, Sym out) {
+void Lowering::EmitReshape(const Sym& in, std::vector<int64_t> dims, const std::string& out_name,
+                           Sym out) {
   NhwcOp op;
   op.kind = Kind::kReshape;
   op.inputs = {in.value};
@@ -145,8 +148,9 @@ size_t Lowering::PhysicalAxis(const Sym& s, int64_t axis) {
 }
 
 // Adds a constant-pad op of `in` with `before`/`after` zeros per logical axis.
-void Lowering::EmitPad(const Sym& in, const std::vector<int64_t>& before, const std::vector<int64_t>& after,
-             float value, const std::string& out_name) {
+void Lowering::EmitPad(const Sym& in, const std::vector<int64_t>& before,
+                       const std::vector<int64_t>& after, float value,
+                       const std::string& out_name) {
   NhwcOp op;
   op.kind = Kind::kPad;
   op.inputs = {in.value};
@@ -200,34 +204,32 @@ Status Lowering::Concat(const onnx::Node& n) {
     }
     total += p->dims[ax];
   }
+  // Each tensor zero-padded to the full size at its place (the constants only shift places); a
+  // lone tensor's pad writes the output.
+  const auto tensors =
+      std::count_if(parts.begin(), parts.end(), [](const Sym* p) { return p->value >= 0; });
+  std::vector<std::string> padded;
   int64_t offset = 0;
-  std::string sum;  // name of the running sum
-  size_t tensors = 0;
-  for (const Sym* p : parts) {
-    if (p->value >= 0) ++tensors;
-  }
   for (size_t i = 0; i < parts.size(); ++i) {
     const Sym part = *parts[i];
     const int64_t size = part.dims[ax];
-    if (part.value < 0) {
-      offset += size;
-      continue;
+    if (part.value >= 0) {
+      std::vector<int64_t> before(model.dims.size(), 0), after(model.dims.size(), 0);
+      before[ax] = offset;
+      after[ax] = total - offset - size;
+      padded.push_back(tensors == 1 ? n.outputs[0] : n.outputs[0] + "#part" + std::to_string(i));
+      EmitPad(part, before, after, 0.0f, padded.back());
     }
-    std::vector<int64_t> before(model.dims.size(), 0), after(model.dims.size(), 0);
-    before[ax] = offset;
-    after[ax] = total - offset - size;
     offset += size;
-    const std::string padded = tensors == 1 ? n.outputs[0] : n.outputs[0] + "#part" + std::to_string(i);
-    EmitPad(part, before, after, 0.0f, padded);
-    if (sum.empty()) {
-      sum = padded;
-      continue;
-    }
-    --tensors;  // the last addition writes the output
-    const std::string next = tensors == 1 ? n.outputs[0] : n.outputs[0] + "#sum" + std::to_string(i);
+  }
+  // Their sum; the last addition writes the output.
+  std::string sum = padded.front();
+  for (size_t k = 1; k < padded.size(); ++k) {
+    const std::string next =
+        k + 1 == padded.size() ? n.outputs[0] : n.outputs[0] + "#sum" + std::to_string(k);
     NhwcOp add;
     add.kind = Kind::kAdd;
-    add.inputs = {syms_[sum].value, syms_[padded].value};
+    add.inputs = {syms_[sum].value, syms_[padded[k]].value};
     Sym out = syms_[sum];
     out.alias = false;
     Emit(std::move(add), next, out);
