@@ -353,16 +353,24 @@ struct EnrollImageOptions {
   DetectOptions detect{};
   // Refuse faces whose quality for recognition is below this. Default medium.
   QualityLevel min_quality = QualityLevel::kMedium;
+  // When set (Azure's targetFace), the detected face overlapping this rectangle best, by
+  // intersection over union of at least kMinTargetOverlap, instead of the largest: facet needs a
+  // face's landmarks, so it detects again rather than trusting the rectangle alone. Default unset.
+  std::optional<Box> target_face{};
 };
 
+// EnrollImageOptions::target_face: the least overlap a detected face must have with it.
+inline constexpr float kMinTargetOverlap = 0.3F;
+
 struct EnrolledImage {
-  Face face{};      // the face enrolled (the largest in the image)
+  Face face{};  // the face enrolled (the largest in the image, or the one at target_face)
   FaceInfo info{};
   int faces_in_image = 0;
 };
 
-// Decodes `encoded` (an image file's bytes), enrolls its largest face. kNoFace without a face;
-// kFailedPrecondition for a face below min_quality.
+// Decodes `encoded` (an image file's bytes), enrolls its largest face (or the one at
+// options.target_face). kNoFace without a face (there); kFailedPrecondition for a face below
+// min_quality.
 Result<EnrolledImage> EnrollImage(Galleries& galleries, Session& session,
                                   std::span<const uint8_t> encoded,
                                   const EnrollImageOptions& options, const AuditContext& context);

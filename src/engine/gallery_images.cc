@@ -1,7 +1,25 @@
 // Image-level gallery helpers: detection and embedding with a Session, then the gallery call.
+#include "detect/detection.h"
 #include "facet/gallery.h"
 
 namespace facet {
+namespace {
+
+// The face overlapping `target` best, by at least kMinTargetOverlap; null when none does.
+const Face* FaceAtTarget(const std::vector<Face>& faces, const Box& target) {
+  const Face* best = nullptr;
+  float best_overlap = kMinTargetOverlap;
+  for (const Face& f : faces) {
+    const float overlap = detect::IntersectionOverUnion(f.box, target);
+    if (overlap >= best_overlap) {
+      best = &f;
+      best_overlap = overlap;
+    }
+  }
+  return best;
+}
+
+}  // namespace
 
 Result<EnrolledImage> EnrollImage(Galleries& galleries, Session& session,
                                   std::span<const uint8_t> encoded,
@@ -10,13 +28,15 @@ Result<EnrolledImage> EnrollImage(Galleries& galleries, Session& session,
   if (!image.ok()) return image.status();
   auto faces = session.Detect(image.value(), options.detect);
   if (!faces.ok()) return faces.status();
-  const Face* face = LargestFace(faces.value());
-  if (face == nullptr) return Status::NoFace("no face found");
+  const Face* face = options.target_face ? FaceAtTarget(faces.value(), *options.target_face)
+                                         : LargestFace(faces.value());
+  if (face == nullptr) {
+    return Status::NoFace(options.target_face ? "no face found at targetFace" : "no face found");
+  }
   if (face->quality.level < options.min_quality) {
-    return Status::FailedPrecondition(std::string("face quality is ") +
-                                      QualityLevelName(face->quality.level) + ", below the " +
-                                      QualityLevelName(options.min_quality) +
-                                      " needed for enrollment");
+    return Status::FailedPrecondition(
+        std::string("face quality is ") + QualityLevelName(face->quality.level) + ", below the " +
+        QualityLevelName(options.min_quality) + " needed for enrollment");
   }
   auto embedding = session.Embed(image.value(), *face);
   if (!embedding.ok()) return embedding.status();

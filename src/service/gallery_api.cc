@@ -431,9 +431,10 @@ void Api::AddFace(const httplib::Request& req, httplib::Response& res, const Cal
     }
     options.detect.mode = mode.value();
   }
-  std::optional<Box> target;  // Azure's targetFace; without it the largest face
-  if (q.count("targetFace") != 0) {
-    if (auto e = ParseTargetFace(q["targetFace"], &target.emplace())) return SetApiError(res, *e);
+  if (q.count("targetFace") != 0) {  // Azure's; without it the largest face
+    if (auto e = ParseTargetFace(q["targetFace"], &options.target_face.emplace())) {
+      return SetApiError(res, *e);
+    }
   }
   if (q["userData"].size() > 1024) {
     return SetError(res, 400, "BadArgument", "userData is longer than 1024 bytes");
@@ -471,8 +472,7 @@ void Api::AddFace(const httplib::Request& req, httplib::Response& res, const Cal
   const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
     try {
       Session& session = *worker.sessions[model_index];
-      enrolled = target ? EnrollFaceAt(*store, session, AsBytes(bytes), options, *target, Actor(ctx))
-                        : EnrollImage(*store, session, AsBytes(bytes), options, Actor(ctx));
+      enrolled = EnrollImage(*store, session, AsBytes(bytes), options, Actor(ctx));
     } catch (const std::exception&) {
       enrolled = Status::Internal("enrollment failed");
     }
