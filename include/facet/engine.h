@@ -72,9 +72,9 @@ struct DetectOptions {
   // When not empty, the detector scans exactly these regions of the image (in any mode) instead
   // of the frame or the recall passes: RetinaFace scales each to a longer side of 640 pixels (at
   // most 1x), finding faces down to ~12 px at that scale; BlazeFace letterboxes each into its
-  // 256x256 input, finding faces down to ~1/16 of its longer side. A region holding the whole image is a frame
-  // pass; in the others, faces cut by a region edge inside the image, or wider than half the
-  // region, are dropped (an overlapping region finds them whole). Regions may extend past the
+  // 256x256 input, finding faces down to ~1/16 of its longer side. A region holding the whole image
+  // is a frame pass; in the others, faces cut by a region edge inside the image, or wider than half
+  // the region, are dropped (an overlapping region finds them whole). Regions may extend past the
   // image (the outside is black). Lets a caller spread tiles over video frames. Default empty.
   std::vector<Box> regions;
 };
@@ -185,6 +185,11 @@ std::vector<std::string> BackendNames();
 
 // The face with the largest box, or nullptr for an empty list.
 const Face* LargestFace(const std::vector<Face>& faces);
+
+// Among the faces at least half as tall as the largest, the one whose centre is nearest the
+// centre of the width x height image (the subject of a centred photo, as LFW's are; a larger face
+// cut by the border can be someone else), or nullptr for an empty list.
+const Face* CentredFace(const std::vector<Face>& faces, int width, int height);
 
 }  // namespace facet
 

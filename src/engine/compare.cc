@@ -9,8 +9,8 @@ namespace facet {
 
 Result<float> CosineSimilarity(const Embedding& a, const Embedding& b) {
   if (a.model != b.model) {
-    return Status::InvalidArgument("templates come from different models ('" + a.model +
-                                   "' and '" + b.model + "')");
+    return Status::InvalidArgument("templates come from different models ('" + a.model + "' and '" +
+                                   b.model + "')");
   }
   if (a.values.size() != b.values.size() || a.values.empty()) {
     return Status::InvalidArgument("templates have different or zero sizes");
@@ -38,6 +38,24 @@ const Face* LargestFace(const std::vector<Face>& faces) {
   for (const Face& f : faces) {
     if (best == nullptr || f.box.width * f.box.height > best->box.width * best->box.height) {
       best = &f;
+    }
+  }
+  return best;
+}
+
+const Face* CentredFace(const std::vector<Face>& faces, int width, int height) {
+  const Face* largest = LargestFace(faces);
+  if (largest == nullptr) return nullptr;
+  const Face* best = nullptr;
+  float best_distance = 0;
+  for (const Face& f : faces) {
+    if (f.box.height < 0.5f * largest->box.height) continue;
+    const float dx = f.box.x + f.box.width / 2 - static_cast<float>(width) / 2;
+    const float dy = f.box.y + f.box.height / 2 - static_cast<float>(height) / 2;
+    const float distance = dx * dx + dy * dy;
+    if (best == nullptr || distance < best_distance) {
+      best = &f;
+      best_distance = distance;
     }
   }
   return best;

@@ -9,23 +9,7 @@
 namespace facet::cli {
 
 const Face* PickFace(const std::vector<Face>& faces, FacePick pick, int width, int height) {
-  const Face* largest = LargestFace(faces);
-  if (pick == FacePick::kLargest || largest == nullptr) return largest;
-  // Among faces at least half as tall as the largest, the one whose centre is nearest the
-  // image centre.
-  const Face* best = nullptr;
-  float best_distance = 0;
-  for (const Face& f : faces) {
-    if (f.box.height < 0.5f * largest->box.height) continue;
-    const float dx = f.box.x + f.box.width / 2 - width / 2.0f;
-    const float dy = f.box.y + f.box.height / 2 - height / 2.0f;
-    const float distance = dx * dx + dy * dy;
-    if (best == nullptr || distance < best_distance) {
-      best = &f;
-      best_distance = distance;
-    }
-  }
-  return best;
+  return pick == FacePick::kLargest ? LargestFace(faces) : CentredFace(faces, width, height);
 }
 
 Status ForEachParallel(const std::shared_ptr<const Engine>& engine, size_t count, int threads,
@@ -59,7 +43,8 @@ std::vector<BatchItem> EmbedImages(const std::shared_ptr<const Engine>& engine,
                                    const BatchOptions& options) {
   std::vector<BatchItem> items(paths.size());
   const Status status = ForEachParallel(
-      engine, paths.size(), options.threads, options.progress_label, [&](Session& session, size_t i) {
+      engine, paths.size(), options.threads, options.progress_label,
+      [&](Session& session, size_t i) {
         BatchItem& item = items[i];
         auto image = LoadImage(paths[i]);
         if (!image.ok()) {
