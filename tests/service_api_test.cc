@@ -18,6 +18,7 @@
 #include "service/test_socket.h"
 #include "service/test_tls.h"
 #include "samples.h"
+#include "service_client.h"
 
 namespace facet {
 namespace {
@@ -119,11 +120,7 @@ class ApiTest : public ::testing::Test {
 
   // Status and error code of a response (code empty for success).
   static std::pair<int, std::string> Outcome(const httplib::Result& res) {
-    if (!res) return {0, "no response"};
-    json body = json::parse(res->body, nullptr, false);
-    std::string code;
-    if (body.is_object() && body.contains("error")) code = body["error"].value("code", "");
-    return {res->status, code};
+    return fixtures::ErrorOutcome(res);
   }
 
   bool Healthy() {

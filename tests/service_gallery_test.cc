@@ -18,6 +18,7 @@
 #include "facet/gallery.h"
 #include "facet/service.h"
 #include "samples.h"
+#include "service_client.h"
 
 namespace facet {
 namespace {
@@ -66,32 +67,15 @@ class GalleryApiTest : public ::testing::Test {
 
   httplib::Result Call(const std::string& method, const std::string& path, const std::string& body,
                        const std::string& type, const std::string& key) {
-    httplib::Client c("127.0.0.1", service_->port());
-    c.set_read_timeout(60, 0);
-    httplib::Headers h{{"Ocp-Apim-Subscription-Key", key}};
-    if (method == "GET") return c.Get(path, h);
-    if (method == "DELETE") return c.Delete(path, h);
-    if (method == "PUT") return c.Put(path, h, body, type);
-    if (method == "PATCH") return c.Patch(path, h, body, type);
-    return c.Post(path, h, body, type);
+    return fixtures::CallService(service_->port(), method, path, body, type, key);
   }
   httplib::Result Json(const std::string& method, const std::string& path, const json& body,
                        const std::string& key) {
     return Call(method, path, body.dump(), "application/json", key);
   }
-  // The body of a 200 answer (fails the test otherwise).
-  json Ok(const httplib::Result& res) {
-    EXPECT_TRUE(res);
-    if (!res) return json();
-    EXPECT_EQ(res->status, 200) << res->body;
-    return json::parse(res->body, nullptr, false);
-  }
+  static json Ok(const httplib::Result& res) { return fixtures::OkBody(res); }
   static std::pair<int, std::string> Outcome(const httplib::Result& res) {
-    if (!res) return {0, "no response"};
-    json body = json::parse(res->body, nullptr, false);
-    std::string code;
-    if (body.is_object() && body.contains("error")) code = body["error"].value("code", "");
-    return {res->status, code};
+    return fixtures::ErrorOutcome(res);
   }
   // faceIds are bound to the key that made them.
   std::vector<std::string> FaceIds(const std::string& image, const std::string& key) {
