@@ -1,8 +1,8 @@
 // The fixture of the gallery tests (gallery_test.cc, gallery_integrity_test.cc): a fresh store
 // and key in a temporary directory, an injected clock, synthetic people, and helpers that act as
 // an administrator or, with Sql, as an attacker with write access to the store file.
-#ifndef FACET_SRC_ENGINE_GALLERY_TEST_FIXTURE_H_
-#define FACET_SRC_ENGINE_GALLERY_TEST_FIXTURE_H_
+#ifndef FACET_SRC_GALLERY_GALLERY_TEST_FIXTURE_H_
+#define FACET_SRC_GALLERY_GALLERY_TEST_FIXTURE_H_
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/gallery_test_util.h"
 #include "facet/gallery.h"
+#include "gallery/gallery_test_util.h"
 
 namespace facet::testing {
 
@@ -91,4 +91,4 @@ class GalleryTest : public ::testing::Test {
 
 }  // namespace facet::testing
 
-#endif  // FACET_SRC_ENGINE_GALLERY_TEST_FIXTURE_H_
+#endif  // FACET_SRC_GALLERY_GALLERY_TEST_FIXTURE_H_

@@ -1,4 +1,4 @@
-#include "engine/gallery_util.h"
+#include "gallery/gallery_util.h"
 
 #include <algorithm>
 #include <cctype>

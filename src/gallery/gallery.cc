@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/gallery_internal.h"
-#include "engine/gallery_util.h"
+#include "gallery/gallery_internal.h"
+#include "gallery/gallery_util.h"
 
 namespace facet {
 

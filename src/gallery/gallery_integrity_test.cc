@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "engine/gallery_test_fixture.h"
 #include "facet/gallery.h"
+#include "gallery/gallery_test_fixture.h"
 
 namespace facet {
 namespace {

@@ -1,13 +1,13 @@
 // Small helpers of the gallery layer: validation, time and byte conversions, record lookups and
 // record -> public type conversions.
-#ifndef FACET_SRC_ENGINE_GALLERY_UTIL_H_
-#define FACET_SRC_ENGINE_GALLERY_UTIL_H_
+#ifndef FACET_SRC_GALLERY_GALLERY_UTIL_H_
+#define FACET_SRC_GALLERY_GALLERY_UTIL_H_
 
 #include <span>
 #include <string>
 #include <string_view>
 
-#include "engine/gallery_internal.h"
+#include "gallery/gallery_internal.h"
 
 namespace facet::gallery {
 
@@ -40,4 +40,4 @@ Result<std::vector<float>> BytesToFloats(const std::vector<uint8_t>& bytes, int 
 
 }  // namespace facet::gallery
 
-#endif  // FACET_SRC_ENGINE_GALLERY_UTIL_H_
+#endif  // FACET_SRC_GALLERY_GALLERY_UTIL_H_

@@ -4,8 +4,8 @@
 // change to a gallery (enroll, delete, revoke, erase, purge) holds it exclusively across the
 // store commit and the index update, so a search never sees a state the store does not have.
 // Searches hold it shared. Lock order: GalleryState::mutex, then the store's own lock.
-#ifndef FACET_SRC_ENGINE_GALLERY_INTERNAL_H_
-#define FACET_SRC_ENGINE_GALLERY_INTERNAL_H_
+#ifndef FACET_SRC_GALLERY_GALLERY_INTERNAL_H_
+#define FACET_SRC_GALLERY_GALLERY_INTERNAL_H_
 
 #include <atomic>
 #include <map>
@@ -133,4 +133,4 @@ struct Galleries::Impl {
 
 }  // namespace facet
 
-#endif  // FACET_SRC_ENGINE_GALLERY_INTERNAL_H_
+#endif  // FACET_SRC_GALLERY_GALLERY_INTERNAL_H_

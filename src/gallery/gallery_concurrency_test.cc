@@ -9,8 +9,8 @@
 #include <set>
 #include <thread>
 
-#include "engine/gallery_test_util.h"
 #include "facet/gallery.h"
+#include "gallery/gallery_test_util.h"
 
 namespace facet {
 namespace {

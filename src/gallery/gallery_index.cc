@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <unordered_set>
 
-#include "engine/gallery_internal.h"
-#include "engine/gallery_util.h"
+#include "gallery/gallery_internal.h"
+#include "gallery/gallery_util.h"
 #include "index/bytes.h"
 #include "index/snapshot.h"
 

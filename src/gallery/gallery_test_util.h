@@ -1,6 +1,6 @@
 // Test helpers for the gallery tests: a temporary store, a fake clock and synthetic templates.
-#ifndef FACET_SRC_ENGINE_GALLERY_TEST_UTIL_H_
-#define FACET_SRC_ENGINE_GALLERY_TEST_UTIL_H_
+#ifndef FACET_SRC_GALLERY_GALLERY_TEST_UTIL_H_
+#define FACET_SRC_GALLERY_GALLERY_TEST_UTIL_H_
 
 #include <atomic>
 #include <cmath>
@@ -82,4 +82,4 @@ inline std::string HashOf(int n) {
 
 }  // namespace facet::testing
 
-#endif  // FACET_SRC_ENGINE_GALLERY_TEST_UTIL_H_
+#endif  // FACET_SRC_GALLERY_GALLERY_TEST_UTIL_H_

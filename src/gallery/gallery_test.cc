@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/gallery_test_fixture.h"
-#include "engine/gallery_test_util.h"
 #include "facet/search.h"
+#include "gallery/gallery_test_fixture.h"
+#include "gallery/gallery_test_util.h"
 
 namespace facet {
 namespace {
