@@ -2,7 +2,7 @@
 //
 // The store holds rows and opaque blobs; it never sees a key or a plaintext template (sealing is
 // done above it, in the gallery layer). A backend implements TemplateStore (transactions) and
-// StoreTxn (row operations); SQLite is the embedded default (sqlite_store.cc). Another backend
+// StoreTxn (row operations); SQLite is the embedded default (sqlite/sqlite_store.cc). Another backend
 // (e.g. PostgreSQL) is added by implementing these two classes and one case in OpenStore(): the
 // gallery layer, the CLI and the service only see this interface. docs/store_format.md.
 //

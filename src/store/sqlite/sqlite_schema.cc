@@ -1,6 +1,6 @@
 // The embedded store's SQL schema and the decoding of its rows into records (sqlite_store.cc
 // runs the statements). docs/store_format.md documents the schema.
-#include "store/sqlite_schema.h"
+#include "store/sqlite/sqlite_schema.h"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 // The embedded store's SQL schema (docs/store_format.md) and the decoding of its rows into the
 // records of template_store.h. Stateless; safe from any thread.
-#ifndef FACET_STORE_SQLITE_SCHEMA_H_
-#define FACET_STORE_SQLITE_SCHEMA_H_
+#ifndef FACET_SRC_STORE_SQLITE_SQLITE_SCHEMA_H_
+#define FACET_SRC_STORE_SQLITE_SQLITE_SCHEMA_H_
 
 #include <array>
 #include <cstddef>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "store/sqlite_db.h"
+#include "store/sqlite/sqlite_db.h"
 #include "store/template_store.h"
 
 namespace facet::store {
@@ -42,4 +42,4 @@ std::string Placeholders(size_t n);
 
 }  // namespace facet::store
 
-#endif  // FACET_STORE_SQLITE_SCHEMA_H_
+#endif  // FACET_SRC_STORE_SQLITE_SQLITE_SCHEMA_H_

@@ -14,8 +14,8 @@
 
 #include "audit/chain.h"
 #include "crypto/crypto.h"
-#include "store/sqlite_db.h"
-#include "store/sqlite_schema.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_schema.h"
 #include "store/template_store.h"
 
 namespace facet::store {

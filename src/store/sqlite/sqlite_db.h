@@ -2,8 +2,8 @@
 // statement cursor. Internal to the SQLite store.
 //
 // Thread-safety: none; SqliteStore serialises all use of a connection with its mutex.
-#ifndef FACET_SRC_STORE_SQLITE_DB_H_
-#define FACET_SRC_STORE_SQLITE_DB_H_
+#ifndef FACET_SRC_STORE_SQLITE_SQLITE_DB_H_
+#define FACET_SRC_STORE_SQLITE_SQLITE_DB_H_
 
 #include <sqlite3.h>
 
@@ -82,4 +82,4 @@ class SqliteDb {
 
 }  // namespace facet::store
 
-#endif  // FACET_SRC_STORE_SQLITE_DB_H_
+#endif  // FACET_SRC_STORE_SQLITE_SQLITE_DB_H_
