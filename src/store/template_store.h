@@ -2,9 +2,10 @@
 //
 // The store holds rows and opaque blobs; it never sees a key or a plaintext template (sealing is
 // done above it, in the gallery layer). A backend implements TemplateStore (transactions) and
-// StoreTxn (row operations); SQLite is the embedded default (sqlite/sqlite_store.cc). Another backend
-// (e.g. PostgreSQL) is added by implementing these two classes and one case in OpenStore(): the
-// gallery layer, the CLI and the service only see this interface. docs/store_format.md.
+// StoreTxn (row operations), in its own folder beside this header with its schema and migrations;
+// SQLite is the embedded default (sqlite/). Another backend (e.g. PostgreSQL) is added by
+// implementing these two classes and one case in OpenStore() (template_store.cc): the gallery
+// layer, the CLI and the service only see this interface. docs/store_format.md.
 //
 // Thread-safety: TemplateStore::Write/Read may be called from any thread; the backend serialises
 // them as it needs. A StoreTxn is only valid inside the callback it was passed to.

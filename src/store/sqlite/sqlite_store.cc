@@ -16,6 +16,7 @@
 #include "crypto/crypto.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_schema.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/template_store.h"
 
 namespace facet::store {
@@ -510,15 +511,8 @@ Status CheckPrivateStoreFiles(const std::string& path) {
       "; make it private with: chmod 600 " + path + "*");
 }
 
-Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options) {
-  std::string path = options.location;
-  const std::string scheme_sqlite = "sqlite:";
-  if (path.rfind(scheme_sqlite, 0) == 0) {
-    path = path.substr(scheme_sqlite.size());
-  } else if (path.find("://") != std::string::npos) {
-    return Status::InvalidArgument(options.location +
-                                   ": unsupported store location (only SQLite files are built in)");
-  }
+Result<std::unique_ptr<TemplateStore>> OpenSqliteStore(const std::string& path,
+                                                       const StoreOpenOptions& options) {
   if (path.empty()) return Status::InvalidArgument("store location is empty");
   std::error_code ec;
   const bool exists = std::filesystem::exists(path, ec);

@@ -1,0 +1,23 @@
+// OpenStore(): picks the backend from the location's scheme. One case per backend folder.
+#include "store/template_store.h"
+
+#include <memory>
+#include <string>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace facet::store {
+
+Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options) {
+  std::string path = options.location;
+  const std::string scheme_sqlite = "sqlite:";
+  if (path.rfind(scheme_sqlite, 0) == 0) {
+    path = path.substr(scheme_sqlite.size());
+  } else if (path.find("://") != std::string::npos) {
+    return Status::InvalidArgument(options.location +
+                                   ": unsupported store location (only SQLite files are built in)");
+  }
+  return OpenSqliteStore(path, options);
+}
+
+}  // namespace facet::store
