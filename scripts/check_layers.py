@@ -200,7 +200,8 @@ def main():
                 problems.append(f"{source}: belongs to no library (no library builds its folder)")
                 continue
             reachable = closure(owner, libraries) | {owner}
-            for header in include_re.findall(open(os.path.join(repo, source), encoding="utf-8").read()):
+            text = open(os.path.join(repo, source), encoding="utf-8").read()
+            for header in include_re.findall(text):
                 other = header_owner(header, libraries, layer_of)
                 if other is None or other in reachable or (source, header) in ALLOWED_INCLUDES:
                     continue
