@@ -26,6 +26,7 @@ struct LabelledFace {
   std::string image;
   Box box;
   std::array<Point, 5> points{};
+  std::array<Point, 68> all{};
 };
 
 // The value of attribute `name` in the tag `line` (e.g. <part name='07' x='294' y='231'/>), or
@@ -68,6 +69,7 @@ std::vector<LabelledFace> ReadDlibXml(const std::string& path) {
       return p;
     };
     face.points = {mean(36, 41), mean(42, 47), parts[30], parts[48], parts[54]};
+    for (int i = 0; i < 68; ++i) face.all[i] = parts[i];
     faces.push_back(face);
   }
   return faces;
@@ -157,6 +159,63 @@ INSTANTIATE_TEST_SUITE_P(Detectors, LandmarksDataTest,
                          [](const ::testing::TestParamInfo<LandmarkBounds>& param_info) {
                            return std::string(param_info.param.detector);
                          });
+
+// The 68 points against dlib's, on each half of the set: mean error over the 68 points divided by
+// the outer eye corners' distance (points 36 and 45; the 300-W convention). The crop parameters
+// (Landmarks68Options) were chosen on the training half; the testing half is reported.
+TEST(Landmarks68DataTest, DlibFacesWithinTolerance) {
+  const fs::path dir = fs::path(FACET_SHARED_DATA_DIR) / "dlib_faces";
+  if (!fs::exists(dir / "testing_with_face_landmarks.xml")) {
+    GTEST_SKIP() << dir << " not found (evaluation data absent)";
+  }
+  auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR});
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  auto session = (*engine)->NewSession();
+  ASSERT_TRUE(session.ok());
+  for (const char* half : {"training", "testing"}) {
+    const std::vector<LabelledFace> labelled =
+        ReadDlibXml((dir / (std::string(half) + "_with_face_landmarks.xml")).string());
+    std::map<std::string, std::vector<Face>> detected;
+    std::vector<float> errors;
+    for (const LabelledFace& want : labelled) {
+      if (!detected.count(want.image)) {
+        auto image = LoadImage((dir / want.image).string());
+        ASSERT_TRUE(image.ok()) << image.status().ToString();
+        auto faces = (*session)->Detect(image.value());
+        ASSERT_TRUE(faces.ok()) << faces.status().ToString();
+        detected[want.image] = faces.value();
+      }
+      const Face* best = nullptr;
+      float best_iou = 0.3f;
+      for (const Face& f : detected[want.image]) {
+        if (Iou(f.box, want.box) > best_iou) {
+          best_iou = Iou(f.box, want.box);
+          best = &f;
+        }
+      }
+      if (best == nullptr) {
+        errors.push_back(1.0f);  // a face not found counts as the worst error, never dropped
+        continue;
+      }
+      ASSERT_EQ(best->landmarks68.size(), 68u);
+      const float corners = std::hypot(want.all[45].x - want.all[36].x, want.all[45].y - want.all[36].y);
+      float error = 0;
+      for (int k = 0; k < 68; ++k) {
+        error += std::hypot(best->landmarks68[k].x - want.all[k].x,
+                            best->landmarks68[k].y - want.all[k].y) / corners / 68;
+      }
+      errors.push_back(error);
+    }
+    ASSERT_FALSE(errors.empty());
+    std::sort(errors.begin(), errors.end());
+    float mean = 0;
+    for (float e : errors) mean += e / static_cast<float>(errors.size());
+    std::printf("68 points, %s half: %zu faces, mean NME %.4f, median %.4f, worst %.4f\n", half,
+                errors.size(), mean, errors[errors.size() / 2], errors.back());
+    EXPECT_LT(mean, 0.11f) << half;
+    EXPECT_LT(errors[errors.size() / 2], 0.09f) << half;
+  }
+}
 
 }  // namespace
 }  // namespace facet

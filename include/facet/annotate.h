@@ -10,7 +10,8 @@
 namespace facet {
 
 // Returns a copy of `image` with each face's box (coloured by quality: green high, yellow medium,
-// red low), its 5 landmarks and its score drawn on it.
+// red low), its 5 landmarks (blue), its 68 landmarks (cyan) and its score drawn on it; with the
+// quality verdict and head pose (yaw, pitch) when quality was computed.
 Image AnnotateFaces(const Image& image, const std::vector<Face>& faces);
 
 }  // namespace facet

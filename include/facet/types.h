@@ -32,9 +32,13 @@ const char* QualityLevelName(QualityLevel level);
 
 struct Quality {
   QualityLevel level = QualityLevel::kLow;
-  float face_size = 0;      // inter-ocular-based face size in pixels (see docs/quality.md)
+  // 0..1: how likely the face is to be recognised correctly, from the detector's confidence and
+  // the head pose (docs/quality.md); the level is read from it (low < 0.4 <= medium < 0.6 <= high)
+  // unless a hard rule (too small, blurred, a profile) makes it low. Rank faces by it.
+  float score = 0;
+  float face_size = 0;      // the shorter side of the detector's box, in pixels
   float sharpness = 0;      // variance of the Laplacian on the aligned face, 0..~2000
-  float yaw_degrees = 0;    // estimated from the 5 landmarks; 0 = frontal
+  float yaw_degrees = 0;    // head pose from the 68 landmarks and a 3D face shape; 0 = frontal
   float pitch_degrees = 0;
   float roll_degrees = 0;
 };
@@ -44,6 +48,9 @@ struct Face {
   float score = 0;  // detector confidence, 0..1
   std::array<Point, 5> landmarks{};
   Quality quality;
+  // 68 points in the iBUG 300-W order (jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth
+  // 48-67), placed when quality is computed (head pose is solved from them); empty otherwise.
+  std::vector<Point> landmarks68;
 };
 
 // A face template. `values` is L2-normalised; `model` names the recognizer that produced it and

@@ -56,52 +56,60 @@ cv::Matx23d EstimateSimilarity(std::span<const Point> from, std::span<const Poin
                      b, a, mean_ty - (b * mean_fx + a * mean_fy));
 }
 
-void AlignFace(const cv::Mat& image, const Landmarks5& landmarks, const Landmarks5& template_points,
-               int out_size, cv::Mat* aligned) {
-  cv::Matx23d transform = EstimateSimilarity(landmarks, template_points);
+void WarpSimilarity(const cv::Mat& image, const cv::Matx23d& transform, int out_size,
+                    cv::Mat* out) {
   const double scale = std::sqrt(transform(0, 0) * transform(0, 0) + transform(1, 0) * transform(1, 0));
   if (scale >= 0.5 || scale <= 0) {
-    cv::warpAffine(image, *aligned, transform, cv::Size(out_size, out_size), cv::INTER_LINEAR,
+    cv::warpAffine(image, *out, transform, cv::Size(out_size, out_size), cv::INTER_LINEAR,
                    cv::BORDER_CONSTANT, cv::Scalar::all(0));
     return;
   }
-  // Shrink the neighbourhood of the face first by an integer factor (area averaging, OpenCV's
-  // fast path), leaving the warp a scale in [0.5, 1).
+  // Shrink the part of the image the crop shows by an integer factor first (area averaging,
+  // OpenCV's fast path), leaving the warp a scale in [0.5, 1).
   const int factor = static_cast<int>(std::ceil(0.5 / scale));
-  float min_x = landmarks[0].x, max_x = landmarks[0].x, min_y = landmarks[0].y, max_y = landmarks[0].y;
-  for (const Point& p : landmarks) {
-    min_x = std::min(min_x, p.x);
-    max_x = std::max(max_x, p.x);
-    min_y = std::min(min_y, p.y);
-    max_y = std::max(max_y, p.y);
+  cv::Matx23d inverse;
+  cv::invertAffineTransform(transform, inverse);
+  double min_x = 1e300, max_x = -1e300, min_y = 1e300, max_y = -1e300;
+  for (const double u : {0.0, static_cast<double>(out_size)}) {
+    for (const double v : {0.0, static_cast<double>(out_size)}) {
+      const double x = inverse(0, 0) * u + inverse(0, 1) * v + inverse(0, 2);
+      const double y = inverse(1, 0) * u + inverse(1, 1) * v + inverse(1, 2);
+      min_x = std::min(min_x, x);
+      max_x = std::max(max_x, x);
+      min_y = std::min(min_y, y);
+      max_y = std::max(max_y, y);
+    }
   }
-  // Half-side of the region kept: the template crop spans about 3.2 eye distances, so twice the
-  // landmarks' extent from their centre covers it at any rotation.
-  const float extent = std::max(max_x - min_x, max_y - min_y) * 2.0f + 2.0f;
-  const float cx = (min_x + max_x) / 2, cy = (min_y + max_y) / 2;
-  const cv::Rect roi = cv::Rect(static_cast<int>(std::floor(cx - extent)),
-                                static_cast<int>(std::floor(cy - extent)),
-                                static_cast<int>(std::ceil(2 * extent)),
-                                static_cast<int>(std::ceil(2 * extent))) &
+  const double margin = 2.0 * factor;
+  const cv::Rect roi = cv::Rect(static_cast<int>(std::floor(min_x - margin)),
+                                static_cast<int>(std::floor(min_y - margin)),
+                                static_cast<int>(std::ceil(max_x - min_x + 2 * margin)),
+                                static_cast<int>(std::ceil(max_y - min_y + 2 * margin))) &
                        cv::Rect(0, 0, image.cols, image.rows);
-  if (roi.width <= 0 || roi.height <= 0) {
-    cv::warpAffine(image, *aligned, transform, cv::Size(out_size, out_size));
-    return;
-  }
   cv::Mat small;
-  if (image::ShrinkByInteger(image(roi), factor, &small).empty()) {
-    cv::warpAffine(image, *aligned, transform, cv::Size(out_size, out_size));
+  if (roi.width <= 0 || roi.height <= 0 || image::ShrinkByInteger(image(roi), factor, &small).empty()) {
+    cv::warpAffine(image, *out, transform, cv::Size(out_size, out_size), cv::INTER_LINEAR,
+                   cv::BORDER_CONSTANT, cv::Scalar::all(0));
     return;
   }
-  // Small pixel i averages ROI pixels [i * factor, (i + 1) * factor): pixel-centre convention.
-  Landmarks5 moved;
-  for (size_t i = 0; i < moved.size(); ++i) {
-    moved[i] = {static_cast<float>((landmarks[i].x - roi.x + 0.5) / factor - 0.5),
-                static_cast<float>((landmarks[i].y - roi.y + 0.5) / factor - 0.5)};
-  }
-  transform = EstimateSimilarity(moved, template_points);
-  cv::warpAffine(small, *aligned, transform, cv::Size(out_size, out_size), cv::INTER_LINEAR,
+  // Small pixel i averages ROI pixels [i * factor, (i + 1) * factor): pixel-centre convention,
+  // x_small = (x - roi.x + 0.5) / factor - 0.5, composed with `transform`.
+  const cv::Matx33d to_image(factor, 0, roi.x + 0.5 * factor - 0.5,  //
+                             0, factor, roi.y + 0.5 * factor - 0.5,  //
+                             0, 0, 1);
+  const cv::Matx33d full(transform(0, 0), transform(0, 1), transform(0, 2),  //
+                         transform(1, 0), transform(1, 1), transform(1, 2),  //
+                         0, 0, 1);
+  const cv::Matx33d composed = full * to_image;
+  const cv::Matx23d small_transform(composed(0, 0), composed(0, 1), composed(0, 2),  //
+                                    composed(1, 0), composed(1, 1), composed(1, 2));
+  cv::warpAffine(small, *out, small_transform, cv::Size(out_size, out_size), cv::INTER_LINEAR,
                  cv::BORDER_CONSTANT, cv::Scalar::all(0));
+}
+
+void AlignFace(const cv::Mat& image, const Landmarks5& landmarks, const Landmarks5& template_points,
+               int out_size, cv::Mat* aligned) {
+  WarpSimilarity(image, EstimateSimilarity(landmarks, template_points), out_size, aligned);
 }
 
 }  // namespace facet::align

@@ -25,6 +25,12 @@ Landmarks5 ScaledTemplate(int size, float padding);
 // mapping `from` onto `to` (Umeyama 1991). Returns the 2x3 matrix. Needs >= 2 distinct points.
 cv::Matx23d EstimateSimilarity(std::span<const Point> from, std::span<const Point> to);
 
+// Warps `image` (CV_8UC3) by the similarity `transform` (image -> crop) into an `out_size` square
+// crop (outside the image: black). When the crop is much smaller than what it shows, the region is
+// first shrunk with INTER_AREA by an integer factor so the warp does not alias. `out` is
+// (re)allocated.
+void WarpSimilarity(const cv::Mat& image, const cv::Matx23d& transform, int out_size, cv::Mat* out);
+
 // Warps the face with landmarks `landmarks` in `image` (CV_8UC3) onto `template_points` in an
 // `out_size` square crop. Faces much larger than the crop are first shrunk with INTER_AREA so the
 // warp does not alias. `aligned` is (re)allocated.

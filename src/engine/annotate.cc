@@ -22,12 +22,22 @@ Image AnnotateFaces(const Image& image, const std::vector<Face>& faces) {
                        static_cast<int>(std::lround(face.box.width)),
                        static_cast<int>(std::lround(face.box.height)));
     cv::rectangle(canvas, box, colour, thickness, cv::LINE_AA);
+    for (const Point& p : face.landmarks68) {
+      cv::circle(canvas, cv::Point(static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y))),
+                 thickness, cv::Scalar(255, 255, 0), cv::FILLED, cv::LINE_AA);
+    }
     for (const Point& p : face.landmarks) {
       cv::circle(canvas, cv::Point(static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y))),
                  thickness + 1, cv::Scalar(255, 128, 0), cv::FILLED, cv::LINE_AA);
     }
-    char label[32];
-    std::snprintf(label, sizeof(label), "%.2f %s", face.score, QualityLevelName(face.quality.level));
+    char label[64];
+    if (face.landmarks68.empty()) {
+      std::snprintf(label, sizeof(label), "%.2f", face.score);
+    } else {
+      std::snprintf(label, sizeof(label), "%.2f %s yaw %+.0f pitch %+.0f", face.score,
+                    QualityLevelName(face.quality.level), face.quality.yaw_degrees,
+                    face.quality.pitch_degrees);
+    }
     cv::putText(canvas, label, cv::Point(box.x, std::max(12, box.y - 4)), cv::FONT_HERSHEY_SIMPLEX,
                 0.4 * thickness, colour, thickness, cv::LINE_AA);
   }

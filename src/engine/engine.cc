@@ -10,6 +10,7 @@
 #include "detect/face_detector.h"
 #include "embed/recognizer.h"
 #include "image/convert.h"
+#include "landmarks/landmarks68.h"
 #include "landmarks/onet.h"
 #include "nn/network.h"
 #include "quality/quality.h"
@@ -20,6 +21,7 @@ namespace {
 constexpr const char* kRetinaFaceFile = "retinaface_mnet025.onnx";
 constexpr const char* kBlazeFaceFile = "blazeface_back_256.onnx";
 constexpr const char* kLandmarkFile = "onet.onnx";
+constexpr const char* kLandmarks68File = "landmarks68.onnx";
 }  // namespace
 
 struct Engine::Models {
@@ -29,6 +31,7 @@ struct Engine::Models {
   detect::DetectorKind detector_kind = detect::DetectorKind::kRetinaFace;
   std::shared_ptr<const nn::ModelFile> detector;
   std::shared_ptr<const nn::ModelFile> landmarks;  // O-Net: BlazeFace only (RetinaFace places them)
+  std::shared_ptr<const nn::ModelFile> landmarks68;  // for head pose and quality
   std::shared_ptr<const nn::ModelFile> recognizer;
 };
 
@@ -36,9 +39,13 @@ struct Session::State {
   std::shared_ptr<const Engine> engine;
   std::unique_ptr<detect::FaceDetector> detector;
   std::unique_ptr<landmarks::Onet> onet;          // BlazeFace only
+  std::unique_ptr<landmarks::Landmarks68> landmarks68;
   std::unique_ptr<embed::Recognizer> recognizer;  // created on first Embed
   std::vector<Box> boxes;
   std::vector<landmarks::OnetResult> landmark_results;
+  std::vector<landmarks::FaceCrop> dense_crops;
+  std::vector<size_t> dense_faces;  // index in `faces` of each dense crop
+  std::vector<landmarks::Points68> dense_results;
   std::vector<cv::Mat> crops;
   std::vector<std::vector<float>> templates;
   cv::Mat quality_crop;
@@ -101,6 +108,9 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
     if (!landmarks.ok()) return landmarks.status();
     models->landmarks = landmarks.value();
   }
+  auto landmarks68 = nn::ModelFile::Read((dir / kLandmarks68File).string(), model_options);
+  if (!landmarks68.ok()) return landmarks68.status();
+  models->landmarks68 = landmarks68.value();
   auto recognizer = nn::ModelFile::Read((dir / spec->model_file).string(), model_options);
   if (!recognizer.ok()) return recognizer.status();
   models->detector = detector.value();
@@ -120,6 +130,9 @@ Result<std::unique_ptr<Session>> Engine::NewSession() const {
     if (!onet.ok()) return onet.status();
     state->onet = std::move(onet).value();
   }
+  auto landmarks68 = landmarks::Landmarks68::Create(*models_->landmarks68);
+  if (!landmarks68.ok()) return landmarks68.status();
+  state->landmarks68 = std::move(landmarks68).value();
   return std::make_unique<Session>(std::move(state));
 }
 
@@ -193,8 +206,9 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
       if (wants_landmarks(d)) d.landmarks = state_->landmark_results[next_result++].points;
     }
   }
-  const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
   std::vector<Face> faces(found.size());
+  state_->dense_crops.clear();
+  state_->dense_faces.clear();
   for (size_t i = 0; i < found.size(); ++i) {
     Face& face = faces[i];
     face.box = found[i].box;
@@ -202,10 +216,25 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     if (!wants_landmarks(found[i])) continue;
     face.landmarks = found[i].landmarks;
     if (options.compute_quality) {
-      align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
-      face.quality =
-          quality::AssessQuality(face.box, face.score, face.landmarks, state_->quality_crop);
+      state_->dense_crops.push_back(state_->landmarks68->CropFor(face.landmarks));
+      state_->dense_faces.push_back(i);
     }
+  }
+  if (state_->dense_crops.empty()) return faces;
+  // Quality: 68 landmarks (in one batch) for the head pose, an aligned crop for sharpness.
+  FACET_RETURN_IF_ERROR(
+      state_->landmarks68->Run(view, state_->dense_crops, &state_->dense_results));
+  const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
+  quality::QualityThresholds thresholds;
+  if (state_->detector->kind() == detect::DetectorKind::kBlazeFace) {
+    thresholds.score_centre = quality::kBlazeFaceScoreCentre;
+  }
+  for (size_t k = 0; k < state_->dense_faces.size(); ++k) {
+    Face& face = faces[state_->dense_faces[k]];
+    face.landmarks68.assign(state_->dense_results[k].begin(), state_->dense_results[k].end());
+    align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
+    face.quality = quality::AssessQuality(face.box, face.score, state_->dense_results[k],
+                                          state_->quality_crop, thresholds);
   }
   return faces;
 }

@@ -2,51 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 
 #include <opencv2/imgproc.hpp>
 
 namespace facet::quality {
 namespace {
 
-constexpr float kRadToDeg = 180.0f / std::numbers::pi_v<float>;
-// In the ArcFace template the nose sits 0.495 of the way from the eye line to the mouth line.
-constexpr float kFrontalNoseHeight = 0.495f;
-// Horizontal nose offset (in eye distances) at 90 degrees of yaw, and vertical offset (in
-// eye-to-mouth distances) at 90 degrees of pitch: a rough head model.
-constexpr float kYawLever = 0.6f;
-constexpr float kPitchLever = 0.5f;
-
-float AsinDegrees(float v) { return std::asin(std::clamp(v, -1.0f, 1.0f)) * kRadToDeg; }
+// QualityScore's fit (docs/quality.md): degrees of |yaw| + |pitch| worth one unit of the
+// detector's logit.
+constexpr double kPoseWeight = 0.02;
 
 }  // namespace
-
-Pose EstimatePose(const std::array<Point, 5>& lm) {
-  Pose pose;
-  const float ex = lm[kRightEye].x - lm[kLeftEye].x;
-  const float ey = lm[kRightEye].y - lm[kLeftEye].y;
-  const float roll = std::atan2(ey, ex);
-  pose.roll_degrees = roll * kRadToDeg;
-  // Rotate everything by -roll about the left eye so the eye line is horizontal.
-  const float c = std::cos(-roll), s = std::sin(-roll);
-  std::array<Point, 5> p;
-  for (size_t i = 0; i < lm.size(); ++i) {
-    const float dx = lm[i].x - lm[kLeftEye].x, dy = lm[i].y - lm[kLeftEye].y;
-    p[i] = {c * dx - s * dy, s * dx + c * dy};
-  }
-  const float eye_distance = std::max(1e-3f, p[kRightEye].x - p[kLeftEye].x);
-  const float eye_y = (p[kLeftEye].y + p[kRightEye].y) / 2;
-  const float mouth_y = (p[kMouthLeft].y + p[kMouthRight].y) / 2;
-  const float midline_x =
-      (p[kLeftEye].x + p[kRightEye].x + p[kMouthLeft].x + p[kMouthRight].x) / 4;
-  pose.yaw_degrees = AsinDegrees((p[kNose].x - midline_x) / eye_distance / kYawLever);
-  const float face_height = mouth_y - eye_y;
-  if (std::abs(face_height) > 1e-3f) {
-    const float nose_height = (p[kNose].y - eye_y) / face_height;
-    pose.pitch_degrees = AsinDegrees((nose_height - kFrontalNoseHeight) / kPitchLever);
-  }
-  return pose;
-}
 
 float Sharpness(const cv::Mat& aligned_crop) {
   if (aligned_crop.empty()) return 0;
@@ -65,23 +31,31 @@ float Sharpness(const cv::Mat& aligned_crop) {
   return static_cast<float>(stddev[0] * stddev[0]);
 }
 
-Quality AssessQuality(const Box& box, float detector_score, const std::array<Point, 5>& landmarks,
+float QualityScore(float detector_score, const Pose& pose, float score_centre) {
+  const double p = std::clamp(static_cast<double>(detector_score), 1e-6, 1 - 1e-6);
+  const double z = std::log(p / (1 - p)) - kPoseWeight * (std::abs(pose.yaw_degrees) + std::abs(pose.pitch_degrees)) - score_centre;
+  return static_cast<float>(1 / (1 + std::exp(-z)));
+}
+
+Quality AssessQuality(const Box& box, float detector_score, const std::array<Point, 68>& landmarks68,
                       const cv::Mat& aligned_crop, const QualityThresholds& t) {
   Quality q;
-  const Pose pose = EstimatePose(landmarks);
+  const Pose pose = EstimateHeadPose(landmarks68);
   q.yaw_degrees = pose.yaw_degrees;
   q.pitch_degrees = pose.pitch_degrees;
   q.roll_degrees = pose.roll_degrees;
   q.face_size = std::min(box.width, box.height);
   q.sharpness = Sharpness(aligned_crop);
-  const float yaw = std::abs(q.yaw_degrees), pitch = std::abs(q.pitch_degrees);
-  const bool high = q.face_size >= t.min_face_size_high && yaw <= t.max_yaw_high &&
-                    pitch <= t.max_pitch_high && q.sharpness >= t.min_sharpness_high &&
-                    detector_score >= t.min_score_high;
-  const bool medium = q.face_size >= t.min_face_size_medium && yaw <= t.max_yaw_medium &&
-                      pitch <= t.max_pitch_medium && q.sharpness >= t.min_sharpness_medium &&
-                      detector_score >= t.min_score_medium;
-  q.level = high ? QualityLevel::kHigh : (medium ? QualityLevel::kMedium : QualityLevel::kLow);
+  q.score = QualityScore(detector_score, pose, t.score_centre);
+  const bool hard_low = q.face_size < t.min_face_size || q.sharpness < t.min_sharpness ||
+                        std::abs(q.yaw_degrees) > t.max_yaw || std::abs(q.pitch_degrees) > t.max_pitch;
+  if (hard_low || q.score < t.min_score_medium) {
+    q.level = QualityLevel::kLow;
+  } else if (q.score >= t.min_score_high && q.face_size >= t.min_face_size_high) {
+    q.level = QualityLevel::kHigh;
+  } else {
+    q.level = QualityLevel::kMedium;
+  }
   return q;
 }
 

@@ -1,5 +1,5 @@
 // qualityForRecognition: is this face good enough to recognise? From face size, sharpness, pose
-// (estimated from the 5 landmarks) and the detector score. Pure functions; thread-safe.
+// (solved from the 68 landmarks, head_pose.h) and the detector score. Pure functions; thread-safe.
 // The rules and thresholds are documented in docs/quality.md.
 #ifndef FACET_SRC_QUALITY_QUALITY_H_
 #define FACET_SRC_QUALITY_QUALITY_H_
@@ -9,34 +9,38 @@
 #include <opencv2/core.hpp>
 
 #include "facet/types.h"
+#include "quality/head_pose.h"
 
 namespace facet::quality {
-
-struct Pose {
-  float yaw_degrees = 0;
-  float pitch_degrees = 0;
-  float roll_degrees = 0;
-};
-
-// A rough head pose from the 5 landmarks (image-left eye, image-right eye, nose, mouth corners):
-// roll from the eye line, yaw from the nose's horizontal offset from the eye/mouth midline, pitch
-// from the nose's height between the eye and mouth lines, both relative to the ArcFace template.
-Pose EstimatePose(const std::array<Point, 5>& landmarks);
 
 // Variance of the Laplacian over the central part of an aligned crop (CV_8UC3 or CV_8UC1).
 float Sharpness(const cv::Mat& aligned_crop);
 
 struct QualityThresholds {
-  float min_face_size_medium = 40;   // box side (px) below which quality is low
-  float min_face_size_high = 100;    // box side (px) for high
-  float max_yaw_medium = 45, max_yaw_high = 20;
-  float max_pitch_medium = 35, max_pitch_high = 20;
-  float min_sharpness_medium = 15, min_sharpness_high = 60;
-  float min_score_medium = 0.5f, min_score_high = 0.75f;
+  // The detector's logit at which a frontal face scores 0.5: detectors' scores differ in scale.
+  // RetinaFace's default; BlazeFace's is 0.5 (kBlazeFaceScoreCentre).
+  float score_centre = 3.5f;
+  // The score (Quality::score) at and above which a face is high / medium.
+  float min_score_high = 0.6f, min_score_medium = 0.4f;
+  // Hard rules: any one makes a face low whatever its score.
+  float min_face_size = 40;       // box side (px)
+  float min_sharpness = 15;       // variance of the Laplacian: a blurred face
+  float max_yaw = 45, max_pitch = 40;  // degrees: a profile, a face seen from far above or below
+  // Faces smaller than this (px) are at most medium.
+  float min_face_size_high = 64;
 };
 
+// BlazeFace's score_centre: its scores on LFW's development faces sit 3.0 logits below
+// RetinaFace's (10th percentiles 1.0 and 4.1).
+inline constexpr float kBlazeFaceScoreCentre = 0.5f;
+
+// The score of a face: sigmoid(logit(detector_score) - 0.02 * (|yaw| + |pitch|) - score_centre).
+// Fitted on LFW's development pairs (View 1, docs/quality.md): the detector's confidence is the
+// strongest single predictor of a false non-match, the pose the next.
+float QualityScore(float detector_score, const Pose& pose, float score_centre);
+
 // Combines everything into a Quality. `aligned_crop` may be empty (sharpness then counts as 0).
-Quality AssessQuality(const Box& box, float detector_score, const std::array<Point, 5>& landmarks,
+Quality AssessQuality(const Box& box, float detector_score, const std::array<Point, 68>& landmarks68,
                       const cv::Mat& aligned_crop, const QualityThresholds& thresholds = {});
 
 }  // namespace facet::quality

@@ -6,36 +6,84 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "align/align.h"
+#include "quality/head_pose.h"
 
 namespace facet::quality {
 namespace {
 
-std::array<Point, 5> Template() { return align::ArcFaceTemplate112(); }
+constexpr double kDegToRad = CV_PI / 180;
 
-TEST(PoseTest, FrontalTemplateIsNearZero) {
-  const Pose pose = EstimatePose(Template());
-  EXPECT_NEAR(pose.yaw_degrees, 0, 2);
-  EXPECT_NEAR(pose.pitch_degrees, 0, 2);
-  EXPECT_NEAR(pose.roll_degrees, 0, 1);
+// FaceShape68() turned by yaw, pitch and roll (degrees; the signs of Pose) and projected
+// orthographically at `scale` pixels per unit around (200, 200).
+std::array<Point, 68> Projected(double yaw, double pitch, double roll, double scale = 1.5) {
+  const double a = -yaw * kDegToRad, b = pitch * kDegToRad, g = roll * kDegToRad;
+  const cv::Matx33d ry(std::cos(a), 0, std::sin(a), 0, 1, 0, -std::sin(a), 0, std::cos(a));
+  const cv::Matx33d rx(1, 0, 0, 0, std::cos(b), -std::sin(b), 0, std::sin(b), std::cos(b));
+  const cv::Matx33d rz(std::cos(g), -std::sin(g), 0, std::sin(g), std::cos(g), 0, 0, 0, 1);
+  const cv::Matx33d r = rz * rx * ry;
+  std::array<Point, 68> points;
+  for (int i = 0; i < 68; ++i) {
+    const auto& s = FaceShape68()[i];
+    const cv::Vec3d p = r * cv::Vec3d(s[0], s[1], s[2]);
+    points[i] = {static_cast<float>(200 + scale * p[0]), static_cast<float>(200 + scale * p[1])};
+  }
+  return points;
 }
 
-TEST(PoseTest, RollFollowsRotation) {
-  auto lm = Template();
-  const float a = 20 * static_cast<float>(CV_PI) / 180;
-  for (Point& p : lm) p = {std::cos(a) * p.x - std::sin(a) * p.y, std::sin(a) * p.x + std::cos(a) * p.y};
-  const Pose pose = EstimatePose(lm);
-  EXPECT_NEAR(pose.roll_degrees, 20, 0.5);
-  EXPECT_NEAR(pose.yaw_degrees, 0, 2);  // rotation alone is not yaw
+// The iBUG 68-point scheme's left/right correspondence (a mirrored face renumbered).
+constexpr std::array<int, 68> kMirror = {
+    16, 15, 14, 13, 12, 11, 10, 9,  8,  7,  6,  5,  4,  3,  2,  1,  0,  26, 25, 24, 23, 22, 21,
+    20, 19, 18, 17, 27, 28, 29, 30, 35, 34, 33, 32, 31, 45, 44, 43, 42, 47, 46, 39, 38, 37, 36,
+    41, 40, 54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65};
+
+TEST(HeadPoseTest, FaceShapeIsSymmetricWithTheNoseInFront) {
+  const auto& shape = FaceShape68();
+  for (int i = 0; i < 68; ++i) {
+    EXPECT_NEAR(shape[i][0], -shape[kMirror[i]][0], 0.02) << i;
+    EXPECT_NEAR(shape[i][1], shape[kMirror[i]][1], 0.02) << i;
+    EXPECT_NEAR(shape[i][2], shape[kMirror[i]][2], 0.02) << i;
+  }
+  EXPECT_NEAR(std::hypot(shape[45][0] - shape[36][0], shape[45][1] - shape[36][1]), 90, 0.1);
+  EXPECT_LT(shape[30][2], shape[36][2] - 30);  // the nose tip nearer the camera than the eyes
 }
 
-TEST(PoseTest, NoseShiftIsYawAndSignFollowsIt) {
-  auto lm = Template();
-  lm[kNose].x += 12;  // nose towards the image-right eye
-  const Pose right = EstimatePose(lm);
-  EXPECT_GT(right.yaw_degrees, 20);
-  lm[kNose].x -= 24;
-  EXPECT_LT(EstimatePose(lm).yaw_degrees, -20);
+TEST(HeadPoseTest, RecoversKnownRotations) {
+  struct Case {
+    double yaw, pitch, roll;
+  };
+  for (const Case& c : {Case{0, 0, 0}, Case{30, 0, 0}, Case{-60, 0, 0}, Case{0, 25, 0},
+                        Case{0, -25, 0}, Case{0, 0, 40}, Case{20, -10, 15}}) {
+    const Pose pose = EstimateHeadPose(Projected(c.yaw, c.pitch, c.roll));
+    EXPECT_NEAR(pose.yaw_degrees, c.yaw, 1.5) << c.yaw << " " << c.pitch << " " << c.roll;
+    EXPECT_NEAR(pose.pitch_degrees, c.pitch, 1.5) << c.yaw << " " << c.pitch << " " << c.roll;
+    EXPECT_NEAR(pose.roll_degrees, c.roll, 1.5) << c.yaw << " " << c.pitch << " " << c.roll;
+  }
+}
+
+TEST(HeadPoseTest, MirrorFlipsYawAndRollNotPitch) {
+  const std::array<Point, 68> points = Projected(35, 10, 12);
+  std::array<Point, 68> mirrored;
+  for (int i = 0; i < 68; ++i) mirrored[i] = {400 - points[kMirror[i]].x, points[kMirror[i]].y};
+  const Pose pose = EstimateHeadPose(points), flipped = EstimateHeadPose(mirrored);
+  EXPECT_NEAR(flipped.yaw_degrees, -pose.yaw_degrees, 0.5);
+  EXPECT_NEAR(flipped.pitch_degrees, pose.pitch_degrees, 0.5);
+  EXPECT_NEAR(flipped.roll_degrees, -pose.roll_degrees, 0.5);
+}
+
+TEST(HeadPoseTest, SmileDoesNotTiltTheHead) {
+  std::array<Point, 68> points = Projected(0, 0, 0);
+  for (int i = 48; i < 68; ++i) points[i].y += (i == 48 || i == 54) ? -12 : 6;  // corners up
+  const Pose pose = EstimateHeadPose(points);
+  EXPECT_NEAR(pose.pitch_degrees, 0, 1);
+  EXPECT_NEAR(pose.yaw_degrees, 0, 1);
+}
+
+TEST(HeadPoseTest, DegeneratePointsGiveZero) {
+  std::array<Point, 68> same;
+  same.fill({5, 5});
+  const Pose pose = EstimateHeadPose(same);
+  EXPECT_EQ(pose.yaw_degrees, 0);
+  EXPECT_EQ(pose.pitch_degrees, 0);
 }
 
 TEST(SharpnessTest, BlurLowersSharpness) {
@@ -50,15 +98,21 @@ TEST(SharpnessTest, BlurLowersSharpness) {
 TEST(QualityTest, LevelsFollowTheRules) {
   cv::Mat sharp(112, 112, CV_8UC3);
   cv::randu(sharp, cv::Scalar::all(0), cv::Scalar::all(255));
-  auto lm = Template();
-  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.95f, lm, sharp).level, QualityLevel::kHigh);
-  EXPECT_EQ(AssessQuality({0, 0, 60, 60}, 0.95f, lm, sharp).level, QualityLevel::kMedium);
-  EXPECT_EQ(AssessQuality({0, 0, 20, 20}, 0.95f, lm, sharp).level, QualityLevel::kLow);
-  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.3f, lm, sharp).level, QualityLevel::kLow);
+  const auto frontal = Projected(0, 0, 0);
+  const Quality sure = AssessQuality({0, 0, 150, 150}, 0.999f, frontal, sharp);
+  EXPECT_EQ(sure.level, QualityLevel::kHigh);
+  EXPECT_NEAR(sure.score, 1 / (1 + std::exp(-(std::log(999.0) - 3.5))), 1e-3);
+  EXPECT_EQ(AssessQuality({0, 0, 60, 60}, 0.999f, frontal, sharp).level, QualityLevel::kMedium);
+  EXPECT_EQ(AssessQuality({0, 0, 20, 20}, 0.999f, frontal, sharp).level, QualityLevel::kLow);
+  // A doubtful detection: score 0.9 is logit 2.2, under the 0.4 score of "medium".
+  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.9f, frontal, sharp).level, QualityLevel::kLow);
   cv::Mat flat(112, 112, CV_8UC3, cv::Scalar::all(128));
-  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.95f, lm, flat).level, QualityLevel::kLow);
-  lm[kNose].x += 25;  // strongly turned head
-  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.95f, lm, sharp).level, QualityLevel::kLow);
+  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.999f, frontal, flat).level, QualityLevel::kLow);
+  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.999f, Projected(70, 0, 0), sharp).level,
+            QualityLevel::kLow);  // a profile
+  // A turned face scores lower than the same face frontal.
+  EXPECT_LT(AssessQuality({0, 0, 150, 150}, 0.999f, Projected(30, 10, 0), sharp).score,
+            sure.score);
 }
 
 }  // namespace

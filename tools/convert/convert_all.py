@@ -4,7 +4,8 @@
 Usage: /usr/bin/python3 tools/convert/convert_all.py --src models/src --out models
 Writes retinaface_mnet025.onnx (tools/convert/retinaface2onnx.py), blazeface_back_256.onnx
 (copied: OpenCV loads the original as is), onet.onnx, rnet.onnx,
-pnet.onnx (any input size), mobilefacenet.onnx and dlib_resnet.onnx (face-api's tfjs weights). Exits non-zero with a message on any missing file or unsupported operator.
+pnet.onnx (any input size), mobilefacenet.onnx, dlib_resnet.onnx and landmarks68.onnx (face-api's
+tfjs weights). Exits non-zero with a message on any missing file or unsupported operator.
 """
 import argparse
 import os
@@ -65,6 +66,11 @@ def main():
     except (ValueError, AssertionError, KeyError) as e:
         sys.exit(f'convert_all.py: face-api dlib ResNet: {e}')
     print('convert_all.py: dlib_resnet.onnx (face-api tfjs weights, dequantised)', file=sys.stderr)
+    try:
+        faceapi2onnx.convert_landmarks68(args.src, os.path.join(args.out, 'landmarks68.onnx'))
+    except (ValueError, AssertionError, KeyError) as e:
+        sys.exit(f'convert_all.py: face-api 68-point landmarks: {e}')
+    print('convert_all.py: landmarks68.onnx (face-api tfjs weights, dequantised)', file=sys.stderr)
 
 
 if __name__ == '__main__':

@@ -24,8 +24,8 @@ from onnx import TensorProto, helper, numpy_helper
 FACE_API = '@vladmandic/face-api@1.7.15/model'
 
 
-def load_weights(model_dir):
-    with open(os.path.join(model_dir, 'face_recognition_model-weights_manifest.json')) as f:
+def load_weights(model_dir, manifest_name='face_recognition_model-weights_manifest.json'):
+    with open(os.path.join(model_dir, manifest_name)) as f:
         manifest = json.load(f)
     weights = {}
     for group in manifest:
@@ -133,6 +133,73 @@ def build(weights):
     model.ir_version = 6
     onnx.checker.check_model(model)
     return model
+
+
+def separable_conv(b, x, prefix, stride):
+    """tf.separableConv2d(x, depthwise, pointwise, stride, 'same') + bias, as two ONNX Convs.
+
+    TensorFlow's 'same' padding with stride 2 on an even size pads only at the end (bottom/right).
+    """
+    depthwise = b.w[prefix + '/depthwise_filter']  # [3, 3, C, 1]
+    pointwise = b.w[prefix + '/pointwise_filter']  # [1, 1, C, O]
+    channels = depthwise.shape[2]
+    pads = [0, 0, 1, 1] if stride == 2 else [1, 1, 1, 1]
+    out = b.node('Conv', [x, b.const('dw', depthwise.transpose(2, 3, 0, 1))], kernel_shape=[3, 3],
+                 strides=[stride, stride], pads=pads, group=channels)
+    return b.node('Conv', [out, b.const('pw', pointwise.transpose(3, 2, 0, 1)),
+                           b.const('b', b.w[prefix + '/bias'])], kernel_shape=[1, 1])
+
+
+def dense_block4(b, x, prefix, first):
+    """face-api's denseBlock4 (faceFeatureExtractor/denseBlock.ts), scaling down by 2."""
+    if first:
+        filters = b.w[prefix + '/conv0/filters']  # HWIO
+        out1 = b.node('Conv', [x, b.const('w', filters.transpose(3, 2, 0, 1)),
+                               b.const('b', b.w[prefix + '/conv0/bias'])],
+                      kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1])
+    else:
+        out1 = separable_conv(b, x, prefix + '/conv0', 2)
+    out1 = b.node('Relu', [out1])
+    out2 = separable_conv(b, out1, prefix + '/conv1', 1)
+    sum12 = b.node('Add', [out1, out2])
+    out3 = separable_conv(b, b.node('Relu', [sum12]), prefix + '/conv2', 1)
+    sum123 = b.node('Add', [sum12, out3])
+    out4 = separable_conv(b, b.node('Relu', [sum123]), prefix + '/conv3', 1)
+    return b.node('Relu', [b.node('Add', [sum123, out4])])
+
+
+def build_landmarks68(weights):
+    """face-api's FaceLandmark68Net: 4 dense blocks (112 -> 7), 7x7 average, fc to 136.
+
+    Input `input` [N,3,112,112] NCHW RGB, (x - [122.782, 117.001, 104.298]) / 255 (in C++);
+    output `landmarks` [N,136]: x0, y0, x1, y1... as fractions of the 112 px input.
+    """
+    b = Builder(weights)
+    x = 'input'
+    for i, block in enumerate(('dense0', 'dense1', 'dense2', 'dense3')):
+        x = dense_block4(b, x, block, first=(i == 0))
+    x = b.node('GlobalAveragePool', [x])  # avgPool 7x7 stride 2 'valid' on 7x7
+    x = b.node('Flatten', [x], axis=1)
+    fc = weights['fc/weights']  # [256, 136]
+    b.nodes.append(helper.make_node('Gemm', [x, b.const('fc', fc.T), b.const('fc_bias', weights['fc/bias'])],
+                                    ['landmarks'], transB=1))
+    graph = helper.make_graph(
+        b.nodes, 'faceapi_landmarks68',
+        [helper.make_tensor_value_info('input', TensorProto.FLOAT, ['N', 3, 112, 112])],
+        [helper.make_tensor_value_info('landmarks', TensorProto.FLOAT, ['N', 136])], b.inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 10)],
+                              producer_name='facet-faceapi2onnx')
+    model.ir_version = 6
+    onnx.checker.check_model(model)
+    return model
+
+
+def convert_landmarks68(src_dir, out_path):
+    model_dir = os.path.join(src_dir, FACE_API)
+    if not os.path.isdir(model_dir):
+        raise ValueError(f'missing {model_dir} (run scripts/models.sh)')
+    weights = load_weights(model_dir, 'face_landmark_68_model-weights_manifest.json')
+    onnx.save(build_landmarks68(weights), out_path)
 
 
 def convert(src_dir, out_path):

@@ -65,19 +65,26 @@ nlohmann::json FaceToJson(const Face& face) {
   auto round2 = [](float v) { return std::round(v * 100.0f) / 100.0f; };
   nlohmann::json landmarks = nlohmann::json::array();
   for (const Point& p : face.landmarks) landmarks.push_back({round2(p.x), round2(p.y)});
-  return {
+  nlohmann::json out = {
       {"box", {round2(face.box.x), round2(face.box.y), round2(face.box.width),
                round2(face.box.height)}},
       {"score", std::round(face.score * 10000.0f) / 10000.0f},
       {"landmarks", landmarks},
       {"quality", QualityLevelName(face.quality.level)},
       {"quality_details",
-       {{"face_size", round2(face.quality.face_size)},
+       {{"score", std::round(face.quality.score * 1000.0f) / 1000.0f},
+        {"face_size", round2(face.quality.face_size)},
         {"sharpness", round2(face.quality.sharpness)},
         {"yaw", round2(face.quality.yaw_degrees)},
         {"pitch", round2(face.quality.pitch_degrees)},
         {"roll", round2(face.quality.roll_degrees)}}},
   };
+  if (!face.landmarks68.empty()) {
+    nlohmann::json dense = nlohmann::json::array();
+    for (const Point& p : face.landmarks68) dense.push_back({round2(p.x), round2(p.y)});
+    out["landmarks68"] = std::move(dense);
+  }
+  return out;
 }
 
 nlohmann::json ErrorToJson(const Status& status) {

