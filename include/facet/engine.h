@@ -163,6 +163,8 @@ class Session {
   explicit Session(std::unique_ptr<State> state);
 
  private:
+  Status EnsureRecognizer();  // creates the recognizer network on first use
+
   std::unique_ptr<State> state_;
 };
 

@@ -32,10 +32,14 @@ const char* QualityLevelName(QualityLevel level);
 
 struct Quality {
   QualityLevel level = QualityLevel::kLow;
-  // 0..1: how likely the face is to be recognised correctly, from the detector's confidence and
-  // the head pose (docs/quality.md); the level is read from it (low < 0.4 <= medium < 0.6 <= high)
-  // unless a hard rule (too small, blurred, a profile) makes it low. Rank faces by it.
+  // 0..1: how likely the face is to be recognised correctly, from the recognizer's agreement with
+  // itself on the mirrored face, the detector's confidence and the head pose (docs/quality.md);
+  // the level is read from it (low < 0.4 <= medium < 0.6 <= high) unless a hard rule (too small,
+  // blurred, a profile) makes it low. Rank faces by it.
   float score = 0;
+  // Cosine similarity between the templates of the face and of its mirror image, from the
+  // engine's recognizer: ~0.98 for a face the model sees clearly.
+  float mirror_agreement = 0;
   float face_size = 0;      // the shorter side of the detector's box, in pixels
   float sharpness = 0;      // variance of the Laplacian on the aligned face, 0..~2000
   float yaw_degrees = 0;    // head pose from the 68 landmarks and a 3D face shape; 0 = frontal

@@ -124,4 +124,25 @@ Status Recognizer::Embed(const std::vector<cv::Mat>& aligned_bgr, bool mirror_av
   return Status::Ok();
 }
 
+Status Recognizer::MirrorAgreement(const std::vector<cv::Mat>& aligned_bgr,
+                                   std::vector<float>* cosines) {
+  cosines->clear();
+  const size_t n = aligned_bgr.size();
+  if (n == 0) return Status::Ok();
+  mirror_batch_.resize(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    mirror_batch_[i] = aligned_bgr[i];
+    cv::flip(aligned_bgr[i], mirror_batch_[n + i], 1);
+  }
+  FACET_RETURN_IF_ERROR(Embed(mirror_batch_, /*mirror_average=*/false, &mirror_templates_));
+  for (size_t i = 0; i < n; ++i) {
+    const std::vector<float>& own = mirror_templates_[i];
+    const std::vector<float>& mirrored = mirror_templates_[n + i];
+    double dot = 0;
+    for (size_t d = 0; d < own.size(); ++d) dot += static_cast<double>(own[d]) * mirrored[d];
+    cosines->push_back(static_cast<float>(dot));
+  }
+  return Status::Ok();
+}
+
 }  // namespace facet::embed

@@ -49,6 +49,11 @@ class Recognizer {
   Status Embed(const std::vector<cv::Mat>& aligned_bgr, bool mirror_average,
                std::vector<std::vector<float>>* templates);
 
+  // For each aligned crop, the cosine similarity between its template and its mirror image's
+  // (one batch of twice the crops). A face the model sees clearly reads ~0.98; profiles, blur,
+  // occlusion and poor alignment read lower: a recognition-quality signal (docs/quality.md).
+  Status MirrorAgreement(const std::vector<cv::Mat>& aligned_bgr, std::vector<float>* cosines);
+
   const RecognizerSpec& spec() const { return spec_; }
 
  private:
@@ -58,6 +63,8 @@ class Recognizer {
   RecognizerSpec spec_;
   std::unique_ptr<nn::Network> network_;
   std::vector<cv::Mat> batch_;
+  std::vector<cv::Mat> mirror_batch_;
+  std::vector<std::vector<float>> mirror_templates_;
   cv::Mat blob_;
   std::vector<cv::Mat> outputs_;
 };

@@ -46,6 +46,7 @@ struct Session::State {
   std::vector<landmarks::FaceCrop> dense_crops;
   std::vector<size_t> dense_faces;  // index in `faces` of each dense crop
   std::vector<landmarks::Points68> dense_results;
+  std::vector<float> agreement;  // Recognizer::MirrorAgreement per dense face
   std::vector<cv::Mat> crops;
   std::vector<std::vector<float>> templates;
   cv::Mat quality_crop;
@@ -224,6 +225,16 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   // Quality: 68 landmarks (in one batch) for the head pose, an aligned crop for sharpness.
   FACET_RETURN_IF_ERROR(
       state_->landmarks68->Run(view, state_->dense_crops, &state_->dense_results));
+  // The recognizer's agreement with itself on each face and its mirror image.
+  FACET_RETURN_IF_ERROR(EnsureRecognizer());
+  const Engine::Models& models = state_->engine->models();
+  const align::Landmarks5 recognizer_template = embed::CropTemplate(models.recognizer_spec);
+  state_->crops.resize(state_->dense_faces.size());
+  for (size_t k = 0; k < state_->dense_faces.size(); ++k) {
+    align::AlignFace(view, faces[state_->dense_faces[k]].landmarks, recognizer_template,
+                     models.recognizer_spec.crop_size, &state_->crops[k]);
+  }
+  FACET_RETURN_IF_ERROR(state_->recognizer->MirrorAgreement(state_->crops, &state_->agreement));
   const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
   quality::QualityThresholds thresholds;
   if (state_->detector->kind() == detect::DetectorKind::kBlazeFace) {
@@ -234,20 +245,25 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     face.landmarks68.assign(state_->dense_results[k].begin(), state_->dense_results[k].end());
     align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
     face.quality = quality::AssessQuality(face.box, face.score, state_->dense_results[k],
-                                          state_->quality_crop, thresholds);
+                                          state_->quality_crop, state_->agreement[k], thresholds);
   }
   return faces;
+}
+
+Status Session::EnsureRecognizer() {
+  if (state_->recognizer) return Status::Ok();
+  const Engine::Models& models = state_->engine->models();
+  auto recognizer = embed::Recognizer::Create(models.recognizer_spec, *models.recognizer);
+  if (!recognizer.ok()) return recognizer.status();
+  state_->recognizer = std::move(recognizer).value();
+  return Status::Ok();
 }
 
 Result<std::vector<Embedding>> Session::EmbedAll(const Image& image, const std::vector<Face>& faces,
                                                  const EmbedOptions& options) {
   if (image.empty()) return Status::InvalidArgument("empty image");
   const Engine::Models& models = state_->engine->models();
-  if (!state_->recognizer) {
-    auto recognizer = embed::Recognizer::Create(models.recognizer_spec, *models.recognizer);
-    if (!recognizer.ok()) return recognizer.status();
-    state_->recognizer = std::move(recognizer).value();
-  }
+  FACET_RETURN_IF_ERROR(EnsureRecognizer());
   const embed::RecognizerSpec& spec = models.recognizer_spec;
   const align::Landmarks5 target = embed::CropTemplate(spec);
   const cv::Mat view = image::AsMat(image);

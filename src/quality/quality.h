@@ -25,7 +25,7 @@ struct QualityThresholds {
   // Hard rules: any one makes a face low whatever its score.
   float min_face_size = 40;       // box side (px)
   float min_sharpness = 15;       // variance of the Laplacian: a blurred face
-  float max_yaw = 45, max_pitch = 40;  // degrees: a profile, a face seen from far above or below
+  float max_yaw = 40, max_pitch = 40;  // degrees: a profile, a face seen from far above or below
   // Faces smaller than this (px) are at most medium.
   float min_face_size_high = 64;
 };
@@ -34,14 +34,18 @@ struct QualityThresholds {
 // RetinaFace's (10th percentiles 1.0 and 4.1).
 inline constexpr float kBlazeFaceScoreCentre = 0.5f;
 
-// The score of a face: sigmoid(logit(detector_score) - 0.02 * (|yaw| + |pitch|) - score_centre).
-// Fitted on LFW's development pairs (View 1, docs/quality.md): the detector's confidence is the
-// strongest single predictor of a false non-match, the pose the next.
-float QualityScore(float detector_score, const Pose& pose, float score_centre);
+// The score of a face: sigmoid(logit(detector_score) - 0.02 * (|yaw| + |pitch|)
+// + 60 * (mirror_agreement - 0.96) - score_centre). Fitted on LFW's development pairs (View 1,
+// docs/quality.md): the recognizer's agreement with itself on the mirrored face predicts a false
+// non-match best, the detector's confidence next, then the pose.
+float QualityScore(float detector_score, const Pose& pose, float mirror_agreement,
+                   float score_centre);
 
-// Combines everything into a Quality. `aligned_crop` may be empty (sharpness then counts as 0).
+// Combines everything into a Quality. `aligned_crop` may be empty (sharpness then counts as 0);
+// `mirror_agreement` is Recognizer::MirrorAgreement's for the face.
 Quality AssessQuality(const Box& box, float detector_score, const std::array<Point, 68>& landmarks68,
-                      const cv::Mat& aligned_crop, const QualityThresholds& thresholds = {});
+                      const cv::Mat& aligned_crop, float mirror_agreement,
+                      const QualityThresholds& thresholds = {});
 
 }  // namespace facet::quality
 

@@ -99,19 +99,22 @@ TEST(QualityTest, LevelsFollowTheRules) {
   cv::Mat sharp(112, 112, CV_8UC3);
   cv::randu(sharp, cv::Scalar::all(0), cv::Scalar::all(255));
   const auto frontal = Projected(0, 0, 0);
-  const Quality sure = AssessQuality({0, 0, 150, 150}, 0.999f, frontal, sharp);
+  const Quality sure = AssessQuality({0, 0, 150, 150}, 0.999f, frontal, sharp, 0.97f);
   EXPECT_EQ(sure.level, QualityLevel::kHigh);
-  EXPECT_NEAR(sure.score, 1 / (1 + std::exp(-(std::log(999.0) - 3.5))), 1e-3);
-  EXPECT_EQ(AssessQuality({0, 0, 60, 60}, 0.999f, frontal, sharp).level, QualityLevel::kMedium);
-  EXPECT_EQ(AssessQuality({0, 0, 20, 20}, 0.999f, frontal, sharp).level, QualityLevel::kLow);
+  EXPECT_NEAR(sure.score, 1 / (1 + std::exp(-(std::log(999.0) + 60 * 0.01 - 3.5))), 1e-3);
+  // The recognizer disagreeing with itself on the mirrored face (an occluded or odd face).
+  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.999f, frontal, sharp, 0.85f).level,
+            QualityLevel::kLow);
+  EXPECT_EQ(AssessQuality({0, 0, 60, 60}, 0.999f, frontal, sharp, 0.97f).level, QualityLevel::kMedium);
+  EXPECT_EQ(AssessQuality({0, 0, 20, 20}, 0.999f, frontal, sharp, 0.97f).level, QualityLevel::kLow);
   // A doubtful detection: score 0.9 is logit 2.2, under the 0.4 score of "medium".
-  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.9f, frontal, sharp).level, QualityLevel::kLow);
+  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.9f, frontal, sharp, 0.97f).level, QualityLevel::kLow);
   cv::Mat flat(112, 112, CV_8UC3, cv::Scalar::all(128));
-  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.999f, frontal, flat).level, QualityLevel::kLow);
-  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.999f, Projected(70, 0, 0), sharp).level,
+  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.999f, frontal, flat, 0.97f).level, QualityLevel::kLow);
+  EXPECT_EQ(AssessQuality({0, 0, 150, 150}, 0.999f, Projected(70, 0, 0), sharp, 0.97f).level,
             QualityLevel::kLow);  // a profile
   // A turned face scores lower than the same face frontal.
-  EXPECT_LT(AssessQuality({0, 0, 150, 150}, 0.999f, Projected(30, 10, 0), sharp).score,
+  EXPECT_LT(AssessQuality({0, 0, 150, 150}, 0.999f, Projected(30, 10, 0), sharp, 0.97f).score,
             sure.score);
 }
 

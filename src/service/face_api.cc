@@ -194,7 +194,9 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
       attributes["noise"] = {{"noiseLevel", noise[i].level}, {"value", Round(noise[i].value, 100)}};
     }
     if (params.quality_details) {
-      attributes["qualityDetails"] = {{"detectionScore", Round(f.score, 1000)},
+      attributes["qualityDetails"] = {{"score", Round(f.quality.score, 1000)},
+                                      {"mirrorAgreement", Round(f.quality.mirror_agreement, 1000)},
+                                      {"detectionScore", Round(f.score, 1000)},
                                       {"faceSize", Round(f.quality.face_size, 10)},
                                       {"sharpness", Round(f.quality.sharpness, 10)}};
     }

@@ -73,6 +73,7 @@ nlohmann::json FaceToJson(const Face& face) {
       {"quality", QualityLevelName(face.quality.level)},
       {"quality_details",
        {{"score", std::round(face.quality.score * 1000.0f) / 1000.0f},
+        {"mirror_agreement", std::round(face.quality.mirror_agreement * 1000.0f) / 1000.0f},
         {"face_size", round2(face.quality.face_size)},
         {"sharpness", round2(face.quality.sharpness)},
         {"yaw", round2(face.quality.yaw_degrees)},
