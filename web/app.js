@@ -88,26 +88,27 @@ export function progress(element, text) {
   const bar = document.createElement('progress');
   bar.setAttribute('aria-hidden', 'true');
   const label = document.createElement('span');
+  const clock = document.createElement('span');  // not announced every second
+  clock.setAttribute('aria-hidden', 'true');
+  clock.className = 'hint';
   const started = Date.now();
-  let current = text;
-  const draw = () => {
+  const tick = () => {
     const seconds = Math.floor((Date.now() - started) / 1000);
-    label.textContent = ` ${current}${seconds >= 1 ? ` (${seconds} s)` : ''}`;
+    clock.textContent = seconds >= 1 ? `${seconds} s` : '';
   };
+  label.textContent = text;
   element.className = 'status busy';
-  element.replaceChildren(bar, label);
-  draw();
-  const timer = setInterval(draw, 1000);
+  element.replaceChildren(bar, label, clock);
+  const timer = setInterval(tick, 1000);
   return {
     step(next, value, max) {
-      current = next;
+      label.textContent = next;
       if (max) {
         bar.max = max;
         bar.value = value;
       } else {
         bar.removeAttribute('value');
       }
-      draw();
     },
     done() { clearInterval(timer); },
   };

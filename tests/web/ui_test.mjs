@@ -67,7 +67,7 @@ async function step(name, fn) {
 async function follow(page, name, file) {
   await Promise.all([
     page.waitForURL((url) => url.pathname === '/' + file, { waitUntil: 'load' }),
-    page.getByRole('link', { name, exact: true }).click(),
+    page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click(),
   ]);
 }
 
@@ -119,6 +119,13 @@ async function snap(page, name) {
     assert.ok(size.doc <= size.window && size.body <= size.window,
               `${name} at ${width} px is wider than the window: ${JSON.stringify(size)}`);
     assert.equal(size.header, size.window, `${name} at ${width} px: the header spans the window`);
+    // No field sticks out of its form (a long option can widen a grid column past it).
+    const sticking = await page.evaluate(() => Array.from(
+      document.querySelectorAll('form input, form select, form button'))
+      .filter((el) => el.offsetParent !== null &&
+              el.getBoundingClientRect().right > el.closest('form').getBoundingClientRect().right + 0.5)
+      .map((el) => el.id || el.textContent));
+    assert.deepEqual(sticking, [], `${name} at ${width} px: fields wider than their form`);
     await page.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 900 });

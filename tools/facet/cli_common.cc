@@ -79,12 +79,15 @@ std::string BoxText(const nlohmann::json& box) {
   return text;
 }
 
-std::vector<size_t> LargestFirst(const std::vector<Face>& faces) {
+std::vector<size_t> LargestFirst(const std::vector<Face>& faces, int width, int height) {
+  std::vector<float> area;
+  for (const Face& f : faces) {
+    const nlohmann::json box = ClippedBoxJson(f.box, width, height);
+    area.push_back(box[2].get<float>() * box[3].get<float>());
+  }
   std::vector<size_t> order(faces.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return faces[a].box.width * faces[a].box.height > faces[b].box.width * faces[b].box.height;
-  });
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return area[a] > area[b]; });
   return order;
 }
 

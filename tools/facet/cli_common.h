@@ -53,9 +53,9 @@ nlohmann::json FaceToJson(const Face& face);
 nlohmann::json ClippedBoxJson(const Box& box, int width, int height);
 // "[x, y, w, h]" of ClippedBoxJson, for text output.
 std::string BoxText(const nlohmann::json& box);
-// Indices of `faces`, largest box first (ties: detection order): the order faces are numbered
-// in by identify and verify (face 1 = the largest).
-std::vector<size_t> LargestFirst(const std::vector<Face>& faces);
+// Indices of `faces`, largest first by the box's part inside the width x height image (ties:
+// detection order): the order identify and verify number faces in (face 1 = the largest).
+std::vector<size_t> LargestFirst(const std::vector<Face>& faces, int width, int height);
 nlohmann::json ErrorToJson(const Status& status);
 
 // A progress bar on stderr when it is a terminal (with rate and ETA); silent otherwise.

@@ -85,7 +85,7 @@ int RunIdentify(const IdentifyFlags& flags) {
     // Faces are numbered largest first (face 1 = the largest), in JSON and text alike.
     std::vector<Face> found_faces;
     for (const IdentifiedFace& f : found.value()) found_faces.push_back(f.face);
-    const std::vector<size_t> order = LargestFirst(found_faces);
+    const std::vector<size_t> order = LargestFirst(found_faces, image->width(), image->height());
     nlohmann::json faces = nlohmann::json::array();
     for (size_t n = 0; n < order.size(); ++n) {
       const IdentifiedFace& f = (*found)[order[n]];
@@ -171,7 +171,7 @@ int RunVerify(const IdentifyFlags& flags) {
     PrintError(path, Status::NoFace("no face found"));
     return kExitFailure;
   }
-  const std::vector<size_t> order = LargestFirst(faces.value());
+  const std::vector<size_t> order = LargestFirst(faces.value(), image->width(), image->height());
   if (flags.face > static_cast<int>(order.size())) {
     PrintError(path,
                Status::InvalidArgument("--face " + std::to_string(flags.face) + ": the image has " +
