@@ -5,11 +5,28 @@ takeKeyFromFragment();
 const status = document.getElementById('status');
 const result = document.getElementById('result');
 const button = document.getElementById('run');
-const picker = document.getElementById('gallery');
+let picker = document.getElementById('gallery');
 const enc = encodeURIComponent;
+let admin = true;  // whether this key may list galleries and read persons' names
+
+// A key without the admin scope cannot list galleries: the gallery is typed instead.
+function typedGallery() {
+  admin = false;
+  const input = document.createElement('input');
+  input.id = 'gallery';
+  input.name = 'gallery';
+  input.type = 'text';
+  input.required = true;
+  input.autocomplete = 'off';
+  picker.replaceWith(input);
+  picker = input;
+  const hint = document.getElementById('no-gallery');
+  hint.textContent = 'This key may not list the galleries (admin scope): type the name of one.';
+  hint.hidden = false;
+}
 
 fillGalleryPicker(picker, document.getElementById('no-gallery'))
-  .catch((e) => showError(status, e));
+  .catch((e) => (e.status === 403 ? typedGallery() : showError(status, e)));
 picker.addEventListener('change', () => rememberGallery(picker.value));
 
 // Display names of the persons found (an admin key can read them); their ids otherwise.
@@ -17,6 +34,7 @@ async function names(gallery, ids) {
   const out = {};
   for (const id of new Set(ids)) {
     out[id] = id;
+    if (!admin) continue;
     try {
       const p = await api(`/face/v1.0/persongroups/${enc(gallery)}/persons/${enc(id)}`);
       if (p.name) out[id] = `${p.name} (${id})`;
@@ -28,7 +46,7 @@ async function names(gallery, ids) {
 document.getElementById('identify-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const file = document.getElementById('photo').files[0];
-  const gallery = picker.value;
+  const gallery = picker.value.trim();
   if (!file || !gallery) return;
   button.disabled = true;
   result.hidden = true;

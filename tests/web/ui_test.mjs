@@ -140,6 +140,7 @@ try {
   execFileSync(facet, ['init', '--store', store, '--key-file', masterKey], { stdio: 'ignore' });
   const key = addKey('ui', 'all');
   const detectOnly = addKey('ui-detect', 'detect');
+  const door = addKey('ui-door', 'detect,identify');
   const port = await startServer();
   const base = `http://127.0.0.1:${port}`;
   context = await chromium.launchPersistentContext(join(work, 'profile'), {
@@ -361,6 +362,22 @@ try {
     await page.getByRole('button', { name: 'Identify' }).click();
     await page.locator('#status.error').waitFor();
     assert.ok(await page.locator('#result').isHidden());
+  });
+
+  await step('identify: a key that may not list galleries types the name, ids stand for names', async () => {
+    await page.goto(base + '/#key=' + encodeURIComponent(door));
+    await page.getByText('Connected: the key works.').waitFor();
+    await page.goto(base + '/identify.html');
+    await page.getByText('This key may not list the galleries').waitFor();
+    await checkAccessible(page);
+    await page.locator('#gallery').fill('office');
+    await page.locator('#purpose').fill('door test');
+    await page.locator('#photo').setInputFiles(join(samples, 'sample3.jpg'));
+    await page.getByRole('button', { name: 'Identify' }).click();
+    await page.getByText(/faces, 1 identified\./).waitFor();
+    assert.equal(await page.locator('#faces tbody tr td:nth-child(2)').first().textContent(), 'alice');
+    await page.goto(base + '/#key=' + encodeURIComponent(key));
+    await page.getByText('Connected: the key works.').waitFor();
   });
 
   await step('galleries: export, revoke (templates destroyed), erase after a confirmation', async () => {
