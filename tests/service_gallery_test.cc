@@ -5,6 +5,7 @@
 // (scopes, purpose, consent, unknown gallery, model mismatch).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -302,6 +303,77 @@ TEST_F(GalleryApiTest, FindSimilarGroupAndModelMismatch) {
                          {{"personGroupId", "legacy"}, {"faceIds", {a[0]}}, {"purpose", "p"}},
                          identify_only_)),
             std::make_pair(409, std::string("ModelMismatch")));
+}
+
+// What the web UI's Galleries and Audit pages read (issue 17): persons with their consents and
+// face counts in one call; the audit log newest first, paged to the end, filtered.
+TEST_F(GalleryApiTest, GalleryOverviewAndAuditPages) {
+  for (const char* g : {"lobby", "lab"}) {
+    Ok(Json("PUT", kGroups + "/" + g, {{"purpose", "overview test"}}, full_));
+  }
+  for (int i = 0; i < 12; ++i) {
+    const std::string id = "p" + std::to_string(10 + i);
+    Ok(Json("POST", kGroups + "/lobby/persons", {{"personId", id}}, full_));
+    if (i % 3 == 0) {
+      Ok(Json("POST", kGroups + "/lobby/persons/" + id + "/consents",
+              {{"grantedBy", id}, {"scope", "identify"}, {"purpose", "lobby"}}, full_));
+    }
+  }
+  Ok(Json("POST", kGroups + "/lab/persons", {{"personId", "q1"}}, full_));
+
+  json persons = Ok(Call("GET", kGroups + "/lobby/persons?returnConsents=true", "", "", full_));
+  ASSERT_EQ(persons.size(), 12u);
+  for (size_t i = 0; i < persons.size(); ++i) {
+    EXPECT_EQ(persons[i]["faceCount"], 0);
+    ASSERT_TRUE(persons[i]["consents"].is_array()) << persons[i].dump();
+    EXPECT_EQ(persons[i]["consents"].size(), i % 3 == 0 ? 1u : 0u) << persons[i].dump();
+  }
+  EXPECT_EQ(persons[0]["consents"][0]["purpose"], "lobby");
+  EXPECT_TRUE(persons[0]["consents"][0]["valid"].get<bool>());
+  EXPECT_FALSE(Ok(Call("GET", kGroups + "/lobby/persons", "", "", full_))[0].contains("consents"));
+  EXPECT_EQ(Outcome(Call("GET", kGroups + "/lobby/persons?returnConsents=yes", "", "", full_)),
+            std::make_pair(400, std::string("BadArgument")));
+
+  // Newest first, 5 a page, followed to the end: every entry once, in descending order.
+  std::vector<int64_t> seqs;
+  std::string from;
+  int64_t last = 0;
+  for (int page = 0; page < 100; ++page) {
+    json audit = Ok(Call("GET", "/face/v1.0/audit?order=newest&limit=5" + from, "", "", full_));
+    last = audit["lastSeq"];
+    for (const json& e : audit["entries"]) seqs.push_back(e["seq"]);
+    if (audit["nextFrom"].is_null()) break;
+    EXPECT_EQ(audit["entries"].size(), 5u);
+    from = "&from=" + std::to_string(audit["nextFrom"].get<int64_t>());
+  }
+  ASSERT_EQ(last, 20);  // the store, 2 groups, 13 persons, 4 consents
+  ASSERT_EQ(std::ssize(seqs), last);
+  for (size_t i = 0; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], last - static_cast<int64_t>(i));
+  // Oldest first is still the default, and ends with nextFrom null.
+  json all = Ok(Call("GET", "/face/v1.0/audit?limit=1000", "", "", full_));
+  EXPECT_EQ(all["entries"][0]["seq"], 1);
+  EXPECT_EQ(std::ssize(all["entries"]), last);
+  EXPECT_TRUE(all["nextFrom"].is_null());
+  // Filters: by person group, by action, by actor (the key's name).
+  json lab = Ok(Call("GET", "/face/v1.0/audit?order=newest&personGroupId=lab", "", "", full_));
+  ASSERT_EQ(lab["entries"].size(), 2u);  // the group and its person
+  for (const json& e : lab["entries"]) EXPECT_EQ(e["personGroupId"], "lab");
+  json grants =
+      Ok(Call("GET", "/face/v1.0/audit?order=newest&action=consent_grant", "", "", full_));
+  EXPECT_EQ(grants["entries"].size(), 4u);
+  for (const json& e : grants["entries"]) EXPECT_EQ(e["action"], "consent_grant");
+  const auto by_desk = std::count_if(all["entries"].begin(), all["entries"].end(),
+                                     [](const json& e) { return e["actor"] == "front-desk"; });
+  EXPECT_EQ(by_desk, last - 1);  // all but the store's creation
+  EXPECT_EQ(std::ssize(Ok(Call("GET", "/face/v1.0/audit?actor=front-desk&limit=1000", "", "",
+                               full_))["entries"]),
+            by_desk);
+  EXPECT_TRUE(Ok(Call("GET", "/face/v1.0/audit?actor=nobody", "", "", full_))["entries"].empty());
+  EXPECT_EQ(Outcome(Call("GET", "/face/v1.0/audit?order=sideways", "", "", full_)).first, 400);
+  // A start beyond the head starts at the head.
+  EXPECT_EQ(Ok(Call("GET", "/face/v1.0/audit?order=newest&limit=1&from=999999", "", "",
+                    full_))["entries"][0]["seq"],
+            last);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-import { api, cell, drawFaces, explain, loadFile, showStatus, takeKeyFromFragment } from './app.js';
+import { api, cell, drawFaces, imageFrom, plural, progress, readFile, showError, showStatus,
+         takeKeyFromFragment } from './app.js';
 
 takeKeyFromFragment();
 const form = document.getElementById('detect-form');
@@ -13,15 +14,17 @@ form.addEventListener('submit', async (event) => {
   const file = document.getElementById('photo').files[0];
   if (!file) return;
   button.disabled = true;
-  showStatus(status, 'Detecting…', '');
+  result.hidden = true;
+  const work = progress(status, 'Detecting…');
   try {
-    const photo = await loadFile(file);
+    const photo = await readFile(file);
     const mode = document.getElementById('mode').value;
     const faces = await api('/face/v1.0/detect?returnFaceLandmarks=true&detectionModel=' + mode +
         '&returnFaceAttributes=qualityForRecognition,headPose,qualityDetails',
         { method: 'POST', body: photo.bytes, type: 'application/octet-stream' });
-    drawFaces(canvas, photo.image, faces);
-    URL.revokeObjectURL(photo.url);
+    const image = await imageFrom(photo.bytes, photo.type);
+    if (image) drawFaces(canvas, image, faces);
+    canvas.hidden = !image;
     rows.replaceChildren();
     faces.forEach((f, i) => {
       const tr = document.createElement('tr');
@@ -37,12 +40,19 @@ form.addEventListener('submit', async (event) => {
       cell(tr, String(d.detectionScore));
       rows.appendChild(tr);
     });
+    document.getElementById('faces').hidden = faces.length === 0;
     result.hidden = false;
-    showStatus(status, faces.length === 1 ? '1 face found.' : `${faces.length} faces found.`, 'ok');
+    if (faces.length === 0) {
+      showStatus(status, 'No face found in this photo. The recall detector finds smaller faces.',
+                 'warn');
+    } else {
+      showStatus(status, plural(faces.length, 'face', 'faces') + ' found.', 'ok');
+    }
   } catch (e) {
     result.hidden = true;
-    showStatus(status, explain(e), 'error');
+    showError(status, e);
   } finally {
+    work.done();
     button.disabled = false;
   }
 });

@@ -248,15 +248,30 @@ void Api::ListPersons(const httplib::Request& req, httplib::Response& res,
   if (store == nullptr) return;
   Query q;
   ListPage page;
-  if (auto e = ParseQuery(req.params, {"start", "top"}, &q)) return SetApiError(res, *e);
+  if (auto e = ParseQuery(req.params, {"start", "top", "returnConsents"}, &q)) {
+    return SetApiError(res, *e);
+  }
   if (auto e = ParseListPage(q, &page)) return SetApiError(res, *e);
+  bool with_consents = false;  // facet's: each person's consents, for a gallery overview
+  if (q.count("returnConsents") != 0) {
+    if (q["returnConsents"] != "true" && q["returnConsents"] != "false") {
+      return SetError(res, 400, "BadArgument", "returnConsents must be true or false");
+    }
+    with_consents = q["returnConsents"] == "true";
+  }
   auto list = store->ListPersons(ctx.path_params[0]);
   if (!list.ok()) return SetGalleryError(res, ctx, list.status());
   std::sort(list->begin(), list->end(),
             [](const PersonInfo& a, const PersonInfo& b) { return a.person_id < b.person_id; });
   nlohmann::json out = nlohmann::json::array();
   for (const PersonInfo& p : *list) {
-    if (p.person_id > page.start && std::ssize(out) < page.top) out.push_back(PersonJson(p));
+    if (p.person_id <= page.start || std::ssize(out) >= page.top) continue;
+    out.push_back(PersonJson(p));
+    if (!with_consents) continue;
+    auto consents = store->ListConsents(ctx.path_params[0], p.person_id);
+    if (!consents.ok()) return SetGalleryError(res, ctx, consents.status());
+    nlohmann::json& list_json = out.back()["consents"] = nlohmann::json::array();
+    for (const ConsentInfo& c : *consents) list_json.push_back(ConsentJson(c));
   }
   SetJson(res, 200, out);
 }
@@ -525,57 +540,6 @@ void Api::DeleteFace(const httplib::Request& req, httplib::Response& res,
                                            Actor(ctx, q["purpose"]));
   if (!deleted.ok()) return SetGalleryError(res, ctx, deleted);
   SetJson(res, 200, {{"persistedFaceId", std::to_string(face_id)}, {"deleted", true}});
-}
-
-// --- audit
-
-void Api::ReadAudit(const httplib::Request& req, httplib::Response& res, const CallContext&) {
-  Galleries* store = Store(res);
-  if (store == nullptr) return;
-  Query q;
-  if (auto e = ParseQuery(req.params, {"from", "limit"}, &q)) return SetApiError(res, *e);
-  int64_t from = 1, limit = 100;
-  if (q.count("from") != 0) {
-    if (auto e = ParseIntText("from", q["from"], 1, INT64_MAX / 2, &from)) {
-      return SetApiError(res, *e);
-    }
-  }
-  if (q.count("limit") != 0) {
-    if (auto e = ParseIntText("limit", q["limit"], 1, 1000, &limit)) return SetApiError(res, *e);
-  }
-  auto entries = store->ReadAudit(from, limit);
-  if (!entries.ok()) return SetStatusError(res, entries.status());
-  nlohmann::json out = nlohmann::json::array();
-  for (const AuditEntry& e : *entries) {
-    nlohmann::json details = nlohmann::json::parse(e.details, nullptr, false);
-    if (details.is_discarded()) details = e.details;
-    out.push_back({{"seq", e.seq},
-                   {"dateTime", FormatTime(e.time)},
-                   {"actor", e.actor},
-                   {"action", e.action},
-                   {"personGroupId", e.gallery},
-                   {"purpose", e.purpose},
-                   {"subjects", e.subjects},
-                   {"details", details}});
-  }
-  const bool more = static_cast<int64_t>(entries->size()) == limit;
-  SetJson(res, 200,
-          {{"entries", out},
-           {"nextFrom", more ? nlohmann::json(entries->back().seq + 1) : nlohmann::json(nullptr)}});
-}
-
-void Api::VerifyAudit(const httplib::Request& req, httplib::Response& res, const CallContext&) {
-  Galleries* store = Store(res);
-  if (store == nullptr) return;
-  Query q;
-  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
-  auto report = store->VerifyAudit();
-  if (!report.ok()) return SetStatusError(res, report.status());
-  SetJson(res, 200, {{"intact", report->intact},
-                     {"entries", report->entries},
-                     {"firstBadSeq", report->first_bad_seq},
-                     {"problem", report->problem},
-                     {"headHash", report->head_hash_hex}});
 }
 
 }  // namespace facet::service

@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <numeric>
 
 namespace facet::cli {
 
@@ -59,6 +61,34 @@ bool CheckWorkers(int workers) {
 
 void PrintError(const std::string& context, const Status& status) {
   std::fprintf(stderr, "facet: %s: %s\n", context.c_str(), status.ToString().c_str());
+}
+
+nlohmann::json ClippedBoxJson(const Box& box, int width, int height) {
+  auto round2 = [](float v) { return std::round(v * 100.0f) / 100.0f; };
+  const float x0 = std::clamp(box.x, 0.0f, static_cast<float>(width));
+  const float y0 = std::clamp(box.y, 0.0f, static_cast<float>(height));
+  const float x1 = std::clamp(box.x + box.width, 0.0f, static_cast<float>(width));
+  const float y1 = std::clamp(box.y + box.height, 0.0f, static_cast<float>(height));
+  return {round2(x0), round2(y0), round2(std::max(0.0f, x1 - x0)), round2(std::max(0.0f, y1 - y0))};
+}
+
+std::string BoxText(const nlohmann::json& box) {
+  char text[128];
+  std::snprintf(text, sizeof(text), "[%g, %g, %g, %g]", box[0].get<double>(), box[1].get<double>(),
+                box[2].get<double>(), box[3].get<double>());
+  return text;
+}
+
+std::vector<size_t> LargestFirst(const std::vector<Face>& faces, int width, int height) {
+  std::vector<float> area;
+  for (const Face& f : faces) {
+    const nlohmann::json box = ClippedBoxJson(f.box, width, height);
+    area.push_back(box[2].get<float>() * box[3].get<float>());
+  }
+  std::vector<size_t> order(faces.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return area[a] > area[b]; });
+  return order;
 }
 
 nlohmann::json FaceToJson(const Face& face) {

@@ -48,6 +48,14 @@ bool CheckWorkers(int workers);
 void PrintError(const std::string& context, const Status& status);
 
 nlohmann::json FaceToJson(const Face& face);
+// The face's box [x, y, w, h] clipped to a width x height image (a detector may box a face
+// partly outside the frame; a box never has negative coordinates), rounded to 1/100 px.
+nlohmann::json ClippedBoxJson(const Box& box, int width, int height);
+// "[x, y, w, h]" of ClippedBoxJson, for text output.
+std::string BoxText(const nlohmann::json& box);
+// Indices of `faces`, largest first by the box's part inside the width x height image (ties:
+// detection order): the order identify and verify number faces in (face 1 = the largest).
+std::vector<size_t> LargestFirst(const std::vector<Face>& faces, int width, int height);
 nlohmann::json ErrorToJson(const Status& status);
 
 // A progress bar on stderr when it is a terminal (with rate and ETA); silent otherwise.

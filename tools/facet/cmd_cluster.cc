@@ -51,12 +51,28 @@ int RunCluster(const ClusterFlags& flags) {
     return kExitUsage;
   }
   std::vector<std::string> paths;
+  size_t loose = 0;  // --evaluate: images directly in DIR, which name no identity
+  const fs::path root = fs::path(flags.dir).lexically_normal();
   for (const auto& entry : fs::recursive_directory_iterator(flags.dir, ec)) {
-    if (entry.is_regular_file() && IsImage(entry.path())) paths.push_back(entry.path().string());
+    if (!entry.is_regular_file() || !IsImage(entry.path())) continue;
+    if (flags.evaluate && entry.path().parent_path().lexically_normal() == root) {
+      ++loose;
+      continue;
+    }
+    paths.push_back(entry.path().string());
   }
   std::sort(paths.begin(), paths.end());
+  if (flags.evaluate && loose > 0) {
+    std::fprintf(stderr,
+                 "facet: cluster --evaluate: warning: %zu image(s) directly in %s left out: "
+                 "--evaluate takes the identity from the folder, DIR/NAME/*.jpg\n",
+                 loose, flags.dir.c_str());
+  }
   if (paths.empty()) {
-    PrintError(flags.dir, Status::NotFound("no images"));
+    PrintError(flags.dir, Status::NotFound(flags.evaluate && loose > 0
+                                               ? "no images in NAME/ subfolders: --evaluate needs "
+                                                 "DIR/NAME/*.jpg (one folder per identity)"
+                                               : "no images"));
     return kExitFailure;
   }
   auto engine = CreateEngineOrPrint(flags.engine);

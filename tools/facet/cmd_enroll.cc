@@ -209,10 +209,25 @@ int RunEnroll(const EnrollFlags& flags) {
       return kExitUsage;
     }
     std::vector<fs::path> people;
+    std::vector<std::string> loose;  // files beside the NAME/ folders: nobody's, skipped
     for (const auto& entry : fs::directory_iterator(flags.folder)) {
-      if (entry.is_directory()) people.push_back(entry.path());
+      if (entry.is_directory()) {
+        people.push_back(entry.path());
+      } else {
+        loose.push_back(entry.path().filename().string());
+      }
     }
     std::sort(people.begin(), people.end());
+    if (!loose.empty()) {
+      std::sort(loose.begin(), loose.end());
+      std::string names;
+      for (size_t i = 0; i < loose.size() && i < 5; ++i) names += (i ? ", " : "") + loose[i];
+      if (loose.size() > 5) names += ", ...";
+      std::fprintf(stderr,
+                   "facet: enroll: warning: skipped %zu file(s) directly in %s (%s): bulk "
+                   "enrollment reads DIR/NAME/* only, NAME being the person id\n",
+                   loose.size(), flags.folder.c_str(), names.c_str());
+    }
     for (const fs::path& dir : people) {
       const std::string name = dir.filename().string();
       auto row = rows->find(name);

@@ -1,5 +1,6 @@
-// facet identify (1:N, every face of each image) and facet verify (1:1, the largest face).
-// Both state a purpose, and each image's search is one audit entry.
+// facet identify (1:N, every face of each image) and facet verify (1:1: is the person among the
+// faces of an image?). Both state a purpose and are audited. Faces are numbered largest first and
+// their boxes clipped to the image.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +22,7 @@ struct IdentifyFlags {
   std::vector<std::string> images;
   std::string mode = "fast";
   int top = 3;
+  int face = 0;  // verify: 0 = every face, else the Nth largest
   bool json = false;
   bool model_given = false;
 };
@@ -80,15 +82,20 @@ int RunIdentify(const IdentifyFlags& flags) {
       exit_code = kExitFailure;
       continue;
     }
+    // Faces are numbered largest first (face 1 = the largest), in JSON and text alike.
+    std::vector<Face> found_faces;
+    for (const IdentifiedFace& f : found.value()) found_faces.push_back(f.face);
+    const std::vector<size_t> order = LargestFirst(found_faces, image->width(), image->height());
     nlohmann::json faces = nlohmann::json::array();
-    for (const IdentifiedFace& f : found.value()) {
+    for (size_t n = 0; n < order.size(); ++n) {
+      const IdentifiedFace& f = (*found)[order[n]];
       nlohmann::json candidates = nlohmann::json::array();
       for (const Candidate& c : f.identification.candidates) {
         candidates.push_back({{"person", c.person_id},
                               {"similarity", Round4(c.similarity)},
                               {"confidence", Round4(c.confidence)}});
       }
-      const nlohmann::json box = FaceToJson(f.face)["box"];
+      const nlohmann::json box = ClippedBoxJson(f.face.box, image->width(), image->height());
       const std::string decision =
           f.identification.known() ? f.identification.person_id : "unknown";
       faces.push_back({{"box", box}, {"candidates", candidates}, {"decision", decision}});
@@ -97,9 +104,8 @@ int RunIdentify(const IdentifyFlags& flags) {
         damaged = std::max(damaged, f.identification.damaged_faces_skipped);
       }
       if (!flags.json) {
-        std::printf("%s: face at [%g, %g, %g, %g]: %s", path.c_str(), box[0].get<double>(),
-                    box[1].get<double>(), box[2].get<double>(), box[3].get<double>(),
-                    decision.c_str());
+        std::printf("%s: face %zu of %zu at %s: %s", path.c_str(), n + 1, order.size(),
+                    BoxText(box).c_str(), decision.c_str());
         if (f.identification.known()) {
           const Candidate& best = f.identification.candidates.front();
           std::printf(" (similarity %.4f, confidence %.3f)", best.similarity, best.confidence);
@@ -120,7 +126,29 @@ int RunIdentify(const IdentifyFlags& flags) {
   return exit_code;
 }
 
+// One face of the image compared with the person.
+struct Judged {
+  size_t number = 0;  // 1 = the largest face
+  nlohmann::json box;
+  Verification result;
+};
+
+void PrintJudged(const std::string& path, const std::string& person, size_t count,
+                 const Judged& j) {
+  std::printf(
+      "%s: face %zu of %zu at %s %s %s (similarity %.4f, threshold %.4f, confidence "
+      "%.3f)\n",
+      path.c_str(), j.number, count, BoxText(j.box).c_str(), j.result.same ? "is" : "is not",
+      person.c_str(), j.result.similarity, j.result.threshold, j.result.confidence);
+}
+
+// Compares every face of the image (or only --face N, numbered largest first) with the person:
+// the person is in the photo when any face matches. Each comparison is one audited verification.
 int RunVerify(const IdentifyFlags& flags) {
+  if (flags.face < 0) {
+    PrintError("--face", Status::InvalidArgument("faces are numbered from 1 (the largest)"));
+    return kExitUsage;
+  }
   auto [galleries, engine] = OpenBoth(flags);
   if (!galleries) return kExitFailure;
   auto session = engine->NewSession();
@@ -139,36 +167,70 @@ int RunVerify(const IdentifyFlags& flags) {
     PrintError(path, faces.status());
     return kExitFailure;
   }
-  const Face* face = LargestFace(faces.value());
-  if (face == nullptr) {
+  if (faces->empty()) {
     PrintError(path, Status::NoFace("no face found"));
     return kExitFailure;
   }
-  auto embedding = (*session)->Embed(image.value(), *face);
-  if (!embedding.ok()) {
-    PrintError(path, embedding.status());
-    return kExitFailure;
+  const std::vector<size_t> order = LargestFirst(faces.value(), image->width(), image->height());
+  if (flags.face > static_cast<int>(order.size())) {
+    PrintError(path,
+               Status::InvalidArgument("--face " + std::to_string(flags.face) + ": the image has " +
+                                       std::to_string(order.size()) + " face(s)"));
+    return kExitUsage;
   }
-  auto result = galleries->Verify(flags.gallery, flags.person, embedding.value(),
-                                  {ResolveActor(flags.store), flags.purpose});
-  if (!result.ok()) {
-    PrintError("verify", result.status());
-    return ExitCodeFor(result.status());
+  std::vector<Judged> judged;
+  for (size_t n = 0; n < order.size(); ++n) {
+    if (flags.face > 0 && static_cast<size_t>(flags.face) != n + 1) continue;
+    const Face& face = (*faces)[order[n]];
+    auto embedding = (*session)->Embed(image.value(), face);
+    if (!embedding.ok()) {
+      PrintError(path + ": face " + std::to_string(n + 1), embedding.status());
+      return kExitFailure;
+    }
+    auto result = galleries->Verify(flags.gallery, flags.person, embedding.value(),
+                                    {ResolveActor(flags.store), flags.purpose});
+    if (!result.ok()) {
+      PrintError("verify", result.status());
+      return ExitCodeFor(result.status());
+    }
+    judged.push_back(
+        {n + 1, ClippedBoxJson(face.box, image->width(), image->height()), result.value()});
   }
+  // The face the answer is about: the best match, else the most similar face.
+  const Judged& best =
+      *std::max_element(judged.begin(), judged.end(), [](const Judged& a, const Judged& b) {
+        if (a.result.same != b.result.same) return b.result.same;
+        return a.result.similarity < b.result.similarity;
+      });
   if (flags.json) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const Judged& j : judged) {
+      all.push_back({{"face", j.number},
+                     {"box", j.box},
+                     {"same", j.result.same},
+                     {"similarity", Round4(j.result.similarity)},
+                     {"confidence", Round4(j.result.confidence)}});
+    }
     std::cout << nlohmann::json{{"image", path},
                                 {"person", flags.person},
-                                {"box", FaceToJson(*face)["box"]},
-                                {"same", result->same},
-                                {"similarity", Round4(result->similarity)},
-                                {"confidence", Round4(result->confidence)},
-                                {"threshold", Round4(result->threshold)}}
+                                {"faces_in_image", order.size()},
+                                {"face", best.number},
+                                {"box", best.box},
+                                {"same", best.result.same},
+                                {"similarity", Round4(best.result.similarity)},
+                                {"confidence", Round4(best.result.confidence)},
+                                {"threshold", Round4(best.result.threshold)},
+                                {"faces", all}}
                      .dump(2)
               << "\n";
+  } else if (best.result.same || judged.size() == 1) {
+    PrintJudged(path, flags.person, order.size(), best);
   } else {
-    std::printf("%s: %s %s (similarity %.4f, threshold %.4f, confidence %.3f)\n", path.c_str(),
-                result->same ? "is" : "is not", flags.person.c_str(), result->similarity,
-                result->threshold, result->confidence);
+    std::printf(
+        "%s: none of the %zu faces is %s; the closest is face %zu at %s (similarity "
+        "%.4f, threshold %.4f)\n",
+        path.c_str(), order.size(), flags.person.c_str(), best.number, BoxText(best.box).c_str(),
+        best.result.similarity, best.result.threshold);
   }
   return kExitOk;
 }
@@ -199,9 +261,12 @@ Action RegisterIdentify(CLI::App& app) {
 
 Action RegisterVerify(CLI::App& app) {
   auto flags = std::make_shared<IdentifyFlags>();
-  CLI::App* cmd = app.add_subcommand("verify", "is the largest face of an image this person? (1:1)");
+  CLI::App* cmd = app.add_subcommand(
+      "verify", "is this person in the image? (1:1, every face; the face judged and its box)");
   cmd->add_option("image", flags->images, "image")->required()->expected(1);
   cmd->add_option("--person", flags->person, "person id")->required();
+  cmd->add_option("--face", flags->face,
+                  "compare only the Nth face, numbered largest first (default: every face)");
   AddCommon(cmd, flags.get());
   CLI::Option* model = cmd->get_option("--model");
   return [flags, model] {

@@ -80,6 +80,8 @@ nlohmann::json RegionsToJson(const std::vector<RedactedRegion>& regions) {
 // Redacts one photo into `output` (written under a temporary name, renamed on success).
 Result<ImageRedaction> RedactPhotoFile(Session& session, const std::string& input,
                                        const std::string& output, const RedactOptions& options) {
+  auto image = LoadImage(input);  // first: input that is not an image is reported as such
+  if (!image.ok()) return image.status();
   if (!IsImageExtension(output)) {
     return Status::InvalidArgument(output + ": photos are written as .jpg, .png, .webp or .bmp");
   }
@@ -89,8 +91,6 @@ Result<ImageRedaction> RedactPhotoFile(Session& session, const std::string& inpu
                                    ": is the input photo (through a link or not); "
                                    "choose another output");
   }
-  auto image = LoadImage(input);
-  if (!image.ok()) return image.status();
   RedactOptions photo_options = options;
   photo_options.verify_encoding = ImageFormatForPath(output);  // verify what is written
   auto redaction = RedactImage(session, image.value(), photo_options);
@@ -391,7 +391,13 @@ int RunRedact(RedactFlags& flags) {
   auto engine = CreateEngineOrPrint(flags.engine);
   if (!engine) return kExitFailure;
   if (fs::is_directory(flags.input, ec)) return RunFolder(flags, options.value(), engine, keep.get());
-  if (LooksLikeImage(flags.input)) return RunPhoto(flags, options.value(), engine, keep.get());
+  // The input's content decides: an image is a photo whatever its name. Input that is not an
+  // image goes to the video path only when nothing asks for a photo: with a photo's name on
+  // either side it is reported as not an image, as `facet detect` does.
+  if (LooksLikeImage(flags.input) || IsImageExtension(flags.input) ||
+      IsImageExtension(flags.output)) {
+    return RunPhoto(flags, options.value(), engine, keep.get());
+  }
   return RunVideo(flags, options.value(), engine, keep.get());
 }
 
