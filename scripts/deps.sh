@@ -15,6 +15,10 @@ packages=(
   libsqlite3-dev libfaiss-dev libopenblas-dev
   # redaction: video I/O (FFmpeg's libraries) and ffprobe for its end-to-end tests
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+  # the PostgreSQL store: libpq to build, a PostgreSQL 15 server for its tests (issue 19)
+  libpq-dev postgresql-15
+  # the cluster (scripts/cluster.sh, its fault test): Patroni on etcd, HAProxy in front
+  patroni python3-etcd etcd-server haproxy
 )
 if [ "${FACET_WITH_LINT:-0}" = 1 ]; then packages+=(clang-tidy); fi
 # clang-tidy parses the OpenMP code of the HNSW index: it needs clang's omp.h (galleries branch).

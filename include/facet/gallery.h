@@ -293,6 +293,11 @@ class Galleries {
   Status Flush();
   // Full integrity check of the store files (slower than the check on open).
   Status CheckIntegrity();
+  // Builds (or brings up to date) the in-memory index of every gallery now, not at first use: a
+  // service node does this before it reports ready.
+  Status LoadIndexes();
+  // One round trip to the store (a read of its head): OK when it answers now.
+  Status CheckStore();
 
   struct Impl;  // internal
   explicit Galleries(std::unique_ptr<Impl> impl);
@@ -344,6 +349,14 @@ GalleriesOptions ResolveGalleriesOptions(const std::string& store, const std::st
 
 // The file a store location names ("sqlite:PATH" or PATH).
 std::string StoreFilePath(const std::string& store);
+
+// True for a PostgreSQL store (a postgresql:// or postgres:// URI): not a file.
+bool IsDatabaseStore(const std::string& store);
+// True when `status` says a database store could not be reached (its server down, failing over,
+// or cut off): retrying later may succeed (HTTP 503).
+bool IsStoreUnavailable(const Status& status);
+// The location for messages: a URI's password replaced by "***".
+std::string StoreForDisplay(const std::string& store);
 
 // --- image-level helpers: detection + embedding with a Session, then the gallery call.
 

@@ -91,6 +91,10 @@ struct ServiceOptions {
   int face_id_max_ttl_s = 600;
   int face_id_capacity = 10'000;
 
+  // GET /readyz (no key): 200 when this returns OK (or it is unset), else 503. facet serve
+  // checks that the gallery store answers, after building every gallery's index at start.
+  std::function<Status()> ready_check;
+
   // Serve the web UI at "/". Default true.
   bool web_ui = true;
 

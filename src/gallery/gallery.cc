@@ -1,6 +1,7 @@
 // Galleries: opening a store, keys, galleries, persons and consents.
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -100,6 +101,14 @@ Result<std::unique_ptr<Galleries::Impl>> MakeImpl(const GalleriesOptions& option
   std::string path = options.store;
   if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
   impl->store_path = path;
+  if (IsDatabaseStore(path)) {
+    // A database is no directory for index snapshots: unless one is given, none are kept.
+    impl->store_path = StoreForDisplay(path);
+    if (impl->options.index.snapshot_dir.empty()) {
+      impl->options.index.snapshot_min_faces = std::numeric_limits<int64_t>::max();
+      impl->options.index.snapshot_dir = "/nonexistent/facet-no-snapshots";
+    }
+  }
   return impl;
 }
 
@@ -147,7 +156,7 @@ Result<std::unique_ptr<Galleries>> Galleries::Create(const GalleriesOptions& opt
   }
   if (!status.ok()) {
     (*impl)->store.reset();
-    std::filesystem::remove(self.store_path);
+    if (!IsDatabaseStore(options.store)) std::filesystem::remove(self.store_path);
     return fail(status);
   }
   return std::make_unique<Galleries>(std::move(impl).value());

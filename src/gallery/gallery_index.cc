@@ -334,4 +334,23 @@ Status Galleries::Flush() {
 
 Status Galleries::CheckIntegrity() { return impl_->store->CheckIntegrity(); }
 
+Status Galleries::LoadIndexes() {
+  auto galleries = ListGalleries();
+  if (!galleries.ok()) return galleries.status();
+  for (const GalleryInfo& info : galleries.value()) {
+    auto state = impl_->State(info.name);
+    if (!state.ok()) {
+      if (state.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
+      return state.status();
+    }
+    std::unique_lock lock((*state)->mutex);
+    FACET_RETURN_IF_ERROR(impl_->EnsureIndexLocked(**state));
+  }
+  return Status::Ok();
+}
+
+Status Galleries::CheckStore() {
+  return impl_->store->Read([](store::StoreTxn& txn) { return txn.GetMeta("store_uid").status(); });
+}
+
 }  // namespace facet

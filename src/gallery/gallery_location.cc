@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "facet/gallery.h"
+#include "store/template_store.h"
 
 namespace facet {
 namespace {
@@ -51,6 +52,26 @@ GalleriesOptions ResolveGalleriesOptions(const std::string& store, const std::st
 std::string StoreFilePath(const std::string& store) {
   constexpr std::string_view kPrefix = "sqlite:";
   return store.rfind(kPrefix, 0) == 0 ? store.substr(kPrefix.size()) : store;
+}
+
+bool IsDatabaseStore(const std::string& store) {
+  return store.rfind("postgresql://", 0) == 0 || store.rfind("postgres://", 0) == 0;
+}
+
+bool IsStoreUnavailable(const Status& status) {
+  return status.code() == StatusCode::kFailedPrecondition &&
+         status.message().find(store::kStoreUnavailableMarker) != std::string::npos;
+}
+
+std::string StoreForDisplay(const std::string& store) {
+  if (!IsDatabaseStore(store)) return store;
+  const size_t start = store.find("://") + 3;
+  const size_t at = store.find('@', start);
+  const size_t slash = store.find('/', start);
+  if (at == std::string::npos || (slash != std::string::npos && at > slash)) return store;
+  const size_t colon = store.find(':', start);
+  if (colon == std::string::npos || colon > at) return store;
+  return store.substr(0, colon + 1) + "***" + store.substr(at);
 }
 
 }  // namespace facet

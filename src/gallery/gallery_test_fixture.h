@@ -15,6 +15,7 @@
 
 #include "facet/gallery.h"
 #include "gallery/gallery_test_util.h"
+#include "store/postgres/pg_test_util.h"
 
 namespace facet::testing {
 
@@ -23,6 +24,11 @@ class GalleryTest : public ::testing::Test {
   void SetUp() override {
     dir_ = testing::TempDir("facet_gallery_");
     options_.store = dir_ + "/store.db";
+    if (!PostgresTestBase().empty()) {  // the "pg." run of these tests (issue 19)
+      std::string error;
+      options_.store = FreshPostgresStore(&error);
+      if (options_.store.empty()) GTEST_SKIP() << "PostgreSQL unreachable: " << error;
+    }
     options_.key_file = dir_ + "/master.key";
     options_.clock = clock_.AsFunction();
     auto created = Galleries::Create(options_);

@@ -123,6 +123,11 @@ void SetStatusError(httplib::Response& res, const Status& status) {
       SetError(res, 413, "InvalidImageSize", status.message());
       return;
     case StatusCode::kFailedPrecondition:
+      if (IsStoreUnavailable(status)) {  // the database is down or failing over: retry
+        res.set_header("Retry-After", "1");
+        SetError(res, 503, "StoreUnavailable", "the gallery store cannot be reached now");
+        return;
+      }
       SetError(res, 409, "FailedPrecondition", status.message());
       return;
     case StatusCode::kNoFace: SetError(res, 400, "NoFaceDetected", status.message()); return;
@@ -296,6 +301,15 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
     if (has_body) return refuse(400, "BadArgument", "a GET request has no body");
     if (req.path == "/health") {
       SetJson(res, 200, {{"status", "ok"}});
+      return HR::Handled;
+    }
+    if (req.path == "/readyz") {  // ready to answer (load balancers' health check)
+      const Status ready = deps_.options.ready_check ? deps_.options.ready_check() : Status::Ok();
+      if (ready.ok()) {
+        SetJson(res, 200, {{"status", "ready"}});
+      } else {
+        SetJson(res, 503, {{"status", "not ready"}, {"reason", StatusCodeName(ready.code())}});
+      }
       return HR::Handled;
     }
     const WebAsset* asset = deps_.options.web_ui ? FindWebAsset(req.path) : nullptr;

@@ -182,7 +182,8 @@ void Api::CreateGroup(const httplib::Request& req, httplib::Response& res,
   }
   auto created = store->CreateGallery(spec, engine->recognizer(), Actor(ctx));
   if (!created.ok()) {
-    if (created.status().code() == StatusCode::kFailedPrecondition) {
+    if (created.status().code() == StatusCode::kFailedPrecondition &&
+        !IsStoreUnavailable(created.status())) {
       return SetError(res, 409, "PersonGroupExists", created.status().message());
     }
     return SetGalleryError(res, ctx, created.status());
@@ -234,7 +235,8 @@ void Api::AddPerson(const httplib::Request& req, httplib::Response& res, const C
   }
   auto added = store->AddPerson(ctx.path_params[0], spec, Actor(ctx));
   if (!added.ok()) {
-    if (added.status().code() == StatusCode::kFailedPrecondition) {
+    if (added.status().code() == StatusCode::kFailedPrecondition &&
+        !IsStoreUnavailable(added.status())) {
       return SetError(res, 409, "PersonExists", added.status().message());
     }
     return SetGalleryError(res, ctx, added.status());
@@ -415,7 +417,7 @@ void Api::RevokeConsent(const httplib::Request& req, httplib::Response& res,
   const Status revoked = store->RevokeConsent(ctx.path_params[0], ctx.path_params[1], consent_id,
                                               Actor(ctx, q["purpose"]));
   if (!revoked.ok()) {
-    if (revoked.code() == StatusCode::kFailedPrecondition) {
+    if (revoked.code() == StatusCode::kFailedPrecondition && !IsStoreUnavailable(revoked)) {
       return SetError(res, 409, "AlreadyRevoked", revoked.message());
     }
     return SetGalleryError(res, ctx, revoked);

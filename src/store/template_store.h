@@ -163,8 +163,13 @@ class TemplateStore {
   virtual std::string Describe() const = 0;
 };
 
+// In the message of a kFailedPrecondition from a database store that could not be reached (its
+// server down, failing over, or cut off): a retry may succeed. IsStoreUnavailable() tests it.
+inline constexpr const char* kStoreUnavailableMarker = "the database is unavailable; retry";
+
 struct StoreOpenOptions {
-  // "sqlite:PATH" or a plain path (SQLite). Other schemes are reserved for other backends.
+  // "sqlite:PATH" or a plain path (SQLite); postgresql://... or postgres://... (a libpq URI: the
+  // PostgreSQL store, store/postgres/postgres_store.h).
   std::string location;
   // Create an empty store if absent (facet init); otherwise a missing store is kNotFound.
   bool create = false;

@@ -22,7 +22,7 @@ void MakeParent(const std::string& path) {
 
 int RunInit(const StoreFlags& flags) {
   GalleriesOptions options = ResolveStoreOptions(flags);
-  MakeParent(options.store);
+  if (!IsDatabaseStore(options.store)) MakeParent(options.store);
   if (!options.key_file.empty()) MakeParent(options.key_file);
   const bool new_key = !options.key_file.empty() && !std::filesystem::exists(options.key_file);
   auto galleries = Galleries::Create(options);
@@ -30,7 +30,7 @@ int RunInit(const StoreFlags& flags) {
     PrintError("init", galleries.status());
     return ExitCodeFor(galleries.status());
   }
-  std::printf("created store %s\n", options.store.c_str());
+  std::printf("created store %s\n", StoreForDisplay(options.store).c_str());
   if (new_key) {
     std::printf("created master key %s (mode 0600): keep it apart from the store and back it up;\n"
                 "without it the store cannot be read\n",

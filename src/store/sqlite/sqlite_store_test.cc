@@ -84,7 +84,7 @@ TEST_F(StoreTest, CreatesReopensAndRefusesToRecreate) {
             StatusCode::kFailedPrecondition);
   EXPECT_EQ(OpenStore({.location = (dir_ / "none.db").string()}).status().code(),
             StatusCode::kNotFound);
-  EXPECT_EQ(OpenStore({.location = "postgresql://host/db"}).status().code(),
+  EXPECT_EQ(OpenStore({.location = "mysql://host/db"}).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_TRUE((*again)->CheckIntegrity().ok());
 }

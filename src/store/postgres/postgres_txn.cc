@@ -1,0 +1,503 @@
+// The PostgreSQL store's row operations: the same statements as the SQLite store's, in
+// PostgreSQL's dialect, with the ids of changed faces and galleries noted for the change log.
+#include "store/postgres/postgres_txn.h"
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "audit/chain.h"
+#include "crypto/crypto.h"
+
+namespace facet::store {
+namespace {
+
+using pg::Params;
+using pg::PgResult;
+
+constexpr const char* kGalleryColumns =
+    "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
+    "threshold_fmr_1e4, keep_photos, created_ms, generation";
+constexpr const char* kPersonColumns =
+    "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms";
+constexpr const char* kConsentColumns =
+    "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms";
+constexpr const char* kAuditColumns =
+    "seq, time_ms, actor, action, gallery, purpose, subjects, details, previous_hash, hash";
+// Rows per FETCH when scanning a gallery's faces or the audit log (bounded memory).
+constexpr int kFetchRows = 5000;
+
+std::string FaceColumns(bool with_photo) {
+  return std::string(
+             "id, person_id, gallery_id, sealed_template, quality, source_sha256, created_ms, ") +
+         (with_photo ? "sealed_photo" : "NULL") + ", sealed_photo IS NOT NULL";
+}
+
+GalleryRecord ReadGallery(const PgResult& r, int i) {
+  GalleryRecord g;
+  g.id = r.Int(i, 0);
+  g.name = r.Text(i, 1);
+  g.purpose = r.Text(i, 2);
+  g.use = r.Text(i, 3);
+  g.model = r.Text(i, 4);
+  g.model_version = r.Text(i, 5);
+  g.dimensions = static_cast<int>(r.Int(i, 6));
+  g.fmr = r.Real(i, 7);
+  g.threshold = static_cast<float>(r.Real(i, 8));
+  g.threshold_fmr_1e3 = static_cast<float>(r.Real(i, 9));
+  g.threshold_fmr_1e4 = static_cast<float>(r.Real(i, 10));
+  g.keep_photos = r.Bool(i, 11);
+  g.created_ms = r.Int(i, 12);
+  g.generation = r.Int(i, 13);
+  return g;
+}
+
+PersonRecord ReadPerson(const PgResult& r, int i) {
+  PersonRecord p;
+  p.id = r.Int(i, 0);
+  p.gallery_id = r.Int(i, 1);
+  p.person_id = r.Text(i, 2);
+  p.uid = r.Text(i, 3);
+  p.sealed_profile = r.Bytes(i, 4);
+  p.wrapped_key = r.Bytes(i, 5);
+  p.created_ms = r.Int(i, 6);
+  return p;
+}
+
+ConsentRecord ReadConsent(const PgResult& r, int i) {
+  ConsentRecord c;
+  c.id = r.Int(i, 0);
+  c.person_id = r.Int(i, 1);
+  c.granted_by = r.Text(i, 2);
+  c.scope = r.Text(i, 3);
+  c.purpose = r.Text(i, 4);
+  c.evidence = r.Text(i, 5);
+  c.granted_ms = r.Int(i, 6);
+  c.expires_ms = r.OptionalInt(i, 7);
+  c.revoked_ms = r.OptionalInt(i, 8);
+  return c;
+}
+
+FaceRecord ReadFace(const PgResult& r, int i) {
+  FaceRecord f;
+  f.id = r.Int(i, 0);
+  f.person_id = r.Int(i, 1);
+  f.gallery_id = r.Int(i, 2);
+  f.sealed_template = r.Bytes(i, 3);
+  f.quality = r.Text(i, 4);
+  f.source_sha256 = r.Text(i, 5);
+  f.created_ms = r.Int(i, 6);
+  f.sealed_photo = r.Bytes(i, 7);
+  f.has_photo = r.Bool(i, 8);
+  return f;
+}
+
+std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes) {
+  std::array<uint8_t, 32> out{};
+  std::copy_n(bytes.begin(), std::min(bytes.size(), out.size()), out.begin());
+  return out;
+}
+
+// Runs `sql` through a cursor, calling `fn` for each row until it returns false or an error.
+Status ForEachRow(pg::PgConnection& conn, const std::string& sql, const Params& params,
+                  const std::function<Result<bool>(const PgResult&, int)>& fn) {
+  FACET_RETURN_IF_ERROR(conn.Run("DECLARE facet_scan NO SCROLL CURSOR FOR " + sql, params));
+  Status status;
+  bool more = true;
+  while (more && status.ok()) {
+    auto batch = conn.Exec("FETCH " + std::to_string(kFetchRows) + " FROM facet_scan");
+    if (!batch.ok()) return batch.status();  // the transaction is aborted; no CLOSE
+    for (int i = 0; i < batch->rows() && more; ++i) {
+      auto go_on = fn(*batch, i);
+      if (!go_on.ok()) {
+        status = go_on.status();
+        break;
+      }
+      more = go_on.value();
+    }
+    if (batch->rows() < kFetchRows) more = false;
+  }
+  const Status closed = conn.Run("CLOSE facet_scan");
+  return status.ok() ? closed : status;
+}
+
+// A text[] literal: {"a","b"} with quotes and backslashes escaped.
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const std::string& v : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+template <typename T>
+Result<std::optional<T>> First(Result<PgResult> result, T (*read)(const PgResult&, int)) {
+  if (!result.ok()) return result.status();
+  if (result->rows() == 0) return std::optional<T>();
+  return std::optional<T>(read(*result, 0));
+}
+
+Result<int64_t> ReturnedId(Result<PgResult> result) {
+  if (!result.ok()) return result.status();
+  if (result->rows() != 1) return Status::Internal("PostgreSQL store: INSERT returned no id");
+  return result->Int(0, 0);
+}
+
+}  // namespace
+
+std::string ChangeSet::ToJson() const {
+  nlohmann::json j;
+  j["g"] = galleries;
+  j["dg"] = deleted_galleries;
+  j["add"] = added_faces;
+  j["del"] = removed_faces;
+  j["shred"] = shredded_persons;
+  return j.dump();
+}
+
+Status PostgresTxn::CheckWritable() const {
+  return writable_ ? Status::Ok() : Status::Internal("write inside a read transaction");
+}
+
+Result<std::optional<std::string>> PostgresTxn::GetMeta(const std::string& key) {
+  auto r = conn_.Exec("SELECT value FROM meta WHERE key = $1", Params().Add(key));
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(r->Text(0, 0));
+}
+
+Status PostgresTxn::PutMeta(const std::string& key, const std::string& value) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run(
+      "INSERT INTO meta(key, value) VALUES($1, $2) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      Params().Add(key).Add(value));
+}
+
+Result<int64_t> PostgresTxn::InsertGallery(const GalleryRecord& g) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  Params p;
+  p.Add(g.name).Add(g.purpose).Add(g.use).Add(g.model).Add(g.model_version);
+  p.Add(int64_t{g.dimensions}).Add(g.fmr).Add(double{g.threshold});
+  p.Add(double{g.threshold_fmr_1e3}).Add(double{g.threshold_fmr_1e4}).Add(g.keep_photos);
+  p.Add(g.created_ms);
+  auto id = ReturnedId(conn_.Exec(
+      "INSERT INTO galleries(name, purpose, use, model, model_version, dimensions, fmr, threshold, "
+      "threshold_fmr_1e3, threshold_fmr_1e4, keep_photos, created_ms) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+      p));
+  if (id.ok()) changes_.galleries.insert(id.value());
+  return id;
+}
+
+Result<std::optional<GalleryRecord>> PostgresTxn::FindGallery(const std::string& name) {
+  return First<GalleryRecord>(
+      conn_.Exec(std::string("SELECT ") + kGalleryColumns + " FROM galleries WHERE name = $1",
+                 Params().Add(name)),
+      ReadGallery);
+}
+
+Result<std::vector<GalleryRecord>> PostgresTxn::ListGalleries() {
+  // COLLATE "C": the byte order SQLite's ORDER BY gives.
+  auto r = conn_.Exec(std::string("SELECT ") + kGalleryColumns +
+                      " FROM galleries ORDER BY name COLLATE \"C\"");
+  if (!r.ok()) return r.status();
+  std::vector<GalleryRecord> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ReadGallery(*r, i));
+  return out;
+}
+
+Result<int64_t> PostgresTxn::GetGeneration(int64_t gallery_id) {
+  auto r = conn_.Exec("SELECT generation FROM galleries WHERE id = $1", Params().Add(gallery_id));
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return Status::NotFound("gallery was deleted");
+  return r->Int(0, 0);
+}
+
+Status PostgresTxn::BumpGeneration(int64_t gallery_id) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  changes_.galleries.insert(gallery_id);
+  return conn_.Run("UPDATE galleries SET generation = generation + 1 WHERE id = $1",
+                   Params().Add(gallery_id));
+}
+
+Status PostgresTxn::DeleteGallery(int64_t gallery_id) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  changes_.deleted_galleries.insert(gallery_id);
+  changes_.galleries.insert(gallery_id);
+  return conn_.Run("DELETE FROM galleries WHERE id = $1", Params().Add(gallery_id));
+}
+
+Result<int64_t> PostgresTxn::InsertPerson(const PersonRecord& person) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  Params p;
+  p.Add(person.gallery_id).Add(person.person_id).Add(person.uid).Add(person.sealed_profile);
+  p.Add(person.wrapped_key).Add(person.created_ms);
+  return ReturnedId(conn_.Exec(
+      "INSERT INTO persons(gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms) "
+      "VALUES($1, $2, $3, $4, $5, $6) RETURNING id",
+      p));
+}
+
+Result<std::optional<PersonRecord>> PostgresTxn::FindPerson(int64_t gallery_id,
+                                                            const std::string& person_id) {
+  return First<PersonRecord>(
+      conn_.Exec(std::string("SELECT ") + kPersonColumns +
+                     " FROM persons WHERE gallery_id = $1 AND person_id = $2",
+                 Params().Add(gallery_id).Add(person_id)),
+      ReadPerson);
+}
+
+Result<std::optional<PersonRecord>> PostgresTxn::GetPerson(int64_t person) {
+  return First<PersonRecord>(
+      conn_.Exec(std::string("SELECT ") + kPersonColumns + " FROM persons WHERE id = $1",
+                 Params().Add(person)),
+      ReadPerson);
+}
+
+Result<std::vector<PersonRecord>> PostgresTxn::ListPersons(int64_t gallery_id) {
+  auto r = conn_.Exec(std::string("SELECT ") + kPersonColumns +
+                          " FROM persons WHERE gallery_id = $1 ORDER BY person_id COLLATE \"C\"",
+                      Params().Add(gallery_id));
+  if (!r.ok()) return r.status();
+  std::vector<PersonRecord> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ReadPerson(*r, i));
+  return out;
+}
+
+Status PostgresTxn::SetPersonKey(int64_t person, std::span<const uint8_t> wrapped) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  if (wrapped.empty()) changes_.shredded_persons.insert(person);
+  return conn_.Run("UPDATE persons SET wrapped_key = $1 WHERE id = $2",
+                   Params().Add(wrapped).Add(person));
+}
+
+Status PostgresTxn::SetPersonProfile(int64_t person, std::span<const uint8_t> sealed_profile) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run("UPDATE persons SET sealed_profile = $1 WHERE id = $2",
+                   Params().Add(sealed_profile).Add(person));
+}
+
+Status PostgresTxn::DeletePerson(int64_t person) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  changes_.shredded_persons.insert(person);
+  // The cascade removes the person's faces: note them (and their gallery) for the change log.
+  auto faces =
+      conn_.Exec("SELECT id, gallery_id FROM faces WHERE person_id = $1", Params().Add(person));
+  if (!faces.ok()) return faces.status();
+  for (int i = 0; i < faces->rows(); ++i) {
+    changes_.removed_faces.push_back(faces->Int(i, 0));
+    changes_.galleries.insert(faces->Int(i, 1));
+  }
+  return conn_.Run("DELETE FROM persons WHERE id = $1", Params().Add(person));
+}
+
+Result<int64_t> PostgresTxn::InsertConsent(const ConsentRecord& c) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  Params p;
+  p.Add(c.person_id).Add(c.granted_by).Add(c.scope).Add(c.purpose).Add(c.evidence);
+  p.Add(c.granted_ms).Add(c.expires_ms).Add(c.revoked_ms);
+  return ReturnedId(conn_.Exec(
+      "INSERT INTO consents(person_id, granted_by, scope, purpose, evidence, granted_ms, "
+      "expires_ms, revoked_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+      p));
+}
+
+Result<std::vector<ConsentRecord>> PostgresTxn::ListConsents(int64_t person) {
+  auto r = conn_.Exec(
+      std::string("SELECT ") + kConsentColumns + " FROM consents WHERE person_id = $1 ORDER BY id",
+      Params().Add(person));
+  if (!r.ok()) return r.status();
+  std::vector<ConsentRecord> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ReadConsent(*r, i));
+  return out;
+}
+
+Status PostgresTxn::SetConsentRevoked(int64_t consent, int64_t revoked_ms) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run("UPDATE consents SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL",
+                   Params().Add(revoked_ms).Add(consent));
+}
+
+Result<std::vector<int64_t>> PostgresTxn::PersonsWithLapsedConsent(
+    int64_t gallery_id, int64_t now_ms, const std::vector<std::string>& scopes) {
+  auto r = conn_.Exec(
+      "SELECT DISTINCT p.id FROM consents e JOIN persons p ON p.id = e.person_id "
+      "WHERE e.expires_ms IS NOT NULL AND e.expires_ms <= $1 AND p.gallery_id = $2 "
+      "AND p.wrapped_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM consents c "
+      "WHERE c.person_id = p.id AND c.revoked_ms IS NULL "
+      "AND (c.expires_ms IS NULL OR c.expires_ms > $1) AND c.scope = ANY($3::text[])) "
+      "ORDER BY p.id",
+      Params().Add(now_ms).Add(gallery_id).Add(TextArray(scopes)));
+  if (!r.ok()) return r.status();
+  std::vector<int64_t> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back(r->Int(i, 0));
+  return out;
+}
+
+Result<std::optional<int64_t>> PostgresTxn::NextConsentExpiry(int64_t gallery_id, int64_t now_ms) {
+  auto r = conn_.Exec(
+      "SELECT MIN(c.expires_ms) FROM consents c JOIN persons p ON p.id = c.person_id "
+      "WHERE c.expires_ms > $1 AND c.revoked_ms IS NULL AND p.gallery_id = $2 "
+      "AND p.wrapped_key IS NOT NULL",
+      Params().Add(now_ms).Add(gallery_id));
+  if (!r.ok()) return r.status();
+  if (r->rows() == 0) return std::optional<int64_t>();
+  return r->OptionalInt(0, 0);
+}
+
+Result<int64_t> PostgresTxn::InsertFace(const FaceRecord& f) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  Params p;
+  p.Add(f.person_id).Add(f.gallery_id).Add(f.sealed_template).Add(f.quality);
+  p.Add(f.source_sha256).Add(f.created_ms).Add(f.sealed_photo);
+  auto id = ReturnedId(conn_.Exec(
+      "INSERT INTO faces(person_id, gallery_id, sealed_template, quality, source_sha256, "
+      "created_ms, sealed_photo) VALUES($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+      p));
+  if (id.ok()) {
+    changes_.added_faces.push_back(id.value());
+    changes_.galleries.insert(f.gallery_id);
+  }
+  return id;
+}
+
+Result<std::vector<FaceRecord>> PostgresTxn::ListFaces(int64_t person, bool with_photos) {
+  auto r = conn_.Exec(
+      "SELECT " + FaceColumns(with_photos) + " FROM faces WHERE person_id = $1 ORDER BY id",
+      Params().Add(person));
+  if (!r.ok()) return r.status();
+  std::vector<FaceRecord> out;
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ReadFace(*r, i));
+  return out;
+}
+
+Status PostgresTxn::ScanFaces(int64_t gallery_id,
+                              const std::function<Status(const FaceRecord&)>& fn) {
+  return ForEachRow(
+      conn_, "SELECT " + FaceColumns(false) + " FROM faces WHERE gallery_id = $1 ORDER BY id",
+      Params().Add(gallery_id), [&](const PgResult& r, int i) -> Result<bool> {
+        FACET_RETURN_IF_ERROR(fn(ReadFace(r, i)));
+        return true;
+      });
+}
+
+Result<std::vector<std::pair<int64_t, int64_t>>> PostgresTxn::FaceIds(int64_t gallery_id) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  FACET_RETURN_IF_ERROR(
+      ForEachRow(conn_, "SELECT id, person_id FROM faces WHERE gallery_id = $1 ORDER BY id",
+                 Params().Add(gallery_id), [&](const PgResult& r, int i) -> Result<bool> {
+                   out.emplace_back(r.Int(i, 0), r.Int(i, 1));
+                   return true;
+                 }));
+  return out;
+}
+
+Result<int64_t> PostgresTxn::CountFaces(int64_t gallery_id) {
+  auto r = conn_.Exec("SELECT count(*) FROM faces WHERE gallery_id = $1", Params().Add(gallery_id));
+  if (!r.ok()) return r.status();
+  return r->Int(0, 0);
+}
+
+Status PostgresTxn::DeleteFace(int64_t face) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  auto r = conn_.Exec("DELETE FROM faces WHERE id = $1 RETURNING gallery_id", Params().Add(face));
+  if (!r.ok()) return r.status();
+  if (r->rows() > 0) {
+    changes_.removed_faces.push_back(face);
+    changes_.galleries.insert(r->Int(0, 0));
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> PostgresTxn::DeleteFacesOfPerson(int64_t person) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  auto r = conn_.Exec("DELETE FROM faces WHERE person_id = $1 RETURNING id, gallery_id",
+                      Params().Add(person));
+  if (!r.ok()) return r.status();
+  for (int i = 0; i < r->rows(); ++i) {
+    changes_.removed_faces.push_back(r->Int(i, 0));
+    changes_.galleries.insert(r->Int(i, 1));
+  }
+  return int64_t{r->rows()};
+}
+
+Result<AuditHead> PostgresTxn::GetAuditHead() {
+  AuditHead head;
+  auto r = conn_.Exec(
+      "SELECT key, value FROM meta WHERE key IN "
+      "('audit_head_count', 'audit_head_hash', 'audit_head_mac')");
+  if (!r.ok()) return r.status();
+  for (int i = 0; i < r->rows(); ++i) {
+    const std::string key = r->Text(i, 0);
+    const std::string value = r->Text(i, 1);
+    if (key == "audit_head_count") {
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), head.count);
+      if (ec != std::errc() || end != value.data() + value.size()) {
+        return Status::CorruptData("audit head record is malformed");
+      }
+    } else {
+      auto bytes = crypto::FromHex(value);
+      if (!bytes.ok() || bytes->size() != 32) {
+        return Status::CorruptData("audit head record is malformed");
+      }
+      std::copy(bytes->begin(), bytes->end(),
+                (key == "audit_head_hash" ? head.hash : head.mac).begin());
+    }
+  }
+  return head;
+}
+
+Status PostgresTxn::AppendAudit(const AuditEntry& e, const AuditHead& new_head) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  Params p;
+  p.Add(e.seq).Add(audit::ToUnixMillis(e.time)).Add(e.actor).Add(e.action).Add(e.gallery);
+  p.Add(e.purpose).Add(e.subjects).Add(e.details);
+  p.Add(std::span<const uint8_t>(e.previous_hash)).Add(std::span<const uint8_t>(e.hash));
+  FACET_RETURN_IF_ERROR(conn_.Run(std::string("INSERT INTO audit(") + kAuditColumns +
+                                      ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                  p));
+  FACET_RETURN_IF_ERROR(PutMeta("audit_head_count", std::to_string(new_head.count)));
+  FACET_RETURN_IF_ERROR(PutMeta("audit_head_hash", crypto::ToHex(new_head.hash)));
+  return PutMeta("audit_head_mac", crypto::ToHex(new_head.mac));
+}
+
+Status PostgresTxn::ScanAudit(int64_t from_seq, const std::function<bool(const AuditEntry&)>& fn) {
+  return ForEachRow(
+      conn_, std::string("SELECT ") + kAuditColumns + " FROM audit WHERE seq >= $1 ORDER BY seq",
+      Params().Add(from_seq), [&](const PgResult& r, int i) -> Result<bool> {
+        AuditEntry e;
+        e.seq = r.Int(i, 0);
+        e.time = audit::FromUnixMillis(r.Int(i, 1));
+        e.actor = r.Text(i, 2);
+        e.action = r.Text(i, 3);
+        e.gallery = r.Text(i, 4);
+        e.purpose = r.Text(i, 5);
+        e.subjects = r.Text(i, 6);
+        e.details = r.Text(i, 7);
+        e.previous_hash = ToHash(r.Bytes(i, 8));
+        e.hash = ToHash(r.Bytes(i, 9));
+        return fn(e);
+      });
+}
+
+Result<std::vector<std::string>> PostgresTxn::MissingAuditGuards() {
+  std::vector<std::string> missing;
+  for (const char* trigger : {"audit_no_update", "audit_no_delete", "audit_no_truncate"}) {
+    auto r = conn_.Exec(
+        "SELECT count(*) FROM pg_trigger t WHERE t.tgname = $1 AND NOT t.tgisinternal "
+        "AND t.tgenabled <> 'D' AND t.tgrelid = 'audit'::regclass",
+        Params().Add(std::string(trigger)));
+    if (!r.ok()) return r.status();
+    if (r->Int(0, 0) != 1) missing.emplace_back(trigger);
+  }
+  return missing;
+}
+
+}  // namespace facet::store
