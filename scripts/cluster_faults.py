@@ -1,0 +1,450 @@
+#!/usr/bin/python3
+"""Fault tests of a facet cluster started by scripts/cluster.sh (docs/cluster.md).
+
+    /usr/bin/python3 scripts/cluster_faults.py --dir DIR [--failovers N] [--json OUT]
+
+Against the cluster in DIR (its HAProxy endpoint, nodes and admin key), under an enroll/erase
+load through HAProxy:
+  1. erase visibility: after each erase, every node is probed (identify of the erased person's
+     photo) every few ms until none matches; the time from the erase's answer to the last match.
+  2. kill -9 of one facet node under identify load: requests that failed through HAProxy, and the
+     time until the node is ready again after a restart.
+  3. SIGSTOP of a node for 2 s while a person is erased: its first answer after SIGCONT must not
+     name the erased person (a stale answer).
+  4. kill -9 of the PostgreSQL primary (its Patroni and postmaster: the machine dies) N times, the
+     member restarted each time (it rejoins as a standby): the write outage of each failover.
+  5. an old primary restarted by hand, outside Patroni, as a second writable server: the nodes'
+     writes must not go to it (target_session_attrs and Patroni's fencing) -- reported.
+Then every write the client saw acknowledged is checked against the cluster (persons present
+with at least their acknowledged faces, erased ones absent) and the audit chain is verified end
+to end. Exit 1 if any acknowledged write was lost, a stale answer was given, or the chain breaks.
+"""
+import argparse
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLES = os.path.join(REPO, "models/src/@vladmandic/face-api@1.7.15/demo")
+GROUPS = "/face/v1.0/persongroups"
+
+
+class Api:
+    def __init__(self, url, key, client=None):
+        parsed = urllib.parse.urlparse(url)
+        self.host, self.port, self.key, self.client = parsed.hostname, parsed.port, key, client
+
+    def call(self, method, path, body=None, ctype="application/json", timeout=15):
+        """(status, parsed JSON or None); status 0 when no answer came."""
+        headers = {"Ocp-Apim-Subscription-Key": self.key}
+        if self.client:
+            headers["X-Facet-Client"] = self.client
+        if body is not None and ctype == "application/json":
+            body = json.dumps(body)
+        if body is not None:
+            headers["Content-Type"] = ctype
+        try:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+            conn.request(method, path, body=body, headers=headers)
+            res = conn.getresponse()
+            data = res.read()
+            conn.close()
+            try:
+                return res.status, json.loads(data) if data else None
+            except ValueError:
+                return res.status, None
+        except (OSError, http.client.HTTPException):
+            return 0, None
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1))))]
+
+
+class Cluster:
+    def __init__(self, directory):
+        self.dir = directory
+        self.base = int(open(os.path.join(directory, "port_base")).read())
+        self.n = int(open(os.path.join(directory, "nodes")).read())
+        self.key = open(os.path.join(directory, "admin_key")).read().strip()
+        self.endpoint = "http://127.0.0.1:%d" % self.base
+        self.nodes = ["http://127.0.0.1:%d" % (self.base + i) for i in range(1, self.n + 1)]
+
+    def sh(self, *args):
+        return subprocess.run(["bash", os.path.join(REPO, "scripts/cluster.sh"), *args, "--dir",
+                               self.dir], check=True, capture_output=True, text=True).stdout
+
+    def members(self):
+        out = {}
+        for line in self.sh("status").splitlines():
+            name, pid, role = line.split()
+            out[name] = (int(pid), role)
+        return out
+
+    def wait_healthy(self, timeout=120):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            roles = sorted(r for _, r in self.members().values())
+            if roles == ["leader", "sync_standby"]:
+                return True
+            time.sleep(0.2)
+        return False
+
+    def pid(self, name):
+        try:
+            return int(open(os.path.join(self.dir, "pids", name)).read())
+        except (OSError, ValueError):
+            return 0
+
+    def ready(self, url):
+        status, _ = Api(url, self.key).call("GET", "/readyz", timeout=2)
+        return status == 200
+
+
+def children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def kill9(pid):
+    if pid > 0:
+        for p in [pid] + children(pid):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+class Load:
+    """Writers through HAProxy: add person, consent, sometimes a face; sometimes an erase.
+    Keeps the client's own log of what was acknowledged."""
+
+    def __init__(self, cluster, group, photo, threads=2):
+        self.c, self.group, self.photo = cluster, group, photo
+        self.lock = threading.Lock()
+        self.acked = {}  # person -> {"faces": n, "erased": bool}
+        self.successes = []  # times of acknowledged writes
+        self.failures = 0
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(t,), daemon=True)
+                        for t in range(threads)]
+        self.counter = 0
+
+    def ok(self, status):
+        now = time.time()
+        with self.lock:
+            if 200 <= status < 300:
+                self.successes.append(now)
+                return True
+            self.failures += 1
+            return False
+
+    def run(self, t):
+        api = Api(self.c.endpoint, self.c.key)
+        mine = []
+        while not self.stop.is_set():
+            with self.lock:
+                self.counter += 1
+                i = self.counter
+            person = "w%d" % i
+            base = "%s/%s/persons" % (GROUPS, self.group)
+            if not self.ok(api.call("POST", base, {"personId": person, "name": person})[0]):
+                time.sleep(0.05)
+                continue
+            with self.lock:
+                self.acked[person] = {"faces": 0, "erased": False}
+            status, _ = api.call("POST", "%s/%s/consents" % (base, person),
+                                 {"grantedBy": person, "scope": "identify", "purpose": "fault test"})
+            if not self.ok(status):
+                continue
+            if i % 4 == 0:
+                status, _ = api.call("POST", "%s/%s/persistedfaces" % (base, person), self.photo,
+                                     "image/jpeg", timeout=30)
+                if self.ok(status):
+                    with self.lock:
+                        self.acked[person]["faces"] += 1
+            mine.append(person)
+            if i % 5 == 0 and len(mine) > 3:
+                victim = mine.pop(0)
+                if self.ok(api.call("DELETE", "%s/%s" % (base, victim))[0]):
+                    with self.lock:
+                        self.acked[victim]["erased"] = True
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+
+    def finish(self):
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+    def outage_after(self, t0):
+        """Seconds from t0 to the first acknowledged write after it (None if none yet)."""
+        with self.lock:
+            later = [s for s in self.successes if s > t0]
+        return (min(later) - t0) if later else None
+
+
+def detect_ids(api, photo):
+    status, faces = api.call("POST", "/face/v1.0/detect?returnFaceId=true", photo, "image/jpeg",
+                             timeout=30)
+    return [f["faceId"] for f in faces] if status == 200 and faces else []
+
+
+def identify_names(api, group, face_ids, timeout=5):
+    status, found = api.call("POST", "/face/v1.0/identify",
+                             {"personGroupId": group, "faceIds": face_ids,
+                              "purpose": "fault test"}, timeout=timeout)
+    if status != 200 or found is None:
+        return status, None
+    return status, {f.get("decision") for f in found}
+
+
+def enroll(api, group, person, photo):
+    base = "%s/%s/persons" % (GROUPS, group)
+    assert api.call("POST", base, {"personId": person, "name": person})[0] == 200
+    assert api.call("POST", "%s/%s/consents" % (base, person),
+                    {"grantedBy": person, "scope": "identify", "purpose": "fault test"})[0] == 200
+    status, body = api.call("POST", "%s/%s/persistedfaces" % (base, person), photo, "image/jpeg",
+                            timeout=30)
+    assert status == 200, (status, body)
+
+
+def erase_visibility(c, group, photo, rounds):
+    """Enroll, erase through node 1, probe every node until none names the person."""
+    apis = [Api(u, c.key) for u in c.nodes]
+    ids = [detect_ids(a, photo) for a in apis]
+    delays, clean, stale_after_tmax = [], [], 0
+    admin = Api(c.nodes[0], c.key)
+    for r in range(rounds):
+        person = "erase%d-%d" % (r, int(time.time()))
+        enroll(admin, group, person, photo)
+        for a, i in zip(apis, ids):
+            assert person in (identify_names(a, group, i)[1] or set()), "enrolled but not found"
+        status, _ = admin.call("DELETE", "%s/%s/persons/%s" % (GROUPS, group, person))
+        t0 = time.time()
+        assert status == 200
+        last_match = t0
+        pending = set(range(len(apis)))
+        while pending and time.time() - t0 < 5:
+            for k in list(pending):
+                _, names = identify_names(apis[k], group, ids[k])
+                if names is not None and person in names:
+                    last_match = time.time()
+                elif names is not None:
+                    pending.discard(k)
+            time.sleep(0.01)
+        delay = last_match - t0
+        delays.append(delay * 1000)
+        clean.append((time.time() - t0) * 1000)
+        if delay > 0.5 or pending:
+            stale_after_tmax += 1
+    return {"erase_visible_ms_p50": percentile(delays, 50),
+            "erase_visible_ms_p99": percentile(delays, 99),
+            "erase_visible_ms_max": max(delays), "rounds": rounds,
+            "all_nodes_answered_clean_ms_p50": percentile(clean, 50),
+            "all_nodes_answered_clean_ms_max": max(clean),
+            "still_matching_after_500ms": stale_after_tmax}
+
+
+def node_kill(c, group, photo):
+    """kill -9 node 1 while a client identifies through HAProxy; restart it; time to ready."""
+    api = Api(c.endpoint, c.key, client="node-kill")
+    errors, calls, stop, statuses = [0], [0], threading.Event(), {}
+
+    def load():
+        ids = detect_ids(api, photo)
+        while not stop.is_set():
+            status, names = identify_names(api, group, ids)
+            calls[0] += 1
+            if status == 404:  # the faceIds lived on the node that died: detect again
+                ids = detect_ids(api, photo)
+            elif names is None:
+                errors[0] += 1
+                statuses[status] = statuses.get(status, 0) + 1
+    t = threading.Thread(target=load, daemon=True)
+    t.start()
+    time.sleep(1)
+    try:
+        out = _node_kill(c, calls, errors, stop, t)
+        out["failed_by_status"] = {str(k): v for k, v in statuses.items()}
+        return out
+    finally:
+        stop.set()
+
+
+def _node_kill(c, calls, errors, stop, t):
+    kill9(c.pid("node1"))
+    t_kill = time.time()
+    time.sleep(2)
+    before = calls[0]
+    c.sh("start-node", "1")
+    t_start = time.time()
+    while not c.ready(c.nodes[0]) and time.time() - t_start < 120:
+        time.sleep(0.05)
+    ready_s = time.time() - t_start
+    time.sleep(1)
+    stop.set()
+    t.join()
+    return {"identify_calls": calls[0], "failed_calls": errors[0],
+            "calls_while_node_down": before, "node_restart_to_ready_s": round(ready_s, 2),
+            "since_kill_s": round(time.time() - t_kill, 1)}
+
+
+def sigstop(c, group, photo):
+    """SIGSTOP node 2 for 2 s; erase a person meanwhile; its first answer after must not match."""
+    if len(c.nodes) < 2:
+        return {"skipped": "needs 2 nodes"}
+    admin = Api(c.nodes[0], c.key)
+    node2 = Api(c.nodes[1], c.key)
+    person = "stopped%d" % int(time.time())
+    enroll(admin, group, person, photo)
+    ids = detect_ids(node2, photo)
+    assert person in (identify_names(node2, group, ids)[1] or set())
+    pid = c.pid("node2")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        assert admin.call("DELETE", "%s/%s/persons/%s" % (GROUPS, group, person))[0] == 200
+        time.sleep(2)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    status, names = identify_names(node2, group, ids, timeout=15)
+    stale = names is not None and person in names
+    return {"first_status_after_sigcont": status, "stale_answers": int(stale)}
+
+
+def failovers(c, load, count):
+    outages = []
+    for _ in range(count):
+        if not c.wait_healthy():
+            raise SystemExit("the PostgreSQL pair did not recover (see %s/pg*/patroni.log)" % c.dir)
+        time.sleep(1.5)
+        members = c.members()
+        leader = [n for n, (_, r) in members.items() if r == "leader"][0]
+        kill9(c.pid("patroni-" + leader))
+        kill9(members[leader][0])
+        t0 = time.time()
+        time.sleep(0.5)
+        c.sh("start-member", leader)  # the machine comes back: Patroni rejoins it as a standby
+        while load.outage_after(t0) is None and time.time() - t0 < 120:
+            time.sleep(0.05)
+        outage = load.outage_after(t0)
+        outages.append(round(outage, 2) if outage is not None else None)
+    c.wait_healthy()
+    return {"failovers": count, "write_outage_s": outages,
+            "write_outage_s_max": max([o for o in outages if o is not None] or [0])}
+
+
+def old_primary_by_hand(c):
+    """Start the standby's data directory as a standalone server beside Patroni? No: stop the
+    whole Patroni of the standby and start its PostgreSQL by hand -- a second server that still
+    thinks it is a standby or (after promote) a primary. Writes through the nodes must keep
+    going to Patroni's primary; we report where they went."""
+    members = c.members()
+    standby = [n for n, (_, r) in members.items() if r == "sync_standby"][0]
+    kill9(c.pid("patroni-" + standby))
+    kill9(members[standby][0])
+    data = os.path.join(c.dir, standby, "data")
+    port = c.base + 60 + int(standby[-1])
+    run_as = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    pg = "/usr/lib/postgresql/15/bin/"
+    subprocess.run(run_as + [pg + "pg_ctl", "-D", data, "-w", "-l", data + "/../byhand.log",
+                             "-o", "-c listen_addresses=127.0.0.1 -c port=%d" % port, "start"],
+                   capture_output=True)
+    subprocess.run(run_as + [pg + "pg_ctl", "-D", data, "-w", "promote"], capture_output=True)
+    api = Api(c.endpoint, c.key)
+    person = "fork%d" % int(time.time())
+    status, _ = api.call("POST", "%s/faults/persons" % GROUPS, {"personId": person, "name": person})
+    # Where did it land? Ask the rogue server directly.
+    probe = subprocess.run(run_as + [pg + "psql", "-h", "127.0.0.1", "-p", str(port), "-U",
+                                     "postgres", "-d", "facet", "-Atc",
+                                     "SELECT count(*) FROM persons WHERE person_id = '%s'" % person],
+                           capture_output=True, text=True)
+    on_rogue = probe.stdout.strip() == "1"
+    subprocess.run(run_as + [pg + "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
+                   capture_output=True)
+    # Let Patroni bring it back (pg_rewind makes it a standby of the real primary again).
+    c.sh("start-member", standby)
+    healthy = c.wait_healthy(180)
+    return {"write_status": status, "write_landed_on_rogue_primary": on_rogue,
+            "pair_recovered": healthy}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", default="/tmp/facet-cluster")
+    ap.add_argument("--failovers", type=int, default=1)
+    ap.add_argument("--erase-rounds", type=int, default=10)
+    ap.add_argument("--rogue", action="store_true", help="also run scenario 5")
+    ap.add_argument("--json", help="write the report here too")
+    args = ap.parse_args()
+    c = Cluster(args.dir)
+    photo = open(os.path.join(SAMPLES, "sample3.jpg"), "rb").read()  # one main face + strangers
+    load_photo = open(os.path.join(SAMPLES, "sample1.jpg"), "rb").read()
+    admin = Api(c.endpoint, c.key)
+    status, body = admin.call("PUT", GROUPS + "/faults", {"purpose": "fault test"})
+    assert status in (200, 409), (status, body)
+    report = {"nodes": c.n}
+    report["erase"] = erase_visibility(c, "faults", photo, args.erase_rounds)
+    print(json.dumps(report["erase"]), file=sys.stderr)
+    report["node_kill"] = node_kill(c, "faults", photo)
+    print(json.dumps(report["node_kill"]), file=sys.stderr)
+    report["sigstop"] = sigstop(c, "faults", photo)
+    print(json.dumps(report["sigstop"]), file=sys.stderr)
+    load = Load(c, "faults", load_photo)
+    load.start()
+    try:
+        report["primary_kill"] = failovers(c, load, args.failovers)
+        time.sleep(2)
+    finally:
+        load.finish()
+    print(json.dumps(report["primary_kill"]), file=sys.stderr)
+    if args.rogue:
+        report["rogue_primary"] = old_primary_by_hand(c)
+        print(json.dumps(report["rogue_primary"]), file=sys.stderr)
+    # Every acknowledged write, checked against the cluster.
+    lost = []
+    for person, state in load.acked.items():
+        status, body = admin.call("GET", "%s/faults/persons/%s" % (GROUPS, person))
+        if state["erased"]:
+            if status != 404:
+                lost.append((person, "erase", status))
+        elif status != 200 or (body or {}).get("faceCount", 0) < state["faces"]:
+            lost.append((person, "write", status))
+    status, audit = admin.call("GET", "/face/v1.0/audit/verify", timeout=120)
+    report["writes"] = {"acknowledged_persons": len(load.acked),
+                        "acknowledged_writes": len(load.successes),
+                        "failed_or_unknown": load.failures, "lost": len(lost),
+                        "lost_examples": lost[:5],
+                        "audit_intact": bool(status == 200 and audit and audit.get("intact")),
+                        "audit_entries": (audit or {}).get("entries")}
+    print(json.dumps(report, indent=1))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+    bad = (report["writes"]["lost"] or not report["writes"]["audit_intact"]
+           or report["sigstop"].get("stale_answers")
+           or report["erase"]["still_matching_after_500ms"])
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
