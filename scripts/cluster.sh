@@ -10,8 +10,10 @@
 # `up` installs what is missing (apt), builds facet if needed, starts everything and prints one
 # JSON object: {"endpoint", "nodes", "admin_key", "postgres": [{"name", "pid", "role"}], "dir"}.
 # `status --json` prints the same with the current roles; `down` stops what `up` started (by the
-# pids it recorded in DIR) and keeps DIR. Ports: P+0 HAProxy, P+1.. facet nodes, P+50 etcd client,
+# pids it recorded in DIR) and keeps DIR. Ports: P+0 HAProxy, P+1.. facet nodes, P+5 HAProxy's
+# port for PostgreSQL (the Patroni primary only), P+50 etcd client,
 # P+51 etcd peer, P+60/61 PostgreSQL, P+70/71 Patroni's REST API (P defaults to 17000).
+# Every process is started in a session of its own (setsid): it outlives the shell that ran up.
 # Demonstration set-up: trust authentication on loopback, one etcd member (no quorum of its own).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -65,14 +67,17 @@ build_facet() {
   bash "$repo/scripts/models.sh" >/dev/null
 }
 
-# The libpq URI of the store: both PostgreSQL servers, whichever is the primary.
+# The libpq URI of the store. Through HAProxy's PostgreSQL port, which forwards only to the
+# member whose Patroni says it is the primary (GET /primary): a server started by hand outside
+# Patroni (an old primary come back) gets no connection, and connections to a demoted one are
+# cut. target_session_attrs=read-write refuses a read-only server on top.
 store_uri() {
-  echo "postgresql://postgres@127.0.0.1:$((base + 60)),127.0.0.1:$((base + 61))/facet?target_session_attrs=read-write&connect_timeout=2&keepalives_idle=2&keepalives_interval=1&keepalives_count=2"
+  echo "postgresql://postgres@127.0.0.1:$((base + 5))/facet?target_session_attrs=read-write&connect_timeout=2&keepalives_idle=2&keepalives_interval=1&keepalives_count=2"
 }
 
 start_etcd() {
   mkdir -p "$dir/etcd"
-  nohup etcd --name e0 --data-dir "$dir/etcd/data" \
+  setsid nohup etcd --name e0 --data-dir "$dir/etcd/data" \
     --listen-client-urls "http://127.0.0.1:$((base + 50))" \
     --advertise-client-urls "http://127.0.0.1:$((base + 50))" \
     --listen-peer-urls "http://127.0.0.1:$((base + 51))" \
@@ -144,7 +149,7 @@ start_patroni() {  # NAME INDEX
   patroni_config "$name" "$i" >"$dir/$name/patroni.yml"
   [ "$(id -u)" = 0 ] && chown -R postgres: "$dir/$name"
   chmod 0700 "$dir/$name"
-  as_postgres bash -c "nohup patroni '$dir/$name/patroni.yml' >'$dir/$name/patroni.log' 2>&1 & echo \$! >'$dir/$name/patroni.pid'"
+  as_postgres bash -c "setsid nohup patroni '$dir/$name/patroni.yml' >'$dir/$name/patroni.log' 2>&1 & echo \$! >'$dir/$name/patroni.pid'"
   cp "$dir/$name/patroni.pid" "$dir/pids/patroni-$name"
 }
 
@@ -185,7 +190,7 @@ wait_for_roles() {
 start_node() {  # INDEX
   local i=$1
   local port=$((base + i))
-  FACET_STORE=$(store_uri) nohup "$facet" serve --port "$port" --keys "$dir/api_keys" \
+  FACET_STORE=$(store_uri) setsid nohup "$facet" serve --port "$port" --keys "$dir/api_keys" \
     --key-file "$dir/master.key" --models "$repo/models" --workers 1 --no-ephemeral-key \
     --max-connections-per-address 0 >"$dir/node$i.log" 2>&1 &
   echo $! >"$dir/pids/node$i"
@@ -225,6 +230,18 @@ backend nodes
   default-server inter 200ms fastinter 100ms fall 2 rise 1
 EOF
     for i in $(seq "$nodes"); do echo "  server node$i 127.0.0.1:$((base + i)) check"; done
+    cat <<EOF
+listen postgres
+  bind 127.0.0.1:$((base + 5))
+  mode tcp
+  timeout client 30m
+  timeout server 30m
+  option httpchk GET /primary
+  http-check expect status 200
+  default-server inter 300ms fastinter 100ms fall 2 rise 1 on-marked-down shutdown-sessions
+  server pg0 127.0.0.1:$((base + 60)) check port $((base + 70))
+  server pg1 127.0.0.1:$((base + 61)) check port $((base + 71))
+EOF
   } >"$dir/haproxy.cfg"
   haproxy -f "$dir/haproxy.cfg" -D -p "$dir/pids/haproxy"
 }
@@ -263,15 +280,21 @@ up() {
   for _ in $(seq 600); do members | grep -q "^pg0 .* leader$" && break; sleep 0.2; done
   start_patroni pg1 1
   wait_for_roles
+  start_haproxy
   as_postgres "$pgbin/psql" -q -h 127.0.0.1 -p "$((base + 60))" -U postgres -d postgres \
     -c "CREATE DATABASE facet" >/dev/null
+  for _ in $(seq 100); do
+    as_postgres "$pgbin/psql" -q -h 127.0.0.1 -p "$((base + 5))" -U postgres -d facet -c "" \
+      >/dev/null 2>&1 && break
+    sleep 0.1
+  done
   FACET_STORE=$(store_uri) "$facet" init --key-file "$dir/master.key" >/dev/null
   "$facet" serve keys add --keys "$dir/api_keys" --name cluster-admin --scopes all \
+    --rate 1000 --burst 2000 \
     --json | "$py" -c 'import json, sys; print(json.load(sys.stdin)["key"])' >"$dir/admin_key"
   chmod 0600 "$dir/admin_key"
   for i in $(seq "$nodes"); do start_node "$i"; done
   for i in $(seq "$nodes"); do wait_ready "http://127.0.0.1:$((base + i))"; done
-  start_haproxy
   wait_ready "http://127.0.0.1:$base"
   print_json
 }
@@ -317,7 +340,7 @@ case "$cmd" in
   start-member)  # NAME: (re)start one PostgreSQL member's Patroni (after a fault test killed it)
     [ -f "$dir/port_base" ] && base=$(cat "$dir/port_base")
     name=${extra:?start-member needs pg0 or pg1}
-    as_postgres bash -c "nohup patroni '$dir/$name/patroni.yml' >>'$dir/$name/patroni.log' 2>&1 & echo \$! >'$dir/$name/patroni.pid'"
+    as_postgres bash -c "setsid nohup patroni '$dir/$name/patroni.yml' >>'$dir/$name/patroni.log' 2>&1 & echo \$! >'$dir/$name/patroni.pid'"
     cp "$dir/$name/patroni.pid" "$dir/pids/patroni-$name"
     ;;
   start-node)  # INDEX: (re)start one facet node

@@ -13,8 +13,8 @@ load through HAProxy:
      name the erased person (a stale answer).
   4. kill -9 of the PostgreSQL primary (its Patroni and postmaster: the machine dies) N times, the
      member restarted each time (it rejoins as a standby): the write outage of each failover.
-  5. an old primary restarted by hand, outside Patroni, as a second writable server: the nodes'
-     writes must not go to it (target_session_attrs and Patroni's fencing) -- reported.
+  5. (--rogue) the primary dies, the standby is promoted, and the old primary is restarted by
+     hand outside Patroni, writable with the old history: no write may land on it.
 Then every write the client saw acknowledged is checked against the cluster (persons present
 with at least their acknowledged faces, erased ones absent) and the audit chain is verified end
 to end. Exit 1 if any acknowledged write was lost, a stale answer was given, or the chain breaks.
@@ -332,60 +332,83 @@ def sigstop(c, group, photo):
 
 
 def failovers(c, load, count):
-    outages = []
+    outages, promotions = [], []
     for _ in range(count):
         if not c.wait_healthy():
             raise SystemExit("the PostgreSQL pair did not recover (see %s/pg*/patroni.log)" % c.dir)
         time.sleep(1.5)
-        members = c.members()
-        leader = [n for n, (_, r) in members.items() if r == "leader"][0]
+        leader, deadline = None, time.time() + 60
+        while leader is None and time.time() < deadline:
+            members = c.members()
+            leaders = [n for n, (_, r) in members.items() if r == "leader"]
+            leader = leaders[0] if leaders else None
+            if leader is None:
+                time.sleep(0.2)
+        if leader is None:
+            raise SystemExit("no PostgreSQL leader (see %s/pg*/patroni.log)" % c.dir)
         kill9(c.pid("patroni-" + leader))
         kill9(members[leader][0])
         t0 = time.time()
-        time.sleep(0.5)
-        c.sh("start-member", leader)  # the machine comes back: Patroni rejoins it as a standby
+        # Patroni promotes the standby once the dead primary's leader key expires (ttl); only
+        # then does the dead machine come back, and Patroni rejoins it as a standby (pg_rewind).
+        other = [n for n in members if n != leader][0]
+        while time.time() - t0 < 60 and c.members().get(other, (0, ""))[1] != "leader":
+            time.sleep(0.1)
+        promoted = time.time() - t0
+        c.sh("start-member", leader)
         while load.outage_after(t0) is None and time.time() - t0 < 120:
             time.sleep(0.05)
         outage = load.outage_after(t0)
         outages.append(round(outage, 2) if outage is not None else None)
+        promotions.append(round(promoted, 2))
+        print("failover %d: %s was primary, %s promoted after %.2f s, write outage %s s"
+              % (len(outages), leader, other, promoted, outages[-1]), file=sys.stderr)
     c.wait_healthy()
-    return {"failovers": count, "write_outage_s": outages,
+    return {"failovers": count, "write_outage_s": outages, "promoted_after_s": promotions,
             "write_outage_s_max": max([o for o in outages if o is not None] or [0])}
 
 
 def old_primary_by_hand(c):
-    """Start the standby's data directory as a standalone server beside Patroni? No: stop the
-    whole Patroni of the standby and start its PostgreSQL by hand -- a second server that still
-    thinks it is a standby or (after promote) a primary. Writes through the nodes must keep
-    going to Patroni's primary; we report where they went."""
+    """The primary dies (kill -9 of its Patroni and postmaster); Patroni promotes the standby;
+    then someone restarts the old primary by hand with pg_ctl, outside Patroni: a second
+    writable server with the old history. No write through the nodes may land on it (HAProxy
+    forwards only to the member Patroni calls primary), and a facet process that saw the new
+    history refuses the old one ("diverged")."""
     members = c.members()
-    standby = [n for n, (_, r) in members.items() if r == "sync_standby"][0]
-    kill9(c.pid("patroni-" + standby))
-    kill9(members[standby][0])
-    data = os.path.join(c.dir, standby, "data")
-    port = c.base + 60 + int(standby[-1])
+    old = [n for n, (_, r) in members.items() if r == "leader"][0]
+    kill9(c.pid("patroni-" + old))
+    kill9(members[old][0])
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if any(r == "leader" for n, (_, r) in c.members().items() if n != old):
+            break
+        time.sleep(0.2)
+    data = os.path.join(c.dir, old, "data")
+    port = c.base + 60 + int(old[-1])
     run_as = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
     pg = "/usr/lib/postgresql/15/bin/"
-    subprocess.run(run_as + [pg + "pg_ctl", "-D", data, "-w", "-l", data + "/../byhand.log",
-                             "-o", "-c listen_addresses=127.0.0.1 -c port=%d" % port, "start"],
+    subprocess.run(run_as + [pg + "pg_ctl", "-D", data, "-w", "-l",
+                             os.path.join(c.dir, old, "byhand.log"), "-o",
+                             "-c listen_addresses=127.0.0.1 -c port=%d" % port, "start"],
                    capture_output=True)
-    subprocess.run(run_as + [pg + "pg_ctl", "-D", data, "-w", "promote"], capture_output=True)
+
+    def rogue_sql(sql):
+        return subprocess.run(run_as + [pg + "psql", "-h", "127.0.0.1", "-p", str(port), "-U",
+                                        "postgres", "-d", "facet", "-Atc", sql],
+                              capture_output=True, text=True)
+    writable = rogue_sql("SELECT NOT pg_is_in_recovery()").stdout.strip() == "t"
     api = Api(c.endpoint, c.key)
-    person = "fork%d" % int(time.time())
-    status, _ = api.call("POST", "%s/faults/persons" % GROUPS, {"personId": person, "name": person})
-    # Where did it land? Ask the rogue server directly.
-    probe = subprocess.run(run_as + [pg + "psql", "-h", "127.0.0.1", "-p", str(port), "-U",
-                                     "postgres", "-d", "facet", "-Atc",
-                                     "SELECT count(*) FROM persons WHERE person_id = '%s'" % person],
-                           capture_output=True, text=True)
-    on_rogue = probe.stdout.strip() == "1"
+    persons = ["fork%d-%d" % (int(time.time()), k) for k in range(3)]
+    statuses = [api.call("POST", "%s/faults/persons" % GROUPS, {"personId": p, "name": p},
+                         timeout=20)[0] for p in persons]
+    on_rogue = rogue_sql("SELECT count(*) FROM persons WHERE person_id LIKE 'fork%%'")
+    landed = int(on_rogue.stdout.strip() or 0)
     subprocess.run(run_as + [pg + "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"],
                    capture_output=True)
-    # Let Patroni bring it back (pg_rewind makes it a standby of the real primary again).
-    c.sh("start-member", standby)
+    c.sh("start-member", old)  # Patroni rewinds it and makes it a standby of the new primary
     healthy = c.wait_healthy(180)
-    return {"write_status": status, "write_landed_on_rogue_primary": on_rogue,
-            "pair_recovered": healthy}
+    return {"rogue_was_writable": writable, "write_statuses": statuses,
+            "writes_landed_on_rogue": landed, "pair_recovered": healthy}
 
 
 def main():
@@ -441,6 +464,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
     bad = (report["writes"]["lost"] or not report["writes"]["audit_intact"]
+           or report.get("rogue_primary", {}).get("writes_landed_on_rogue")
            or report["sigstop"].get("stale_answers")
            or report["erase"]["still_matching_after_500ms"])
     sys.exit(1 if bad else 0)

@@ -5,14 +5,14 @@
 #ifndef FACET_SRC_STORE_POSTGRES_PG_CONN_H_
 #define FACET_SRC_STORE_POSTGRES_PG_CONN_H_
 
-#include <libpq-fe.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include <libpq-fe.h>
 
 #include "facet/status.h"
 

@@ -5,11 +5,11 @@
 #ifndef FACET_SRC_STORE_POSTGRES_PG_TEST_UTIL_H_
 #define FACET_SRC_STORE_POSTGRES_PG_TEST_UTIL_H_
 
-#include <libpq-fe.h>
-
 #include <cstdlib>
 #include <random>
 #include <string>
+
+#include <libpq-fe.h>
 
 namespace facet::testing {
 

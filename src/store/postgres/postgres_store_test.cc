@@ -1,16 +1,19 @@
 // The PostgreSQL store against a real server ($FACET_TEST_POSTGRES; ctest starts a throwaway
 // cluster): the StoreTxn contract as the SQLite store keeps it, plus what only a shared database
 // needs (writers serialised across processes, the change log, reconnection, diverged history).
-#include "store/postgres/postgres_store.h"
+#include <signal.h>
 
-#include <gtest/gtest.h>
-#include <libpq-fe.h>
-
-#include <nlohmann/json.hpp>
+#include <chrono>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <nlohmann/json.hpp>
+
 #include "store/postgres/pg_test_util.h"
+#include "store/postgres/postgres_store.h"
 #include "store/template_store.h"
 
 namespace facet::store {
@@ -82,9 +85,11 @@ TEST_F(PostgresStoreTest, CreatesReopensAndRefusesToRecreate) {
   EXPECT_EQ(OpenStore({.location = uri_, .create = true}).status().code(),
             StatusCode::kFailedPrecondition);
   EXPECT_NE(Open(false), nullptr);
-  EXPECT_EQ(
-      OpenStore({.location = "postgresql://127.0.0.1:1/none?connect_timeout=2"}).status().code(),
-      StatusCode::kFailedPrecondition);
+  const Status unreachable =
+      OpenStore({.location = "postgresql://127.0.0.1:1/none?connect_timeout=2"}).status();
+  EXPECT_EQ(unreachable.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(unreachable.message().find(kStoreUnavailableMarker), std::string::npos)
+      << "the service answers 503 for this: " << unreachable.ToString();
 }
 
 TEST_F(PostgresStoreTest, ForeignAndNewerDatabasesAreRefused) {
@@ -336,6 +341,44 @@ TEST_F(PostgresStoreTest, ReconnectsAfterTheConnectionIsKilled) {
   const Status read = store->Read([](StoreTxn& txn) { return txn.FindGallery("a").status(); });
   EXPECT_TRUE(read.ok()) << read.ToString();
   EXPECT_TRUE(store->Write([](StoreTxn& txn) { return AddGallery(txn, "b").status(); }).ok());
+}
+
+// A server that stops answering (a frozen or cut-off primary; here the store's own backend
+// process is stopped with SIGSTOP mid-transaction) must not hold the store: the statement is given up after
+// $FACET_PG_TIMEOUT_MS as "unavailable", and the next transaction connects again.
+TEST_F(PostgresStoreTest, AServerWithoutAnswerIsGivenUpInTime) {
+  ASSERT_NE(Open(true), nullptr);
+  ::setenv("FACET_PG_TIMEOUT_MS", "400", 1);
+  auto store = Open(false);
+  ::unsetenv("FACET_PG_TIMEOUT_MS");
+  ASSERT_NE(store, nullptr);
+  PGconn* admin = PQconnectdb(uri_.c_str());
+  ASSERT_EQ(PQstatus(admin), CONNECTION_OK);
+  PGresult* r = PQexec(admin,
+                       "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+                       "application_name = current_setting('application_name')");
+  ASSERT_EQ(PQntuples(r), 1);
+  const pid_t backend = static_cast<pid_t>(std::stol(PQgetvalue(r, 0, 0)));
+  PQclear(r);
+  PQfinish(admin);
+  // Frozen inside a transaction (a BEGIN without answer would just be retried on a new
+  // connection: the server as a whole still answers).
+  bool stopped = false;
+  auto start = std::chrono::steady_clock::now();
+  const Status frozen = store->Read([&](StoreTxn& txn) {
+    stopped = ::kill(backend, SIGSTOP) == 0;
+    start = std::chrono::steady_clock::now();
+    return txn.GetMeta("x").status();
+  });
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::kill(backend, SIGCONT);
+  if (!stopped) GTEST_SKIP() << "cannot stop the server's process";
+  EXPECT_EQ(frozen.code(), StatusCode::kFailedPrecondition) << frozen.ToString();
+  EXPECT_NE(frozen.message().find(kStoreUnavailableMarker), std::string::npos);
+  EXPECT_LT(waited, 3.0);
+  const Status after = store->Read([](StoreTxn& txn) { return txn.GetMeta("x").status(); });
+  EXPECT_TRUE(after.ok()) << after.ToString();
 }
 
 // The database's history is not the one this process saw (an old primary restarted, a standby

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+
 #include <nlohmann/json.hpp>
 
 #include "audit/chain.h"
