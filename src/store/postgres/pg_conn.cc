@@ -164,7 +164,10 @@ Status PgConnection::ResultStatus(PGresult* result, const std::string& sql) {
     return Status::FailedPrecondition(message + " (" + kStoreUnavailableMarker + ")");
   }
   if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03") {
-    return Status::FailedPrecondition(message + " (a concurrent transaction; retry)");
+    // Another writer held the lock too long (e.g. its commit waits for the synchronous standby
+    // during a failover): nothing was written; the service answers 503, retry.
+    return Status::FailedPrecondition(message + " (a concurrent transaction: " +
+                                      kStoreUnavailableMarker + ")");
   }
   if (cls == "23") return Status::InvalidArgument(message);
   if (cls == "53") return Status::ResourceExhausted(message);
