@@ -210,6 +210,7 @@ Result<std::vector<GalleryRecord>> PostgresTxn::ListGalleries() {
                       " FROM galleries ORDER BY name COLLATE \"C\"");
   if (!r.ok()) return r.status();
   std::vector<GalleryRecord> out;
+  out.reserve(static_cast<size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) out.push_back(ReadGallery(*r, i));
   return out;
 }
@@ -268,6 +269,7 @@ Result<std::vector<PersonRecord>> PostgresTxn::ListPersons(int64_t gallery_id) {
                       Params().Add(gallery_id));
   if (!r.ok()) return r.status();
   std::vector<PersonRecord> out;
+  out.reserve(static_cast<size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) out.push_back(ReadPerson(*r, i));
   return out;
 }
@@ -316,6 +318,7 @@ Result<std::vector<ConsentRecord>> PostgresTxn::ListConsents(int64_t person) {
       Params().Add(person));
   if (!r.ok()) return r.status();
   std::vector<ConsentRecord> out;
+  out.reserve(static_cast<size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) out.push_back(ReadConsent(*r, i));
   return out;
 }
@@ -338,6 +341,7 @@ Result<std::vector<int64_t>> PostgresTxn::PersonsWithLapsedConsent(
       Params().Add(now_ms).Add(gallery_id).Add(TextArray(scopes)));
   if (!r.ok()) return r.status();
   std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) out.push_back(r->Int(i, 0));
   return out;
 }
@@ -375,6 +379,7 @@ Result<std::vector<FaceRecord>> PostgresTxn::ListFaces(int64_t person, bool with
       Params().Add(person));
   if (!r.ok()) return r.status();
   std::vector<FaceRecord> out;
+  out.reserve(static_cast<size_t>(r->rows()));
   for (int i = 0; i < r->rows(); ++i) out.push_back(ReadFace(*r, i));
   return out;
 }
