@@ -77,7 +77,13 @@ Status Lowering::Reshape(const onnx::Node& n) {
   if (!x.ok()) return x.status();
   auto shape = GetConstant(n, 1);
   if (!shape.ok()) return shape.status();
-  const Sym in = *x.value();
+  Sym in = *x.value();
+  if (in.nchw && in.dims.size() == 4 && in.dims[2] == 1 && in.dims[3] == 1) {
+    // A 1x1 image is stored alike in NCHW and NHWC ([N,C,1,1] = [N,1,1,C]): reshaped like a plain
+    // tensor of its logical dims. A recognizer's embedding head ends so (global depthwise
+    // convolution, 1x1 convolution, Reshape to [N, C]: MobileFaceNet / ArcFace exports).
+    in.nchw = false;
+  }
   if (in.nchw || in.flattened_nhwc) return Fail(n, "reshape of an NCHW image (needs a transpose)");
   int64_t count = 1;
   for (size_t i = 1; i < in.dims.size(); ++i) count *= in.dims[i];

@@ -225,6 +225,25 @@ std::string NhwcModel() {
   return g.Model(12);
 }
 
+// A recognizer's embedding head as MobileFaceNet / ArcFace ONNX exports write it: a global
+// depthwise convolution to 1x1, a 1x1 convolution, PRelu, then Reshape [N,C,1,1] -> [N,C] (fixed
+// batch 1, as such exports declare it) and one with -1 for the batch-free form.
+std::string EmbeddingHeadModel(int64_t batch) {
+  Graph g;
+  g.Input("input", {batch, 4, 7, 7});
+  g.Weights("gdc_w", {4, 1, 7, 7}, 0.2f, 0.4f).Weights("gdc_b", {4}, 0.1f, 0.6f);
+  g.Node("Conv", {"input", "gdc_w", "gdc_b"}, {"gdc"},
+         {Attr::Int("group", 4), Attr::Ints("kernel_shape", {7, 7})});
+  g.Weights("lin_w", {6, 4, 1, 1}, 0.3f, 1.1f).Weights("lin_b", {6}, 0.1f, 1.7f);
+  g.Node("Conv", {"gdc", "lin_w", "lin_b"}, {"lin"}, {Attr::Ints("kernel_shape", {1, 1})});
+  g.Weights("slope", {6, 1, 1}, 0.3f, 0.5f);
+  g.Node("PRelu", {"lin", "slope"}, {"pr"});
+  g.Init(Int64Tensor("shape", {batch, 6}));
+  g.Node("Reshape", {"pr", "shape"}, {"embedding"});
+  g.Output("embedding", {batch, 6});
+  return g.Model(9);
+}
+
 std::string WriteModel(const std::string& name, const std::string& bytes) {
   const std::string path = ::testing::TempDir() + "/" + name;
   std::ofstream(path, std::ios::binary) << bytes;
@@ -371,6 +390,24 @@ TEST(XnnpackBackendTest, MatchesOpenCvOnEveryLoweredOperator) {
 
 TEST(XnnpackBackendTest, MatchesOpenCvOnNhwcTransposesConcatAndReshape) {
   ExpectBackendsAgree(WriteModel("nhwc.onnx", NhwcModel()), {{1, 9, 11, 3}});
+}
+
+TEST(XnnpackBackendTest, MatchesOpenCvOnAReshapedEmbeddingHead) {
+  ExpectBackendsAgree(WriteModel("head1.onnx", EmbeddingHeadModel(1)), {{1, 4, 7, 7}});
+  ExpectBackendsAgree(WriteModel("head.onnx", EmbeddingHeadModel(-1)), {{1, 4, 7, 7}, {3, 4, 7, 7}});
+  // A reshape that would need the NCHW order of a larger image is still refused, by name.
+  Graph g;
+  g.Input("input", {1, 4, 2, 2});
+  g.Init(Int64Tensor("shape", {1, 16}));
+  g.Node("Reshape", {"input", "shape"}, {"out"});
+  g.Output("out", {1, 16});
+  const std::string bytes = g.Model(9);
+  auto m = onnx::Parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(m.ok());
+  auto lowered = LowerToNhwc(m.value());
+  ASSERT_FALSE(lowered.ok());
+  EXPECT_NE(lowered.status().message().find("needs a transpose"), std::string::npos)
+      << lowered.status().ToString();
 }
 
 // OpenCV 4.6 cannot load Gemm with transB = 0 and a constant B; the two forms against each other.
