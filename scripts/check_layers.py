@@ -38,6 +38,7 @@ PUBLIC_HEADERS = {
     "facet/api_keys.h": "facet_api_keys",
     "facet/engine.h": "facet_engine",
     "facet/annotate.h": "facet_engine",
+    "facet/models.h": "facet_engine",
     "facet/gallery.h": "facet_gallery",
     "facet/search.h": "facet_gallery",
     "facet/redact.h": "facet_redact",

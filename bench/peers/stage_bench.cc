@@ -155,7 +155,7 @@ int WriteInputs(const std::string& dir, const std::string& models) {
                               &crops[i]);
     }
     cv::Mat blob;
-    cv::dnn::blobFromImages(crops, blob, spec.scale, cv::Size(), spec.mean_rgb, true, false, CV_32F);
+    cv::dnn::blobFromImages(crops, blob, spec.scale, cv::Size(), spec.mean, true, false, CV_32F);
     const int one[] = {1, 3, spec.crop_size, spec.crop_size};
     WriteTensor(dir, std::string(name) + "_b1", cv::Mat(4, one, CV_32F, blob.ptr<float>()).clone(), "NCHW");
     if (std::string(name) == "mobilefacenet") WriteTensor(dir, "mobilefacenet_b5", blob, "NCHW");

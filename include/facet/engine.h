@@ -93,8 +93,9 @@ struct EngineOptions {
   // with O-Net landmarks; Apache-2.0, the permissive choice). Unknown names are an error listing
   // the known ones; there is no silent fallback.
   std::string detector = "retinaface";
-  // Recognition model: "mobilefacenet" (the default, 192-D) or "dlib_resnet" (face-api's port of
-  // dlib's ResNet, 128-D); see docs/models.md. Unknown names are an error listing the known ones.
+  // Recognition model: "mobilefacenet" (the default, 192-D), "dlib_resnet" (face-api's port of
+  // dlib's ResNet, 128-D), or the name of a model registered under model_dir with
+  // `facet models add` (docs/models.md). Unknown names are an error listing the known ones.
   std::string recognizer = "mobilefacenet";
   // Threads one Session may use inside one call. XNNPACK: a thread pool of this size per network
   // of each Session (0 or 1: the calling thread only; for throughput run one Session per thread
@@ -112,9 +113,13 @@ struct RecognizerInfo {
   std::string name;      // e.g. "mobilefacenet"
   std::string version;   // the pinned package and file it came from
   int dimensions = 0;
-  // Cosine-similarity thresholds calibrated on LFW at false-match rates 1e-3 and 1e-4.
+  // Cosine-similarity thresholds calibrated on LFW at false-match rates 1e-3 and 1e-4. Both 0
+  // for a registered model not calibrated yet: check calibrated() before deciding "same person"
+  // (`facet models calibrate` fills them; docs/models.md).
   float threshold_fmr_1e3 = 0;
   float threshold_fmr_1e4 = 0;
+
+  bool calibrated() const { return threshold_fmr_1e4 > threshold_fmr_1e3; }
 };
 
 class Session;
@@ -179,8 +184,11 @@ float SimilarityToConfidence(float similarity, const RecognizerInfo& recognizer)
 // The names EngineOptions.detector accepts, the default first.
 std::vector<std::string> DetectorNames();
 
-// The names EngineOptions.recognizer accepts, the default first.
+// The built-in names EngineOptions.recognizer accepts, the default first.
 std::vector<std::string> RecognizerNames();
+
+// The names of the recognizers registered under `model_dir` (`facet models add`), sorted.
+std::vector<std::string> RegisteredRecognizerNames(const std::string& model_dir);
 
 // The names EngineOptions.backend accepts, the default first.
 std::vector<std::string> BackendNames();

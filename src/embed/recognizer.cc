@@ -1,6 +1,8 @@
 #include "embed/recognizer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
@@ -15,7 +17,7 @@ std::vector<RecognizerSpec> KnownRecognizers() {
   mobilefacenet.model_file = "mobilefacenet.onnx";
   mobilefacenet.crop_size = 112;
   mobilefacenet.crop_padding = 0;
-  mobilefacenet.mean_rgb = cv::Scalar::all(127.5);
+  mobilefacenet.mean = cv::Scalar::all(127.5);
   mobilefacenet.scale = 1.0 / 128.0;
   mobilefacenet.dimensions = 192;
   // Calibrated over all 29,640,749 cross-identity pairs of LFW's 7,701 pair images, end to end
@@ -34,7 +36,7 @@ std::vector<RecognizerSpec> KnownRecognizers() {
   dlib.crop_padding = -0.05f;
   dlib.crop_shift_y = -0.15f;
   // face-api's normalize(): (x - mean RGB) / 255.
-  dlib.mean_rgb = cv::Scalar(122.782, 117.001, 104.298);
+  dlib.mean = cv::Scalar(122.782, 117.001, 104.298);
   dlib.scale = 1.0 / 255.0;
   dlib.dimensions = 128;
   // Calibrated like MobileFaceNet's (all cross-identity pairs of the 7,701 LFW pair images). The
@@ -58,7 +60,8 @@ Result<RecognizerSpec> FindRecognizer(const std::string& name) {
     if (spec.name == name) return spec;
     known += (known.empty() ? "" : ", ") + spec.name;
   }
-  return Status::InvalidArgument("unknown recognition model '" + name + "' (known: " + known + ")");
+  return Status::InvalidArgument("unknown recognition model '" + name + "' (built in: " + known +
+                                 ")");
 }
 
 align::Landmarks5 CropTemplate(const RecognizerSpec& spec) {
@@ -82,6 +85,52 @@ Result<std::unique_ptr<Recognizer>> Recognizer::Create(const RecognizerSpec& spe
   return std::unique_ptr<Recognizer>(new Recognizer(spec, std::move(network).value()));
 }
 
+void Recognizer::MakeBlob(size_t begin, size_t end) {
+  const int n = static_cast<int>(end - begin);
+  const int size = spec_.crop_size;
+  if (!spec_.nhwc) {
+    // blobFromImages subtracts the mean in the channel order after the swap (the model's).
+    const std::vector<cv::Mat> part(batch_.begin() + static_cast<std::ptrdiff_t>(begin),
+                                    batch_.begin() + static_cast<std::ptrdiff_t>(end));
+    cv::dnn::blobFromImages(part, blob_, spec_.scale, cv::Size(), spec_.mean, /*swapRB=*/!spec_.bgr,
+                            /*crop=*/false, CV_32F);
+    return;
+  }
+  const int sizes[] = {n, size, size, 3};
+  blob_.create(4, sizes, CV_32F);
+  for (int i = 0; i < n; ++i) {
+    cv::Mat ordered;
+    if (spec_.bgr) {
+      ordered = batch_[begin + static_cast<size_t>(i)];
+    } else {
+      cv::cvtColor(batch_[begin + static_cast<size_t>(i)], ordered, cv::COLOR_BGR2RGB);
+    }
+    cv::Mat item(size, size, CV_32FC3, blob_.ptr<float>(i));
+    ordered.convertTo(item, CV_32FC3);
+    item -= spec_.mean;
+    item *= spec_.scale;
+  }
+}
+
+Status Recognizer::RunBatch() {
+  const size_t dims = static_cast<size_t>(spec_.dimensions);
+  const size_t step = spec_.max_batch > 0 ? static_cast<size_t>(spec_.max_batch) : batch_.size();
+  values_.clear();
+  for (size_t begin = 0; begin < batch_.size(); begin += step) {
+    const size_t end = std::min(batch_.size(), begin + step);
+    MakeBlob(begin, end);
+    FACET_RETURN_IF_ERROR(network_->Forward(blob_, &outputs_));
+    const cv::Mat& out = outputs_.front();
+    if (out.total() != (end - begin) * dims || out.type() != CV_32F || !out.isContinuous()) {
+      return Status::Internal("recognizer " + spec_.name + ": output has " +
+                              std::to_string(out.total()) + " values, expected " +
+                              std::to_string((end - begin) * dims));
+    }
+    values_.insert(values_.end(), out.ptr<float>(), out.ptr<float>() + out.total());
+  }
+  return Status::Ok();
+}
+
 Status Recognizer::Embed(const std::vector<cv::Mat>& aligned_bgr, bool mirror_average,
                          std::vector<std::vector<float>>* templates) {
   templates->clear();
@@ -98,18 +147,9 @@ Status Recognizer::Embed(const std::vector<cv::Mat>& aligned_bgr, bool mirror_av
     batch_[i * copies] = crop;
     if (mirror_average) cv::flip(crop, batch_[i * copies + 1], 1);
   }
-  // blobFromImages subtracts the mean in the channel order after the swap (RGB).
-  cv::dnn::blobFromImages(batch_, blob_, spec_.scale, cv::Size(), spec_.mean_rgb, /*swapRB=*/true,
-                          /*crop=*/false, CV_32F);
-  FACET_RETURN_IF_ERROR(network_->Forward(blob_, &outputs_));
-  const cv::Mat& out = outputs_.front();
+  FACET_RETURN_IF_ERROR(RunBatch());
   const size_t dims = static_cast<size_t>(spec_.dimensions);
-  if (out.total() != batch_.size() * dims) {
-    return Status::Internal("recognizer " + spec_.name + ": output has " +
-                            std::to_string(out.total()) + " values, expected " +
-                            std::to_string(batch_.size() * dims));
-  }
-  const float* values = out.ptr<float>();
+  const float* values = values_.data();
   templates->resize(aligned_bgr.size());
   for (size_t i = 0; i < aligned_bgr.size(); ++i) {
     std::vector<float>& t = (*templates)[i];

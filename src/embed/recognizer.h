@@ -19,24 +19,35 @@ namespace facet::embed {
 
 struct RecognizerSpec {
   std::string name;        // e.g. "mobilefacenet"
-  std::string version;     // model package and version, stored with every template
-  std::string model_file;  // file name inside the model directory
+  std::string version;     // model package and version (registered models: "sha256:<hex>"),
+                           // stored with every template
+  std::string model_file;  // path inside the model directory
+  bool registered = false;  // added by `facet models add` (embed/registry.h), not built in
   int crop_size = 112;
   float crop_padding = 0;  // see align::ScaledTemplate
   float crop_shift_y = 0;  // template moved down by this share of the crop (negative: up)
-  // Preprocessing of the RGB crop: (x - mean[c]) * scale, per channel in R, G, B order.
-  cv::Scalar mean_rgb;
+  // Input: the crop in RGB (bgr = false) or BGR channel order, as (x - mean[c]) * scale with
+  // mean in that same channel order, in NCHW (nhwc = false) or NHWC layout.
+  cv::Scalar mean;
   double scale = 1.0;
+  bool bgr = false;
+  bool nhwc = false;
+  // The largest batch the model takes (its ONNX input declares a fixed batch), 0: any.
+  int max_batch = 0;
   int dimensions = 0;
-  // Cosine-similarity thresholds calibrated on LFW (docs/models.md, `facet calibrate`).
+  // Cosine-similarity thresholds calibrated on LFW (docs/models.md); both 0 for a registered
+  // model not calibrated yet (`facet models calibrate`): see calibrated().
   float threshold_fmr_1e3 = 0;
   float threshold_fmr_1e4 = 0;
+
+  bool calibrated() const { return threshold_fmr_1e4 > threshold_fmr_1e3; }
 };
 
-// Returns the spec for `name`, or kInvalidArgument listing the known names.
+// Returns the spec of the built-in recognizer `name`, or kInvalidArgument listing the built-in
+// names. (Registered models too: FindRecognizer(name, model_dir) in embed/registry.h.)
 Result<RecognizerSpec> FindRecognizer(const std::string& name);
 
-// The names FindRecognizer accepts.
+// The names of the built-in recognizers, the default first.
 std::vector<std::string> RecognizerNames();
 
 class Recognizer {
@@ -60,6 +71,11 @@ class Recognizer {
   Recognizer(RecognizerSpec spec, std::unique_ptr<nn::Network> network)
       : spec_(std::move(spec)), network_(std::move(network)) {}
 
+  // The input blob of batch_[begin, end) in the model's layout, channel order and normalisation.
+  void MakeBlob(size_t begin, size_t end);
+  // Runs batch_ (in chunks of spec_.max_batch) into values_.
+  Status RunBatch();
+
   RecognizerSpec spec_;
   std::unique_ptr<nn::Network> network_;
   std::vector<cv::Mat> batch_;
@@ -67,6 +83,7 @@ class Recognizer {
   std::vector<std::vector<float>> mirror_templates_;
   cv::Mat blob_;
   std::vector<cv::Mat> outputs_;
+  std::vector<float> values_;  // the raw outputs of batch_, batch_.size() x dimensions
 };
 
 // Where the 5 landmarks go in this model's crop: the ArcFace template scaled to crop_size with

@@ -9,6 +9,7 @@
 #include "align/align.h"
 #include "detect/face_detector.h"
 #include "embed/recognizer.h"
+#include "embed/registry.h"
 #include "image/convert.h"
 #include "landmarks/landmarks68.h"
 #include "landmarks/onet.h"
@@ -84,7 +85,7 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
     return Status::NotFound(options.model_dir +
                             ": model directory not found (run scripts/models.sh)");
   }
-  auto spec = embed::FindRecognizer(options.recognizer);
+  auto spec = embed::FindRecognizer(options.recognizer, options.model_dir);
   if (!spec.ok()) return spec.status();
   auto detector_kind = detect::ParseDetectorKind(options.detector);
   if (!detector_kind.ok()) return detector_kind.status();
@@ -290,6 +291,10 @@ Result<Embedding> Session::Embed(const Image& image, const Face& face,
 }
 
 std::vector<std::string> RecognizerNames() { return embed::RecognizerNames(); }
+
+std::vector<std::string> RegisteredRecognizerNames(const std::string& model_dir) {
+  return embed::RegisteredRecognizerNames(model_dir);
+}
 
 std::vector<std::string> BackendNames() { return nn::BackendNames(); }
 
