@@ -9,13 +9,15 @@
 
 namespace facet::cli {
 
+std::string ResolveModelDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("FACET_MODEL_DIR");
+  return env != nullptr && *env != '\0' ? env : FACET_DEFAULT_MODEL_DIR;
+}
+
 std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags) {
   EngineOptions options;
-  options.model_dir = flags.model_dir;
-  if (options.model_dir.empty()) {
-    const char* env = std::getenv("FACET_MODEL_DIR");
-    options.model_dir = env != nullptr && *env != '\0' ? env : FACET_DEFAULT_MODEL_DIR;
-  }
+  options.model_dir = ResolveModelDir(flags.model_dir);
   options.recognizer = flags.recognizer;
   options.detector = flags.detector;
   options.num_threads = flags.threads;
@@ -23,6 +25,16 @@ std::shared_ptr<const Engine> CreateEngineOrPrint(const EngineFlags& flags) {
   auto engine = Engine::Create(options);
   if (!engine.ok()) {
     PrintError("cannot load models", engine.status());
+    return nullptr;
+  }
+  const RecognizerInfo& info = engine.value()->recognizer();
+  if (flags.needs_thresholds && !info.calibrated()) {
+    PrintError("--model " + info.name,
+               Status::FailedPrecondition(
+                   "the registered model has no thresholds yet, and this command needs them to "
+                   "decide \"same person\": run `facet models calibrate " + info.name +
+                   " --data LFW_DIR" + (flags.model_dir.empty() ? "" : " --models " + flags.model_dir) +
+                   "` (or give \"thresholds\" in its manifest; docs/models.md)"));
     return nullptr;
   }
   return engine.value();
@@ -33,8 +45,9 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
   for (const std::string& name : RecognizerNames()) known += (known.empty() ? "" : ", ") + name;
   cmd->add_option("--models", flags->model_dir,
                   "model directory (default: $FACET_MODEL_DIR or the build's models/)");
-  cmd->add_option("--model", flags->recognizer, "recognition model (" + known + "; default " +
-                                                    flags->recognizer + ")");
+  cmd->add_option("--model", flags->recognizer,
+                  "recognition model (" + known + ", or one registered with `facet models add`; "
+                  "default " + flags->recognizer + ")");
   std::string detectors;
   for (const std::string& name : DetectorNames()) detectors += (detectors.empty() ? "" : ", ") + name;
   cmd->add_option("--detector", flags->detector,

@@ -28,7 +28,13 @@ struct EngineFlags {
   std::string detector = "retinaface";
   int threads = 0;
   std::string backend = "xnnpack";
+  // The command decides "same person" with the model's thresholds: a registered model not
+  // calibrated yet is refused (naming `facet models calibrate`), never run with a default.
+  bool needs_thresholds = true;
 };
+
+// The model directory: `flag` when given, else $FACET_MODEL_DIR, else the build's models/.
+std::string ResolveModelDir(const std::string& flag);
 
 // Resolves the model directory and creates the engine; prints the error and returns null on
 // failure.

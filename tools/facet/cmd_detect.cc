@@ -121,6 +121,7 @@ Action RegisterDetect(CLI::App& app) {
   cmd->add_option("--draw", flags->draw, "write an annotated copy of the image here (.png/.jpg)");
   cmd->add_option("--workers", flags->workers,
                   "images processed in parallel, one Session each (default 1)");
+  flags->engine.needs_thresholds = false;  // detection only
   AddEngineFlags(cmd, &flags->engine);
   return [flags] { return RunDetect(*flags); };
 }

@@ -14,6 +14,7 @@
 #include "eval/roc_plot.h"
 #include "eval/verification.h"
 #include "eval/wider.h"
+#include "lfw_calibration.h"
 
 namespace facet::cli {
 namespace {
@@ -36,19 +37,6 @@ struct EvalFlags {
   int threads = 2;
   EngineFlags engine;
 };
-
-// Embeds each distinct path once; returns path -> item.
-std::map<std::string, BatchItem> EmbedDistinct(const std::shared_ptr<const Engine>& engine,
-                                               const std::vector<std::string>& paths,
-                                               const BatchOptions& options) {
-  std::vector<std::string> distinct(paths);
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  std::vector<BatchItem> items = EmbedImages(engine, distinct, options);
-  std::map<std::string, BatchItem> by_path;
-  for (size_t i = 0; i < distinct.size(); ++i) by_path[distinct[i]] = std::move(items[i]);
-  return by_path;
-}
 
 std::vector<eval::PairOutcome> Outcomes(const std::vector<eval::LabeledPair>& pairs,
                                         const std::string& root,
@@ -84,32 +72,6 @@ BatchOptions MakeBatchOptions(const EvalFlags& flags, FacePick pick, DetectorMod
   options.detect.compute_quality = true;  // cheap next to embedding; reported per quality level
   options.embed.mirror_average = flags.mirror;
   return options;
-}
-
-// Calibrates FMR thresholds over every cross-identity pair of the embedded images (identity =
-// the image's folder, LFW's layout).
-nlohmann::json Calibrate(const std::map<std::string, BatchItem>& items) {
-  std::vector<float> rows;
-  std::vector<int> labels;
-  std::map<std::string, int> identity;
-  int dim = 0;
-  for (const auto& [path, item] : items) {
-    if (!item.embedding) continue;
-    const std::string person = fs::path(path).parent_path().filename().string();
-    labels.push_back(identity.emplace(person, static_cast<int>(identity.size())).first->second);
-    dim = static_cast<int>(item.embedding->values.size());
-    rows.insert(rows.end(), item.embedding->values.begin(), item.embedding->values.end());
-  }
-  const eval::CalibrationResult result =
-      eval::CalibrateThresholds(rows, static_cast<int>(labels.size()), dim, labels, {1e-3, 1e-4});
-  nlohmann::json out = {{"images", labels.size()},
-                        {"genuine_pairs", result.genuine_pairs},
-                        {"impostor_pairs", result.impostor_pairs}};
-  for (const eval::Calibration& c : result.points) {
-    const std::string key = c.fmr == 1e-3 ? "fmr_1e-3" : "fmr_1e-4";
-    out[key] = {{"threshold", Round(c.threshold)}, {"fnmr", Round(c.fnmr)}};
-  }
-  return out;
 }
 
 // Pairs grouped by the lower quality level of their two faces: how often the decision at the
@@ -225,6 +187,13 @@ int RunLfw(const EvalFlags& flags) {
   }
   auto engine = CreateEngineOrPrint(flags.engine);
   if (!engine) return kExitFailure;
+  const bool calibrated = engine->recognizer().calibrated();
+  if (!calibrated && (flags.quality_edc || !flags.edc_plot.empty())) {
+    PrintError("--quality-edc", Status::FailedPrecondition(
+                                    "needs the model's FMR-1e-3 threshold: run `facet models "
+                                    "calibrate " + engine->recognizer().name + " --data DIR` first"));
+    return kExitFailure;
+  }
   const std::string root = (fs::path(flags.data) / "images").string();
   std::vector<std::string> paths;
   for (const auto& p : pairs.value()) {
@@ -250,8 +219,11 @@ int RunLfw(const EvalFlags& flags) {
                         {"images", items.size()},
                         {"images_without_face", failed_images},
                         {"seconds", Round(seconds, 10)}};
-  out["by_quality"] = ByQuality(pairs.value(), root, items, engine->recognizer().threshold_fmr_1e3);
-  if (flags.calibrate) out["calibration"] = Calibrate(items);
+  // Decisions at the model's own threshold (none before a registered model is calibrated).
+  if (calibrated) {
+    out["by_quality"] = ByQuality(pairs.value(), root, items, engine->recognizer().threshold_fmr_1e3);
+  }
+  if (flags.calibrate) out["calibration"] = CalibrationToJson(CalibrateByFolder(items));
   std::vector<eval::EdcPoint> edc;
   if (flags.quality_edc || !flags.edc_plot.empty()) {
     edc = QualityEdc(pairs.value(), root, items, engine->recognizer().threshold_fmr_1e3);
@@ -288,8 +260,10 @@ int RunLfw(const EvalFlags& flags) {
                 engine->recognizer().name.c_str(), flags.mirror ? ", mirror-averaged" : "",
                 100 * tenfold.mean_accuracy, 100 * tenfold.std_accuracy, 100 * tar3.tar,
                 outcomes.size(), failures, failed_images.size(), seconds);
-    std::printf("by quality (lower of the pair; decisions at the FMR-1e-3 threshold): %s\n",
-                out["by_quality"].dump().c_str());
+    if (calibrated) {
+      std::printf("by quality (lower of the pair; decisions at the FMR-1e-3 threshold): %s\n",
+                  out["by_quality"].dump().c_str());
+    }
     if (flags.calibrate) std::printf("calibration: %s\n", out["calibration"].dump().c_str());
     if (!edc.empty()) {
       std::printf("error versus discard (FNMR at the FMR-1e-3 threshold %.4f, lowest quality first):",
@@ -332,12 +306,12 @@ int RunPairs(const EvalFlags& flags) {
   nlohmann::json failed_images = nlohmann::json::array();
   const auto outcomes = Outcomes(pairs.value(), flags.root, items, &failures, &failed_images);
   const float threshold = engine->recognizer().threshold_fmr_1e3;
+  const bool calibrated = engine->recognizer().calibrated();
   const eval::BestThreshold best = eval::BestThresholdAccuracy(outcomes);
   const auto tar2 = eval::TarAtFar(outcomes, 1e-2);
   const auto tar3 = eval::TarAtFar(outcomes, 1e-3);
   nlohmann::json out = {{"model", engine->recognizer().name},
-                        {"default_threshold", threshold},
-                        {"accuracy_at_default_threshold", Round(eval::AccuracyAtThreshold(outcomes, threshold))},
+                        {"calibrated", calibrated},
                         {"best_accuracy", Round(best.accuracy)},
                         {"best_threshold", Round(best.threshold)},
                         {"tar_at_far_1e-2", Round(tar2.tar)},
@@ -347,6 +321,10 @@ int RunPairs(const EvalFlags& flags) {
                         {"pairs", outcomes.size()},
                         {"failures", failures},
                         {"images_without_face", failed_images}};
+  if (calibrated) {  // a registered model not calibrated yet has no threshold of its own
+    out["default_threshold"] = threshold;
+    out["accuracy_at_default_threshold"] = Round(eval::AccuracyAtThreshold(outcomes, threshold));
+  }
   if (!flags.pairs_out.empty()) {
     Status written = WritePairsTsv(pairs.value(), flags.root, items, flags.pairs_out);
     if (!written.ok()) PrintError("--pairs-out", written);
@@ -354,10 +332,17 @@ int RunPairs(const EvalFlags& flags) {
   if (flags.json) {
     std::cout << out.dump(2) << "\n";
   } else {
-    std::printf("%zu pairs (%zu failed): accuracy %.2f%% at the FMR-1e-3 threshold %.3f, best %.2f%% "
-                "at %.3f; TAR@FAR 1e-2 %.2f%%%s, 1e-3 %.2f%%%s\n",
-                outcomes.size(), failures, 100 * eval::AccuracyAtThreshold(outcomes, threshold), threshold,
-                100 * best.accuracy, best.threshold, 100 * tar2.tar, tar2.resolvable ? "" : " (not resolvable)",
+    std::string at_threshold;
+    if (calibrated) {
+      char line[96];
+      std::snprintf(line, sizeof(line), "accuracy %.2f%% at the FMR-1e-3 threshold %.3f, ",
+                    100 * eval::AccuracyAtThreshold(outcomes, threshold), threshold);
+      at_threshold = line;
+    }
+    std::printf("%zu pairs (%zu failed): %sbest %.2f%% at %.3f; TAR@FAR 1e-2 %.2f%%%s, "
+                "1e-3 %.2f%%%s\n",
+                outcomes.size(), failures, at_threshold.c_str(), 100 * best.accuracy,
+                best.threshold, 100 * tar2.tar, tar2.resolvable ? "" : " (not resolvable)",
                 100 * tar3.tar, tar3.resolvable ? "" : " (not resolvable)");
   }
   return kExitOk;
@@ -443,6 +428,9 @@ int RunWider(const EvalFlags& flags) {
 
 Action RegisterEval(CLI::App& app) {
   auto flags = std::make_shared<EvalFlags>();
+  // lfw and pairs measure accuracy with thresholds of their own (a registered model is evaluated
+  // before `facet models calibrate`); wider only detects.
+  flags->engine.needs_thresholds = false;
   CLI::App* eval = app.add_subcommand("eval", "measure accuracy end to end on labelled data");
   eval->require_subcommand(1);
   CLI::App* lfw = eval->add_subcommand("lfw", "LFW 10-fold verification protocol (pairs.txt)");

@@ -1,4 +1,5 @@
-// `facet models`: which model files facet loads, where each came from and under which terms.
+// `facet models`: which model files facet loads, where each came from and under which terms, and
+// the recognizers a user registered (`facet models add`, cmd_models_add.cc).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -8,6 +9,8 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "eval/pairs.h"
+#include "facet/models.h"
 
 namespace facet::cli {
 namespace {
@@ -45,12 +48,33 @@ struct ModelsFlags {
   bool json = false;
 };
 
-int RunModels(const ModelsFlags& flags) {
-  std::string dir = flags.model_dir;
-  if (dir.empty()) {
-    const char* env = std::getenv("FACET_MODEL_DIR");
-    dir = env != nullptr && *env != '\0' ? env : FACET_DEFAULT_MODEL_DIR;
+// The registered recognizers as `facet models` lists them (the manifest's own fields).
+nlohmann::json RegisteredModels(const std::string& dir) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& name : RegisteredRecognizerNames(dir)) {
+    nlohmann::json entry = {{"name", name}, {"registration", RegistrationPath(dir, name)}};
+    Status valid = CheckRegisteredRecognizer(dir, name);
+    auto text = eval::ReadTextFile(RegistrationPath(dir, name));
+    const nlohmann::json manifest =
+        text.ok() ? nlohmann::json::parse(text.value(), nullptr, false) : nlohmann::json();
+    if (!valid.ok() || !manifest.is_object()) {
+      entry["error"] = valid.ok() ? std::string("unreadable") : valid.ToString();
+    } else {
+      entry["version"] = "sha256:" + manifest.value("sha256", std::string());
+      entry["dimensions"] = manifest["output"].value("dimensions", 0);
+      entry["calibrated"] = manifest.contains("thresholds");
+      if (manifest.contains("thresholds")) entry["thresholds"] = manifest["thresholds"];
+      entry["description"] = manifest.value("description", std::string());
+      entry["licence"] = manifest.value("licence", std::string());
+    }
+    out.push_back(entry);
   }
+  return out;
+}
+
+int RunModels(const ModelsFlags& flags) {
+  const std::string dir = ResolveModelDir(flags.model_dir);
+  const nlohmann::json registered = RegisteredModels(dir);
   nlohmann::json out = nlohmann::json::array();
   for (const ModelEntry& m : kModels) {
     std::error_code ec;
@@ -62,6 +86,30 @@ int RunModels(const ModelsFlags& flags) {
     }
     std::printf("%s%s\n  role:    %s\n  source:  %s\n  licence: %s\n\n", m.file,
                 present ? "" : "  (missing: run scripts/models.sh)", m.role, m.source, m.licence);
+  }
+  for (const nlohmann::json& r : registered) {
+    if (flags.json) {
+      nlohmann::json entry = r;
+      entry["role"] = "face recognizer registered with `facet models add` (--model " +
+                      r["name"].get<std::string>() + ")";
+      out.push_back(entry);
+      continue;
+    }
+    if (r.contains("error")) {
+      std::printf("%s (registered)\n  ERROR: %s\n\n", r["name"].get<std::string>().c_str(),
+                  r["error"].get<std::string>().c_str());
+      continue;
+    }
+    std::printf("%s (registered: --model %s)\n  role:    face recognizer, %d-D, %s\n"
+                "  source:  %s, %s\n  licence: %s\n\n",
+                r["name"].get<std::string>().c_str(), r["name"].get<std::string>().c_str(),
+                r["dimensions"].get<int>(),
+                r["calibrated"].get<bool>()
+                    ? ("thresholds " + r["thresholds"].dump()).c_str()
+                    : "NOT CALIBRATED (facet models calibrate NAME --data LFW_DIR)",
+                r["registration"].get<std::string>().c_str(), r["version"].get<std::string>().c_str(),
+                r["licence"].get<std::string>().empty() ? "(not stated in the manifest)"
+                                                        : r["licence"].get<std::string>().c_str());
   }
   if (flags.json) {
     std::printf("%s\n", out.dump(2).c_str());
@@ -82,7 +130,13 @@ Action RegisterModels(CLI::App& app) {
   cmd->add_option("--models", flags->model_dir,
                   "model directory (default: $FACET_MODEL_DIR or the build's models/)");
   cmd->add_flag("--json", flags->json, "JSON output");
-  return [flags] { return RunModels(*flags); };
+  const Subcommand add = RegisterModelsAdd(cmd);
+  const Subcommand calibrate = RegisterModelsCalibrate(cmd);
+  return [flags, add, calibrate] {
+    if (add.app->parsed()) return add.action();
+    if (calibrate.app->parsed()) return calibrate.action();
+    return RunModels(*flags);
+  };
 }
 
 }  // namespace facet::cli

@@ -37,6 +37,10 @@ struct EvalSubcommand {
 EvalSubcommand RegisterEvalRedact(CLI::App* eval);  // cmd_eval_redact.cc
 EvalSubcommand RegisterEvalReid(CLI::App* eval);    // cmd_eval_reid.cc
 EvalSubcommand RegisterEvalRedactVideo(CLI::App* eval);  // cmd_eval_redact_video.cc
+// Subcommands of `facet models` (cmd_models_add.cc).
+using Subcommand = EvalSubcommand;
+Subcommand RegisterModelsAdd(CLI::App* models);
+Subcommand RegisterModelsCalibrate(CLI::App* models);
 
 }  // namespace facet::cli
 
