@@ -83,6 +83,28 @@ float Iou(const Box& a, const Box& b) {
   return inter / (a.width * a.height + b.width * b.height - inter);
 }
 
+// Detects the faces of `want.image` once (cached in `detected`) and sets `best` to the detection
+// overlapping `want.box` most (IoU above 0.3: the labelled boxes are dlib's, tighter than the
+// detectors'), or nullptr.
+void MatchLabelledFace(Session& session, const fs::path& dir, const LabelledFace& want,
+                       std::map<std::string, std::vector<Face>>* detected, const Face** best) {
+  *best = nullptr;
+  if (!detected->count(want.image)) {
+    auto image = LoadImage((dir / want.image).string());
+    ASSERT_TRUE(image.ok()) << image.status().ToString();
+    auto faces = session.Detect(image.value());
+    ASSERT_TRUE(faces.ok()) << faces.status().ToString();
+    (*detected)[want.image] = faces.value();
+  }
+  float best_iou = 0.3f;
+  for (const Face& f : (*detected)[want.image]) {
+    if (Iou(f.box, want.box) > best_iou) {
+      best_iou = Iou(f.box, want.box);
+      *best = &f;
+    }
+  }
+}
+
 struct LandmarkBounds {
   const char* detector;
   float max_mean;    // normalised mean error (by the inter-ocular distance)
@@ -116,21 +138,9 @@ TEST_P(LandmarksDataTest, DlibFacesFoundWithLandmarksWithinTolerance) {
   size_t found = 0;
   std::vector<float> face_errors;
   for (const LabelledFace& want : labelled) {
-    if (!detected.count(want.image)) {
-      auto image = LoadImage((dir / want.image).string());
-      ASSERT_TRUE(image.ok()) << image.status().ToString();
-      auto faces = (*session)->Detect(image.value());
-      ASSERT_TRUE(faces.ok()) << faces.status().ToString();
-      detected[want.image] = faces.value();
-    }
     const Face* best = nullptr;
-    float best_iou = 0.3f;  // the labelled boxes are dlib's (tighter than BlazeFace's)
-    for (const Face& f : detected[want.image]) {
-      if (Iou(f.box, want.box) > best_iou) {
-        best_iou = Iou(f.box, want.box);
-        best = &f;
-      }
-    }
+    MatchLabelledFace(**session, dir, want, &detected, &best);
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
     if (best == nullptr) continue;
     ++found;
     const float iod = std::hypot(want.points[1].x - want.points[0].x, want.points[1].y - want.points[0].y);
@@ -178,21 +188,9 @@ TEST(Landmarks68DataTest, DlibFacesWithinTolerance) {
     std::map<std::string, std::vector<Face>> detected;
     std::vector<float> errors;
     for (const LabelledFace& want : labelled) {
-      if (!detected.count(want.image)) {
-        auto image = LoadImage((dir / want.image).string());
-        ASSERT_TRUE(image.ok()) << image.status().ToString();
-        auto faces = (*session)->Detect(image.value());
-        ASSERT_TRUE(faces.ok()) << faces.status().ToString();
-        detected[want.image] = faces.value();
-      }
       const Face* best = nullptr;
-      float best_iou = 0.3f;
-      for (const Face& f : detected[want.image]) {
-        if (Iou(f.box, want.box) > best_iou) {
-          best_iou = Iou(f.box, want.box);
-          best = &f;
-        }
-      }
+      MatchLabelledFace(**session, dir, want, &detected, &best);
+      ASSERT_FALSE(::testing::Test::HasFatalFailure());
       if (best == nullptr) {
         errors.push_back(1.0f);  // a face not found counts as the worst error, never dropped
         continue;
