@@ -5,8 +5,9 @@
 #include <cstdio>
 #include <numeric>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+
+#include "eval/roc_plot.h"
 
 namespace facet::eval {
 
@@ -92,12 +93,7 @@ Status WriteEdcPlot(const std::vector<NamedEdc>& curves, const std::string& path
     cv::putText(canvas, curves[c].name, {kLeft + plot_w - 292, y}, cv::FONT_HERSHEY_SIMPLEX, 0.5, ink,
                 1, cv::LINE_AA);
   }
-  try {
-    if (!cv::imwrite(path, canvas)) return Status::InvalidArgument(path + ": cannot write the plot");
-  } catch (const cv::Exception& e) {
-    return Status::InvalidArgument(path + ": cannot write the plot: " + e.what());
-  }
-  return Status::Ok();
+  return WritePlotPng(canvas, path);
 }
 
 }  // namespace facet::eval

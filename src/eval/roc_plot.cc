@@ -9,6 +9,15 @@
 
 namespace facet::eval {
 
+Status WritePlotPng(const cv::Mat& canvas, const std::string& path) {
+  try {
+    if (!cv::imwrite(path, canvas)) return Status::InvalidArgument(path + ": cannot write the plot");
+  } catch (const cv::Exception& e) {
+    return Status::InvalidArgument(path + ": cannot write the plot: " + e.what());
+  }
+  return Status::Ok();
+}
+
 Status WriteRocPlot(const std::vector<NamedCurve>& curves, const std::string& path) {
   constexpr int kWidth = 800, kHeight = 600, kLeft = 80, kRight = 30, kTop = 40, kBottom = 70;
   constexpr double kMinLogFar = -5.0;
@@ -53,12 +62,7 @@ Status WriteRocPlot(const std::vector<NamedCurve>& curves, const std::string& pa
     cv::putText(canvas, curves[c].name, {kLeft + plot_w - 192, y}, cv::FONT_HERSHEY_SIMPLEX, 0.5, ink,
                 1, cv::LINE_AA);
   }
-  try {
-    if (!cv::imwrite(path, canvas)) return Status::InvalidArgument(path + ": cannot write the plot");
-  } catch (const cv::Exception& e) {
-    return Status::InvalidArgument(path + ": cannot write the plot: " + e.what());
-  }
-  return Status::Ok();
+  return WritePlotPng(canvas, path);
 }
 
 }  // namespace facet::eval

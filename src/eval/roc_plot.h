@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <opencv2/core.hpp>
+
 #include "eval/verification.h"
 #include "facet/status.h"
 
@@ -14,6 +16,10 @@ struct NamedCurve {
   std::string name;
   std::vector<RocPoint> points;
 };
+
+// Writes a drawn plot as an image file (the format from `path`'s extension); kInvalidArgument
+// naming the path when it cannot be written.
+Status WritePlotPng(const cv::Mat& canvas, const std::string& path);
 
 Status WriteRocPlot(const std::vector<NamedCurve>& curves, const std::string& path);
 
