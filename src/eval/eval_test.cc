@@ -4,11 +4,37 @@
 #include <random>
 
 #include "eval/pairs.h"
+#include "eval/quality_edc.h"
 #include "eval/verification.h"
 #include "eval/wider.h"
 
 namespace facet::eval {
 namespace {
+
+// Images 0..3 with qualities 0.9, 0.1, 0.8, 0.7: discarding 25 % drops image 1 and the two
+// genuine pairs using it, one of them the false non-match (similarity below 0.5) and the other a
+// failure to detect (always an error).
+TEST(QualityEdcTest, DiscardsLowestQualityImagesAndTheirPairs) {
+  const std::vector<EdcPair> pairs = {
+      {.image_a = 0, .image_b = 1, .same = true, .similarity = 0.3f},
+      {.image_a = 1, .image_b = 2, .same = true, .failed = true},
+      {.image_a = 0, .image_b = 2, .same = true, .similarity = 0.9f},
+      {.image_a = 2, .image_b = 3, .same = true, .similarity = 0.4f},
+      {.image_a = 0, .image_b = 3, .same = false, .similarity = 0.6f},
+  };
+  const auto points = ErrorVersusDiscard(pairs, {0.9f, 0.1f, 0.8f, 0.7f}, 0.5, {0.0, 0.25, 0.5});
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[0].genuine_pairs, 4);
+  EXPECT_EQ(points[0].false_non_matches, 3);
+  EXPECT_DOUBLE_EQ(points[0].fmr, 1.0);
+  EXPECT_EQ(points[1].genuine_pairs, 2);
+  EXPECT_EQ(points[1].false_non_matches, 1);
+  EXPECT_DOUBLE_EQ(points[1].fnmr, 0.5);
+  // 50 %: images 1 and 3 go; only the pair 0-2 (a match) is left.
+  EXPECT_EQ(points[2].genuine_pairs, 1);
+  EXPECT_EQ(points[2].false_non_matches, 0);
+  EXPECT_EQ(points[2].impostor_pairs, 0);
+}
 
 TEST(PairsTest, ParsesLfwFormat) {
   const std::string text =
