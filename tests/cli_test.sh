@@ -8,18 +8,8 @@ models=$2
 samples=$models/src/@vladmandic/face-api@1.7.15/demo
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name" >&2; fi
-}
-run() {  # run OUT_PREFIX ARGS...: records exit code, stdout, stderr; 60 s limit (a hang fails)
-  local out=$1; shift
-  timeout 60 "$facet" "$@" >"$tmp/$out.stdout" 2>"$tmp/$out.stderr"
-  echo $? >"$tmp/$out.code"
-}
-code() { cat "$tmp/$1.code"; }
+RUN_TIMEOUT=60
+source "$(dirname "$0")/cli_lib.sh"
 lines() { wc -l <"$tmp/$1.stderr"; }
 
 # Bad files.
@@ -77,5 +67,4 @@ check "bad mode: exit 2" [ "$(code usage)" = 2 ]
 run badmodel detect --model arcface "$samples/sample1.jpg"
 check "unknown model: exit 1 with the known names" grep -q "mobilefacenet" "$tmp/badmodel.stderr"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish cli_test

@@ -12,22 +12,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 export FACET_STORE=$tmp/store.db FACET_KEY_FILE=$tmp/master.key FACET_MODEL_DIR=$models
 umask 022  # the usual umask: facet must still make the store and key private
 unset FACET_MASTER_KEY
-py=/usr/bin/python3
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name" >&2; fi
-}
-run() {  # run OUT_PREFIX ARGS...: records exit code, stdout, stderr; 120 s limit
-  local out=$1; shift
-  timeout 120 "$facet" "$@" >"$tmp/$out.stdout" 2>"$tmp/$out.stderr"
-  echo $? >"$tmp/$out.code"
-}
-code() { cat "$tmp/$1.code"; }
-json() {  # json OUT_PREFIX PYTHON_EXPR: the expression (over d = parsed stdout) must be true
-  $py -c "import json,sys; d=json.load(open('$tmp/$1.stdout')); sys.exit(0 if ($2) else 1)"
-}
+source "$(dirname "$0")/cli_lib.sh"
 
 run init init
 check "init: exit 0" [ "$(code init)" = 0 ]
@@ -217,5 +202,4 @@ check "kill -9: nothing enrolled twice (48 faces)" bash -c \
   "'$facet' gallery list --json | $py -c \"import json,sys; d=json.load(sys.stdin); \
 sys.exit(0 if [g['faces'] for g in d if g['name']=='bulk']==[48] else 1)\""
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish gallery_cli_test

@@ -16,22 +16,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export FACET_STORE=$tmp/store.db FACET_KEY_FILE=$tmp/master.key FACET_MODEL_DIR=$models
 unset FACET_MASTER_KEY
-py=/usr/bin/python3
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name" >&2; fi
-}
-run() {  # run OUT_PREFIX ARGS...: records exit code, stdout, stderr; 300 s limit
-  local out=$1; shift
-  timeout 300 "$facet" "$@" >"$tmp/$out.stdout" 2>"$tmp/$out.stderr"
-  echo $? >"$tmp/$out.code"
-}
-code() { cat "$tmp/$1.code"; }
-json() {  # json OUT_PREFIX PYTHON_EXPR: the expression (over d = parsed stdout) must be true
-  $py -c "import json,sys; d=json.load(open('$tmp/$1.stdout')); sys.exit(0 if ($2) else 1)"
-}
+RUN_TIMEOUT=300
+source "$(dirname "$0")/cli_lib.sh"
 enroll() {  # enroll GALLERY PERSON PHOTOS...
   local gallery=$1 person=$2; shift 2
   "$facet" person add --gallery "$gallery" --person "$person" >/dev/null &&
@@ -104,5 +90,4 @@ PY
     "[(e['details']['probes'] >= 1, e['details']['identified']) for e in d if e['action'] == 'identify' and e['purpose'] == 'publish the interview' and e['details'].get('activity') == 'redact --keep' and e['details']['completed']][:1] == [(True, 1)] and sum(e['purpose'] == 'publish the interview' for e in d) == 2 and 'values' not in json.dumps(d)"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish redact_keep_cli_test
