@@ -12,22 +12,7 @@ tmp=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 export FACET_STORE=$tmp/store.db FACET_KEY_FILE=$tmp/master.key FACET_MODEL_DIR=$models
 unset FACET_MASTER_KEY
-py=/usr/bin/python3
-passed=0
-failed=0
-check() {  # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name" >&2; fi
-}
-run() {  # run OUT_PREFIX ARGS...: records exit code, stdout, stderr; 120 s limit
-  local out=$1; shift
-  timeout 120 "$facet" "$@" >"$tmp/$out.stdout" 2>"$tmp/$out.stderr"
-  echo $? >"$tmp/$out.code"
-}
-code() { cat "$tmp/$1.code"; }
-json() {  # json OUT_PREFIX PYTHON_EXPR: the expression (over d = parsed stdout) must be true
-  $py -c "import json,sys; d=json.load(open('$tmp/$1.stdout')); sys.exit(0 if ($2) else 1)"
-}
+source "$(dirname "$0")/cli_lib.sh"
 compose() {  # compose OUT FFMPEG_ARGS...
   local out=$1; shift
   ffmpeg -loglevel error -y "$@" -q:v 2 "$out" || { echo "ffmpeg failed" >&2; exit 1; }
@@ -83,6 +68,14 @@ check "identify text: numbered 1..3 in order" bash -c \
   "[ \"\$(grep -o 'face [0-9] of 3' '$tmp/i2.stdout' | tr '\n' ' ')\" = 'face 1 of 3 face 2 of 3 face 3 of 3 ' ]"
 check "identify text: no negative coordinate" bash -c "! grep -q '\[-\|, -' '$tmp/i2.stdout'"
 
+# detect shows boxes clipped the same way.
+run dc detect --json "$tmp/cut.jpg"
+check "detect JSON: no box outside the image" json dc \
+  "all(b[0] >= 0 and b[1] >= 0 and b[0]+b[2] <= d[0]['width'] and b[1]+b[3] <= d[0]['height'] \
+       for b in [f['box'] for f in d[0]['faces']]) and any(f['box'][0] == 0 for f in d[0]['faces'])"
+run dt detect "$tmp/cut.jpg"
+check "detect text: no negative coordinate" bash -c "! grep -q '\[-\|, -' '$tmp/dt.stdout'"
+
 # redact: a file that is not an image is reported as one, like detect.
 echo "hi" >"$tmp/bad.jpg"
 run d1 detect "$tmp/bad.jpg"
@@ -124,5 +117,4 @@ check "bulk enroll: exit 0" [ "$(code b1)" = 0 ]
 check "bulk enroll: bob enrolled" grep -q "^enrolled bob" "$tmp/b1.stdout"
 check "bulk enroll: names the skipped loose file" grep -q "skipped 1 file(s) .*loose.jpg" "$tmp/b1.stderr"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish cli_answers_test

@@ -76,13 +76,18 @@ void PrintError(const std::string& context, const Status& status) {
   std::fprintf(stderr, "facet: %s: %s\n", context.c_str(), status.ToString().c_str());
 }
 
-nlohmann::json ClippedBoxJson(const Box& box, int width, int height) {
-  auto round2 = [](float v) { return std::round(v * 100.0f) / 100.0f; };
+Box ClipBox(const Box& box, int width, int height) {
   const float x0 = std::clamp(box.x, 0.0f, static_cast<float>(width));
   const float y0 = std::clamp(box.y, 0.0f, static_cast<float>(height));
   const float x1 = std::clamp(box.x + box.width, 0.0f, static_cast<float>(width));
   const float y1 = std::clamp(box.y + box.height, 0.0f, static_cast<float>(height));
-  return {round2(x0), round2(y0), round2(std::max(0.0f, x1 - x0)), round2(std::max(0.0f, y1 - y0))};
+  return {x0, y0, std::max(0.0f, x1 - x0), std::max(0.0f, y1 - y0)};
+}
+
+nlohmann::json ClippedBoxJson(const Box& box, int width, int height) {
+  auto round2 = [](float v) { return std::round(v * 100.0f) / 100.0f; };
+  const Box clipped = ClipBox(box, width, height);
+  return {round2(clipped.x), round2(clipped.y), round2(clipped.width), round2(clipped.height)};
 }
 
 std::string BoxText(const nlohmann::json& box) {

@@ -57,6 +57,9 @@ nlohmann::json FaceToJson(const Face& face);
 // The face's box [x, y, w, h] clipped to a width x height image (a detector may box a face
 // partly outside the frame; a box never has negative coordinates), rounded to 1/100 px.
 nlohmann::json ClippedBoxJson(const Box& box, int width, int height);
+// The same box clipped, unrounded: what every command shows of a box (the face's landmarks,
+// which alignment uses, are left as they are).
+Box ClipBox(const Box& box, int width, int height);
 // "[x, y, w, h]" of ClippedBoxJson, for text output.
 std::string BoxText(const nlohmann::json& box);
 // Indices of `faces`, largest first by the box's part inside the width x height image (ties:

@@ -112,6 +112,7 @@ int RunCluster(const ClusterFlags& flags) {
           return;
         }
         for (size_t f = 0; f < chosen.size(); ++f) {
+          chosen[f].box = ClipBox(chosen[f].box, image->width(), image->height());
           per_image[i].emplace_back(chosen[f], std::move((*embeddings)[f]));
         }
       });

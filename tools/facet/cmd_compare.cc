@@ -29,7 +29,9 @@ Result<std::pair<Face, Embedding>> LargestFaceTemplate(Session& session, const s
   if (face == nullptr) return Status::NoFace("no face found");
   auto embedding = session.Embed(image.value(), *face);
   if (!embedding.ok()) return embedding.status();
-  return std::make_pair(*face, std::move(embedding).value());
+  Face shown = *face;
+  shown.box = ClipBox(face->box, image->width(), image->height());
+  return std::make_pair(shown, std::move(embedding).value());
 }
 
 int RunCompare(const CompareFlags& flags) {

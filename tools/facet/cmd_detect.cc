@@ -45,7 +45,10 @@ bool DetectOne(Session& session, const DetectFlags& flags, const DetectOptions& 
   (*entry)["width"] = image->width();
   (*entry)["height"] = image->height();
   (*entry)["faces"] = nlohmann::json::array();
-  for (const Face& face : faces.value()) (*entry)["faces"].push_back(FaceToJson(face));
+  for (Face& face : faces.value()) {
+    face.box = ClipBox(face.box, image->width(), image->height());
+    (*entry)["faces"].push_back(FaceToJson(face));
+  }
   char line[256];
   std::snprintf(line, sizeof(line), "%s: %zu face%s\n", path.c_str(), faces->size(),
                 faces->size() == 1 ? "" : "s");
