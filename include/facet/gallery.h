@@ -200,6 +200,12 @@ struct Verification {
 
 class IdentificationRun;
 
+// What Galleries::CheckRows found.
+struct StoreRowReport {
+  int64_t rows_checked = 0;
+  std::vector<std::string> problems{};  // one line per bad row, naming it; empty when intact
+};
+
 class Galleries {
  public:
   // Creates a new store (refuses to overwrite one). With `key_file` set and absent, creates the
@@ -293,6 +299,10 @@ class Galleries {
   Status Flush();
   // Full integrity check of the store files (slower than the check on open).
   Status CheckIntegrity();
+  // Checks every gallery, person, consent and face row against its MAC and opens its sealed
+  // fields (facet store check), listing every bad row rather than stopping at the first; a
+  // damaged store file (CheckIntegrity) is one more problem.
+  Result<StoreRowReport> CheckRows();
   // Builds (or brings up to date) the in-memory index of every gallery now, not at first use: a
   // service node does this before it reports ready.
   Status LoadIndexes();

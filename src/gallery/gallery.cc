@@ -7,6 +7,7 @@
 
 #include "gallery/gallery_internal.h"
 #include "gallery/gallery_util.h"
+#include "gallery/protected_store.h"
 
 namespace facet {
 
@@ -94,8 +95,11 @@ Result<std::unique_ptr<Galleries::Impl>> MakeImpl(const GalleriesOptions& option
   if (!profile.ok()) return profile.status();
   auto snapshot = crypto::DeriveSubkey(master, 3, "facetidx");
   if (!snapshot.ok()) return snapshot.status();
+  auto row_mac = gallery::DeriveRowMacKey(master);
+  if (!row_mac.ok()) return row_mac.status();
   auto impl = std::make_unique<Galleries::Impl>(std::move(master), std::move(profile).value(),
-                                                std::move(snapshot).value());
+                                                std::move(snapshot).value(),
+                                                std::move(row_mac).value());
   impl->options = options;
   if (!impl->options.clock) impl->options.clock = [] { return std::chrono::system_clock::now(); };
   std::string path = options.store;
@@ -140,8 +144,8 @@ Result<std::unique_ptr<Galleries>> Galleries::Create(const GalleriesOptions& opt
   open.create = true;
   auto opened = store::OpenStore(open);
   if (!opened.ok()) return fail(opened.status());
-  (*impl)->store = std::move(opened).value();
   (*impl)->store_uid = crypto::RandomHex(16);
+  (*impl)->ProtectStore(std::move(opened).value());
   Status status = AttachAudit(**impl);
   Impl& self = **impl;
   if (status.ok()) {
@@ -151,7 +155,9 @@ Result<std::unique_ptr<Galleries>> Galleries::Create(const GalleriesOptions& opt
       FACET_RETURN_IF_ERROR(txn.PutMeta("store_uid", self.store_uid));
       FACET_RETURN_IF_ERROR(txn.PutMeta("key_check", KeyCheck(self.master, self.store_uid)));
       FACET_RETURN_IF_ERROR(txn.PutMeta("created_ms", std::to_string(now)));
-      return self.Audit(txn, now, {"facet init", ""}, "store_create", "", "", "{}");
+      FACET_RETURN_IF_ERROR(txn.PutMeta(gallery::kRowMacsMeta, "1"));
+      return self.Audit(txn, now, {"facet init", ""}, "store_create", "", "",
+                        json{{"row_macs", true}}.dump());
     });
   }
   if (!status.ok()) {
@@ -174,9 +180,9 @@ Result<std::unique_ptr<Galleries>> Galleries::Open(const GalleriesOptions& optio
   auto opened = store::OpenStore(open);
   if (!opened.ok()) return opened.status();
   Impl& self = **impl;
-  self.store = std::move(opened).value();
+  std::unique_ptr<store::TemplateStore> backend = std::move(opened).value();
   std::string key_check;
-  FACET_RETURN_IF_ERROR(self.store->Read([&](store::StoreTxn& txn) -> Status {
+  FACET_RETURN_IF_ERROR(backend->Read([&](store::StoreTxn& txn) -> Status {
     auto uid = txn.GetMeta("store_uid");
     if (!uid.ok()) return uid.status();
     auto check = txn.GetMeta("key_check");
@@ -197,7 +203,9 @@ Result<std::unique_ptr<Galleries>> Galleries::Open(const GalleriesOptions& optio
     return Status::FailedPrecondition(self.store_path +
                                       ": the master key does not belong to this store");
   }
+  self.ProtectStore(std::move(backend));
   FACET_RETURN_IF_ERROR(AttachAudit(self));
+  FACET_RETURN_IF_ERROR(self.ProtectRowsOnce());
   return std::make_unique<Galleries>(std::move(impl).value());
 }
 

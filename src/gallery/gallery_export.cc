@@ -182,9 +182,8 @@ Result<std::string> Galleries::ExportPerson(const std::string& gallery_name,
   return out.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
-namespace {
+namespace gallery {
 
-// The chain check (against `anchor` when not null), then the append-only guards.
 Result<AuditReport> VerifyAuditIn(store::StoreTxn& txn, const audit::AuditChain& chain,
                                   const AuditAnchor* anchor, store::AuditHead* head_out) {
   audit::AuditVerifier verifier(chain, anchor);
@@ -207,7 +206,9 @@ Result<AuditReport> VerifyAuditIn(store::StoreTxn& txn, const audit::AuditChain&
   return report;
 }
 
-}  // namespace
+}  // namespace gallery
+
+using gallery::VerifyAuditIn;
 
 Result<AuditReport> Galleries::VerifyAudit() {
   Impl& self = *impl_;

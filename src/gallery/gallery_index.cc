@@ -54,6 +54,7 @@ class TemplateOpener {
   // sealed data authenticates its owner, gallery and model, so a row changed, swapped or copied
   // outside facet fails here.
   Result<std::vector<float>> Open(const store::FaceRecord& face) {
+    if (!face.integrity_error.empty()) return Status::StoreCorrupt(face.integrity_error);
     auto uid = uids_.find(face.person_id);
     if (uid == uids_.end()) {
       return Status::StoreCorrupt("store integrity: face " + std::to_string(face.id) +

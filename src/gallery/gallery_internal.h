@@ -18,6 +18,7 @@
 #include "audit/chain.h"
 #include "crypto/crypto.h"
 #include "facet/gallery.h"
+#include "gallery/row_protector.h"
 #include "index/vector_index.h"
 #include "store/template_store.h"
 
@@ -71,27 +72,44 @@ struct SearchOutcome {
   std::map<int64_t, std::string> damaged_faces;  // skipped (see GalleryState)
 };
 
+// The audit chain's check through `txn` (against `anchor` when not null), then the append-only
+// guards; the head read is stored in `head_out` when not null (gallery_export.cc).
+Result<AuditReport> VerifyAuditIn(store::StoreTxn& txn, const audit::AuditChain& chain,
+                                  const AuditAnchor* anchor, store::AuditHead* head_out);
+
 }  // namespace gallery
 
 struct Galleries::Impl {
   GalleriesOptions options;
+  // Checks and MACs rows (set once the store's uid is known; borrowed by `store`).
+  std::unique_ptr<gallery::RowProtector> rows;
+  // The backend wrapped in a gallery::ProtectedStore: every row read through it is checked.
   std::unique_ptr<store::TemplateStore> store;
+  store::TemplateStore* backend = nullptr;  // the unchecked backend inside `store`
   std::string store_path;  // for the snapshot directory
   std::string store_uid;
   crypto::SecretKey master;
   crypto::SecretKey profile_key;
   crypto::SecretKey snapshot_key;
+  crypto::SecretKey row_mac_key;
   std::unique_ptr<audit::AuditChain> chain;
 
   std::mutex states_mutex;
   std::map<std::string, std::shared_ptr<gallery::GalleryState>> states;  // by gallery name
 
-  Impl(crypto::SecretKey master_key, crypto::SecretKey profile, crypto::SecretKey snapshot)
+  Impl(crypto::SecretKey master_key, crypto::SecretKey profile, crypto::SecretKey snapshot,
+       crypto::SecretKey row_mac)
       : master(std::move(master_key)),
         profile_key(std::move(profile)),
-        snapshot_key(std::move(snapshot)) {}
+        snapshot_key(std::move(snapshot)),
+        row_mac_key(std::move(row_mac)) {}
 
   int64_t NowMs() const;
+
+  // Wraps the opened backend so that its rows are checked (store_uid must be set).
+  void ProtectStore(std::unique_ptr<store::TemplateStore> opened);
+  // Gives the rows of a store from before schema 2 their MACs, once (gallery_protect.cc).
+  Status ProtectRowsOnce();
 
   // Appends an audit entry inside `txn` (same transaction as the change it records).
   Status Audit(store::StoreTxn& txn, int64_t now_ms, const AuditContext& context,

@@ -1,14 +1,45 @@
 // OpenStore(): picks the backend from the location's scheme. One case per backend folder.
 #include "store/template_store.h"
 
+#include <algorithm>
+#include <charconv>
 #include <memory>
 #include <string>
+
+#include "crypto/crypto.h"
 
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace facet::store {
+
+const char* RowTableName(RowTable table) {
+  switch (table) {
+    case RowTable::kGalleries: return "galleries";
+    case RowTable::kPersons: return "persons";
+    case RowTable::kConsents: return "consents";
+    case RowTable::kFaces: return "faces";
+  }
+  return "?";
+}
+
+Status ParseAuditHeadField(const std::string& key, const std::string& value, AuditHead& head) {
+  if (key == "audit_head_count") {
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), head.count);
+    if (ec != std::errc() || end != value.data() + value.size()) {
+      return Status::CorruptData("audit head record is malformed");
+    }
+  } else if (key == "audit_head_hash" || key == "audit_head_mac") {
+    auto bytes = crypto::FromHex(value);
+    if (!bytes.ok() || bytes->size() != 32) {
+      return Status::CorruptData("audit head record is malformed");
+    }
+    std::copy(bytes->begin(), bytes->end(),
+              (key == "audit_head_hash" ? head.hash : head.mac).begin());
+  }
+  return Status::Ok();
+}
 
 Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options) {
   std::string path = options.location;

@@ -27,8 +27,17 @@
 namespace facet::store {
 
 // Version of the logical schema (tables, columns, meaning of blobs). Stores written by a newer
-// version are refused; older ones are migrated on open (none exist yet).
-inline constexpr int kSchemaVersion = 1;
+// version are refused; older ones are migrated on open (docs/store_format.md, "Versions").
+// 2: row MACs (`mac` on galleries, persons, consents, faces), sealed consent details and face
+//    sources (`consents.sealed_details`, `faces.sealed_source`).
+inline constexpr int kSchemaVersion = 2;
+
+// The tables whose rows carry a MAC (computed and checked above the store, in the gallery
+// layer, under a key the store never sees). An empty `mac` in a record is a row without one
+// (written before schema 2 and not yet adopted, or cleared outside facet).
+enum class RowTable { kGalleries, kPersons, kConsents, kFaces };
+// "galleries", "persons", "consents", "faces": the SQL table name.
+const char* RowTableName(RowTable table);
 
 struct GalleryRecord {
   int64_t id = 0;
@@ -45,6 +54,7 @@ struct GalleryRecord {
   bool keep_photos = false;
   int64_t created_ms = 0;
   int64_t generation = 0;  // bumped by every change to the gallery's persons, consents or faces
+  std::vector<uint8_t> mac;  // over every field but `generation` (a counter, not a decision)
 };
 
 struct PersonRecord {
@@ -55,18 +65,22 @@ struct PersonRecord {
   std::vector<uint8_t> sealed_profile;  // display name + external reference, sealed
   std::vector<uint8_t> wrapped_key;  // the person's data key, wrapped; empty when destroyed/none
   int64_t created_ms = 0;
+  std::vector<uint8_t> mac;
 };
 
 struct ConsentRecord {
   int64_t id = 0;
   int64_t person_id = 0;
+  // Plaintext columns of a store before schema 2; empty once sealed into `sealed_details`.
   std::string granted_by;
-  std::string scope;  // "verify" or "identify"
+  std::string scope;  // "verify" or "identify" (plaintext: the lapse queries need it)
   std::string purpose;
   std::string evidence;
   int64_t granted_ms = 0;
   std::optional<int64_t> expires_ms;
   std::optional<int64_t> revoked_ms;
+  std::vector<uint8_t> sealed_details;  // granted_by, purpose, evidence, sealed
+  std::vector<uint8_t> mac;
 };
 
 struct FaceRecord {
@@ -75,10 +89,15 @@ struct FaceRecord {
   int64_t gallery_id = 0;
   std::vector<uint8_t> sealed_template;
   std::string quality;  // "low", "medium" or "high"
-  std::string source_sha256;
+  std::string source_sha256;  // plaintext column before schema 2; empty once sealed below
   int64_t created_ms = 0;
   std::vector<uint8_t> sealed_photo;  // empty unless the gallery keeps photos (or not asked for)
   bool has_photo = false;             // a photo is stored (set even when not read)
+  std::vector<uint8_t> sealed_source;  // source_sha256, sealed
+  std::vector<uint8_t> mac;
+  // Never stored: set by the gallery layer's row check when the row fails it (why, naming the
+  // row), so that a scan can leave out one damaged face instead of failing the gallery.
+  std::string integrity_error;
 };
 
 struct AuditHead {
@@ -86,6 +105,12 @@ struct AuditHead {
   std::array<uint8_t, 32> hash{};
   std::array<uint8_t, 32> mac{};
 };
+
+// The audit head is kept as three meta rows: audit_head_count (decimal), audit_head_hash and
+// audit_head_mac (64 hex digits each). Sets the field of `head` that `key` names from `value`;
+// kCorruptData when the value is malformed. Keys other than those three are ignored. Both
+// backends read the head with it.
+Status ParseAuditHeadField(const std::string& key, const std::string& value, AuditHead& head);
 
 class StoreTxn {
  public:
@@ -114,7 +139,13 @@ class StoreTxn {
   virtual Status DeletePerson(int64_t person) = 0;
 
   virtual Result<int64_t> InsertConsent(const ConsentRecord& consent) = 0;
+  virtual Result<std::optional<ConsentRecord>> GetConsent(int64_t consent) = 0;
   virtual Result<std::vector<ConsentRecord>> ListConsents(int64_t person) = 0;
+  // Every consent of the gallery's persons, in id order.
+  virtual Result<std::vector<ConsentRecord>> ListGalleryConsents(int64_t gallery_id) = 0;
+  // Stores `sealed` as the consent's details and empties its plaintext granted_by, purpose and
+  // evidence (adopting a row written before schema 2).
+  virtual Status SetConsentSealedDetails(int64_t consent, std::span<const uint8_t> sealed) = 0;
   virtual Status SetConsentRevoked(int64_t consent, int64_t revoked_ms) = 0;
   // Persons of the gallery holding a data key whose every consent with a scope in `scopes` is
   // revoked or expired at `now_ms`, among those with a consent expired at `now_ms`.
@@ -133,6 +164,11 @@ class StoreTxn {
   virtual Result<std::vector<std::pair<int64_t, int64_t>>> FaceIds(int64_t gallery_id) = 0;
   virtual Result<int64_t> CountFaces(int64_t gallery_id) = 0;
   virtual Status DeleteFace(int64_t face) = 0;
+  // Stores `sealed` as the face's source and empties its plaintext source_sha256.
+  virtual Status SetFaceSealedSource(int64_t face, std::span<const uint8_t> sealed) = 0;
+  // Sets the MAC of one row (after its insert or update, which is when its id and final
+  // contents are known).
+  virtual Status SetRowMac(RowTable table, int64_t id, std::span<const uint8_t> mac) = 0;
   // Returns the number deleted.
   virtual Result<int64_t> DeleteFacesOfPerson(int64_t person) = 0;
 

@@ -25,6 +25,7 @@ Action RegisterIdentify(CLI::App& app);
 Action RegisterVerify(CLI::App& app);
 Action RegisterCluster(CLI::App& app);
 Action RegisterAudit(CLI::App& app);
+Action RegisterStore(CLI::App& app);  // cmd_store.cc
 // --- end galleries ---
 Action RegisterRedact(CLI::App& app);
 Action RegisterModels(CLI::App& app);

@@ -33,6 +33,7 @@ int Run(int argc, char** argv) {
   add(&facet::cli::RegisterVerify);
   add(&facet::cli::RegisterCluster);
   add(&facet::cli::RegisterAudit);
+  add(&facet::cli::RegisterStore);
   // --- end galleries ---
   add(&facet::cli::RegisterRedact);
   add(&facet::cli::RegisterModels);

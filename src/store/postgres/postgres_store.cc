@@ -15,12 +15,12 @@ namespace {
 
 using pg::Params;
 
-// Schema migrations, in order: migrations/NNNN.sql takes version NNNN-1 to NNNN. None yet.
+// Schema migrations, in order: migrations/NNNN.sql takes version NNNN-1 to NNNN.
 struct Migration {
   int to_version;
   const char* sql;
 };
-constexpr Migration kMigrations[] = {{1, nullptr}};
+const Migration kMigrations[] = {{2, kPostgresMigrationTo2}};
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

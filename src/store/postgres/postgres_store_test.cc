@@ -103,6 +103,34 @@ TEST_F(PostgresStoreTest, ForeignAndNewerDatabasesAreRefused) {
   EXPECT_NE(newer.status().message().find("newer"), std::string::npos);
 }
 
+// A schema-1 database (before row MACs) is migrated on open: the new columns appear, empty
+// (the gallery layer fills them: docs/store_format.md), and its rows are kept.
+TEST_F(PostgresStoreTest, ASchemaOneDatabaseIsMigrated) {
+  auto store = Open(true);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Write([](StoreTxn& txn) { return AddGallery(txn, "office").status(); }).ok());
+  store.reset();
+  ASSERT_EQ(Sql("ALTER TABLE galleries DROP COLUMN mac; ALTER TABLE persons DROP COLUMN mac;"
+                "ALTER TABLE consents DROP COLUMN sealed_details, DROP COLUMN mac;"
+                "ALTER TABLE faces DROP COLUMN sealed_source, DROP COLUMN mac;"
+                "UPDATE meta SET value = '1' WHERE key = 'pg_schema_version'"),
+            "");
+  store = Open(false);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store
+                  ->Read([](StoreTxn& txn) -> Status {
+                    auto version = txn.GetMeta("pg_schema_version");
+                    if (!version.ok()) return version.status();
+                    EXPECT_EQ(version->value_or(""), "2");
+                    auto galleries = txn.ListGalleries();
+                    if (!galleries.ok()) return galleries.status();
+                    EXPECT_EQ(galleries->size(), 1u);
+                    EXPECT_TRUE(galleries->front().mac.empty());
+                    return Status::Ok();
+                  })
+                  .ok());
+}
+
 TEST_F(PostgresStoreTest, RowsRoundTripAndCascade) {
   auto store = Open(true);
   ASSERT_NE(store, nullptr);

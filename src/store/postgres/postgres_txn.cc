@@ -3,7 +3,6 @@
 #include "store/postgres/postgres_txn.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include <nlohmann/json.hpp>
 
@@ -18,11 +17,12 @@ using pg::PgResult;
 
 constexpr const char* kGalleryColumns =
     "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
-    "threshold_fmr_1e4, keep_photos, created_ms, generation";
+    "threshold_fmr_1e4, keep_photos, created_ms, generation, mac";
 constexpr const char* kPersonColumns =
-    "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms";
+    "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms, mac";
 constexpr const char* kConsentColumns =
-    "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms";
+    "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms, "
+    "sealed_details, mac";
 constexpr const char* kAuditColumns =
     "seq, time_ms, actor, action, gallery, purpose, subjects, details, previous_hash, hash";
 // Rows per FETCH when scanning a gallery's faces or the audit log (bounded memory).
@@ -31,7 +31,7 @@ constexpr int kFetchRows = 5000;
 std::string FaceColumns(bool with_photo) {
   return std::string(
              "id, person_id, gallery_id, sealed_template, quality, source_sha256, created_ms, ") +
-         (with_photo ? "sealed_photo" : "NULL") + ", sealed_photo IS NOT NULL";
+         (with_photo ? "sealed_photo" : "NULL") + ", sealed_photo IS NOT NULL, sealed_source, mac";
 }
 
 GalleryRecord ReadGallery(const PgResult& r, int i) {
@@ -50,6 +50,7 @@ GalleryRecord ReadGallery(const PgResult& r, int i) {
   g.keep_photos = r.Bool(i, 11);
   g.created_ms = r.Int(i, 12);
   g.generation = r.Int(i, 13);
+  g.mac = r.Bytes(i, 14);
   return g;
 }
 
@@ -62,6 +63,7 @@ PersonRecord ReadPerson(const PgResult& r, int i) {
   p.sealed_profile = r.Bytes(i, 4);
   p.wrapped_key = r.Bytes(i, 5);
   p.created_ms = r.Int(i, 6);
+  p.mac = r.Bytes(i, 7);
   return p;
 }
 
@@ -76,6 +78,8 @@ ConsentRecord ReadConsent(const PgResult& r, int i) {
   c.granted_ms = r.Int(i, 6);
   c.expires_ms = r.OptionalInt(i, 7);
   c.revoked_ms = r.OptionalInt(i, 8);
+  c.sealed_details = r.Bytes(i, 9);
+  c.mac = r.Bytes(i, 10);
   return c;
 }
 
@@ -90,6 +94,8 @@ FaceRecord ReadFace(const PgResult& r, int i) {
   f.created_ms = r.Int(i, 6);
   f.sealed_photo = r.Bytes(i, 7);
   f.has_photo = r.Bool(i, 8);
+  f.sealed_source = r.Bytes(i, 9);
+  f.mac = r.Bytes(i, 10);
   return f;
 }
 
@@ -305,11 +311,51 @@ Result<int64_t> PostgresTxn::InsertConsent(const ConsentRecord& c) {
   FACET_RETURN_IF_ERROR(CheckWritable());
   Params p;
   p.Add(c.person_id).Add(c.granted_by).Add(c.scope).Add(c.purpose).Add(c.evidence);
-  p.Add(c.granted_ms).Add(c.expires_ms).Add(c.revoked_ms);
+  p.Add(c.granted_ms).Add(c.expires_ms).Add(c.revoked_ms).Add(c.sealed_details);
   return ReturnedId(conn_.Exec(
       "INSERT INTO consents(person_id, granted_by, scope, purpose, evidence, granted_ms, "
-      "expires_ms, revoked_ms) VALUES($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+      "expires_ms, revoked_ms, sealed_details) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+      "RETURNING id",
       p));
+}
+
+Result<std::optional<ConsentRecord>> PostgresTxn::GetConsent(int64_t consent) {
+  return First<ConsentRecord>(
+      conn_.Exec(std::string("SELECT ") + kConsentColumns + " FROM consents WHERE id = $1",
+                 Params().Add(consent)),
+      ReadConsent);
+}
+
+Result<std::vector<ConsentRecord>> PostgresTxn::ListGalleryConsents(int64_t gallery_id) {
+  auto r = conn_.Exec(std::string("SELECT ") + kConsentColumns +
+                          " FROM consents WHERE person_id IN (SELECT id FROM persons WHERE "
+                          "gallery_id = $1) ORDER BY id",
+                      Params().Add(gallery_id));
+  if (!r.ok()) return r.status();
+  std::vector<ConsentRecord> out;
+  out.reserve(static_cast<size_t>(r->rows()));
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ReadConsent(*r, i));
+  return out;
+}
+
+Status PostgresTxn::SetConsentSealedDetails(int64_t consent, std::span<const uint8_t> sealed) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run(
+      "UPDATE consents SET sealed_details = $1, granted_by = '', purpose = '', evidence = '' "
+      "WHERE id = $2",
+      Params().Add(sealed).Add(consent));
+}
+
+Status PostgresTxn::SetFaceSealedSource(int64_t face, std::span<const uint8_t> sealed) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run("UPDATE faces SET sealed_source = $1, source_sha256 = '' WHERE id = $2",
+                   Params().Add(sealed).Add(face));
+}
+
+Status PostgresTxn::SetRowMac(RowTable table, int64_t id, std::span<const uint8_t> mac) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run(std::string("UPDATE ") + RowTableName(table) + " SET mac = $1 WHERE id = $2",
+                   Params().Add(mac).Add(id));
 }
 
 Result<std::vector<ConsentRecord>> PostgresTxn::ListConsents(int64_t person) {
@@ -361,10 +407,11 @@ Result<int64_t> PostgresTxn::InsertFace(const FaceRecord& f) {
   FACET_RETURN_IF_ERROR(CheckWritable());
   Params p;
   p.Add(f.person_id).Add(f.gallery_id).Add(f.sealed_template).Add(f.quality);
-  p.Add(f.source_sha256).Add(f.created_ms).Add(f.sealed_photo);
+  p.Add(f.source_sha256).Add(f.created_ms).Add(f.sealed_photo).Add(f.sealed_source);
   auto id = ReturnedId(conn_.Exec(
       "INSERT INTO faces(person_id, gallery_id, sealed_template, quality, source_sha256, "
-      "created_ms, sealed_photo) VALUES($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+      "created_ms, sealed_photo, sealed_source) VALUES($1, $2, $3, $4, $5, $6, $7, $8) "
+      "RETURNING id",
       p));
   if (id.ok()) {
     changes_.added_faces.push_back(id.value());
@@ -441,21 +488,7 @@ Result<AuditHead> PostgresTxn::GetAuditHead() {
       "('audit_head_count', 'audit_head_hash', 'audit_head_mac')");
   if (!r.ok()) return r.status();
   for (int i = 0; i < r->rows(); ++i) {
-    const std::string key = r->Text(i, 0);
-    const std::string value = r->Text(i, 1);
-    if (key == "audit_head_count") {
-      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), head.count);
-      if (ec != std::errc() || end != value.data() + value.size()) {
-        return Status::CorruptData("audit head record is malformed");
-      }
-    } else {
-      auto bytes = crypto::FromHex(value);
-      if (!bytes.ok() || bytes->size() != 32) {
-        return Status::CorruptData("audit head record is malformed");
-      }
-      std::copy(bytes->begin(), bytes->end(),
-                (key == "audit_head_hash" ? head.hash : head.mac).begin());
-    }
+    FACET_RETURN_IF_ERROR(ParseAuditHeadField(r->Text(i, 0), r->Text(i, 1), head));
   }
   return head;
 }

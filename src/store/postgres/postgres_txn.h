@@ -54,7 +54,10 @@ class PostgresTxn final : public StoreTxn {
   Status DeletePerson(int64_t person) override;
 
   Result<int64_t> InsertConsent(const ConsentRecord& consent) override;
+  Result<std::optional<ConsentRecord>> GetConsent(int64_t consent) override;
   Result<std::vector<ConsentRecord>> ListConsents(int64_t person) override;
+  Result<std::vector<ConsentRecord>> ListGalleryConsents(int64_t gallery_id) override;
+  Status SetConsentSealedDetails(int64_t consent, std::span<const uint8_t> sealed) override;
   Status SetConsentRevoked(int64_t consent, int64_t revoked_ms) override;
   Result<std::vector<int64_t>> PersonsWithLapsedConsent(
       int64_t gallery_id, int64_t now_ms, const std::vector<std::string>& scopes) override;
@@ -66,6 +69,8 @@ class PostgresTxn final : public StoreTxn {
   Result<std::vector<std::pair<int64_t, int64_t>>> FaceIds(int64_t gallery_id) override;
   Result<int64_t> CountFaces(int64_t gallery_id) override;
   Status DeleteFace(int64_t face) override;
+  Status SetFaceSealedSource(int64_t face, std::span<const uint8_t> sealed) override;
+  Status SetRowMac(RowTable table, int64_t id, std::span<const uint8_t> mac) override;
   Result<int64_t> DeleteFacesOfPerson(int64_t person) override;
 
   Result<AuditHead> GetAuditHead() override;

@@ -22,7 +22,8 @@ CREATE TABLE galleries(
   threshold_fmr_1e4 REAL NOT NULL,
   keep_photos INTEGER NOT NULL,
   created_ms INTEGER NOT NULL,
-  generation INTEGER NOT NULL DEFAULT 0);
+  generation INTEGER NOT NULL DEFAULT 0,
+  mac BLOB);
 CREATE TABLE persons(
   id INTEGER PRIMARY KEY,
   gallery_id INTEGER NOT NULL REFERENCES galleries(id) ON DELETE CASCADE,
@@ -31,6 +32,7 @@ CREATE TABLE persons(
   sealed_profile BLOB NOT NULL,
   wrapped_key BLOB,
   created_ms INTEGER NOT NULL,
+  mac BLOB,
   UNIQUE(gallery_id, person_id));
 CREATE TABLE consents(
   id INTEGER PRIMARY KEY,
@@ -41,7 +43,9 @@ CREATE TABLE consents(
   evidence TEXT NOT NULL,
   granted_ms INTEGER NOT NULL,
   expires_ms INTEGER,
-  revoked_ms INTEGER);
+  revoked_ms INTEGER,
+  sealed_details BLOB,
+  mac BLOB);
 CREATE INDEX consents_person ON consents(person_id);
 CREATE INDEX consents_expiry ON consents(expires_ms) WHERE expires_ms IS NOT NULL;
 CREATE TABLE faces(
@@ -52,7 +56,9 @@ CREATE TABLE faces(
   quality TEXT NOT NULL,
   source_sha256 TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
-  sealed_photo BLOB);
+  sealed_photo BLOB,
+  sealed_source BLOB,
+  mac BLOB);
 CREATE INDEX faces_person ON faces(person_id);
 CREATE INDEX faces_gallery ON faces(gallery_id, id);
 CREATE TABLE audit(
@@ -72,13 +78,25 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql";
 
+// Version 1 to 2: the row MACs and the sealed columns (filled by the gallery layer, which holds
+// the keys, when it first opens the store: docs/store_format.md).
+const char* const kMigrationTo2 = R"sql(
+ALTER TABLE galleries ADD COLUMN mac BLOB;
+ALTER TABLE persons ADD COLUMN mac BLOB;
+ALTER TABLE consents ADD COLUMN sealed_details BLOB;
+ALTER TABLE consents ADD COLUMN mac BLOB;
+ALTER TABLE faces ADD COLUMN sealed_source BLOB;
+ALTER TABLE faces ADD COLUMN mac BLOB;
+)sql";
+
 const char* const kGalleryColumns =
     "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
-    "threshold_fmr_1e4, keep_photos, created_ms, generation";
+    "threshold_fmr_1e4, keep_photos, created_ms, generation, mac";
 const char* const kPersonColumns =
-    "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms";
+    "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms, mac";
 const char* const kConsentColumns =
-    "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms";
+    "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms, "
+    "sealed_details, mac";
 
 GalleryRecord ReadGallery(const Statement& s) {
   GalleryRecord g;
@@ -96,6 +114,7 @@ GalleryRecord ReadGallery(const Statement& s) {
   g.keep_photos = s.Int(11) != 0;
   g.created_ms = s.Int(12);
   g.generation = s.Int(13);
+  g.mac = s.Blob(14);
   return g;
 }
 
@@ -108,6 +127,7 @@ PersonRecord ReadPerson(const Statement& s) {
   p.sealed_profile = s.Blob(4);
   p.wrapped_key = s.Blob(5);
   p.created_ms = s.Int(6);
+  p.mac = s.Blob(7);
   return p;
 }
 
@@ -122,6 +142,8 @@ ConsentRecord ReadConsent(const Statement& s) {
   c.granted_ms = s.Int(6);
   c.expires_ms = s.OptionalInt(7);
   c.revoked_ms = s.OptionalInt(8);
+  c.sealed_details = s.Blob(9);
+  c.mac = s.Blob(10);
   return c;
 }
 
@@ -141,7 +163,7 @@ std::string FaceColumns(bool with_photo) {
   return std::string(
              "id, person_id, gallery_id, sealed_template, quality, source_sha256, "
              "created_ms, ") +
-         (with_photo ? "sealed_photo" : "NULL") + ", sealed_photo IS NOT NULL";
+         (with_photo ? "sealed_photo" : "NULL") + ", sealed_photo IS NOT NULL, sealed_source, mac";
 }
 
 FaceRecord ReadFace(const Statement& s) {
@@ -155,6 +177,8 @@ FaceRecord ReadFace(const Statement& s) {
   f.created_ms = s.Int(6);
   f.sealed_photo = s.Blob(7);
   f.has_photo = s.Int(8) != 0;
+  f.sealed_source = s.Blob(9);
+  f.mac = s.Blob(10);
   return f;
 }
 

@@ -19,6 +19,8 @@ inline constexpr int kApplicationId = 0x46434554;
 
 // The DDL of a new store (schema version kSchemaVersion).
 extern const char* const kSchema;
+// Migration from schema version 1 to 2 (run with user_version set in one transaction).
+extern const char* const kMigrationTo2;
 
 // Column lists, in the order the Read* functions below expect them.
 extern const char* const kGalleryColumns;

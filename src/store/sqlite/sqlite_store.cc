@@ -1,14 +1,7 @@
 // The embedded default store: one SQLite file in WAL mode with synchronous=FULL (a commit is on
 // disk when Write returns), foreign keys, and secure_delete (deleted rows are zeroed in the file).
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -168,12 +161,52 @@ class SqliteTxn final : public StoreTxn {
       id = last.Int(0) + 1;
     }
     FACET_PREPARE(s, "INSERT INTO consents(id, person_id, granted_by, scope, purpose, evidence, "
-                     "granted_ms, expires_ms, revoked_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                     "granted_ms, expires_ms, revoked_ms, sealed_details) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.Bind(1, id).Bind(2, c.person_id).Bind(3, c.granted_by).Bind(4, c.scope).Bind(5, c.purpose);
     s.Bind(6, c.evidence).Bind(7, c.granted_ms).Bind(8, c.expires_ms).Bind(9, c.revoked_ms);
+    s.Bind(10, c.sealed_details);
     FACET_RETURN_IF_ERROR(s.Run());
     FACET_RETURN_IF_ERROR(PutMeta("consent_id_last", std::to_string(id)));
     return id;
+  }
+
+  Result<std::optional<ConsentRecord>> GetConsent(int64_t consent) override {
+    FACET_PREPARE(s, std::string("SELECT ") + kConsentColumns + " FROM consents WHERE id = ?");
+    s.Bind(1, consent);
+    if (s.Step()) return std::optional<ConsentRecord>(ReadConsent(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return std::optional<ConsentRecord>();
+  }
+
+  Result<std::vector<ConsentRecord>> ListGalleryConsents(int64_t gallery_id) override {
+    FACET_PREPARE(s, std::string("SELECT ") + kConsentColumns +
+                         " FROM consents WHERE person_id IN (SELECT id FROM persons WHERE "
+                         "gallery_id = ?) ORDER BY id");
+    s.Bind(1, gallery_id);
+    std::vector<ConsentRecord> out;
+    while (s.Step()) out.push_back(ReadConsent(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return out;
+  }
+
+  Status SetConsentSealedDetails(int64_t consent, std::span<const uint8_t> sealed) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "UPDATE consents SET sealed_details = ?, granted_by = '', purpose = '', "
+                     "evidence = '' WHERE id = ?");
+    return s.Bind(1, sealed).Bind(2, consent).Run();
+  }
+
+  Status SetFaceSealedSource(int64_t face, std::span<const uint8_t> sealed) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "UPDATE faces SET sealed_source = ?, source_sha256 = '' WHERE id = ?");
+    return s.Bind(1, sealed).Bind(2, face).Run();
+  }
+
+  Status SetRowMac(RowTable table, int64_t id, std::span<const uint8_t> mac) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, std::string("UPDATE ") + RowTableName(table) + " SET mac = ? WHERE id = ?");
+    return s.Bind(1, mac).Bind(2, id).Run();
   }
 
   Result<std::vector<ConsentRecord>> ListConsents(int64_t person) override {
@@ -224,9 +257,11 @@ class SqliteTxn final : public StoreTxn {
   Result<int64_t> InsertFace(const FaceRecord& f) override {
     FACET_RETURN_IF_ERROR(CheckWritable());
     FACET_PREPARE(s, "INSERT INTO faces(person_id, gallery_id, sealed_template, quality, "
-                     "source_sha256, created_ms, sealed_photo) VALUES(?, ?, ?, ?, ?, ?, ?)");
+                     "source_sha256, created_ms, sealed_photo, sealed_source) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
     s.Bind(1, f.person_id).Bind(2, f.gallery_id).Bind(3, f.sealed_template).Bind(4, f.quality);
     s.Bind(5, f.source_sha256).Bind(6, f.created_ms).Bind(7, f.sealed_photo);
+    s.Bind(8, f.sealed_source);
     FACET_RETURN_IF_ERROR(s.Run());
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.handle()));
   }
@@ -284,23 +319,7 @@ class SqliteTxn final : public StoreTxn {
     AuditHead head;
     FACET_PREPARE(s, "SELECT key, value FROM meta WHERE key IN "
                      "('audit_head_count', 'audit_head_hash', 'audit_head_mac')");
-    while (s.Step()) {
-      const std::string key = s.Text(0);
-      const std::string value = s.Text(1);
-      if (key == "audit_head_count") {
-        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), head.count);
-        if (ec != std::errc() || end != value.data() + value.size()) {
-          return Status::CorruptData("audit head record is malformed");
-        }
-      } else {
-        auto bytes = crypto::FromHex(value);
-        if (!bytes.ok() || bytes->size() != 32) {
-          return Status::CorruptData("audit head record is malformed");
-        }
-        std::copy(bytes->begin(), bytes->end(),
-                  (key == "audit_head_hash" ? head.hash : head.mac).begin());
-      }
-    }
+    while (s.Step()) FACET_RETURN_IF_ERROR(ParseAuditHeadField(s.Text(0), s.Text(1), head));
     FACET_RETURN_IF_ERROR(s.status());
     return head;
   }
@@ -457,13 +476,28 @@ class SqliteStore final : public TemplateStore {
         (void)db_->Exec("ROLLBACK");
         return status;
       }
-    } else if (check) {
-      FACET_RETURN_IF_ERROR(Annotate(Check("quick_check")));
+    } else {
+      if (check) FACET_RETURN_IF_ERROR(Annotate(Check("quick_check")));
+      if (user_version < 2) FACET_RETURN_IF_ERROR(Migrate(kMigrationTo2, 2));
     }
     return Status::Ok();
   }
 
  private:
+  // Runs one migration step and sets the version, in one transaction.
+  Status Migrate(const char* sql, int to_version) {
+    FACET_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+    Status status = db_->Exec(sql);
+    if (status.ok()) status = db_->Exec("PRAGMA user_version = " + std::to_string(to_version));
+    if (status.ok()) status = db_->Exec("COMMIT");
+    if (!status.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return Status::Internal(db_->path() + ": cannot migrate the store to schema version " +
+                              std::to_string(to_version) + ": " + status.message());
+    }
+    return Status::Ok();
+  }
+
   Status Annotate(const Status& status) const {
     if (status.ok() || status.code() != StatusCode::kCorruptData ||
         status.message().rfind(db_->path(), 0) == 0) {
@@ -476,40 +510,7 @@ class SqliteStore final : public TemplateStore {
   std::unique_ptr<SqliteDb> db_;
 };
 
-// Creates the empty store file with mode 0600 whatever the umask (SQLite would create it 0666
-// minus the umask, 0644 usually). SQLite gives its -wal and -shm files the mode of the store file
-// (and fchmods them to it), so they are 0600 too.
-Status CreatePrivateFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::InvalidArgument(path + ": cannot create the store: " + std::strerror(errno));
-  const bool ok = ::fchmod(fd, 0600) == 0;
-  const int saved = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return Status::Internal(path + ": cannot set mode 0600: " + std::strerror(saved));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
-
-Status CheckPrivateStoreFiles(const std::string& path) {
-  std::string loose;
-  for (const std::string& file : {path, path + "-wal", path + "-shm", path + "-journal"}) {
-    struct stat info {};
-    if (::lstat(file.c_str(), &info) != 0) continue;  // absent (-wal/-shm come and go)
-    if ((info.st_mode & 077) != 0) {
-      char mode[8];
-      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
-      loose += (loose.empty() ? "" : ", ") + file + " (mode " + mode + ")";
-    }
-  }
-  if (loose.empty()) return Status::Ok();
-  return Status::FailedPrecondition(
-      "the store holds personal data but is accessible by group or others: " + loose +
-      "; make it private with: chmod 600 " + path + "*");
-}
 
 Result<std::unique_ptr<TemplateStore>> OpenSqliteStore(const std::string& path,
                                                        const StoreOpenOptions& options) {

@@ -17,6 +17,9 @@ namespace facet::store {
 Result<std::unique_ptr<TemplateStore>> OpenSqliteStore(const std::string& path,
                                                        const StoreOpenOptions& options);
 
+// Creates the empty store file at `path` with mode 0600 whatever the umask (sqlite_files.cc).
+Status CreatePrivateFile(const std::string& path);
+
 }  // namespace facet::store
 
 #endif  // FACET_SRC_STORE_SQLITE_SQLITE_STORE_H_
