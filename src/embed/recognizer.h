@@ -39,6 +39,10 @@ struct RecognizerSpec {
   // model not calibrated yet (`facet models calibrate`): see calibrated().
   float threshold_fmr_1e3 = 0;
   float threshold_fmr_1e4 = 0;
+  // The median ln(L2 norm) of the model's raw output over LFW's development faces (View 1): the
+  // quality score's feature-norm term is measured from it (quality/quality.h). 0: not measured;
+  // the quality score then leaves the term out.
+  float feature_norm_reference = 0;
 
   bool calibrated() const { return threshold_fmr_1e4 > threshold_fmr_1e3; }
 };
@@ -63,7 +67,10 @@ class Recognizer {
   // For each aligned crop, the cosine similarity between its template and its mirror image's
   // (one batch of twice the crops). A face the model sees clearly reads ~0.98; profiles, blur,
   // occlusion and poor alignment read lower: a recognition-quality signal (docs/quality.md).
-  Status MirrorAgreement(const std::vector<cv::Mat>& aligned_bgr, std::vector<float>* cosines);
+  // With `feature_norms`, also the L2 norm of each crop's raw output (before normalisation; its
+  // scale is the model's): larger for faces the model sees clearly (docs/quality.md).
+  Status MirrorAgreement(const std::vector<cv::Mat>& aligned_bgr, std::vector<float>* cosines,
+                         std::vector<float>* feature_norms = nullptr);
 
   const RecognizerSpec& spec() const { return spec_; }
 

@@ -48,6 +48,7 @@ struct Session::State {
   std::vector<size_t> dense_faces;  // index in `faces` of each dense crop
   std::vector<landmarks::Points68> dense_results;
   std::vector<float> agreement;  // Recognizer::MirrorAgreement per dense face
+  std::vector<float> feature_norms;  // and the raw output's norm
   std::vector<cv::Mat> crops;
   std::vector<std::vector<float>> templates;
   cv::Mat quality_crop;
@@ -235,18 +236,22 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     align::AlignFace(view, faces[state_->dense_faces[k]].landmarks, recognizer_template,
                      models.recognizer_spec.crop_size, &state_->crops[k]);
   }
-  FACET_RETURN_IF_ERROR(state_->recognizer->MirrorAgreement(state_->crops, &state_->agreement));
+  FACET_RETURN_IF_ERROR(state_->recognizer->MirrorAgreement(state_->crops, &state_->agreement,
+                                                            &state_->feature_norms));
   const align::Landmarks5 quality_template = align::ArcFaceTemplate112();
   quality::QualityThresholds thresholds;
   if (state_->detector->kind() == detect::DetectorKind::kBlazeFace) {
     thresholds.score_centre = quality::kBlazeFaceScoreCentre;
   }
+  thresholds.feature_norm_reference = models.recognizer_spec.feature_norm_reference;
   for (size_t k = 0; k < state_->dense_faces.size(); ++k) {
     Face& face = faces[state_->dense_faces[k]];
     face.landmarks68.assign(state_->dense_results[k].begin(), state_->dense_results[k].end());
     align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
     face.quality = quality::AssessQuality(face.box, face.score, state_->dense_results[k],
-                                          state_->quality_crop, state_->agreement[k], thresholds);
+                                          state_->quality_crop,
+                                          {state_->agreement[k], state_->feature_norms[k]},
+                                          thresholds);
   }
   return faces;
 }

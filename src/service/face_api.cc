@@ -196,6 +196,7 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
     if (params.quality_details) {
       attributes["qualityDetails"] = {{"score", Round(f.quality.score, 1000)},
                                       {"mirrorAgreement", Round(f.quality.mirror_agreement, 1000)},
+                                      {"featureNorm", Round(f.quality.feature_norm, 100)},
                                       {"detectionScore", Round(f.score, 1000)},
                                       {"faceSize", Round(f.quality.face_size, 10)},
                                       {"sharpness", Round(f.quality.sharpness, 10)}};

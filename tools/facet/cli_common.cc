@@ -122,6 +122,7 @@ nlohmann::json FaceToJson(const Face& face) {
       {"quality_details",
        {{"score", std::round(face.quality.score * 1000.0f) / 1000.0f},
         {"mirror_agreement", std::round(face.quality.mirror_agreement * 1000.0f) / 1000.0f},
+        {"feature_norm", round2(face.quality.feature_norm)},
         {"face_size", round2(face.quality.face_size)},
         {"sharpness", round2(face.quality.sharpness)},
         {"yaw", round2(face.quality.yaw_degrees)},
