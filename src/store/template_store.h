@@ -27,8 +27,9 @@
 namespace facet::store {
 
 // Version of the logical schema (tables, columns, meaning of blobs). Stores written by a newer
-// version are refused; older ones are migrated on open (none exist yet).
-inline constexpr int kSchemaVersion = 1;
+// version are refused; older ones are migrated on open. 2: galleries.sealed_profile and
+// galleries.requested_model, faces.sealed_user_data (Azure Face's name/userData).
+inline constexpr int kSchemaVersion = 2;
 
 struct GalleryRecord {
   int64_t id = 0;
@@ -45,6 +46,12 @@ struct GalleryRecord {
   bool keep_photos = false;
   int64_t created_ms = 0;
   int64_t generation = 0;  // bumped by every change to the gallery's persons, consents or faces
+  // Schema 2. The display name and free text the creator gave (Azure's name, userData), sealed;
+  // empty: none given. Changed by SetGalleryProfile.
+  std::vector<uint8_t> sealed_profile;
+  // Schema 2. The recognition model name the creator asked for (e.g. Azure's "recognition_04");
+  // `model` is the one that runs. Empty: none asked for.
+  std::string requested_model;
 };
 
 struct PersonRecord {
@@ -79,6 +86,9 @@ struct FaceRecord {
   int64_t created_ms = 0;
   std::vector<uint8_t> sealed_photo;  // empty unless the gallery keeps photos (or not asked for)
   bool has_photo = false;             // a photo is stored (set even when not read)
+  // Schema 2. The caller's free text about this face (Azure's userData), sealed under the
+  // person's data key; empty: none. Changed by SetFaceUserData.
+  std::vector<uint8_t> sealed_user_data;
 };
 
 struct AuditHead {
@@ -101,6 +111,8 @@ class StoreTxn {
   virtual Status BumpGeneration(int64_t gallery_id) = 0;
   // Deletes the gallery and everything in it.
   virtual Status DeleteGallery(int64_t gallery_id) = 0;
+  // Empty `sealed_profile` removes it.
+  virtual Status SetGalleryProfile(int64_t gallery_id, std::span<const uint8_t> sealed_profile) = 0;
 
   virtual Result<int64_t> InsertPerson(const PersonRecord& person) = 0;
   virtual Result<std::optional<PersonRecord>> FindPerson(int64_t gallery_id,
@@ -133,6 +145,8 @@ class StoreTxn {
   virtual Result<std::vector<std::pair<int64_t, int64_t>>> FaceIds(int64_t gallery_id) = 0;
   virtual Result<int64_t> CountFaces(int64_t gallery_id) = 0;
   virtual Status DeleteFace(int64_t face) = 0;
+  // Empty `sealed_user_data` removes it.
+  virtual Status SetFaceUserData(int64_t face, std::span<const uint8_t> sealed_user_data) = 0;
   // Returns the number deleted.
   virtual Result<int64_t> DeleteFacesOfPerson(int64_t person) = 0;
 

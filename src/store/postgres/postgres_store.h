@@ -19,10 +19,12 @@
 namespace facet::store {
 
 // The version of schema.sql; a database with a newer one is refused.
-inline constexpr int kPostgresSchemaVersion = 1;
+inline constexpr int kPostgresSchemaVersion = 2;
 
 // schema.sql, embedded at build time.
 extern const char* const kPostgresSchema;
+// migrations/0002.sql (version 1 -> 2), embedded at build time.
+extern const char* const kPostgresMigration0002;
 
 // Opens (options.create: creates the schema in) the database named by options.location, a
 // libpq URI (postgresql://[user@]host[:port][,host2[:port2]...]/db?target_session_attrs=

@@ -18,7 +18,7 @@ using pg::PgResult;
 
 constexpr const char* kGalleryColumns =
     "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
-    "threshold_fmr_1e4, keep_photos, created_ms, generation";
+    "threshold_fmr_1e4, keep_photos, created_ms, generation, sealed_profile, requested_model";
 constexpr const char* kPersonColumns =
     "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms";
 constexpr const char* kConsentColumns =
@@ -31,7 +31,7 @@ constexpr int kFetchRows = 5000;
 std::string FaceColumns(bool with_photo) {
   return std::string(
              "id, person_id, gallery_id, sealed_template, quality, source_sha256, created_ms, ") +
-         (with_photo ? "sealed_photo" : "NULL") + ", sealed_photo IS NOT NULL";
+         (with_photo ? "sealed_photo" : "NULL") + ", sealed_photo IS NOT NULL, sealed_user_data";
 }
 
 GalleryRecord ReadGallery(const PgResult& r, int i) {
@@ -50,6 +50,8 @@ GalleryRecord ReadGallery(const PgResult& r, int i) {
   g.keep_photos = r.Bool(i, 11);
   g.created_ms = r.Int(i, 12);
   g.generation = r.Int(i, 13);
+  g.sealed_profile = r.Bytes(i, 14);
+  g.requested_model = r.Text(i, 15);
   return g;
 }
 
@@ -90,6 +92,7 @@ FaceRecord ReadFace(const PgResult& r, int i) {
   f.created_ms = r.Int(i, 6);
   f.sealed_photo = r.Bytes(i, 7);
   f.has_photo = r.Bool(i, 8);
+  f.sealed_user_data = r.Bytes(i, 9);
   return f;
 }
 
@@ -187,11 +190,12 @@ Result<int64_t> PostgresTxn::InsertGallery(const GalleryRecord& g) {
   p.Add(g.name).Add(g.purpose).Add(g.use).Add(g.model).Add(g.model_version);
   p.Add(int64_t{g.dimensions}).Add(g.fmr).Add(double{g.threshold});
   p.Add(double{g.threshold_fmr_1e3}).Add(double{g.threshold_fmr_1e4}).Add(g.keep_photos);
-  p.Add(g.created_ms);
+  p.Add(g.created_ms).Add(g.sealed_profile).Add(g.requested_model);
   auto id = ReturnedId(conn_.Exec(
       "INSERT INTO galleries(name, purpose, use, model, model_version, dimensions, fmr, threshold, "
-      "threshold_fmr_1e3, threshold_fmr_1e4, keep_photos, created_ms) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+      "threshold_fmr_1e3, threshold_fmr_1e4, keep_photos, created_ms, sealed_profile, "
+      "requested_model) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+      "RETURNING id",
       p));
   if (id.ok()) changes_.galleries.insert(id.value());
   return id;
@@ -234,6 +238,12 @@ Status PostgresTxn::DeleteGallery(int64_t gallery_id) {
   changes_.deleted_galleries.insert(gallery_id);
   changes_.galleries.insert(gallery_id);
   return conn_.Run("DELETE FROM galleries WHERE id = $1", Params().Add(gallery_id));
+}
+
+Status PostgresTxn::SetGalleryProfile(int64_t gallery_id, std::span<const uint8_t> sealed_profile) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run("UPDATE galleries SET sealed_profile = $1 WHERE id = $2",
+                   Params().Add(sealed_profile).Add(gallery_id));
 }
 
 Result<int64_t> PostgresTxn::InsertPerson(const PersonRecord& person) {
@@ -361,10 +371,11 @@ Result<int64_t> PostgresTxn::InsertFace(const FaceRecord& f) {
   FACET_RETURN_IF_ERROR(CheckWritable());
   Params p;
   p.Add(f.person_id).Add(f.gallery_id).Add(f.sealed_template).Add(f.quality);
-  p.Add(f.source_sha256).Add(f.created_ms).Add(f.sealed_photo);
+  p.Add(f.source_sha256).Add(f.created_ms).Add(f.sealed_photo).Add(f.sealed_user_data);
   auto id = ReturnedId(conn_.Exec(
       "INSERT INTO faces(person_id, gallery_id, sealed_template, quality, source_sha256, "
-      "created_ms, sealed_photo) VALUES($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+      "created_ms, sealed_photo, sealed_user_data) VALUES($1, $2, $3, $4, $5, $6, $7, $8) "
+      "RETURNING id",
       p));
   if (id.ok()) {
     changes_.added_faces.push_back(id.value());
@@ -420,6 +431,12 @@ Status PostgresTxn::DeleteFace(int64_t face) {
     changes_.galleries.insert(r->Int(0, 0));
   }
   return Status::Ok();
+}
+
+Status PostgresTxn::SetFaceUserData(int64_t face, std::span<const uint8_t> sealed_user_data) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run("UPDATE faces SET sealed_user_data = $1 WHERE id = $2",
+                   Params().Add(sealed_user_data).Add(face));
 }
 
 Result<int64_t> PostgresTxn::DeleteFacesOfPerson(int64_t person) {
