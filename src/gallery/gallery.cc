@@ -283,6 +283,12 @@ Result<GalleryInfo> Galleries::CreateGallery(const GallerySpec& spec,
   FACET_RETURN_IF_ERROR(gallery::CheckActor(context));
   FACET_RETURN_IF_ERROR(gallery::CheckGalleryName(spec.name));
   FACET_RETURN_IF_ERROR(gallery::CheckText("purpose", spec.purpose, true));
+  FACET_RETURN_IF_ERROR(gallery::CheckGalleryLabels({spec.display_name, spec.user_data}));
+  FACET_RETURN_IF_ERROR(gallery::CheckText("requested model", spec.requested_model, false));
+  if (spec.requested_model.size() > kMaxRequestedModel) {
+    return Status::InvalidArgument("a requested model name has at most " +
+                                   std::to_string(kMaxRequestedModel) + " bytes");
+  }
   if (spec.fmr != 1e-3 && spec.fmr != 1e-4) {
     return Status::InvalidArgument("fmr must be 1e-3 or 1e-4 (the calibrated operating points)");
   }
@@ -302,6 +308,7 @@ Result<GalleryInfo> Galleries::CreateGallery(const GallerySpec& spec,
   record.threshold_fmr_1e3 = recognizer.threshold_fmr_1e3;
   record.threshold_fmr_1e4 = recognizer.threshold_fmr_1e4;
   record.keep_photos = spec.keep_photos;
+  record.requested_model = spec.requested_model;
   Impl& self = *impl_;
   FACET_RETURN_IF_ERROR(self.store->Write([&](store::StoreTxn& txn) -> Status {
     record.created_ms = self.NowMs();
@@ -312,9 +319,15 @@ Result<GalleryInfo> Galleries::CreateGallery(const GallerySpec& spec,
     }
     auto id = txn.InsertGallery(record);
     if (!id.ok()) return id.status();
-    const json details = {{"use", record.use}, {"model", record.model},
-                          {"model_version", record.model_version}, {"fmr", record.fmr},
-                          {"keep_photos", record.keep_photos}};
+    record.id = id.value();
+    // The labels are sealed for this row (its id is in the associated data), so after the insert.
+    auto sealed = self.SealGalleryProfile(record, {spec.display_name, spec.user_data});
+    if (!sealed.ok()) return sealed.status();
+    if (!sealed->empty()) FACET_RETURN_IF_ERROR(txn.SetGalleryProfile(record.id, sealed.value()));
+    json details = {{"use", record.use}, {"model", record.model},
+                    {"model_version", record.model_version}, {"fmr", record.fmr},
+                    {"keep_photos", record.keep_photos}};
+    if (!record.requested_model.empty()) details["requested_model"] = record.requested_model;
     return self.Audit(txn, record.created_ms, {context.actor, spec.purpose}, "gallery_create",
                       spec.name, "", details.dump());
   }));
@@ -345,6 +358,11 @@ Result<std::vector<GalleryInfo>> Galleries::ListGalleries() {
       info.threshold = r.threshold;
       info.keep_photos = r.keep_photos;
       info.created_at = audit::FromUnixMillis(r.created_ms);
+      info.requested_model = r.requested_model;
+      auto labels = impl_->OpenGalleryProfile(r);
+      if (!labels.ok()) return labels.status();
+      info.display_name = labels->display_name;
+      info.user_data = labels->user_data;
       auto persons = txn.ListPersons(r.id);
       if (!persons.ok()) return persons.status();
       info.persons = static_cast<int64_t>(persons->size());

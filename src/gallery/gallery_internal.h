@@ -44,6 +44,19 @@ struct Profile {
   std::string external_ref;
 };
 
+// A gallery's decoded labels (gallery_labels.cc).
+struct GalleryProfile {
+  std::string display_name;
+  std::string user_data;
+};
+std::string GalleryProfileContext(int64_t gallery_id, const std::string& gallery_name);
+std::string FaceUserDataContext(const std::string& uid, int64_t face_id);
+Status CheckGalleryLabels(const GalleryLabels& labels);
+// Empty `user_data`: an empty blob (none stored).
+Result<std::vector<uint8_t>> SealFaceUserData(const crypto::SecretKey& person_key,
+                                              const std::string& uid, int64_t face_id,
+                                              const std::string& user_data);
+
 // The searchable state of one gallery.
 struct GalleryState {
   store::GalleryRecord record;  // fixed at creation (generation below is the live one)
@@ -104,6 +117,13 @@ struct Galleries::Impl {
 
   Result<std::vector<uint8_t>> SealProfile(const std::string& uid, const gallery::Profile& p) const;
   Result<gallery::Profile> OpenProfile(const store::PersonRecord& person) const;
+  // A gallery's labels (an empty blob when it has none) and back; kCorruptData when they do not
+  // open.
+  Result<std::vector<uint8_t>> SealGalleryProfile(const store::GalleryRecord& record,
+                                                  const gallery::GalleryProfile& profile) const;
+  Result<gallery::GalleryProfile> OpenGalleryProfile(const store::GalleryRecord& record) const;
+  // The person's data key, unwrapped; kFailedPrecondition when destroyed (or never made).
+  Result<crypto::SecretKey> PersonDataKey(const store::PersonRecord& person) const;
 
   // Loads or refreshes the gallery's index so that it matches the store. Caller holds
   // state.mutex exclusively.
