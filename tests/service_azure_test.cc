@@ -124,7 +124,29 @@ TEST_F(AzureApiTest, DetectTakesAzureParametersAndComputesQualityAttributes) {
     EXPECT_EQ(f["recognitionModel"], "recognition_04");
     EXPECT_EQ(f["facetRecognitionModel"], engine_->recognizer().name);
     EXPECT_EQ(f["faceId"].get<std::string>().size(), 36u);
-    EXPECT_TRUE(f["faceLandmarks"].contains("pupilLeft"));
+    // 23 of Azure's 27 named points, where a face has them: brows outside the eyes, lids above
+    // and below the pupil, the upper lip above the lower; the nose roots and alar tops absent.
+    const json& l = f["faceLandmarks"];
+    EXPECT_EQ(l.size(), 23u) << l;
+    auto x = [&](const char* name) { return l[name]["x"].get<double>(); };
+    auto y = [&](const char* name) { return l[name]["y"].get<double>(); };
+    EXPECT_LT(x("eyebrowLeftOuter"), x("eyeLeftInner"));
+    EXPECT_LT(x("eyeLeftOuter"), x("pupilLeft"));
+    EXPECT_LT(x("pupilLeft"), x("eyeLeftInner"));
+    EXPECT_LT(x("eyeRightInner"), x("pupilRight"));
+    EXPECT_LT(x("pupilRight"), x("eyeRightOuter"));
+    EXPECT_LT(x("eyebrowRightInner"), x("eyebrowRightOuter"));
+    EXPECT_LT(y("eyebrowLeftInner"), y("eyeLeftTop"));
+    EXPECT_LE(y("eyeLeftTop"), y("eyeLeftBottom"));
+    EXPECT_LE(y("eyeRightTop"), y("eyeRightBottom"));
+    EXPECT_LT(x("noseLeftAlarOutTip"), x("noseRightAlarOutTip"));
+    EXPECT_LT(y("upperLipTop"), y("underLipBottom"));
+    EXPECT_LE(y("upperLipBottom"), y("underLipTop") + 1);
+    EXPECT_LT(y("pupilLeft"), y("upperLipTop"));
+    for (const char* absent :
+         {"noseRootLeft", "noseRootRight", "noseLeftAlarTop", "noseRightAlarTop"}) {
+      EXPECT_FALSE(l.contains(absent)) << absent;
+    }
     const json& a = f["faceAttributes"];
     for (const char* name : {"headPose", "qualityForRecognition", "blur", "exposure", "noise"}) {
       EXPECT_TRUE(a.contains(name)) << name;
