@@ -189,7 +189,8 @@ struct FaceInfo {
   bool has_photo = false;
   std::string user_data{};  // EnrollRequest::user_data or UpdateFace's; empty: none
   // Set by Enroll when this source image was already enrolled for the person: nothing was added
-  // (re-running a bulk enrollment is safe).
+  // (re-running a bulk enrollment is safe); the info is the stored face's, user_data included
+  // (the request's user_data is not applied: UpdateFace changes it).
   bool duplicate = false;
 };
 

@@ -174,7 +174,10 @@ Result<FaceInfo> Galleries::Enroll(const EnrollRequest& request, const AuditCont
     if (!existing.ok()) return existing.status();
     for (const store::FaceRecord& f : existing.value()) {
       if (f.source_sha256 == request.source_sha256) {
-        result = gallery::MakeFaceInfo(f);
+        // The face as stored, its user data included (the request's is not applied).
+        auto stored = gallery::MakeFaceInfos(self, person, {f});
+        if (!stored.ok()) return stored.status();
+        result = std::move(stored->front());
         result.duplicate = true;
         return Status::Ok();  // nothing written
       }

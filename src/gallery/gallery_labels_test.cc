@@ -140,6 +140,13 @@ TEST_F(GalleryTest, AFaceKeepsItsUserDataUntilThePersonIsShredded) {
   auto enrolled = galleries_->Enroll(request, admin_);
   ASSERT_TRUE(enrolled.ok()) << enrolled.status().ToString();
   EXPECT_EQ(enrolled->user_data, request.user_data);
+  // The same image again is a duplicate: the stored face is answered, its user data unchanged.
+  request.user_data = "another text";
+  auto again = galleries_->Enroll(request, admin_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->face_id, enrolled->face_id);
+  EXPECT_EQ(again->user_data, "badge photo, Zelda's camera");
   request.source_sha256 = HashOf(2);
   request.user_data = "";
   auto second = galleries_->Enroll(request, admin_);
