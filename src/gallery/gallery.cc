@@ -334,13 +334,48 @@ Result<GalleryInfo> Galleries::CreateGallery(const GallerySpec& spec,
   return GetGallery(spec.name);
 }
 
+namespace {
+
+// The public view of one gallery; kCorruptData when its labels do not open (only this gallery's
+// calls fail then, and the list of all).
+Result<GalleryInfo> MakeGalleryInfo(const Galleries::Impl& impl, store::StoreTxn& txn,
+                                    const store::GalleryRecord& r) {
+  GalleryInfo info;
+  info.name = r.name;
+  info.purpose = r.purpose;
+  info.use = r.use == "verify" ? ConsentScope::kVerify : ConsentScope::kIdentify;
+  info.recognizer = gallery::RecognizerOf(r);
+  info.fmr = r.fmr;
+  info.threshold = r.threshold;
+  info.keep_photos = r.keep_photos;
+  info.created_at = audit::FromUnixMillis(r.created_ms);
+  info.requested_model = r.requested_model;
+  auto labels = impl.OpenGalleryProfile(r);
+  if (!labels.ok()) return labels.status();
+  info.display_name = labels->display_name;
+  info.user_data = labels->user_data;
+  auto persons = txn.ListPersons(r.id);
+  if (!persons.ok()) return persons.status();
+  info.persons = static_cast<int64_t>(persons->size());
+  auto faces = txn.CountFaces(r.id);
+  if (!faces.ok()) return faces.status();
+  info.faces = faces.value();
+  return info;
+}
+
+}  // namespace
+
 Result<GalleryInfo> Galleries::GetGallery(const std::string& gallery_name) {
-  auto all = ListGalleries();
-  if (!all.ok()) return all.status();
-  for (GalleryInfo& info : all.value()) {
-    if (info.name == gallery_name) return std::move(info);
-  }
-  return Status::NotFound("gallery '" + gallery_name + "' does not exist");
+  GalleryInfo info;
+  FACET_RETURN_IF_ERROR(impl_->store->Read([&](store::StoreTxn& txn) -> Status {
+    auto record = gallery::FindGalleryOrError(txn, gallery_name);
+    if (!record.ok()) return record.status();
+    auto made = MakeGalleryInfo(*impl_, txn, record.value());
+    if (!made.ok()) return made.status();
+    info = std::move(made).value();
+    return Status::Ok();
+  }));
+  return info;
 }
 
 Result<std::vector<GalleryInfo>> Galleries::ListGalleries() {
@@ -349,27 +384,9 @@ Result<std::vector<GalleryInfo>> Galleries::ListGalleries() {
     auto records = txn.ListGalleries();
     if (!records.ok()) return records.status();
     for (const store::GalleryRecord& r : records.value()) {
-      GalleryInfo info;
-      info.name = r.name;
-      info.purpose = r.purpose;
-      info.use = r.use == "verify" ? ConsentScope::kVerify : ConsentScope::kIdentify;
-      info.recognizer = gallery::RecognizerOf(r);
-      info.fmr = r.fmr;
-      info.threshold = r.threshold;
-      info.keep_photos = r.keep_photos;
-      info.created_at = audit::FromUnixMillis(r.created_ms);
-      info.requested_model = r.requested_model;
-      auto labels = impl_->OpenGalleryProfile(r);
-      if (!labels.ok()) return labels.status();
-      info.display_name = labels->display_name;
-      info.user_data = labels->user_data;
-      auto persons = txn.ListPersons(r.id);
-      if (!persons.ok()) return persons.status();
-      info.persons = static_cast<int64_t>(persons->size());
-      auto faces = txn.CountFaces(r.id);
-      if (!faces.ok()) return faces.status();
-      info.faces = faces.value();
-      out.push_back(std::move(info));
+      auto made = MakeGalleryInfo(*impl_, txn, r);
+      if (!made.ok()) return made.status();
+      out.push_back(std::move(made).value());
     }
     return Status::Ok();
   }));

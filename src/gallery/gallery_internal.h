@@ -49,7 +49,7 @@ struct GalleryProfile {
   std::string display_name;
   std::string user_data;
 };
-std::string GalleryProfileContext(int64_t gallery_id, const std::string& gallery_name);
+std::string GalleryProfileContext(const store::GalleryRecord& record);
 std::string FaceUserDataContext(const std::string& uid, int64_t face_id);
 Status CheckGalleryLabels(const GalleryLabels& labels);
 // Empty `user_data`: an empty blob (none stored).

@@ -16,8 +16,10 @@ using nlohmann::json;
 
 namespace gallery {
 
-std::string GalleryProfileContext(int64_t gallery_id, const std::string& gallery_name) {
-  return "facet.gallery-profile.v1|" + std::to_string(gallery_id) + "|" + gallery_name;
+std::string GalleryProfileContext(const store::GalleryRecord& record) {
+  // SQLite may give a deleted gallery's id to a new one: its creation time tells them apart.
+  return "facet.gallery-profile.v1|" + std::to_string(record.id) + "|" + record.name + "|" +
+         std::to_string(record.created_ms);
 }
 
 std::string FaceUserDataContext(const std::string& uid, int64_t face_id) {
@@ -80,16 +82,15 @@ Result<std::vector<uint8_t>> Galleries::Impl::SealGalleryProfile(
   if (profile.display_name.empty() && profile.user_data.empty()) return std::vector<uint8_t>();
   const std::string text =
       json{{"display_name", profile.display_name}, {"user_data", profile.user_data}}.dump();
-  return crypto::Seal(profile_key, gallery::Bytes(text),
-                      gallery::GalleryProfileContext(record.id, record.name));
+  return crypto::Seal(profile_key, gallery::Bytes(text), gallery::GalleryProfileContext(record));
 }
 
 Result<gallery::GalleryProfile> Galleries::Impl::OpenGalleryProfile(
     const store::GalleryRecord& record) const {
   gallery::GalleryProfile profile;
   if (record.sealed_profile.empty()) return profile;
-  auto plain = crypto::Open(profile_key, record.sealed_profile,
-                            gallery::GalleryProfileContext(record.id, record.name));
+  auto plain =
+      crypto::Open(profile_key, record.sealed_profile, gallery::GalleryProfileContext(record));
   if (!plain.ok()) {
     return Status::CorruptData("store integrity: the labels of gallery '" + record.name +
                                "' do not open");

@@ -224,6 +224,49 @@ TEST_F(GalleryTest, LabelsAreNotInTheStoreFileInTheClear) {
   EXPECT_EQ(file.find("Xanthippe"), std::string::npos);
 }
 
+// SQLite only (it edits the file): a label blob copied to another row does not open there; the
+// gallery or face fails closed (kCorruptData), never read as empty or as the other row's.
+TEST_F(GalleryTest, LabelsCopiedToAnotherRowDoNotOpen) {
+  for (const char* name : {"a", "b"}) {
+    GallerySpec spec;
+    spec.name = name;
+    spec.purpose = "door";
+    spec.display_name = std::string("Group ") + name;
+    ASSERT_TRUE(galleries_->CreateGallery(spec, TestRecognizer(), admin_).ok());
+  }
+  ASSERT_TRUE(galleries_->AddPerson("a", {"amy", "", ""}, admin_).ok());
+  ASSERT_TRUE(galleries_
+                  ->GrantConsent("a", "amy",
+                                 {"amy", ConsentScope::kIdentify, "door", std::nullopt, ""}, admin_)
+                  .ok());
+  for (int i = 0; i < 2; ++i) {
+    EnrollRequest request;
+    request.gallery = "a";
+    request.person_id = "amy";
+    request.embedding = people_.Face(0);
+    request.quality = QualityLevel::kHigh;
+    request.source_sha256 = HashOf(i);
+    request.user_data = "face " + std::to_string(i);
+    ASSERT_TRUE(galleries_->Enroll(request, admin_).ok());
+  }
+  galleries_.reset();
+  Sql("UPDATE galleries SET sealed_profile = (SELECT sealed_profile FROM galleries WHERE "
+      "name = 'a') WHERE name = 'b'; UPDATE faces SET sealed_user_data = (SELECT "
+      "sealed_user_data FROM faces ORDER BY id LIMIT 1) WHERE id = (SELECT max(id) FROM faces)");
+  auto reopened = Galleries::Open(options_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  galleries_ = std::move(reopened).value();
+  EXPECT_EQ(galleries_->GetGallery("b").status().code(), StatusCode::kCorruptData);
+  auto intact = galleries_->GetGallery("a");  // the damage stays with its gallery
+  ASSERT_TRUE(intact.ok()) << intact.status().ToString();
+  EXPECT_EQ(intact->display_name, "Group a");
+  EXPECT_EQ(galleries_->ListGalleries().status().code(), StatusCode::kCorruptData);
+  EXPECT_EQ(IdentifyOne("a", people_.Face(0)).person_id, "amy");  // search reads no label
+  const Status faces = galleries_->ListFaces("a", "amy").status();
+  EXPECT_EQ(faces.code(), StatusCode::kCorruptData);
+  EXPECT_NE(faces.message().find("does not open"), std::string::npos) << faces.ToString();
+}
+
 // SQLite only: a store written at schema version 1 (this code's store with the version 2 columns
 // dropped, as version 1 created it) opens, is migrated, keeps its people and takes labels.
 TEST_F(GalleryTest, AVersion1StoreIsMigratedAndKeepsItsPeople) {
