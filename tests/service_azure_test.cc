@@ -420,9 +420,9 @@ TEST_F(AzureApiTest, GroupAndFaceLabelsRoundTripForBothGroupKinds) {
     EXPECT_EQ(got["userData"], "lobby");
     Ok(Json("PATCH", group, {{"userData", ""}}, door_));
     EXPECT_FALSE(Ok(Call("GET", group, "", "", door_)).contains("userData"));
-    for (const json& bad : {json{{"name", "  "}}, json{{"name", std::string(129, 'n')}},
-                            json{{"userData", 5}}, json{{"nmae", "typo"}},
-                            json{{"recognitionModel", "recognition_04"}}}) {
+    for (const json& bad :
+         {json{{"name", "  "}}, json{{"name", std::string(129, 'n')}}, json{{"userData", 5}},
+          json{{"nmae", "typo"}}, json{{"recognitionModel", "recognition_04"}}}) {
       EXPECT_EQ(Outcome(Json("PATCH", group, bad, door_)),
                 std::make_pair(400, std::string("BadArgument")))
           << bad;
@@ -453,13 +453,13 @@ TEST_F(AzureApiTest, GroupAndFaceLabelsRoundTripForBothGroupKinds) {
     EXPECT_EQ(Outcome(Json("PATCH", face_path, {{"userData", std::string(1025, 'u')}}, door_)),
               std::make_pair(400, std::string("BadArgument")));
     EXPECT_EQ(Outcome(Json("PATCH", face_path, {{"name", "x"}}, door_)).first, 400);
-    EXPECT_EQ(Outcome(Call("POST",
-                           person_path + "/persistedfaces?userData=" + std::string(1025, 'u'),
-                           photo, "application/octet-stream", door_)),
-              std::make_pair(400, std::string("BadArgument")));
+    EXPECT_EQ(
+        Outcome(Call("POST", person_path + "/persistedfaces?userData=" + std::string(1025, 'u'),
+                     photo, "application/octet-stream", door_)),
+        std::make_pair(400, std::string("BadArgument")));
     // Azure's not-found codes: the face, the person, the group.
-    for (const std::string& missing : {person_path + "/persistedfaces/999999",
-                                       person_path + "/persistedfaces/not-a-number"}) {
+    for (const std::string& missing :
+         {person_path + "/persistedfaces/999999", person_path + "/persistedfaces/not-a-number"}) {
       EXPECT_EQ(Outcome(Call("GET", missing, "", "", door_)),
                 std::make_pair(404, std::string("PersistedFaceNotFound")))
           << missing;
@@ -469,15 +469,15 @@ TEST_F(AzureApiTest, GroupAndFaceLabelsRoundTripForBothGroupKinds) {
     }
     EXPECT_EQ(Outcome(Call("GET", group + "/persons/nobody/persistedfaces/1", "", "", door_)),
               std::make_pair(404, std::string("PersonNotFound")));
-    EXPECT_EQ(Outcome(Call("GET", "/face/v1.2/" + kind + "/nowhere/persons/p/persistedfaces/1",
-                           "", "", door_)),
+    EXPECT_EQ(Outcome(Call("GET", "/face/v1.2/" + kind + "/nowhere/persons/p/persistedfaces/1", "",
+                           "", door_)),
               std::make_pair(404, group_missing));
     // A face id that is not one of this person's faces.
-    EXPECT_EQ(Outcome(Json("PATCH", "/face/v1.2/" + kind + "/labels_" + kind + "/persons/" +
-                                        person["personId"].get<std::string>() +
-                                        "/persistedfaces/" +
-                                        std::to_string(std::stoll(
-                                            face["persistedFaceId"].get<std::string>()) + 1000),
+    EXPECT_EQ(Outcome(Json("PATCH",
+                           "/face/v1.2/" + kind + "/labels_" + kind + "/persons/" +
+                               person["personId"].get<std::string>() + "/persistedfaces/" +
+                               std::to_string(
+                                   std::stoll(face["persistedFaceId"].get<std::string>()) + 1000),
                            {{"userData", "u"}}, door_))
                   .first,
               404);

@@ -324,8 +324,10 @@ Result<GalleryInfo> Galleries::CreateGallery(const GallerySpec& spec,
     auto sealed = self.SealGalleryProfile(record, {spec.display_name, spec.user_data});
     if (!sealed.ok()) return sealed.status();
     if (!sealed->empty()) FACET_RETURN_IF_ERROR(txn.SetGalleryProfile(record.id, sealed.value()));
-    json details = {{"use", record.use}, {"model", record.model},
-                    {"model_version", record.model_version}, {"fmr", record.fmr},
+    json details = {{"use", record.use},
+                    {"model", record.model},
+                    {"model_version", record.model_version},
+                    {"fmr", record.fmr},
                     {"keep_photos", record.keep_photos}};
     if (!record.requested_model.empty()) details["requested_model"] = record.requested_model;
     return self.Audit(txn, record.created_ms, {context.actor, spec.purpose}, "gallery_create",

@@ -138,8 +138,8 @@ Result<int64_t> Galleries::PurgeExpired(const AuditContext& context) {
 
 Result<FaceInfo> Galleries::Enroll(const EnrollRequest& request, const AuditContext& context) {
   FACET_RETURN_IF_ERROR(gallery::CheckActor(context));
-  FACET_RETURN_IF_ERROR(gallery::CheckFreeText("face user data", request.user_data,
-                                               kMaxFaceUserData));
+  FACET_RETURN_IF_ERROR(
+      gallery::CheckFreeText("face user data", request.user_data, kMaxFaceUserData));
   if (request.source_sha256.size() != 64) {
     return Status::InvalidArgument("source_sha256 must be the 64-hex-digit SHA-256 of the image");
   }

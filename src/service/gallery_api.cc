@@ -197,8 +197,7 @@ void Api::GetGroup(const httplib::Request& req, httplib::Response& res, const Ca
   SetJson(res, 200, GroupJson(*info, ctx.large_group));
 }
 
-void Api::UpdateGroup(const httplib::Request& req, httplib::Response& res,
-                      const CallContext& ctx) {
+void Api::UpdateGroup(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
   Galleries* store = Store(res);
   if (store == nullptr) return;
   nlohmann::json body;
@@ -206,14 +205,14 @@ void Api::UpdateGroup(const httplib::Request& req, httplib::Response& res,
   if (auto e = CheckKnownFields(body, {"name", "userData"})) return SetApiError(res, *e);
   GalleryLabels labels;
   if (body.contains("name")) {
-    if (auto e = GetText(body, "name", true, kMaxGalleryDisplayName,
-                         &labels.display_name.emplace())) {
+    if (auto e =
+            GetText(body, "name", true, kMaxGalleryDisplayName, &labels.display_name.emplace())) {
       return SetApiError(res, *e);
     }
   }
   if (body.contains("userData")) {
-    if (auto e = GetString(body, "userData", false, kMaxGalleryUserData,
-                           &labels.user_data.emplace())) {
+    if (auto e =
+            GetString(body, "userData", false, kMaxGalleryUserData, &labels.user_data.emplace())) {
       return SetApiError(res, *e);
     }
   }

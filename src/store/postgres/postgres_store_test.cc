@@ -142,19 +142,19 @@ TEST_F(PostgresStoreTest, Version1StoreIsMigratedOnOpenAndKeepsItsRows) {
                     return Status::Ok();
                   })
                   .ok());
-  ASSERT_TRUE(store
-                  ->Write([](StoreTxn& txn) -> Status {
-                    auto g = txn.FindGallery("office");
-                    if (!g.ok() || !g->has_value()) return Status::Internal("gallery lost");
-                    FACET_RETURN_IF_ERROR(
-                        txn.SetGalleryProfile((*g)->id, std::vector<uint8_t>{9, 0, 9}));
-                    auto person = txn.FindPerson((*g)->id, "amy");
-                    if (!person.ok() || !person->has_value()) return Status::Internal("person");
-                    auto faces = txn.ListFaces((*person)->id, false);
-                    if (!faces.ok() || faces->empty()) return Status::Internal("face lost");
-                    return txn.SetFaceUserData((*faces)[0].id, std::vector<uint8_t>{7, 0x5c});
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Write([](StoreTxn& txn) -> Status {
+            auto g = txn.FindGallery("office");
+            if (!g.ok() || !g->has_value()) return Status::Internal("gallery lost");
+            FACET_RETURN_IF_ERROR(txn.SetGalleryProfile((*g)->id, std::vector<uint8_t>{9, 0, 9}));
+            auto person = txn.FindPerson((*g)->id, "amy");
+            if (!person.ok() || !person->has_value()) return Status::Internal("person");
+            auto faces = txn.ListFaces((*person)->id, false);
+            if (!faces.ok() || faces->empty()) return Status::Internal("face lost");
+            return txn.SetFaceUserData((*faces)[0].id, std::vector<uint8_t>{7, 0x5c});
+          })
+          .ok());
   store.reset();
   store = Open(false);  // nothing left to migrate
   ASSERT_NE(store, nullptr);
