@@ -124,7 +124,29 @@ TEST_F(AzureApiTest, DetectTakesAzureParametersAndComputesQualityAttributes) {
     EXPECT_EQ(f["recognitionModel"], "recognition_04");
     EXPECT_EQ(f["facetRecognitionModel"], engine_->recognizer().name);
     EXPECT_EQ(f["faceId"].get<std::string>().size(), 36u);
-    EXPECT_TRUE(f["faceLandmarks"].contains("pupilLeft"));
+    // 23 of Azure's 27 named points, where a face has them: brows outside the eyes, lids above
+    // and below the pupil, the upper lip above the lower; the nose roots and alar tops absent.
+    const json& l = f["faceLandmarks"];
+    EXPECT_EQ(l.size(), 23u) << l;
+    auto x = [&](const char* name) { return l[name]["x"].get<double>(); };
+    auto y = [&](const char* name) { return l[name]["y"].get<double>(); };
+    EXPECT_LT(x("eyebrowLeftOuter"), x("eyeLeftInner"));
+    EXPECT_LT(x("eyeLeftOuter"), x("pupilLeft"));
+    EXPECT_LT(x("pupilLeft"), x("eyeLeftInner"));
+    EXPECT_LT(x("eyeRightInner"), x("pupilRight"));
+    EXPECT_LT(x("pupilRight"), x("eyeRightOuter"));
+    EXPECT_LT(x("eyebrowRightInner"), x("eyebrowRightOuter"));
+    EXPECT_LT(y("eyebrowLeftInner"), y("eyeLeftTop"));
+    EXPECT_LE(y("eyeLeftTop"), y("eyeLeftBottom"));
+    EXPECT_LE(y("eyeRightTop"), y("eyeRightBottom"));
+    EXPECT_LT(x("noseLeftAlarOutTip"), x("noseRightAlarOutTip"));
+    EXPECT_LT(y("upperLipTop"), y("underLipBottom"));
+    EXPECT_LE(y("upperLipBottom"), y("underLipTop") + 1);
+    EXPECT_LT(y("pupilLeft"), y("upperLipTop"));
+    for (const char* absent :
+         {"noseRootLeft", "noseRootRight", "noseLeftAlarTop", "noseRightAlarTop"}) {
+      EXPECT_FALSE(l.contains(absent)) << absent;
+    }
     const json& a = f["faceAttributes"];
     for (const char* name : {"headPose", "qualityForRecognition", "blur", "exposure", "noise"}) {
       EXPECT_TRUE(a.contains(name)) << name;
@@ -188,6 +210,10 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
       {{"name", "My Family"}, {"userData", "x"}, {"recognitionModel", "recognition_04"}}, door_));
   EXPECT_EQ(group["largePersonGroupId"], "lpg_family");
   EXPECT_EQ(group["purpose"], "door access");
+  EXPECT_EQ(group["name"], "My Family");
+  EXPECT_EQ(group["userData"], "x");
+  EXPECT_EQ(group["recognitionModel"], "recognition_04");
+  EXPECT_EQ(group["facetRecognitionModel"], engine_->recognizer().name);
   EXPECT_EQ(Ok(Call("GET", "/face/v1.0/persongroups/lpg_family", "", "", door_))["personGroupId"],
             "lpg_family");
   EXPECT_EQ(Outcome(Call("GET", "/face/v1.2/largepersongroups/nowhere", "", "", door_)),
@@ -227,7 +253,7 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
           {{"grantedBy", "Bill"}, {"scope", "identify"}, {"purpose", "door access"}}, door_));
   json face = Ok(Call("POST", add_face, photo, "application/octet-stream", door_));
   EXPECT_FALSE(face["persistedFaceId"].get<std::string>().empty());
-  EXPECT_EQ(face["userDataKept"], false);
+  EXPECT_EQ(face["userData"], "Dad-0001");
   EXPECT_EQ(Ok(Call("GET", bill_path, "", "", door_))["persistedFaceIds"],
             json::array({face["persistedFaceId"]}));
   // targetFace: the face at the rectangle (here the second largest of a detect), not the largest.
@@ -355,6 +381,116 @@ TEST_F(AzureApiTest, LargePersonGroupTrainAndIdentifyWithTheKeysPurpose) {
   EXPECT_EQ(purposes.size(), 4u);
 
   EXPECT_EQ(Ok(Call("DELETE", lpg, "", "", door_))["deleted"], true);
+}
+
+// Azure's group name/userData and face userData are kept, given back and changed (PATCH), for
+// both kinds of group, with Azure's not-found codes and the changes audited without their text.
+TEST_F(AzureApiTest, GroupAndFaceLabelsRoundTripForBothGroupKinds) {
+  const std::string photo = Sample(3);
+  for (const bool large : {false, true}) {
+    const std::string kind = large ? "largepersongroups" : "persongroups";
+    const std::string id_field = large ? "largePersonGroupId" : "personGroupId";
+    const std::string group_missing = large ? "LargePersonGroupNotFound" : "PersonGroupNotFound";
+    const std::string group = "/face/v1.2/" + kind + "/labels_" + kind;
+    json created = Ok(Json("PUT", group,
+                           {{"name", "Front desk"},
+                            {"userData", "{\"floor\": 2}"},
+                            {"recognitionModel", "recognition_03"}},
+                           door_));
+    EXPECT_EQ(created[id_field], "labels_" + kind);
+    json got = Ok(Call("GET", group + "?returnRecognitionModel=true", "", "", door_));
+    EXPECT_EQ(got["name"], "Front desk");
+    EXPECT_EQ(got["userData"], "{\"floor\": 2}");
+    EXPECT_EQ(got["recognitionModel"], "recognition_03");
+    EXPECT_EQ(got["facetRecognitionModel"], engine_->recognizer().name);
+    bool listed = false;
+    for (const json& g : Ok(Call("GET", "/face/v1.2/" + kind, "", "", door_))) {
+      if (g[id_field] == "labels_" + kind) listed = g["name"] == "Front desk";
+    }
+    EXPECT_TRUE(listed);
+
+    // PATCH changes only what it names; an empty body changes nothing.
+    json renamed = Ok(Json("PATCH", group, {{"name", "Reception"}}, door_));
+    EXPECT_EQ(renamed["name"], "Reception");
+    EXPECT_EQ(renamed["userData"], "{\"floor\": 2}");
+    Ok(Json("PATCH", group, {{"userData", "lobby"}}, door_));
+    Ok(Json("PATCH", group, json::object(), door_));
+    got = Ok(Call("GET", group, "", "", door_));
+    EXPECT_EQ(got["name"], "Reception");
+    EXPECT_EQ(got["userData"], "lobby");
+    Ok(Json("PATCH", group, {{"userData", ""}}, door_));
+    EXPECT_FALSE(Ok(Call("GET", group, "", "", door_)).contains("userData"));
+    for (const json& bad :
+         {json{{"name", "  "}}, json{{"name", std::string(129, 'n')}}, json{{"userData", 5}},
+          json{{"nmae", "typo"}}, json{{"recognitionModel", "recognition_04"}}}) {
+      EXPECT_EQ(Outcome(Json("PATCH", group, bad, door_)),
+                std::make_pair(400, std::string("BadArgument")))
+          << bad;
+    }
+    EXPECT_EQ(Outcome(Json("PATCH", "/face/v1.2/" + kind + "/nowhere", {{"name", "n"}}, door_)),
+              std::make_pair(404, group_missing));
+
+    // A face's userData: given when added, read back, changed, cleared.
+    json person = Ok(Json("POST", group + "/persons", {{"name", "Ann"}}, door_));
+    const std::string person_path = group + "/persons/" + person["personId"].get<std::string>();
+    Ok(Json("POST", person_path + "/consents",
+            {{"grantedBy", "Ann"}, {"scope", "identify"}, {"purpose", "door access"}}, door_));
+    json face = Ok(Call("POST", person_path + "/persistedfaces?userData=badge%20photo", photo,
+                        "application/octet-stream", door_));
+    EXPECT_EQ(face["userData"], "badge photo");
+    const std::string face_path =
+        person_path + "/persistedfaces/" + face["persistedFaceId"].get<std::string>();
+    json read = Ok(Call("GET", face_path, "", "", door_));
+    EXPECT_EQ(read["persistedFaceId"], face["persistedFaceId"]);
+    EXPECT_EQ(read["userData"], "badge photo");
+    EXPECT_EQ(Ok(Json("PATCH", face_path, {{"userData", "side view"}}, door_))["userData"],
+              "side view");
+    EXPECT_EQ(Ok(Call("GET", face_path, "", "", door_))["userData"], "side view");
+    EXPECT_EQ(Ok(Call("GET", person_path + "/persistedfaces", "", "", door_))[0]["userData"],
+              "side view");
+    Ok(Json("PATCH", face_path, {{"userData", ""}}, door_));
+    EXPECT_FALSE(Ok(Call("GET", face_path, "", "", door_)).contains("userData"));
+    EXPECT_EQ(Outcome(Json("PATCH", face_path, {{"userData", std::string(1025, 'u')}}, door_)),
+              std::make_pair(400, std::string("BadArgument")));
+    EXPECT_EQ(Outcome(Json("PATCH", face_path, {{"name", "x"}}, door_)).first, 400);
+    EXPECT_EQ(
+        Outcome(Call("POST", person_path + "/persistedfaces?userData=" + std::string(1025, 'u'),
+                     photo, "application/octet-stream", door_)),
+        std::make_pair(400, std::string("BadArgument")));
+    // Azure's not-found codes: the face, the person, the group.
+    for (const std::string& missing :
+         {person_path + "/persistedfaces/999999", person_path + "/persistedfaces/not-a-number"}) {
+      EXPECT_EQ(Outcome(Call("GET", missing, "", "", door_)),
+                std::make_pair(404, std::string("PersistedFaceNotFound")))
+          << missing;
+      EXPECT_EQ(Outcome(Json("PATCH", missing, {{"userData", "u"}}, door_)),
+                std::make_pair(404, std::string("PersistedFaceNotFound")))
+          << missing;
+    }
+    EXPECT_EQ(Outcome(Call("GET", group + "/persons/nobody/persistedfaces/1", "", "", door_)),
+              std::make_pair(404, std::string("PersonNotFound")));
+    EXPECT_EQ(Outcome(Call("GET", "/face/v1.2/" + kind + "/nowhere/persons/p/persistedfaces/1", "",
+                           "", door_)),
+              std::make_pair(404, group_missing));
+    // A face id that is not one of this person's faces.
+    EXPECT_EQ(Outcome(Json("PATCH",
+                           "/face/v1.2/" + kind + "/labels_" + kind + "/persons/" +
+                               person["personId"].get<std::string>() + "/persistedfaces/" +
+                               std::to_string(
+                                   std::stoll(face["persistedFaceId"].get<std::string>()) + 1000),
+                           {{"userData", "u"}}, door_))
+                  .first,
+              404);
+  }
+  // Every change audited, by the key, naming fields and ids but never the text.
+  json updates = Ok(Call("GET", "/face/v1.2/audit?action=gallery_update", "", "", door_));
+  EXPECT_EQ(updates["entries"].size(), 6u);  // three per group kind (the empty PATCH wrote none)
+  json face_updates = Ok(Call("GET", "/face/v1.2/audit?action=face_update", "", "", door_));
+  EXPECT_EQ(face_updates["entries"].size(), 4u);
+  const std::string log = Ok(Call("GET", "/face/v1.2/audit?limit=1000", "", "", door_)).dump();
+  for (const char* text : {"Reception", "Front desk", "lobby", "side view", "badge photo"}) {
+    EXPECT_EQ(log.find(text), std::string::npos) << text;
+  }
 }
 
 }  // namespace

@@ -34,8 +34,8 @@ run list consent list --gallery office --person alice --json
 check "migrated: consent list exit 0" [ "$(code list)" = 0 ]
 check "migrated: the consent reads back" json list \
   "len(d) == 1 and d[0]['granted_by'] == 'Grantor Fixture' and d[0]['evidence'] == 'form-fixture-0042'"
-check "migrated: schema 2, every row has a MAC" \
-  sql "c.execute('pragma user_version').fetchone()[0] == 2 and \
+check "migrated: schema 3, every row has a MAC" \
+  sql "c.execute('pragma user_version').fetchone()[0] == 3 and \
        all(c.execute('select count(*) from ' + t + ' where mac is null').fetchone()[0] == 0 \
            for t in ('galleries', 'persons', 'consents', 'faces'))"
 check "migrated: plaintext columns emptied, sealed ones filled" \

@@ -24,6 +24,7 @@
 #define FACET_GALLERY_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -92,6 +93,13 @@ struct GallerySpec {
   double fmr = 1e-4;
   // Keep the enrolled source images (sealed under the person's key). Default false: no photos.
   bool keep_photos = false;
+  // Optional labels for callers that keep them (Azure Face's group name and userData): stored
+  // sealed, as a person's display name is. display_name at most 128 bytes, user_data 16 KiB.
+  std::string display_name{};
+  std::string user_data{};
+  // The recognition model name the caller asked for (e.g. Azure's "recognition_04"), kept to be
+  // given back; the templates come from `recognizer` whatever it says. Optional, at most 64 bytes.
+  std::string requested_model{};
 };
 
 struct GalleryInfo {
@@ -105,6 +113,21 @@ struct GalleryInfo {
   TimePoint created_at{};
   int64_t persons = 0;
   int64_t faces = 0;
+  std::string display_name{};     // as given (GallerySpec, UpdateGallery); empty: none
+  std::string user_data{};        // likewise
+  std::string requested_model{};  // GallerySpec::requested_model; empty: none asked for
+};
+
+// The longest labels, in bytes (Azure Face's limits).
+inline constexpr size_t kMaxGalleryDisplayName = 128;
+inline constexpr size_t kMaxGalleryUserData = 16 * 1024;
+inline constexpr size_t kMaxRequestedModel = 64;
+inline constexpr size_t kMaxFaceUserData = 1024;
+
+// Galleries::UpdateGallery: the labels to replace; an unset field is left as it is.
+struct GalleryLabels {
+  std::optional<std::string> display_name{};
+  std::optional<std::string> user_data{};
 };
 
 struct PersonSpec {
@@ -153,6 +176,9 @@ struct EnrollRequest {
   std::string source_sha256{};
   // The encoded source image; stored (sealed) only when the gallery keeps photos.
   std::vector<uint8_t> photo{};
+  // Optional free text about this face (Azure's userData), at most 1 KiB: sealed under the
+  // person's data key, so it is shredded with their templates.
+  std::string user_data{};
 };
 
 struct FaceInfo {
@@ -161,8 +187,10 @@ struct FaceInfo {
   std::string source_sha256{};
   TimePoint created_at{};
   bool has_photo = false;
+  std::string user_data{};  // EnrollRequest::user_data or UpdateFace's; empty: none
   // Set by Enroll when this source image was already enrolled for the person: nothing was added
-  // (re-running a bulk enrollment is safe).
+  // (re-running a bulk enrollment is safe); the info is the stored face's, user_data included
+  // (the request's user_data is not applied: UpdateFace changes it).
   bool duplicate = false;
 };
 
@@ -228,6 +256,10 @@ class Galleries {
   Result<std::vector<GalleryInfo>> ListGalleries();
   // Erases every person of the gallery (as ErasePerson) and the gallery.
   Status DeleteGallery(const std::string& gallery, const AuditContext& context);
+  // Replaces the labels that are set in `labels` (audited as gallery_update, naming the fields
+  // changed, never their text).
+  Result<GalleryInfo> UpdateGallery(const std::string& gallery, const GalleryLabels& labels,
+                                    const AuditContext& context);
 
   // --- persons
   Result<PersonInfo> AddPerson(const std::string& gallery, const PersonSpec& spec,
@@ -264,6 +296,13 @@ class Galleries {
   // a template of another model or version.
   Result<FaceInfo> Enroll(const EnrollRequest& request, const AuditContext& context);
   Result<std::vector<FaceInfo>> ListFaces(const std::string& gallery, const std::string& person_id);
+  // One face of the person; kNotFound when it is not theirs.
+  Result<FaceInfo> GetFace(const std::string& gallery, const std::string& person_id,
+                           int64_t face_id);
+  // Replaces the face's user_data (empty removes it); audited as face_update.
+  Result<FaceInfo> UpdateFace(const std::string& gallery, const std::string& person_id,
+                              int64_t face_id, const std::string& user_data,
+                              const AuditContext& context);
   Status DeleteFace(const std::string& gallery, const std::string& person_id, int64_t face_id,
                     const AuditContext& context);
 
@@ -380,6 +419,8 @@ struct EnrollImageOptions {
   // intersection over union of at least kMinTargetOverlap, instead of the largest: facet needs a
   // face's landmarks, so it detects again rather than trusting the rectangle alone. Default unset.
   std::optional<Box> target_face{};
+  // EnrollRequest::user_data.
+  std::string user_data{};
 };
 
 // EnrollImageOptions::target_face: the least overlap a detected face must have with it.

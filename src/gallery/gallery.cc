@@ -291,6 +291,12 @@ Result<GalleryInfo> Galleries::CreateGallery(const GallerySpec& spec,
   FACET_RETURN_IF_ERROR(gallery::CheckActor(context));
   FACET_RETURN_IF_ERROR(gallery::CheckGalleryName(spec.name));
   FACET_RETURN_IF_ERROR(gallery::CheckText("purpose", spec.purpose, true));
+  FACET_RETURN_IF_ERROR(gallery::CheckGalleryLabels({spec.display_name, spec.user_data}));
+  FACET_RETURN_IF_ERROR(gallery::CheckText("requested model", spec.requested_model, false));
+  if (spec.requested_model.size() > kMaxRequestedModel) {
+    return Status::InvalidArgument("a requested model name has at most " +
+                                   std::to_string(kMaxRequestedModel) + " bytes");
+  }
   if (spec.fmr != 1e-3 && spec.fmr != 1e-4) {
     return Status::InvalidArgument("fmr must be 1e-3 or 1e-4 (the calibrated operating points)");
   }
@@ -310,6 +316,7 @@ Result<GalleryInfo> Galleries::CreateGallery(const GallerySpec& spec,
   record.threshold_fmr_1e3 = recognizer.threshold_fmr_1e3;
   record.threshold_fmr_1e4 = recognizer.threshold_fmr_1e4;
   record.keep_photos = spec.keep_photos;
+  record.requested_model = spec.requested_model;
   Impl& self = *impl_;
   FACET_RETURN_IF_ERROR(self.store->Write([&](store::StoreTxn& txn) -> Status {
     record.created_ms = self.NowMs();
@@ -320,22 +327,65 @@ Result<GalleryInfo> Galleries::CreateGallery(const GallerySpec& spec,
     }
     auto id = txn.InsertGallery(record);
     if (!id.ok()) return id.status();
-    const json details = {{"use", record.use}, {"model", record.model},
-                          {"model_version", record.model_version}, {"fmr", record.fmr},
-                          {"keep_photos", record.keep_photos}};
+    record.id = id.value();
+    // The labels are sealed for this row (its id is in the associated data), so after the insert.
+    auto sealed = self.SealGalleryProfile(record, {spec.display_name, spec.user_data});
+    if (!sealed.ok()) return sealed.status();
+    if (!sealed->empty()) FACET_RETURN_IF_ERROR(txn.SetGalleryProfile(record.id, sealed.value()));
+    json details = {{"use", record.use},
+                    {"model", record.model},
+                    {"model_version", record.model_version},
+                    {"fmr", record.fmr},
+                    {"keep_photos", record.keep_photos}};
+    if (!record.requested_model.empty()) details["requested_model"] = record.requested_model;
     return self.Audit(txn, record.created_ms, {context.actor, spec.purpose}, "gallery_create",
                       spec.name, "", details.dump());
   }));
   return GetGallery(spec.name);
 }
 
+namespace {
+
+// The public view of one gallery; kCorruptData when its labels do not open (only this gallery's
+// calls fail then, and the list of all).
+Result<GalleryInfo> MakeGalleryInfo(const Galleries::Impl& impl, store::StoreTxn& txn,
+                                    const store::GalleryRecord& r) {
+  GalleryInfo info;
+  info.name = r.name;
+  info.purpose = r.purpose;
+  info.use = r.use == "verify" ? ConsentScope::kVerify : ConsentScope::kIdentify;
+  info.recognizer = gallery::RecognizerOf(r);
+  info.fmr = r.fmr;
+  info.threshold = r.threshold;
+  info.keep_photos = r.keep_photos;
+  info.created_at = audit::FromUnixMillis(r.created_ms);
+  info.requested_model = r.requested_model;
+  auto labels = impl.OpenGalleryProfile(r);
+  if (!labels.ok()) return labels.status();
+  info.display_name = labels->display_name;
+  info.user_data = labels->user_data;
+  auto persons = txn.ListPersons(r.id);
+  if (!persons.ok()) return persons.status();
+  info.persons = static_cast<int64_t>(persons->size());
+  auto faces = txn.CountFaces(r.id);
+  if (!faces.ok()) return faces.status();
+  info.faces = faces.value();
+  return info;
+}
+
+}  // namespace
+
 Result<GalleryInfo> Galleries::GetGallery(const std::string& gallery_name) {
-  auto all = ListGalleries();
-  if (!all.ok()) return all.status();
-  for (GalleryInfo& info : all.value()) {
-    if (info.name == gallery_name) return std::move(info);
-  }
-  return Status::NotFound("gallery '" + gallery_name + "' does not exist");
+  GalleryInfo info;
+  FACET_RETURN_IF_ERROR(impl_->store->Read([&](store::StoreTxn& txn) -> Status {
+    auto record = gallery::FindGalleryOrError(txn, gallery_name);
+    if (!record.ok()) return record.status();
+    auto made = MakeGalleryInfo(*impl_, txn, record.value());
+    if (!made.ok()) return made.status();
+    info = std::move(made).value();
+    return Status::Ok();
+  }));
+  return info;
 }
 
 Result<std::vector<GalleryInfo>> Galleries::ListGalleries() {
@@ -344,22 +394,9 @@ Result<std::vector<GalleryInfo>> Galleries::ListGalleries() {
     auto records = txn.ListGalleries();
     if (!records.ok()) return records.status();
     for (const store::GalleryRecord& r : records.value()) {
-      GalleryInfo info;
-      info.name = r.name;
-      info.purpose = r.purpose;
-      info.use = r.use == "verify" ? ConsentScope::kVerify : ConsentScope::kIdentify;
-      info.recognizer = gallery::RecognizerOf(r);
-      info.fmr = r.fmr;
-      info.threshold = r.threshold;
-      info.keep_photos = r.keep_photos;
-      info.created_at = audit::FromUnixMillis(r.created_ms);
-      auto persons = txn.ListPersons(r.id);
-      if (!persons.ok()) return persons.status();
-      info.persons = static_cast<int64_t>(persons->size());
-      auto faces = txn.CountFaces(r.id);
-      if (!faces.ok()) return faces.status();
-      info.faces = faces.value();
-      out.push_back(std::move(info));
+      auto made = MakeGalleryInfo(*impl_, txn, r);
+      if (!made.ok()) return made.status();
+      out.push_back(std::move(made).value());
     }
     return Status::Ok();
   }));

@@ -138,6 +138,8 @@ Result<int64_t> Galleries::PurgeExpired(const AuditContext& context) {
 
 Result<FaceInfo> Galleries::Enroll(const EnrollRequest& request, const AuditContext& context) {
   FACET_RETURN_IF_ERROR(gallery::CheckActor(context));
+  FACET_RETURN_IF_ERROR(
+      gallery::CheckFreeText("face user data", request.user_data, kMaxFaceUserData));
   if (request.source_sha256.size() != 64) {
     return Status::InvalidArgument("source_sha256 must be the 64-hex-digit SHA-256 of the image");
   }
@@ -172,7 +174,10 @@ Result<FaceInfo> Galleries::Enroll(const EnrollRequest& request, const AuditCont
     if (!existing.ok()) return existing.status();
     for (const store::FaceRecord& f : existing.value()) {
       if (f.source_sha256 == request.source_sha256) {
-        result = gallery::MakeFaceInfo(f);
+        // The face as stored, its user data included (the request's is not applied).
+        auto stored = gallery::MakeFaceInfos(self, person, {f});
+        if (!stored.ok()) return stored.status();
+        result = std::move(stored->front());
         result.duplicate = true;
         return Status::Ok();  // nothing written
       }
@@ -214,10 +219,18 @@ Result<FaceInfo> Galleries::Enroll(const EnrollRequest& request, const AuditCont
     auto id = txn.InsertFace(face);
     if (!id.ok()) return id.status();
     face.id = id.value();
+    // Sealed for this face (its id is in the associated data), so after the insert.
+    auto user_data = gallery::SealFaceUserData(*key, person.uid, face.id, request.user_data);
+    if (!user_data.ok()) return user_data.status();
+    if (!user_data->empty()) {
+      FACET_RETURN_IF_ERROR(txn.SetFaceUserData(face.id, user_data.value()));
+      face.sealed_user_data = std::move(user_data).value();
+    }
     FACET_RETURN_IF_ERROR(txn.BumpGeneration(record->id));
     const json details = {{"face_id", face.id}, {"quality", face.quality},
                           {"photo_kept", face.has_photo}};
     result = gallery::MakeFaceInfo(face);
+    result.user_data = request.user_data;
     return self.Audit(txn, now, context, "enroll", request.gallery, person.uid, details.dump());
   }));
   if (result.duplicate) return result;
@@ -241,7 +254,9 @@ Result<std::vector<FaceInfo>> Galleries::ListFaces(const std::string& gallery_na
     if (!person.ok()) return person.status();
     auto faces = txn.ListFaces(person->id, false);
     if (!faces.ok()) return faces.status();
-    for (const store::FaceRecord& f : faces.value()) out.push_back(gallery::MakeFaceInfo(f));
+    auto infos = gallery::MakeFaceInfos(*impl_, person.value(), faces.value());
+    if (!infos.ok()) return infos.status();
+    out = std::move(infos).value();
     return Status::Ok();
   }));
   return out;

@@ -159,6 +159,12 @@ Result<std::string> Galleries::ExportPerson(const std::string& gallery_name,
                      {"model_version", record->model_version},
                      {"template", values.value()},
                      {"photo_base64", nullptr}};
+        if (!f.sealed_user_data.empty()) {
+          auto user_data = crypto::Open(key.value(), f.sealed_user_data,
+                                        gallery::FaceUserDataContext(person->uid, f.id));
+          if (!user_data.ok()) return user_data.status();
+          item["user_data"] = std::string(user_data->begin(), user_data->end());
+        }
         if (!f.sealed_photo.empty()) {
           auto photo = crypto::Open(key.value(), f.sealed_photo, gallery::PhotoContext(person->uid));
           if (!photo.ok()) return photo.status();

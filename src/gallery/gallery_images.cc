@@ -47,6 +47,7 @@ Result<EnrolledImage> EnrollImage(Galleries& galleries, Session& session,
   request.quality = face->quality.level;
   request.source_sha256 = Sha256Hex(encoded);
   request.photo.assign(encoded.begin(), encoded.end());
+  request.user_data = options.user_data;
   auto info = galleries.Enroll(request, context);
   if (!info.ok()) return info.status();
   EnrolledImage out;

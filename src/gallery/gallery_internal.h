@@ -45,6 +45,19 @@ struct Profile {
   std::string external_ref;
 };
 
+// A gallery's decoded labels (gallery_labels.cc).
+struct GalleryProfile {
+  std::string display_name;
+  std::string user_data;
+};
+std::string GalleryProfileContext(const store::GalleryRecord& record);
+std::string FaceUserDataContext(const std::string& uid, int64_t face_id);
+Status CheckGalleryLabels(const GalleryLabels& labels);
+// Empty `user_data`: an empty blob (none stored).
+Result<std::vector<uint8_t>> SealFaceUserData(const crypto::SecretKey& person_key,
+                                              const std::string& uid, int64_t face_id,
+                                              const std::string& user_data);
+
 // The searchable state of one gallery.
 struct GalleryState {
   store::GalleryRecord record;  // fixed at creation (generation below is the live one)
@@ -108,7 +121,7 @@ struct Galleries::Impl {
 
   // Wraps the opened backend so that its rows are checked (store_uid must be set).
   void ProtectStore(std::unique_ptr<store::TemplateStore> opened);
-  // Gives the rows of a store from before schema 2 their MACs, once (gallery_protect.cc).
+  // Gives the rows of a store from before schema 3 their MACs, once (gallery_protect.cc).
   Status ProtectRowsOnce();
 
   // Appends an audit entry inside `txn` (same transaction as the change it records).
@@ -122,6 +135,13 @@ struct Galleries::Impl {
 
   Result<std::vector<uint8_t>> SealProfile(const std::string& uid, const gallery::Profile& p) const;
   Result<gallery::Profile> OpenProfile(const store::PersonRecord& person) const;
+  // A gallery's labels (an empty blob when it has none) and back; kCorruptData when they do not
+  // open.
+  Result<std::vector<uint8_t>> SealGalleryProfile(const store::GalleryRecord& record,
+                                                  const gallery::GalleryProfile& profile) const;
+  Result<gallery::GalleryProfile> OpenGalleryProfile(const store::GalleryRecord& record) const;
+  // The person's data key, unwrapped; kFailedPrecondition when destroyed (or never made).
+  Result<crypto::SecretKey> PersonDataKey(const store::PersonRecord& person) const;
 
   // Loads or refreshes the gallery's index so that it matches the store. Caller holds
   // state.mutex exclusively.

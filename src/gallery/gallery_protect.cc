@@ -17,7 +17,7 @@ void Galleries::Impl::ProtectStore(std::unique_ptr<store::TemplateStore> opened)
   store = std::make_unique<gallery::ProtectedStore>(std::move(opened), *rows);
 }
 
-// A store from before schema 2 has rows without MACs: they are taken as they are now, once. The
+// A store from before schema 3 has rows without MACs: they are taken as they are now, once. The
 // marker in meta says it was done; a marker removed outside facet does not reopen the door: the
 // audit log (whose chain and head MAC need the master key) records the adoption or the creation
 // with MACs, and a log that does not verify stops it. Rows without a MAC then fail their check.

@@ -99,6 +99,15 @@ Status CheckGalleryName(const std::string& name) {
   return Status::Ok();
 }
 
+Status CheckFreeText(const std::string& what, const std::string& text, size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return Status::InvalidArgument(what + " is longer than " + std::to_string(max_bytes) +
+                                   " bytes");
+  }
+  if (!IsValidUtf8(text)) return Status::InvalidArgument(what + " is not valid UTF-8");
+  return Status::Ok();
+}
+
 Status CheckPersonId(const std::string& person_id) {
   if (person_id.empty() || person_id.size() > 128) {
     return Status::InvalidArgument("a person id has 1 to 128 bytes");

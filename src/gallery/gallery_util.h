@@ -21,6 +21,8 @@ Status CheckGalleryName(const std::string& name);
 Status CheckPersonId(const std::string& person_id);
 // At most 1000 bytes, no control characters; `required`: not empty.
 Status CheckText(const std::string& what, const std::string& text, bool required);
+// Free text kept for the caller (userData): valid UTF-8 of at most `max_bytes`; may be empty.
+Status CheckFreeText(const std::string& what, const std::string& text, size_t max_bytes);
 
 Result<store::GalleryRecord> FindGalleryOrError(store::StoreTxn& txn, const std::string& name);
 Result<store::PersonRecord> FindPersonOrError(store::StoreTxn& txn, const std::string& gallery,
@@ -29,7 +31,12 @@ Result<store::PersonRecord> FindPersonOrError(store::StoreTxn& txn, const std::s
 Result<PersonInfo> MakePersonInfo(const Galleries::Impl& impl, store::StoreTxn& txn,
                                   const store::PersonRecord& person);
 ConsentInfo MakeConsentInfo(const store::ConsentRecord& consent, int64_t now_ms);
+// Without its user data (sealed under the person's key): MakeFaceInfos opens it.
 FaceInfo MakeFaceInfo(const store::FaceRecord& face);
+// The FaceInfo of each face of `person`, user data opened (kCorruptData if it does not).
+Result<std::vector<FaceInfo>> MakeFaceInfos(const Galleries::Impl& impl,
+                                            const store::PersonRecord& person,
+                                            const std::vector<store::FaceRecord>& faces);
 
 const char* QualityName(QualityLevel level);
 QualityLevel QualityFromName(const std::string& name);

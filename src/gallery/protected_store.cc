@@ -52,6 +52,18 @@ class ProtectedTxn final : public store::StoreTxn {
   }
   Status BumpGeneration(int64_t gallery_id) override { return inner_.BumpGeneration(gallery_id); }
   Status DeleteGallery(int64_t gallery_id) override { return inner_.DeleteGallery(gallery_id); }
+  Status SetGalleryProfile(int64_t gallery_id, std::span<const uint8_t> sealed_profile) override {
+    auto all = inner_.ListGalleries();
+    if (!all.ok()) return all.status();
+    for (GalleryRecord& g : all.value()) {
+      if (g.id != gallery_id) continue;
+      FACET_RETURN_IF_ERROR(protector_.CheckGallery(g));
+      FACET_RETURN_IF_ERROR(inner_.SetGalleryProfile(gallery_id, sealed_profile));
+      g.sealed_profile.assign(sealed_profile.begin(), sealed_profile.end());
+      return inner_.SetRowMac(RowTable::kGalleries, gallery_id, protector_.GalleryMac(g));
+    }
+    return Status::NotFound("gallery row " + std::to_string(gallery_id));
+  }
 
   Result<int64_t> InsertPerson(const PersonRecord& person) override {
     auto id = inner_.InsertPerson(person);
@@ -188,6 +200,24 @@ class ProtectedTxn final : public store::StoreTxn {
     if (!all.ok()) return all;
     for (FaceRecord& f : all.value()) FACET_RETURN_IF_ERROR(CheckAndOpen(f));
     return all;
+  }
+  Result<std::optional<FaceRecord>> GetFace(int64_t face) override {
+    auto found = inner_.GetFace(face);
+    if (!found.ok() || !found->has_value()) return found;
+    FACET_RETURN_IF_ERROR(CheckAndOpen(**found));
+    return found;
+  }
+  Status SetFaceUserData(int64_t face, std::span<const uint8_t> sealed_user_data) override {
+    auto found = inner_.GetFace(face);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) return Status::NotFound("face row " + std::to_string(face));
+    FaceRecord row = **found;
+    auto uid = UidOf(row.person_id);
+    if (!uid.ok()) return uid.status();
+    FACET_RETURN_IF_ERROR(protector_.CheckFace(row, uid.value()));
+    FACET_RETURN_IF_ERROR(inner_.SetFaceUserData(face, sealed_user_data));
+    row.sealed_user_data.assign(sealed_user_data.begin(), sealed_user_data.end());
+    return inner_.SetRowMac(RowTable::kFaces, face, protector_.FaceMac(row, uid.value()));
   }
   Status ScanFaces(int64_t gallery_id,
                    const std::function<Status(const FaceRecord&)>& fn) override {

@@ -48,7 +48,7 @@ inline constexpr const char* kRowMacsMeta = "row_macs";
 // The audit action recording the adoption of a store's rows.
 inline constexpr const char* kProtectRowsAction = "store_protect_rows";
 
-// Gives every row of a store written before schema 2 its MAC, sealing its consent details and
+// Gives every row of a store written before schema 3 its MAC, sealing its consent details and
 // face sources, in `txn` (a backend transaction; the rows as they are now are taken as genuine).
 // Returns the number of rows adopted.
 Result<int64_t> AdoptUnprotectedRows(store::StoreTxn& txn, const RowProtector& protector);

@@ -84,6 +84,7 @@ std::vector<uint8_t> RowProtector::GalleryMac(const store::GalleryRecord& g) con
   in.Text(g.name).Text(g.purpose).Text(g.use).Text(g.model).Text(g.model_version);
   in.Int(g.dimensions).Real(g.fmr).Real(g.threshold).Real(g.threshold_fmr_1e3);
   in.Real(g.threshold_fmr_1e4).Int(g.keep_photos ? 1 : 0).Int(g.created_ms);
+  in.Bytes(g.sealed_profile).Text(g.requested_model);
   return in.Final();
 }
 
@@ -109,6 +110,7 @@ std::vector<uint8_t> RowProtector::FaceMac(const store::FaceRecord& f,
   in.Text("facet.row.v1").Text(store_uid_).Text("faces").Int(f.id).Int(f.person_id).Text(uid);
   in.Int(f.gallery_id).Bytes(SealedFingerprint(f.sealed_template)).Text(f.quality);
   in.Text(f.source_sha256).Int(f.created_ms).Int(f.has_photo ? 1 : 0).Bytes(f.sealed_source);
+  in.Bytes(f.sealed_user_data);
   return in.Final();
 }
 

@@ -230,6 +230,7 @@ Api::Api(Deps deps) : deps_(std::move(deps)) {
       {"GET", "", kScopeAdmin, &Api::ListGroups, false},
       {"PUT", "/{g}", kScopeAdmin, &Api::CreateGroup, true},
       {"GET", "/{g}", kScopeAdmin, &Api::GetGroup, false},
+      {"PATCH", "/{g}", kScopeAdmin, &Api::UpdateGroup, true},
       {"DELETE", "/{g}", kScopeAdmin, &Api::DeleteGroup, false},
       {"POST", "/{g}/train", kScopeAdmin, &Api::Train, false},
       {"GET", "/{g}/training", kScopeAdmin, &Api::TrainingStatus, false},
@@ -244,6 +245,8 @@ Api::Api(Deps deps) : deps_(std::move(deps)) {
       {"DELETE", "/{g}/persons/{p}/consents/{c}", kScopeAdmin, &Api::RevokeConsent, false},
       {"POST", "/{g}/persons/{p}/persistedfaces", kScopeAdmin, &Api::AddFace, true},
       {"GET", "/{g}/persons/{p}/persistedfaces", kScopeAdmin, &Api::ListFaces, false},
+      {"GET", "/{g}/persons/{p}/persistedfaces/{f}", kScopeAdmin, &Api::GetFace, false},
+      {"PATCH", "/{g}/persons/{p}/persistedfaces/{f}", kScopeAdmin, &Api::UpdateFace, true},
       {"DELETE", "/{g}/persons/{p}/persistedfaces/{f}", kScopeAdmin, &Api::DeleteFace, false},
   };
   for (const char* kind : {"/persongroups", "/largepersongroups"}) {

@@ -61,6 +61,9 @@ struct CallContext {
   std::string_view route_pattern;        // the matched Route's pattern
 };
 
+// Who acts in the audit log for this request (its key's name, else the key's id) and why.
+AuditContext CallerAudit(const CallContext& ctx, std::string purpose = {});
+
 class Api;
 using Handler = void (Api::*)(const httplib::Request&, httplib::Response&, const CallContext&);
 
@@ -124,8 +127,12 @@ class Api {
   void GrantConsent(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void ListConsents(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void RevokeConsent(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void UpdateGroup(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  // A person's persisted faces (persisted_face_api.cc).
   void AddFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void ListFaces(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void GetFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
+  void UpdateFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   void DeleteFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx);
   // Training (group_api.cc): facet's index needs none; Azure clients get the answers of a
   // training that already succeeded, as a long-running operation where Azure's version has one.
@@ -161,6 +168,9 @@ class Api {
   // (PersonGroupNotFound / LargePersonGroupNotFound, PersonNotFound, PersistedFaceNotFound) from
   // the route's path parameters; anything else as SetStatusError.
   void SetGalleryError(httplib::Response& res, const CallContext& ctx, const Status& status) const;
+  // The route's {persistedFaceId} (its third parameter); false after answering 404 (Azure's code
+  // for whichever of group, person or face is missing).
+  bool ParseFaceId(const CallContext& ctx, httplib::Response& res, int64_t* face_id) const;
 
   Deps deps_;
   std::vector<Route> routes_;

@@ -127,6 +127,27 @@ std::optional<std::string> FacetRecognitionModelFor(std::string_view recognition
   return std::nullopt;
 }
 
+std::vector<NamedLandmark> AzureLandmarks(const Face& face) {
+  const auto& five = face.landmarks;
+  const std::vector<Point>& p = face.landmarks68;  // iBUG 300-W order
+  auto mid = [&](int a, int b) { return Point{(p[a].x + p[b].x) / 2, (p[a].y + p[b].y) / 2}; };
+  std::vector<NamedLandmark> out = {{"pupilLeft", five[kLeftEye]},
+                                    {"pupilRight", five[kRightEye]},
+                                    {"noseTip", five[kNose]},
+                                    {"mouthLeft", five[kMouthLeft]},
+                                    {"mouthRight", five[kMouthRight]}};
+  if (p.size() != 68) return out;
+  const std::vector<NamedLandmark> from68 = {
+      {"eyebrowLeftOuter", p[17]},   {"eyebrowLeftInner", p[21]},     {"eyeLeftOuter", p[36]},
+      {"eyeLeftTop", mid(37, 38)},   {"eyeLeftBottom", mid(40, 41)},  {"eyeLeftInner", p[39]},
+      {"eyebrowRightInner", p[22]},  {"eyebrowRightOuter", p[26]},    {"eyeRightInner", p[42]},
+      {"eyeRightTop", mid(43, 44)},  {"eyeRightBottom", mid(46, 47)}, {"eyeRightOuter", p[45]},
+      {"noseLeftAlarOutTip", p[31]}, {"noseRightAlarOutTip", p[35]},  {"upperLipTop", p[51]},
+      {"upperLipBottom", p[62]},     {"underLipTop", p[66]},          {"underLipBottom", p[57]}};
+  out.insert(out.end(), from68.begin(), from68.end());
+  return out;
+}
+
 AttributeAnswer ClassifyFaceAttribute(std::string_view name, std::string* canonical) {
   for (const AttributeRule& rule : kAttributes) {
     if (EqualsIgnoreCase(rule.name, name)) {

@@ -11,6 +11,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "facet/types.h"
 
 namespace facet::service {
 
@@ -49,6 +52,19 @@ enum class AttributeAnswer {
 };
 // `canonical` gets Azure's spelling of a known attribute (the match is case-insensitive).
 AttributeAnswer ClassifyFaceAttribute(std::string_view name, std::string* canonical);
+
+// One of Azure's named face landmarks.
+struct NamedLandmark {
+  std::string_view name;
+  Point point;
+};
+// Azure's 27 named landmarks that facet can place, in Azure's order ("Left" is the image's left,
+// as Azure's): pupils, nose tip and mouth corners are the detector's five points; with the 68
+// points (Face::landmarks68, placed with the quality verdict) also the brows' ends, the eyes'
+// corners, the eye tops and bottoms (each the midpoint of the two lid points above or below the
+// pupil: derived), the nostril wings' outer tips and the lips' four midline points.
+// noseRootLeft/Right and noseLeft/RightAlarTop have no counterpart among the 68: never guessed.
+std::vector<NamedLandmark> AzureLandmarks(const Face& face);
 
 }  // namespace facet::service
 

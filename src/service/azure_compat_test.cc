@@ -5,12 +5,47 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <random>
 
 #include "service/face_attributes.h"
 
 namespace facet::service {
 namespace {
+
+TEST(AzureCompat, LandmarksAreTheDetectorsFiveAndThoseOfThe68ThatAzureNames) {
+  Face face;
+  for (int i = 0; i < 5; ++i) face.landmarks[i] = {static_cast<float>(1000 + i), 0};
+  std::vector<NamedLandmark> points = AzureLandmarks(face);  // no 68 points: the five
+  ASSERT_EQ(points.size(), 5u);
+  EXPECT_EQ(points[0].name, "pupilLeft");
+  EXPECT_EQ(points[0].point.x, 1000);
+  EXPECT_EQ(points[4].name, "mouthRight");
+  for (int i = 0; i < 68; ++i) {
+    face.landmarks68.push_back({static_cast<float>(i), static_cast<float>(100 + i)});
+  }
+  points = AzureLandmarks(face);
+  ASSERT_EQ(points.size(), 23u);
+  std::map<std::string, Point> by_name;
+  for (const NamedLandmark& l : points) by_name[std::string(l.name)] = l.point;
+  EXPECT_EQ(by_name.size(), 23u) << "a name twice";
+  EXPECT_EQ(by_name["pupilRight"].x, 1001);  // the detector's, not the 68's
+  EXPECT_EQ(by_name["eyebrowLeftOuter"].x, 17);
+  EXPECT_EQ(by_name["eyebrowRightOuter"].x, 26);
+  EXPECT_EQ(by_name["eyeLeftInner"].x, 39);
+  EXPECT_EQ(by_name["eyeRightInner"].x, 42);
+  EXPECT_FLOAT_EQ(by_name["eyeLeftTop"].x, 37.5F);  // midpoint of the upper lid's two points
+  EXPECT_FLOAT_EQ(by_name["eyeRightBottom"].y, 146.5F);
+  EXPECT_EQ(by_name["noseLeftAlarOutTip"].x, 31);
+  EXPECT_EQ(by_name["upperLipTop"].x, 51);
+  EXPECT_EQ(by_name["upperLipBottom"].x, 62);
+  EXPECT_EQ(by_name["underLipTop"].x, 66);
+  EXPECT_EQ(by_name["underLipBottom"].x, 57);
+  for (const char* absent :
+       {"noseRootLeft", "noseRootRight", "noseLeftAlarTop", "noseRightAlarTop"}) {
+    EXPECT_EQ(by_name.count(absent), 0u) << absent;
+  }
+}
 
 TEST(AzureCompat, VersionedPathsSplitAndOnlyKnownVersionsAreServed) {
   std::string_view version, rest;

@@ -121,8 +121,9 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
       RunOnDecodedImage(bytes, res, [&](WorkerSessions& worker, Image& image) -> Status {
         DetectOptions options;
         options.mode = params.detector;
-        options.compute_quality =
-            params.quality || params.head_pose || params.quality_details || params.blur;
+        // The quality stage also places the 68 landmarks Azure's named points come from.
+        options.compute_quality = params.quality || params.head_pose || params.quality_details ||
+                                  params.blur || params.return_landmarks;
         options.max_faces = 100;  // as Azure Face
         auto found = worker.sessions[0]->Detect(image, options);
         if (!found.ok()) return found.status();
@@ -167,13 +168,12 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
                              {"left", static_cast<int>(std::lround(f.box.x))},
                              {"width", static_cast<int>(std::lround(f.box.width))},
                              {"height", static_cast<int>(std::lround(f.box.height))}};
-    // The five points facet's detectors place; Azure's 22 others are not guessed.
+    // Azure's named points facet can place (azure_compat.h); the others are not guessed.
     if (params.return_landmarks) {
-      face["faceLandmarks"] = {{"pupilLeft", PointJson(f.landmarks[kLeftEye])},
-                               {"pupilRight", PointJson(f.landmarks[kRightEye])},
-                               {"noseTip", PointJson(f.landmarks[kNose])},
-                               {"mouthLeft", PointJson(f.landmarks[kMouthLeft])},
-                               {"mouthRight", PointJson(f.landmarks[kMouthRight])}};
+      nlohmann::json& landmarks = face["faceLandmarks"] = nlohmann::json::object();
+      for (const NamedLandmark& l : AzureLandmarks(f)) {
+        landmarks[std::string(l.name)] = PointJson(l.point);
+      }
     }
     nlohmann::json attributes = nlohmann::json::object();
     if (params.quality) attributes["qualityForRecognition"] = QualityLevelName(f.quality.level);

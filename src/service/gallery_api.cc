@@ -1,5 +1,5 @@
-// Person groups (galleries), persons, consents, faces (enrollment), person export/erase and the
-// audit log, over the public galleries API (facet/gallery.h). Names follow Azure Face's
+// Person groups (galleries), persons, consents, person export/erase, over the public galleries
+// API (facet/gallery.h); a person's faces are in persisted_face_api.cc. Names follow Azure Face's
 // PersonGroup API where they fit; facet adds consents, purposes and the audit log.
 #include <algorithm>
 #include <map>
@@ -8,40 +8,45 @@
 #include "service/azure_compat.h"
 #include "service/face_ids.h"
 #include "service/request_parsing.h"
-#include "service/target_face.h"
-#include "facet/image.h"
 
 namespace facet::service {
+
+AuditContext CallerAudit(const CallContext& ctx, std::string purpose) {
+  return {.actor = ctx.caller.key_name.empty() ? ctx.caller.key_id : ctx.caller.key_name,
+          .purpose = std::move(purpose)};
+}
+
 namespace {
 
 constexpr size_t kMaxText = 1000;  // purposes, names, evidence
 
 using Query = std::map<std::string, std::string>;
 
-AuditContext Actor(const CallContext& ctx, std::string purpose = {}) {
-  return {.actor = ctx.caller.key_name.empty() ? ctx.caller.key_id : ctx.caller.key_name,
-          .purpose = std::move(purpose)};
-}
-
 nlohmann::json Time(const std::optional<TimePoint>& t) {
   return t ? nlohmann::json(FormatTime(*t)) : nlohmann::json(nullptr);
 }
 
-// Azure names the id after the group's kind; facet's two kinds are one set of galleries. facet
-// keeps no display name for a group: `name` is its id (docs/service.md).
+// Azure names the id after the group's kind; facet's two kinds are one set of galleries. `name`
+// and `userData` are the ones given (`name` is the id for a group created without one);
+// `recognitionModel` the name the creator asked for (else facet's model), `facetRecognitionModel`
+// the model that makes the group's templates (docs/service.md).
 nlohmann::json GroupJson(const GalleryInfo& g, bool large = false) {
-  return {{large ? "largePersonGroupId" : "personGroupId", g.name},
-          {"name", g.name},
-          {"purpose", g.purpose},
-          {"use", ConsentScopeName(g.use)},
-          {"recognitionModel", g.recognizer.name},
-          {"recognitionModelVersion", g.recognizer.version},
-          {"falseMatchRate", g.fmr},
-          {"threshold", g.threshold},
-          {"keepPhotos", g.keep_photos},
-          {"createdDateTime", FormatTime(g.created_at)},
-          {"personCount", g.persons},
-          {"faceCount", g.faces}};
+  nlohmann::json out = {
+      {large ? "largePersonGroupId" : "personGroupId", g.name},
+      {"name", g.display_name.empty() ? g.name : g.display_name},
+      {"purpose", g.purpose},
+      {"use", ConsentScopeName(g.use)},
+      {"recognitionModel", g.requested_model.empty() ? g.recognizer.name : g.requested_model},
+      {"facetRecognitionModel", g.recognizer.name},
+      {"recognitionModelVersion", g.recognizer.version},
+      {"falseMatchRate", g.fmr},
+      {"threshold", g.threshold},
+      {"keepPhotos", g.keep_photos},
+      {"createdDateTime", FormatTime(g.created_at)},
+      {"personCount", g.persons},
+      {"faceCount", g.faces}};
+  if (!g.user_data.empty()) out["userData"] = g.user_data;  // as Azure: absent when not set
+  return out;
 }
 
 nlohmann::json PersonJson(const PersonInfo& p) {
@@ -58,21 +63,6 @@ nlohmann::json ConsentJson(const ConsentInfo& c) {
           {"evidence", c.evidence},           {"grantedDateTime", FormatTime(c.granted_at)},
           {"expiresDateTime", Time(c.expires_at)}, {"revokedDateTime", Time(c.revoked_at)},
           {"valid", c.valid}};
-}
-
-nlohmann::json FaceJson(const FaceInfo& f) {
-  return {{"persistedFaceId", std::to_string(f.face_id)},
-          {"qualityForRecognition", QualityLevelName(f.quality)},
-          {"sourceSha256", f.source_sha256},
-          {"createdDateTime", FormatTime(f.created_at)},
-          {"hasPhoto", f.has_photo}};
-}
-
-// Whether a valid consent of `gallery` covers `use` (identify covers verify).
-bool HasCoveringConsent(const std::vector<ConsentInfo>& consents, ConsentScope use) {
-  return std::any_of(consents.begin(), consents.end(), [&](const ConsentInfo& c) {
-    return c.valid && (c.scope == ConsentScope::kIdentify || use == ConsentScope::kVerify);
-  });
 }
 
 }  // namespace
@@ -141,22 +131,27 @@ void Api::CreateGroup(const httplib::Request& req, httplib::Response& res,
   if (store == nullptr) return;
   nlohmann::json body;
   if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
-  // facet's fields and Azure's (name, userData: checked, not kept).
+  // facet's fields and Azure's (name, userData: kept sealed; recognitionModel: kept as asked).
   if (auto e = CheckKnownFields(body, {"purpose", "recognitionModel", "use", "falseMatchRate",
                                        "keepPhotos", "name", "userData"})) {
     return SetApiError(res, *e);
   }
   GallerySpec spec;
   spec.name = ctx.path_params[0];
-  std::string name, user_data;
-  if (auto e = GetText(body, "name", false, 128, &name)) return SetApiError(res, *e);
-  if (auto e = GetString(body, "userData", false, 16384, &user_data)) return SetApiError(res, *e);
+  if (auto e = GetText(body, "name", false, kMaxGalleryDisplayName, &spec.display_name)) {
+    return SetApiError(res, *e);
+  }
+  if (auto e = GetString(body, "userData", false, kMaxGalleryUserData, &spec.user_data)) {
+    return SetApiError(res, *e);
+  }
   if (auto e = ResolvePurpose(body, ctx.caller, "a person group", &spec.purpose)) {
     return SetApiError(res, *e);
   }
   std::string model;
   std::string use = "identify";
-  if (auto e = GetString(body, "recognitionModel", false, 64, &model)) return SetApiError(res, *e);
+  if (auto e = GetString(body, "recognitionModel", false, kMaxRequestedModel, &model)) {
+    return SetApiError(res, *e);
+  }
   if (auto e = GetString(body, "use", false, 16, &use)) return SetApiError(res, *e);
   auto scope = ParseConsentScope(use);
   if (!scope.ok()) return SetError(res, 400, "BadArgument", "use must be identify or verify");
@@ -180,7 +175,8 @@ void Api::CreateGroup(const httplib::Request& req, httplib::Response& res,
                     "recognitionModel is not offered by this server (offered: " +
                         OfferedRecognitionModels() + ")");
   }
-  auto created = store->CreateGallery(spec, engine->recognizer(), Actor(ctx));
+  spec.requested_model = model;
+  auto created = store->CreateGallery(spec, engine->recognizer(), CallerAudit(ctx));
   if (!created.ok()) {
     if (created.status().code() == StatusCode::kFailedPrecondition &&
         !IsStoreUnavailable(created.status())) {
@@ -195,10 +191,37 @@ void Api::GetGroup(const httplib::Request& req, httplib::Response& res, const Ca
   Galleries* store = Store(res);
   if (store == nullptr) return;
   Query q;
-  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
+  if (auto e = ParseQuery(req.params, {"returnRecognitionModel"}, &q)) return SetApiError(res, *e);
   auto info = store->GetGallery(ctx.path_params[0]);
   if (!info.ok()) return SetGalleryError(res, ctx, info.status());
   SetJson(res, 200, GroupJson(*info, ctx.large_group));
+}
+
+void Api::UpdateGroup(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
+  Galleries* store = Store(res);
+  if (store == nullptr) return;
+  nlohmann::json body;
+  if (auto e = ParseJsonObject(req, &body)) return SetApiError(res, *e);
+  if (auto e = CheckKnownFields(body, {"name", "userData"})) return SetApiError(res, *e);
+  GalleryLabels labels;
+  if (body.contains("name")) {
+    if (auto e =
+            GetText(body, "name", true, kMaxGalleryDisplayName, &labels.display_name.emplace())) {
+      return SetApiError(res, *e);
+    }
+  }
+  if (body.contains("userData")) {
+    if (auto e =
+            GetString(body, "userData", false, kMaxGalleryUserData, &labels.user_data.emplace())) {
+      return SetApiError(res, *e);
+    }
+  }
+  // Nothing to change (Azure accepts an empty body): the group as it is, nothing written.
+  auto updated = labels.display_name || labels.user_data
+                     ? store->UpdateGallery(ctx.path_params[0], labels, CallerAudit(ctx))
+                     : store->GetGallery(ctx.path_params[0]);
+  if (!updated.ok()) return SetGalleryError(res, ctx, updated.status());
+  SetJson(res, 200, GroupJson(*updated, ctx.large_group));
 }
 
 void Api::DeleteGroup(const httplib::Request& req, httplib::Response& res,
@@ -207,7 +230,7 @@ void Api::DeleteGroup(const httplib::Request& req, httplib::Response& res,
   if (store == nullptr) return;
   Query q;
   if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
-  const Status deleted = store->DeleteGallery(ctx.path_params[0], Actor(ctx, q["purpose"]));
+  const Status deleted = store->DeleteGallery(ctx.path_params[0], CallerAudit(ctx, q["purpose"]));
   if (!deleted.ok()) return SetGalleryError(res, ctx, deleted);
   SetJson(res, 200, {{"personGroupId", ctx.path_params[0]}, {"deleted", true}});
 }
@@ -233,7 +256,7 @@ void Api::AddPerson(const httplib::Request& req, httplib::Response& res, const C
   if (auto e = GetString(body, "userData", false, kMaxText, &spec.external_ref)) {
     return SetApiError(res, *e);
   }
-  auto added = store->AddPerson(ctx.path_params[0], spec, Actor(ctx));
+  auto added = store->AddPerson(ctx.path_params[0], spec, CallerAudit(ctx));
   if (!added.ok()) {
     if (added.status().code() == StatusCode::kFailedPrecondition &&
         !IsStoreUnavailable(added.status())) {
@@ -311,7 +334,7 @@ void Api::UpdatePerson(const httplib::Request& req, httplib::Response& res,
   if (auto e = GetString(body, "userData", false, kMaxText, &spec.external_ref)) {
     return SetApiError(res, *e);
   }
-  auto updated = store->UpdatePerson(ctx.path_params[0], spec, Actor(ctx));
+  auto updated = store->UpdatePerson(ctx.path_params[0], spec, CallerAudit(ctx));
   if (!updated.ok()) return SetGalleryError(res, ctx, updated.status());
   SetJson(res, 200, PersonJson(*updated));
 }
@@ -323,7 +346,7 @@ void Api::ErasePerson(const httplib::Request& req, httplib::Response& res,
   Query q;
   if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
   const Status erased =
-      store->ErasePerson(ctx.path_params[0], ctx.path_params[1], Actor(ctx, q["purpose"]));
+      store->ErasePerson(ctx.path_params[0], ctx.path_params[1], CallerAudit(ctx, q["purpose"]));
   if (!erased.ok()) return SetGalleryError(res, ctx, erased);
   SetJson(res, 200, {{"personId", ctx.path_params[1]}, {"erased", true}});
 }
@@ -338,7 +361,7 @@ void Api::ExportPerson(const httplib::Request& req, httplib::Response& res,
     return SetError(res, 400, "PurposeRequired", "an export needs a purpose (?purpose=...)");
   }
   auto exported =
-      store->ExportPerson(ctx.path_params[0], ctx.path_params[1], Actor(ctx, q["purpose"]));
+      store->ExportPerson(ctx.path_params[0], ctx.path_params[1], CallerAudit(ctx, q["purpose"]));
   if (!exported.ok()) return SetGalleryError(res, ctx, exported.status());
   res.status = 200;
   res.set_header("Content-Disposition", "attachment; filename=\"person.json\"");
@@ -386,7 +409,8 @@ void Api::GrantConsent(const httplib::Request& req, httplib::Response& res,
     }
     spec.expires_at = when.value();
   }
-  auto granted = store->GrantConsent(ctx.path_params[0], ctx.path_params[1], spec, Actor(ctx));
+  auto granted =
+      store->GrantConsent(ctx.path_params[0], ctx.path_params[1], spec, CallerAudit(ctx));
   if (!granted.ok()) return SetGalleryError(res, ctx, granted.status());
   SetJson(res, 200, ConsentJson(*granted));
 }
@@ -415,7 +439,7 @@ void Api::RevokeConsent(const httplib::Request& req, httplib::Response& res,
     return SetError(res, 404, "NotFound", e->message);
   }
   const Status revoked = store->RevokeConsent(ctx.path_params[0], ctx.path_params[1], consent_id,
-                                              Actor(ctx, q["purpose"]));
+                                              CallerAudit(ctx, q["purpose"]));
   if (!revoked.ok()) {
     if (revoked.code() == StatusCode::kFailedPrecondition && !IsStoreUnavailable(revoked)) {
       return SetError(res, 409, "AlreadyRevoked", revoked.message());
@@ -427,121 +451,6 @@ void Api::RevokeConsent(const httplib::Request& req, httplib::Response& res,
   SetJson(res, 200, {{"consentId", consent_id},
                      {"revoked", true},
                      {"templatesShredded", !person->has_data_key}});
-}
-
-// --- faces
-
-void Api::AddFace(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
-  Galleries* store = Store(res);
-  if (store == nullptr) return;
-  Query q;
-  if (auto e = ParseQuery(req.params, {"detectionModel", "minQuality", "userData", "targetFace"},
-                         &q)) {
-    return SetApiError(res, *e);
-  }
-  EnrollImageOptions options{.gallery = ctx.path_params[0], .person_id = ctx.path_params[1]};
-  if (q.count("detectionModel") != 0) {
-    auto mode = ParseDetectorMode(FacetDetectorFor(q["detectionModel"]));
-    if (!mode.ok()) {
-      return SetError(res, 400, "BadArgument",
-                      "detectionModel is not offered (offered: " + DetectionModelList() + ")");
-    }
-    options.detect.mode = mode.value();
-  }
-  if (q.count("targetFace") != 0) {  // Azure's; without it the largest face
-    if (auto e = ParseTargetFace(q["targetFace"], &options.target_face.emplace())) {
-      return SetApiError(res, *e);
-    }
-  }
-  if (q["userData"].size() > 1024) {
-    return SetError(res, 400, "BadArgument", "userData is longer than 1024 bytes");
-  }
-  if (q.count("minQuality") != 0) {
-    const std::string& level = q["minQuality"];
-    if (level == "low") {
-      options.min_quality = QualityLevel::kLow;
-    } else if (level == "medium") {
-      options.min_quality = QualityLevel::kMedium;
-    } else if (level == "high") {
-      options.min_quality = QualityLevel::kHigh;
-    } else {
-      return SetError(res, 400, "BadArgument", "minQuality must be low, medium or high");
-    }
-  }
-  std::string_view bytes;
-  if (auto e = RequestImage(req, &bytes)) return SetApiError(res, *e);
-  GalleryInfo gallery;
-  int model_index = 0;
-  if (GalleryEngine(options.gallery, res, &gallery, &model_index) == nullptr) return;
-  // Consent first: no inference for a person who may not be enrolled.
-  auto consents = store->ListConsents(options.gallery, options.person_id);
-  if (!consents.ok()) return SetGalleryError(res, ctx, consents.status());
-  if (!HasCoveringConsent(*consents, gallery.use)) {
-    return SetError(res, 403, "ConsentRequired",
-                    "person '" + options.person_id + "' has no valid consent of scope '" +
-                        ConsentScopeName(gallery.use) + "' in '" + options.gallery +
-                        "': record one first (POST /face/" + ctx.api_version +
-                        (ctx.large_group ? "/largepersongroups/" : "/persongroups/") +
-                        options.gallery + "/persons/" + options.person_id + "/consents)");
-  }
-  if (auto e = CheckImageHeader(bytes, deps_.options.max_pixels)) return SetApiError(res, *e);
-  Result<EnrolledImage> enrolled = Status::Internal("not run");
-  const Status run = deps_.pool->Run([&](WorkerSessions& worker) {
-    try {
-      Session& session = *worker.sessions[model_index];
-      enrolled = EnrollImage(*store, session, AsBytes(bytes), options, Actor(ctx));
-    } catch (const std::exception&) {
-      enrolled = Status::Internal("enrollment failed");
-    }
-  });
-  if (!run.ok()) return SetBusy(res, run);
-  if (!enrolled.ok()) {
-    const Status& s = enrolled.status();
-    if (s.code() == StatusCode::kFailedPrecondition &&
-        s.message().find("quality") != std::string::npos) {
-      return SetError(res, 400, "QualityTooLow", s.message());
-    }
-    return SetGalleryError(res, ctx, s);
-  }
-  nlohmann::json out = FaceJson(enrolled->info);
-  const Box& b = enrolled->face.box;
-  out["faceRectangle"] = {{"top", static_cast<int>(b.y)},
-                          {"left", static_cast<int>(b.x)},
-                          {"width", static_cast<int>(b.width)},
-                          {"height", static_cast<int>(b.height)}};
-  out["facesInImage"] = enrolled->faces_in_image;
-  out["duplicate"] = enrolled->info.duplicate;
-  // Azure's per-face userData: accepted, not kept (the store has no field for it).
-  if (q.count("userData") != 0) out["userDataKept"] = false;
-  SetJson(res, 200, out);
-}
-
-void Api::ListFaces(const httplib::Request& req, httplib::Response& res, const CallContext& ctx) {
-  Galleries* store = Store(res);
-  if (store == nullptr) return;
-  Query q;
-  if (auto e = ParseQuery(req.params, {}, &q)) return SetApiError(res, *e);
-  auto list = store->ListFaces(ctx.path_params[0], ctx.path_params[1]);
-  if (!list.ok()) return SetGalleryError(res, ctx, list.status());
-  nlohmann::json out = nlohmann::json::array();
-  for (const FaceInfo& f : *list) out.push_back(FaceJson(f));
-  SetJson(res, 200, out);
-}
-
-void Api::DeleteFace(const httplib::Request& req, httplib::Response& res,
-                     const CallContext& ctx) {
-  Galleries* store = Store(res);
-  if (store == nullptr) return;
-  Query q;
-  if (auto e = ParseQuery(req.params, {"purpose"}, &q)) return SetApiError(res, *e);
-  int64_t face_id = 0;
-  if (auto e = ParseIntText("persistedFaceId", ctx.path_params[2], 1, INT64_MAX / 2, &face_id)) {
-    return SetError(res, 404, "NotFound", e->message);
-  }
-  const Status deleted = store->DeleteFace(ctx.path_params[0], ctx.path_params[1], face_id,
-                                           Actor(ctx, q["purpose"]));
-  if (!deleted.ok()) return SetGalleryError(res, ctx, deleted);
-  SetJson(res, 200, {{"persistedFaceId", std::to_string(face_id)}, {"deleted", true}});
 }
 
 }  // namespace facet::service

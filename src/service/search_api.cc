@@ -13,11 +13,6 @@ namespace {
 
 double Round5(double v) { return std::round(v * 1e5) / 1e5; }
 
-AuditContext Actor(const CallContext& ctx, std::string purpose) {
-  return {.actor = ctx.caller.key_name.empty() ? ctx.caller.key_id : ctx.caller.key_name,
-          .purpose = std::move(purpose)};
-}
-
 // The caller's templates of `ids`, all of one model. 404 FaceNotFound for an unknown or expired
 // id (or another key's), 409 ModelMismatch when they mix models or differ from `model` (if set).
 MaybeError LoadFaces(FaceIdStore& face_ids, const std::string& owner,
@@ -76,7 +71,7 @@ void Api::Identify(const httplib::Request& req, httplib::Response& res, const Ca
   }
   std::vector<std::string> ids;
   if (auto e = GetFaceIdList(body, "faceIds", 10, &ids)) return SetApiError(res, *e);
-  IdentifyOptions options{.actor = Actor(ctx, "").actor, .purpose = purpose};
+  IdentifyOptions options{.actor = CallerAudit(ctx, "").actor, .purpose = purpose};
   if (auto e = GetOptionalInt(body, "maxNumOfCandidatesReturned", 1, 100,
                               &options.max_candidates)) {
     return SetApiError(res, *e);
@@ -164,7 +159,7 @@ void Api::VerifyPerson(const nlohmann::json& body, httplib::Response& res,
                          &probe)) {
     return SetApiError(res, *e);
   }
-  auto verified = store->Verify(gallery_name, person_id, probe[0], Actor(ctx, purpose));
+  auto verified = store->Verify(gallery_name, person_id, probe[0], CallerAudit(ctx, purpose));
   if (!verified.ok()) return SetStatusError(res, verified.status());
   SetJson(res, 200,
           {{"isIdentical", verified->same},

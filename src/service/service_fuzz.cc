@@ -99,6 +99,12 @@ struct Harness {
         !galleries->GrantConsent("g", "p", {.granted_by = "p", .purpose = "fuzz"}, who).ok()) {
       std::abort();
     }
+    // One face (id 1, with userData), so the persisted-face routes reach the store.
+    EnrollRequest face{.gallery = "g", .person_id = "p"};
+    face.embedding = {.model = "fuzz-model", .values = {1, 0, 0, 0}, .model_version = "1"};
+    face.source_sha256 = std::string(64, 'b');
+    face.user_data = "u";
+    if (!galleries->Enroll(face, who).ok()) std::abort();
     Api::Deps deps;
     deps.options.max_body_bytes = 1 << 20;
     deps.options.max_pixels = 4'000'000;

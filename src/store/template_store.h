@@ -28,13 +28,15 @@ namespace facet::store {
 
 // Version of the logical schema (tables, columns, meaning of blobs). Stores written by a newer
 // version are refused; older ones are migrated on open (docs/store_format.md, "Versions").
-// 2: row MACs (`mac` on galleries, persons, consents, faces), sealed consent details and face
+// 2: galleries.sealed_profile and galleries.requested_model, faces.sealed_user_data (Azure Face's
+//    name/userData).
+// 3: row MACs (`mac` on galleries, persons, consents, faces), sealed consent details and face
 //    sources (`consents.sealed_details`, `faces.sealed_source`).
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // The tables whose rows carry a MAC (computed and checked above the store, in the gallery
 // layer, under a key the store never sees). An empty `mac` in a record is a row without one
-// (written before schema 2 and not yet adopted, or cleared outside facet).
+// (written before schema 3 and not yet adopted, or cleared outside facet).
 enum class RowTable { kGalleries, kPersons, kConsents, kFaces };
 // "galleries", "persons", "consents", "faces": the SQL table name.
 const char* RowTableName(RowTable table);
@@ -54,6 +56,12 @@ struct GalleryRecord {
   bool keep_photos = false;
   int64_t created_ms = 0;
   int64_t generation = 0;  // bumped by every change to the gallery's persons, consents or faces
+  // Schema 2. The display name and free text the creator gave (Azure's name, userData), sealed;
+  // empty: none given. Changed by SetGalleryProfile.
+  std::vector<uint8_t> sealed_profile;
+  // Schema 2. The recognition model name the creator asked for (e.g. Azure's "recognition_04");
+  // `model` is the one that runs. Empty: none asked for.
+  std::string requested_model;
   std::vector<uint8_t> mac;  // over every field but `generation` (a counter, not a decision)
 };
 
@@ -71,7 +79,7 @@ struct PersonRecord {
 struct ConsentRecord {
   int64_t id = 0;
   int64_t person_id = 0;
-  // Plaintext columns of a store before schema 2; empty once sealed into `sealed_details`.
+  // Plaintext columns of a store before schema 3; empty once sealed into `sealed_details`.
   std::string granted_by;
   std::string scope;  // "verify" or "identify" (plaintext: the lapse queries need it)
   std::string purpose;
@@ -89,10 +97,13 @@ struct FaceRecord {
   int64_t gallery_id = 0;
   std::vector<uint8_t> sealed_template;
   std::string quality;  // "low", "medium" or "high"
-  std::string source_sha256;  // plaintext column before schema 2; empty once sealed below
+  std::string source_sha256;  // plaintext column before schema 3; empty once sealed below
   int64_t created_ms = 0;
   std::vector<uint8_t> sealed_photo;  // empty unless the gallery keeps photos (or not asked for)
   bool has_photo = false;             // a photo is stored (set even when not read)
+  // Schema 2. The caller's free text about this face (Azure's userData), sealed under the
+  // person's data key; empty: none. Changed by SetFaceUserData.
+  std::vector<uint8_t> sealed_user_data;
   std::vector<uint8_t> sealed_source;  // source_sha256, sealed
   std::vector<uint8_t> mac;
   // Never stored: set by the gallery layer's row check when the row fails it (why, naming the
@@ -126,6 +137,8 @@ class StoreTxn {
   virtual Status BumpGeneration(int64_t gallery_id) = 0;
   // Deletes the gallery and everything in it.
   virtual Status DeleteGallery(int64_t gallery_id) = 0;
+  // Empty `sealed_profile` removes it.
+  virtual Status SetGalleryProfile(int64_t gallery_id, std::span<const uint8_t> sealed_profile) = 0;
 
   virtual Result<int64_t> InsertPerson(const PersonRecord& person) = 0;
   virtual Result<std::optional<PersonRecord>> FindPerson(int64_t gallery_id,
@@ -144,7 +157,7 @@ class StoreTxn {
   // Every consent of the gallery's persons, in id order.
   virtual Result<std::vector<ConsentRecord>> ListGalleryConsents(int64_t gallery_id) = 0;
   // Stores `sealed` as the consent's details and empties its plaintext granted_by, purpose and
-  // evidence (adopting a row written before schema 2).
+  // evidence (adopting a row written before schema 3).
   virtual Status SetConsentSealedDetails(int64_t consent, std::span<const uint8_t> sealed) = 0;
   virtual Status SetConsentRevoked(int64_t consent, int64_t revoked_ms) = 0;
   // Persons of the gallery holding a data key whose every consent with a scope in `scopes` is
@@ -157,6 +170,8 @@ class StoreTxn {
   virtual Result<int64_t> InsertFace(const FaceRecord& face) = 0;
   // A person's faces (photos included only when asked).
   virtual Result<std::vector<FaceRecord>> ListFaces(int64_t person, bool with_photos) = 0;
+  // One face, without its photo (has_photo still set).
+  virtual Result<std::optional<FaceRecord>> GetFace(int64_t face) = 0;
   // Every face of the gallery without photos, in id order; stops at the first error `fn` returns.
   virtual Status ScanFaces(int64_t gallery_id,
                            const std::function<Status(const FaceRecord&)>& fn) = 0;
@@ -164,6 +179,8 @@ class StoreTxn {
   virtual Result<std::vector<std::pair<int64_t, int64_t>>> FaceIds(int64_t gallery_id) = 0;
   virtual Result<int64_t> CountFaces(int64_t gallery_id) = 0;
   virtual Status DeleteFace(int64_t face) = 0;
+  // Empty `sealed_user_data` removes it.
+  virtual Status SetFaceUserData(int64_t face, std::span<const uint8_t> sealed_user_data) = 0;
   // Stores `sealed` as the face's source and empties its plaintext source_sha256.
   virtual Status SetFaceSealedSource(int64_t face, std::span<const uint8_t> sealed) = 0;
   // Sets the MAC of one row (after its insert or update, which is when its id and final

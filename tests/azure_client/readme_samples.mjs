@@ -2,8 +2,10 @@
 // runs its README samples against `facet serve` on a free loopback port. What differs from the
 // README, and nothing else: the endpoint and key (AzureKeyCredential, as the README's key
 // snippet), allowInsecureConnection (plain HTTP on loopback), the images, and one consent call per
-// person before adding faces (facet enrolls no one without consent). Then verify, findSimilar and
-// group with Azure's bodies, the detection sample under every API version, the audit log, and the
+// person before adding faces (facet enrolls no one without consent). Then what the client sets is
+// read back and changed with its PATCH calls (a group's name and userData, the recognitionModel
+// asked for, a face's userData; both group kinds), verify, findSimilar and group with Azure's
+// bodies, the detection sample under every API version, the audit log, and the
 // Azure REST reference's example bodies sent as plain HTTP requests (as curl would).
 //
 // Usage: node readme_samples.mjs FACET_BINARY MODEL_DIR
@@ -202,6 +204,95 @@ try {
         contentType: 'application/octet-stream', body: readFileSync(image(1)) }));
   });
 
+  // Beyond the README: what the client sets is kept and read back (group name and userData, the
+  // recognitionModel asked for, a face's userData), and changed with the client's PATCH calls.
+  await step('Group name/userData and face userData: set, read back, PATCH (LargePersonGroup)',
+    async () => {
+      const group = expected(await client
+        .path('/largepersongroups/{largePersonGroupId}', largePersonGroupId)
+        .get({ queryParameters: { returnRecognitionModel: true } }));
+      assert.equal(group.largePersonGroupId, largePersonGroupId);
+      assert.equal(group.name, 'My Family');
+      assert.equal(group.recognitionModel, 'recognition_04');
+      assert.equal(group.userData, undefined);
+      expected(await client
+        .path('/largepersongroups/{largePersonGroupId}', largePersonGroupId)
+        .patch({ body: { name: 'The Family', userData: 'three generations' } }));
+      const listed = expected(await client.path('/largepersongroups').get());
+      const mine = listed.find((g) => g.largePersonGroupId === largePersonGroupId);
+      assert.equal(mine.name, 'The Family');
+      assert.equal(mine.userData, 'three generations');
+      const bill = expected(await client
+        .path('/largepersongroups/{largePersonGroupId}/persons/{personId}', largePersonGroupId,
+          personId_bill).get());
+      assert.equal(bill.persistedFaceIds.length, 1);
+      const facePath = '/largepersongroups/{largePersonGroupId}/persons/{personId}' +
+        '/persistedfaces/{persistedFaceId}';
+      const face = expected(await client
+        .path(facePath, largePersonGroupId, personId_bill, bill.persistedFaceIds[0]).get());
+      assert.equal(face.persistedFaceId, bill.persistedFaceIds[0]);
+      assert.equal(face.userData, 'Dad-0001');
+      expected(await client
+        .path(facePath, largePersonGroupId, personId_bill, bill.persistedFaceIds[0])
+        .patch({ body: { userData: 'Dad-0001, front' } }));
+      const changed = expected(await client
+        .path(facePath, largePersonGroupId, personId_bill, bill.persistedFaceIds[0]).get());
+      assert.equal(changed.userData, 'Dad-0001, front');
+      const missing = await client
+        .path(facePath, largePersonGroupId, personId_bill, '999999').get();
+      assert.equal(missing.status, '404');
+      assert.equal(missing.body.error.code, 'PersistedFaceNotFound');
+      const noGroup = await client
+        .path('/largepersongroups/{largePersonGroupId}', 'nowhere')
+        .patch({ body: { name: 'x' } });
+      assert.equal(noGroup.status, '404');
+      assert.equal(noGroup.body.error.code, 'LargePersonGroupNotFound');
+    });
+
+  await step('Group name/userData and face userData: set, read back, PATCH (PersonGroup)',
+    async () => {
+      const personGroupId = 'pg_office';
+      expected(await client.path('/persongroups/{personGroupId}', personGroupId)
+        .put({ body: { name: 'Office', userData: 'second floor',
+          recognitionModel: 'recognition_03' } }));
+      const group = expected(await client.path('/persongroups/{personGroupId}', personGroupId)
+        .get());
+      assert.equal(group.personGroupId, personGroupId);
+      assert.equal(group.name, 'Office');
+      assert.equal(group.userData, 'second floor');
+      assert.equal(group.recognitionModel, 'recognition_03');
+      expected(await client.path('/persongroups/{personGroupId}', personGroupId)
+        .patch({ body: { userData: 'third floor' } }));
+      const patched = expected(await client.path('/persongroups/{personGroupId}', personGroupId)
+        .get());
+      assert.equal(patched.name, 'Office');
+      assert.equal(patched.userData, 'third floor');
+      const person = expected(await client
+        .path('/persongroups/{personGroupId}/persons', personGroupId)
+        .post({ body: { name: 'Dana', userData: 'reception' } }));
+      ok200(await client
+        .pathUnchecked('/persongroups/{personGroupId}/persons/{personId}/consents',
+          personGroupId, person.personId)
+        .post({ body: { grantedBy: 'Dana', scope: 'identify', purpose: 'office door' } }));
+      const added = expected(await client
+        .path('/persongroups/{personGroupId}/persons/{personId}/persistedfaces', personGroupId,
+          person.personId)
+        .post({ queryParameters: { userData: 'Dana-0001', detectionModel: 'detection_03' },
+          contentType: 'application/octet-stream', body: readFileSync(image(1)) }));
+      const facePath = '/persongroups/{personGroupId}/persons/{personId}' +
+        '/persistedfaces/{persistedFaceId}';
+      const face = expected(await client
+        .path(facePath, personGroupId, person.personId, added.persistedFaceId).get());
+      assert.equal(face.userData, 'Dana-0001');
+      expected(await client
+        .path(facePath, personGroupId, person.personId, added.persistedFaceId)
+        .patch({ body: { userData: 'Dana-0001, profile' } }));
+      assert.equal(expected(await client
+        .path(facePath, personGroupId, person.personId, added.persistedFaceId).get()).userData,
+      'Dana-0001, profile');
+      expected(await client.path('/persongroups/{personGroupId}', personGroupId).delete());
+    });
+
   await step('README train sample: getLongRunningPoller(...).pollUntilDone()', async () => {
     const trainResponse = await client
       .path('/largepersongroups/{largePersonGroupId}/train', largePersonGroupId)
@@ -352,6 +443,17 @@ try {
       `?targetFace=${r.left},${r.top},${r.width},${r.height}&detectionModel=detection_01` +
       '&userData=your%20user%20data', photo, 'application/octet-stream'));
     assert.ok(face.persistedFaceId);
+    assert.equal(face.userData, 'your user data');
+    const kept = must(await call('GET', group));
+    assert.equal(kept.name, 'your_large_person_group_name');
+    assert.equal(kept.userData, 'your_user_data');
+    assert.equal(kept.recognitionModel, 'recognition_01');
+    must(await call('PATCH', group, { name: 'your_large_person_group_name',
+      userData: 'your_user_data' }));
+    must(await call('PATCH', `${group}/persons/${person.personId}/persistedfaces/` +
+      face.persistedFaceId, { userData: 'your_user_data' }));
+    assert.equal(must(await call('GET', `${group}/persons/${person.personId}/persistedfaces/` +
+      face.persistedFaceId)).userData, 'your_user_data');
     const train = await call('POST', `${group}/train`);
     assert.equal(train.status, 202);
     const operation = await fetch(train.headers.get('operation-location'),

@@ -20,7 +20,7 @@ struct Migration {
   int to_version;
   const char* sql;
 };
-const Migration kMigrations[] = {{2, kPostgresMigrationTo2}};
+const Migration kMigrations[] = {{2, kPostgresMigration0002}, {3, kPostgresMigration0003}};
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -190,10 +190,22 @@ class PostgresStore final : public TemplateStore {
           " is newer than this facet supports (" + std::to_string(kPostgresSchemaVersion) + ")");
     }
     for (const Migration& m : kMigrations) {
-      if (m.to_version <= version || m.sql == nullptr) continue;
+      if (m.to_version <= version) continue;
       FACET_RETURN_IF_ERROR(conn_->Run("BEGIN"));
-      Status status = conn_->ExecScript(m.sql);
-      if (status.ok()) {
+      // The version again, under a lock: of two processes opening the same older store, one
+      // migrates and the other finds the step done.
+      auto locked =
+          conn_->Exec("SELECT value FROM meta WHERE key = 'pg_schema_version' FOR UPDATE");
+      Status status = locked.ok() ? Status::Ok() : locked.status();
+      const bool done = status.ok() && locked->rows() == 1 && locked->Int(0, 0) >= m.to_version;
+      if (status.ok() && !done) {
+        status = conn_->ExecScript(m.sql);
+        if (!status.ok()) {
+          status = Status::Internal(describe_ + ": migrating the store to schema version " +
+                                    std::to_string(m.to_version) + " failed: " + status.message());
+        }
+      }
+      if (status.ok() && !done) {
         status = conn_->Run("UPDATE meta SET value = $1 WHERE key = 'pg_schema_version'",
                             Params().Add(std::to_string(m.to_version)));
       }

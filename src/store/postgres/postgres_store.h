@@ -19,12 +19,14 @@
 namespace facet::store {
 
 // The version of schema.sql; a database with a newer one is refused.
-inline constexpr int kPostgresSchemaVersion = 2;
+inline constexpr int kPostgresSchemaVersion = 3;
 
 // schema.sql, embedded at build time.
 extern const char* const kPostgresSchema;
-// migrations/0002.sql: version 1 to 2 (row MACs, sealed consent details and face sources).
-extern const char* const kPostgresMigrationTo2;
+// migrations/0002.sql (version 1 -> 2), embedded at build time.
+extern const char* const kPostgresMigration0002;
+// migrations/0003.sql (version 2 -> 3: row MACs, sealed consent details and face sources).
+extern const char* const kPostgresMigration0003;
 
 // Opens (options.create: creates the schema in) the database named by options.location, a
 // libpq URI (postgresql://[user@]host[:port][,host2[:port2]...]/db?target_session_attrs=

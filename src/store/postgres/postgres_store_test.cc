@@ -103,9 +103,9 @@ TEST_F(PostgresStoreTest, ForeignAndNewerDatabasesAreRefused) {
   EXPECT_NE(newer.status().message().find("newer"), std::string::npos);
 }
 
-// A schema-1 database (before row MACs) is migrated on open: the new columns appear, empty
+// A schema-2 database (before row MACs) is migrated on open: the new columns appear, empty
 // (the gallery layer fills them: docs/store_format.md), and its rows are kept.
-TEST_F(PostgresStoreTest, ASchemaOneDatabaseIsMigrated) {
+TEST_F(PostgresStoreTest, ASchemaTwoDatabaseIsMigrated) {
   auto store = Open(true);
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->Write([](StoreTxn& txn) { return AddGallery(txn, "office").status(); }).ok());
@@ -113,7 +113,7 @@ TEST_F(PostgresStoreTest, ASchemaOneDatabaseIsMigrated) {
   ASSERT_EQ(Sql("ALTER TABLE galleries DROP COLUMN mac; ALTER TABLE persons DROP COLUMN mac;"
                 "ALTER TABLE consents DROP COLUMN sealed_details, DROP COLUMN mac;"
                 "ALTER TABLE faces DROP COLUMN sealed_source, DROP COLUMN mac;"
-                "UPDATE meta SET value = '1' WHERE key = 'pg_schema_version'"),
+                "UPDATE meta SET value = '2' WHERE key = 'pg_schema_version'"),
             "");
   store = Open(false);
   ASSERT_NE(store, nullptr);
@@ -121,7 +121,7 @@ TEST_F(PostgresStoreTest, ASchemaOneDatabaseIsMigrated) {
                   ->Read([](StoreTxn& txn) -> Status {
                     auto version = txn.GetMeta("pg_schema_version");
                     if (!version.ok()) return version.status();
-                    EXPECT_EQ(version->value_or(""), "2");
+                    EXPECT_EQ(version->value_or(""), "3");
                     auto galleries = txn.ListGalleries();
                     if (!galleries.ok()) return galleries.status();
                     EXPECT_EQ(galleries->size(), 1u);
@@ -129,6 +129,80 @@ TEST_F(PostgresStoreTest, ASchemaOneDatabaseIsMigrated) {
                     return Status::Ok();
                   })
                   .ok());
+}
+
+// A version 1 store (version 2's tables without the columns migrations/0002.sql adds) with rows
+// in it is migrated when opened and keeps them; the new columns then take values.
+TEST_F(PostgresStoreTest, Version1StoreIsMigratedOnOpenAndKeepsItsRows) {
+  ASSERT_NE(Open(true), nullptr);
+  ASSERT_EQ(Sql("ALTER TABLE galleries DROP COLUMN sealed_profile, DROP COLUMN requested_model, "
+                "DROP COLUMN mac; ALTER TABLE persons DROP COLUMN mac; "
+                "ALTER TABLE consents DROP COLUMN sealed_details, DROP COLUMN mac; "
+                "ALTER TABLE faces DROP COLUMN sealed_user_data, DROP COLUMN sealed_source, "
+                "DROP COLUMN mac; "
+                "UPDATE meta SET value = '1' WHERE key = 'pg_schema_version'; "
+                "INSERT INTO meta VALUES ('schema_version', '1'); "
+                "INSERT INTO galleries(name, purpose, use, model, model_version, dimensions, fmr, "
+                "threshold, threshold_fmr_1e3, threshold_fmr_1e4, keep_photos, created_ms, "
+                "generation) VALUES ('office', 'door', 'identify', 'm', '1', 4, 0.0001, 0.5, "
+                "0.4, 0.5, true, 1000, 3); "
+                "INSERT INTO persons(gallery_id, person_id, uid, sealed_profile, wrapped_key, "
+                "created_ms) SELECT id, 'amy', 'p_1', '\\x0101', '\\x0202', 2000 FROM galleries; "
+                "INSERT INTO faces(person_id, gallery_id, sealed_template, quality, source_sha256, "
+                "created_ms) SELECT p.id, p.gallery_id, '\\x030303', 'high', 'ab', 3000 "
+                "FROM persons p"),
+            "");
+  auto store = Open(false);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store
+                  ->Read([](StoreTxn& txn) -> Status {
+                    auto version = txn.GetMeta("schema_version");
+                    EXPECT_EQ(version.ok() ? version->value_or("") : "", "3");
+                    auto g = txn.FindGallery("office");
+                    if (!g.ok() || !g->has_value()) return Status::Internal("gallery lost");
+                    EXPECT_EQ((*g)->generation, 3);
+                    EXPECT_TRUE((*g)->sealed_profile.empty());
+                    EXPECT_EQ((*g)->requested_model, "");
+                    auto person = txn.FindPerson((*g)->id, "amy");
+                    if (!person.ok() || !person->has_value()) return Status::Internal("person");
+                    EXPECT_EQ((*person)->wrapped_key, (std::vector<uint8_t>{2, 2}));
+                    auto faces = txn.ListFaces((*person)->id, false);
+                    if (!faces.ok() || faces->size() != 1) return Status::Internal("face lost");
+                    EXPECT_EQ((*faces)[0].sealed_template, (std::vector<uint8_t>{3, 3, 3}));
+                    EXPECT_TRUE((*faces)[0].sealed_user_data.empty());
+                    return Status::Ok();
+                  })
+                  .ok());
+  ASSERT_TRUE(
+      store
+          ->Write([](StoreTxn& txn) -> Status {
+            auto g = txn.FindGallery("office");
+            if (!g.ok() || !g->has_value()) return Status::Internal("gallery lost");
+            FACET_RETURN_IF_ERROR(txn.SetGalleryProfile((*g)->id, std::vector<uint8_t>{9, 0, 9}));
+            auto person = txn.FindPerson((*g)->id, "amy");
+            if (!person.ok() || !person->has_value()) return Status::Internal("person");
+            auto faces = txn.ListFaces((*person)->id, false);
+            if (!faces.ok() || faces->empty()) return Status::Internal("face lost");
+            return txn.SetFaceUserData((*faces)[0].id, std::vector<uint8_t>{7, 0x5c});
+          })
+          .ok());
+  store.reset();
+  store = Open(false);  // nothing left to migrate
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store
+                  ->Read([](StoreTxn& txn) -> Status {
+                    auto g = txn.FindGallery("office");
+                    if (!g.ok() || !g->has_value()) return Status::Internal("gallery lost");
+                    EXPECT_EQ((*g)->sealed_profile, (std::vector<uint8_t>{9, 0, 9}));
+                    auto person = txn.FindPerson((*g)->id, "amy");
+                    if (!person.ok() || !person->has_value()) return Status::Internal("person");
+                    auto faces = txn.ListFaces((*person)->id, false);
+                    if (!faces.ok() || faces->empty()) return Status::Internal("face lost");
+                    EXPECT_EQ((*faces)[0].sealed_user_data, (std::vector<uint8_t>{7, 0x5c}));
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_TRUE(store->CheckIntegrity().ok());
 }
 
 TEST_F(PostgresStoreTest, RowsRoundTripAndCascade) {

@@ -17,7 +17,8 @@ using pg::PgResult;
 
 constexpr const char* kGalleryColumns =
     "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
-    "threshold_fmr_1e4, keep_photos, created_ms, generation, mac";
+    "threshold_fmr_1e4, keep_photos, created_ms, generation, sealed_profile, requested_model, "
+    "mac";
 constexpr const char* kPersonColumns =
     "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms, mac";
 constexpr const char* kConsentColumns =
@@ -31,7 +32,8 @@ constexpr int kFetchRows = 5000;
 std::string FaceColumns(bool with_photo) {
   return std::string(
              "id, person_id, gallery_id, sealed_template, quality, source_sha256, created_ms, ") +
-         (with_photo ? "sealed_photo" : "NULL") + ", sealed_photo IS NOT NULL, sealed_source, mac";
+         (with_photo ? "sealed_photo" : "NULL") +
+         ", sealed_photo IS NOT NULL, sealed_user_data, sealed_source, mac";
 }
 
 GalleryRecord ReadGallery(const PgResult& r, int i) {
@@ -50,7 +52,9 @@ GalleryRecord ReadGallery(const PgResult& r, int i) {
   g.keep_photos = r.Bool(i, 11);
   g.created_ms = r.Int(i, 12);
   g.generation = r.Int(i, 13);
-  g.mac = r.Bytes(i, 14);
+  g.sealed_profile = r.Bytes(i, 14);
+  g.requested_model = r.Text(i, 15);
+  g.mac = r.Bytes(i, 16);
   return g;
 }
 
@@ -94,8 +98,9 @@ FaceRecord ReadFace(const PgResult& r, int i) {
   f.created_ms = r.Int(i, 6);
   f.sealed_photo = r.Bytes(i, 7);
   f.has_photo = r.Bool(i, 8);
-  f.sealed_source = r.Bytes(i, 9);
-  f.mac = r.Bytes(i, 10);
+  f.sealed_user_data = r.Bytes(i, 9);
+  f.sealed_source = r.Bytes(i, 10);
+  f.mac = r.Bytes(i, 11);
   return f;
 }
 
@@ -193,11 +198,12 @@ Result<int64_t> PostgresTxn::InsertGallery(const GalleryRecord& g) {
   p.Add(g.name).Add(g.purpose).Add(g.use).Add(g.model).Add(g.model_version);
   p.Add(int64_t{g.dimensions}).Add(g.fmr).Add(double{g.threshold});
   p.Add(double{g.threshold_fmr_1e3}).Add(double{g.threshold_fmr_1e4}).Add(g.keep_photos);
-  p.Add(g.created_ms);
+  p.Add(g.created_ms).Add(g.sealed_profile).Add(g.requested_model);
   auto id = ReturnedId(conn_.Exec(
       "INSERT INTO galleries(name, purpose, use, model, model_version, dimensions, fmr, threshold, "
-      "threshold_fmr_1e3, threshold_fmr_1e4, keep_photos, created_ms) "
-      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+      "threshold_fmr_1e3, threshold_fmr_1e4, keep_photos, created_ms, sealed_profile, "
+      "requested_model) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
+      "RETURNING id",
       p));
   if (id.ok()) changes_.galleries.insert(id.value());
   return id;
@@ -240,6 +246,12 @@ Status PostgresTxn::DeleteGallery(int64_t gallery_id) {
   changes_.deleted_galleries.insert(gallery_id);
   changes_.galleries.insert(gallery_id);
   return conn_.Run("DELETE FROM galleries WHERE id = $1", Params().Add(gallery_id));
+}
+
+Status PostgresTxn::SetGalleryProfile(int64_t gallery_id, std::span<const uint8_t> sealed_profile) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run("UPDATE galleries SET sealed_profile = $1 WHERE id = $2",
+                   Params().Add(sealed_profile).Add(gallery_id));
 }
 
 Result<int64_t> PostgresTxn::InsertPerson(const PersonRecord& person) {
@@ -407,10 +419,12 @@ Result<int64_t> PostgresTxn::InsertFace(const FaceRecord& f) {
   FACET_RETURN_IF_ERROR(CheckWritable());
   Params p;
   p.Add(f.person_id).Add(f.gallery_id).Add(f.sealed_template).Add(f.quality);
-  p.Add(f.source_sha256).Add(f.created_ms).Add(f.sealed_photo).Add(f.sealed_source);
+  p.Add(f.source_sha256).Add(f.created_ms).Add(f.sealed_photo).Add(f.sealed_user_data);
+  p.Add(f.sealed_source);
   auto id = ReturnedId(conn_.Exec(
       "INSERT INTO faces(person_id, gallery_id, sealed_template, quality, source_sha256, "
-      "created_ms, sealed_photo, sealed_source) VALUES($1, $2, $3, $4, $5, $6, $7, $8) "
+      "created_ms, sealed_photo, sealed_user_data, sealed_source) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) "
       "RETURNING id",
       p));
   if (id.ok()) {
@@ -418,6 +432,12 @@ Result<int64_t> PostgresTxn::InsertFace(const FaceRecord& f) {
     changes_.galleries.insert(f.gallery_id);
   }
   return id;
+}
+
+Result<std::optional<FaceRecord>> PostgresTxn::GetFace(int64_t face) {
+  return First<FaceRecord>(
+      conn_.Exec("SELECT " + FaceColumns(false) + " FROM faces WHERE id = $1", Params().Add(face)),
+      ReadFace);
 }
 
 Result<std::vector<FaceRecord>> PostgresTxn::ListFaces(int64_t person, bool with_photos) {
@@ -467,6 +487,12 @@ Status PostgresTxn::DeleteFace(int64_t face) {
     changes_.galleries.insert(r->Int(0, 0));
   }
   return Status::Ok();
+}
+
+Status PostgresTxn::SetFaceUserData(int64_t face, std::span<const uint8_t> sealed_user_data) {
+  FACET_RETURN_IF_ERROR(CheckWritable());
+  return conn_.Run("UPDATE faces SET sealed_user_data = $1 WHERE id = $2",
+                   Params().Add(sealed_user_data).Add(face));
 }
 
 Result<int64_t> PostgresTxn::DeleteFacesOfPerson(int64_t person) {

@@ -43,6 +43,7 @@ class PostgresTxn final : public StoreTxn {
   Result<int64_t> GetGeneration(int64_t gallery_id) override;
   Status BumpGeneration(int64_t gallery_id) override;
   Status DeleteGallery(int64_t gallery_id) override;
+  Status SetGalleryProfile(int64_t gallery_id, std::span<const uint8_t> sealed_profile) override;
 
   Result<int64_t> InsertPerson(const PersonRecord& person) override;
   Result<std::optional<PersonRecord>> FindPerson(int64_t gallery_id,
@@ -65,10 +66,12 @@ class PostgresTxn final : public StoreTxn {
 
   Result<int64_t> InsertFace(const FaceRecord& face) override;
   Result<std::vector<FaceRecord>> ListFaces(int64_t person, bool with_photos) override;
+  Result<std::optional<FaceRecord>> GetFace(int64_t face) override;
   Status ScanFaces(int64_t gallery_id, const std::function<Status(const FaceRecord&)>& fn) override;
   Result<std::vector<std::pair<int64_t, int64_t>>> FaceIds(int64_t gallery_id) override;
   Result<int64_t> CountFaces(int64_t gallery_id) override;
   Status DeleteFace(int64_t face) override;
+  Status SetFaceUserData(int64_t face, std::span<const uint8_t> sealed_user_data) override;
   Status SetFaceSealedSource(int64_t face, std::span<const uint8_t> sealed) override;
   Status SetRowMac(RowTable table, int64_t id, std::span<const uint8_t> mac) override;
   Result<int64_t> DeleteFacesOfPerson(int64_t person) override;

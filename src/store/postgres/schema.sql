@@ -1,4 +1,4 @@
--- facet's PostgreSQL store, schema version 2 (the logical schema of docs/store_format.md, the
+-- facet's PostgreSQL store, schema version 3 (the logical schema of docs/store_format.md, the
 -- same tables and meaning of blobs as the SQLite store). Created by `facet init --store
 -- postgresql://...` in one transaction, in the connection's current schema (search_path).
 -- A later version adds migrations/NNNN.sql (from version NNNN-1 to NNNN), applied in order on
@@ -19,6 +19,8 @@ CREATE TABLE galleries(
   keep_photos boolean NOT NULL,
   created_ms bigint NOT NULL,
   generation bigint NOT NULL DEFAULT 0,
+  sealed_profile bytea,
+  requested_model text NOT NULL DEFAULT '',
   mac bytea);
 CREATE TABLE persons(
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -55,6 +57,7 @@ CREATE TABLE faces(
   source_sha256 text NOT NULL,
   created_ms bigint NOT NULL,
   sealed_photo bytea,
+  sealed_user_data bytea,
   sealed_source bytea,
   mac bytea);
 CREATE INDEX faces_person ON faces(person_id);
@@ -99,4 +102,4 @@ CREATE TRIGGER changes_no_update BEFORE UPDATE ON changes
   FOR EACH ROW EXECUTE FUNCTION facet_append_only();
 CREATE TRIGGER changes_no_delete BEFORE DELETE ON changes
   FOR EACH ROW EXECUTE FUNCTION facet_append_only();
-INSERT INTO meta(key, value) VALUES ('application_id', 'FCET'), ('pg_schema_version', '2');
+INSERT INTO meta(key, value) VALUES ('application_id', 'FCET'), ('pg_schema_version', '3');

@@ -3,6 +3,7 @@
 #include "store/sqlite/sqlite_schema.h"
 
 #include <algorithm>
+#include <string>
 
 namespace facet::store {
 
@@ -23,6 +24,8 @@ CREATE TABLE galleries(
   keep_photos INTEGER NOT NULL,
   created_ms INTEGER NOT NULL,
   generation INTEGER NOT NULL DEFAULT 0,
+  sealed_profile BLOB,
+  requested_model TEXT NOT NULL DEFAULT '',
   mac BLOB);
 CREATE TABLE persons(
   id INTEGER PRIMARY KEY,
@@ -57,6 +60,7 @@ CREATE TABLE faces(
   source_sha256 TEXT NOT NULL,
   created_ms INTEGER NOT NULL,
   sealed_photo BLOB,
+  sealed_user_data BLOB,
   sealed_source BLOB,
   mac BLOB);
 CREATE INDEX faces_person ON faces(person_id);
@@ -78,9 +82,20 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql";
 
-// Version 1 to 2: the row MACs and the sealed columns (filled by the gallery layer, which holds
-// the keys, when it first opens the store: docs/store_format.md).
-const char* const kMigrationTo2 = R"sql(
+namespace {
+
+// Version 1 -> 2: Azure Face's group name/userData (sealed), the recognition model name the
+// caller asked for, and a face's userData (sealed). Columns added at the end, so version 1's rows
+// read as "none given".
+constexpr const char* kMigrationTo2 = R"sql(
+ALTER TABLE galleries ADD COLUMN sealed_profile BLOB;
+ALTER TABLE galleries ADD COLUMN requested_model TEXT NOT NULL DEFAULT '';
+ALTER TABLE faces ADD COLUMN sealed_user_data BLOB;
+)sql";
+
+// Version 2 -> 3: the row MACs and the sealed consent details and face sources (filled by the
+// gallery layer, which holds the keys, when it first opens the store: docs/store_format.md).
+constexpr const char* kMigrationTo3 = R"sql(
 ALTER TABLE galleries ADD COLUMN mac BLOB;
 ALTER TABLE persons ADD COLUMN mac BLOB;
 ALTER TABLE consents ADD COLUMN sealed_details BLOB;
@@ -89,9 +104,49 @@ ALTER TABLE faces ADD COLUMN sealed_source BLOB;
 ALTER TABLE faces ADD COLUMN mac BLOB;
 )sql";
 
+// One step of the schema: `sql` takes a store from version to_version - 1 to to_version.
+struct SchemaMigration {
+  int to_version;
+  const char* sql;
+};
+constexpr SchemaMigration kMigrations[] = {{2, kMigrationTo2}, {3, kMigrationTo3}};
+
+Status MigrateInTransaction(SqliteDb& db) {
+  int64_t user_version = 0;
+  {
+    auto version = db.Prepare("PRAGMA user_version");
+    if (!version.ok()) return version.status();
+    if ((*version)->Step()) user_version = (*version)->Int(0);
+    FACET_RETURN_IF_ERROR((*version)->status());
+  }
+  if (user_version >= kSchemaVersion) return Status::Ok();
+  for (const SchemaMigration& m : kMigrations) {
+    if (m.to_version <= user_version) continue;
+    const Status step = db.Exec(m.sql);
+    if (!step.ok()) {
+      return Status::Internal(db.path() + ": migrating the store to schema version " +
+                              std::to_string(m.to_version) + " failed: " + step.message());
+    }
+  }
+  const std::string to = std::to_string(kSchemaVersion);
+  FACET_RETURN_IF_ERROR(db.Exec("PRAGMA user_version = " + to));
+  return db.Exec("UPDATE meta SET value = '" + to + "' WHERE key = 'schema_version'");
+}
+
+}  // namespace
+
+Status MigrateSchema(SqliteDb& db) {
+  FACET_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  Status status = MigrateInTransaction(db);
+  if (status.ok()) status = db.Exec("COMMIT");
+  if (!status.ok()) (void)db.Exec("ROLLBACK");
+  return status;
+}
+
 const char* const kGalleryColumns =
     "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
-    "threshold_fmr_1e4, keep_photos, created_ms, generation, mac";
+    "threshold_fmr_1e4, keep_photos, created_ms, generation, sealed_profile, requested_model, "
+    "mac";
 const char* const kPersonColumns =
     "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms, mac";
 const char* const kConsentColumns =
@@ -114,7 +169,9 @@ GalleryRecord ReadGallery(const Statement& s) {
   g.keep_photos = s.Int(11) != 0;
   g.created_ms = s.Int(12);
   g.generation = s.Int(13);
-  g.mac = s.Blob(14);
+  g.sealed_profile = s.Blob(14);
+  g.requested_model = s.Text(15);
+  g.mac = s.Blob(16);
   return g;
 }
 
@@ -163,7 +220,8 @@ std::string FaceColumns(bool with_photo) {
   return std::string(
              "id, person_id, gallery_id, sealed_template, quality, source_sha256, "
              "created_ms, ") +
-         (with_photo ? "sealed_photo" : "NULL") + ", sealed_photo IS NOT NULL, sealed_source, mac";
+         (with_photo ? "sealed_photo" : "NULL") +
+         ", sealed_photo IS NOT NULL, sealed_user_data, sealed_source, mac";
 }
 
 FaceRecord ReadFace(const Statement& s) {
@@ -177,8 +235,9 @@ FaceRecord ReadFace(const Statement& s) {
   f.created_ms = s.Int(6);
   f.sealed_photo = s.Blob(7);
   f.has_photo = s.Int(8) != 0;
-  f.sealed_source = s.Blob(9);
-  f.mac = s.Blob(10);
+  f.sealed_user_data = s.Blob(9);
+  f.sealed_source = s.Blob(10);
+  f.mac = s.Blob(11);
   return f;
 }
 

@@ -19,8 +19,12 @@ inline constexpr int kApplicationId = 0x46434554;
 
 // The DDL of a new store (schema version kSchemaVersion).
 extern const char* const kSchema;
-// Migration from schema version 1 to 2 (run with user_version set in one transaction).
-extern const char* const kMigrationTo2;
+
+// Brings a store of an older schema version to kSchemaVersion in one transaction (BEGIN
+// IMMEDIATE): the missing steps, PRAGMA user_version and meta.schema_version. The version is read
+// again under the write lock, so of two processes opening the same old store one migrates and the
+// other finds it done. Nothing is changed when a step fails.
+Status MigrateSchema(SqliteDb& db);
 
 // Column lists, in the order the Read* functions below expect them.
 extern const char* const kGalleryColumns;

@@ -45,11 +45,13 @@ class SqliteTxn final : public StoreTxn {
     FACET_RETURN_IF_ERROR(CheckWritable());
     FACET_PREPARE(s, "INSERT INTO galleries(name, purpose, use, model, model_version, dimensions, "
                      "fmr, threshold, threshold_fmr_1e3, threshold_fmr_1e4, keep_photos, "
-                     "created_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                     "created_ms, sealed_profile, requested_model) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.Bind(1, g.name).Bind(2, g.purpose).Bind(3, g.use).Bind(4, g.model).Bind(5, g.model_version);
     s.Bind(6, int64_t{g.dimensions}).Bind(7, g.fmr).Bind(8, double{g.threshold});
     s.Bind(9, double{g.threshold_fmr_1e3}).Bind(10, double{g.threshold_fmr_1e4});
     s.Bind(11, int64_t{g.keep_photos ? 1 : 0}).Bind(12, g.created_ms);
+    s.Bind(13, g.sealed_profile).Bind(14, g.requested_model);
     FACET_RETURN_IF_ERROR(s.Run());
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.handle()));
   }
@@ -88,6 +90,12 @@ class SqliteTxn final : public StoreTxn {
     FACET_RETURN_IF_ERROR(CheckWritable());
     FACET_PREPARE(s, "DELETE FROM galleries WHERE id = ?");
     return s.Bind(1, gallery_id).Run();
+  }
+
+  Status SetGalleryProfile(int64_t gallery_id, std::span<const uint8_t> sealed_profile) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "UPDATE galleries SET sealed_profile = ? WHERE id = ?");
+    return s.Bind(1, sealed_profile).Bind(2, gallery_id).Run();
   }
 
   Result<int64_t> InsertPerson(const PersonRecord& p) override {
@@ -257,13 +265,21 @@ class SqliteTxn final : public StoreTxn {
   Result<int64_t> InsertFace(const FaceRecord& f) override {
     FACET_RETURN_IF_ERROR(CheckWritable());
     FACET_PREPARE(s, "INSERT INTO faces(person_id, gallery_id, sealed_template, quality, "
-                     "source_sha256, created_ms, sealed_photo, sealed_source) "
-                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+                     "source_sha256, created_ms, sealed_photo, sealed_user_data, sealed_source) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.Bind(1, f.person_id).Bind(2, f.gallery_id).Bind(3, f.sealed_template).Bind(4, f.quality);
     s.Bind(5, f.source_sha256).Bind(6, f.created_ms).Bind(7, f.sealed_photo);
-    s.Bind(8, f.sealed_source);
+    s.Bind(8, f.sealed_user_data).Bind(9, f.sealed_source);
     FACET_RETURN_IF_ERROR(s.Run());
     return static_cast<int64_t>(sqlite3_last_insert_rowid(db_.handle()));
+  }
+
+  Result<std::optional<FaceRecord>> GetFace(int64_t face) override {
+    FACET_PREPARE(s, "SELECT " + FaceColumns(/*with_photo=*/false) + " FROM faces WHERE id = ?");
+    s.Bind(1, face);
+    if (s.Step()) return std::optional<FaceRecord>(ReadFace(s));
+    FACET_RETURN_IF_ERROR(s.status());
+    return std::optional<FaceRecord>();
   }
 
   Result<std::vector<FaceRecord>> ListFaces(int64_t person, bool with_photos) override {
@@ -306,6 +322,12 @@ class SqliteTxn final : public StoreTxn {
     FACET_RETURN_IF_ERROR(CheckWritable());
     FACET_PREPARE(s, "DELETE FROM faces WHERE id = ?");
     return s.Bind(1, face).Run();
+  }
+
+  Status SetFaceUserData(int64_t face, std::span<const uint8_t> sealed_user_data) override {
+    FACET_RETURN_IF_ERROR(CheckWritable());
+    FACET_PREPARE(s, "UPDATE faces SET sealed_user_data = ? WHERE id = ?");
+    return s.Bind(1, sealed_user_data).Bind(2, face).Run();
   }
 
   Result<int64_t> DeleteFacesOfPerson(int64_t person) override {
@@ -478,26 +500,12 @@ class SqliteStore final : public TemplateStore {
       }
     } else {
       if (check) FACET_RETURN_IF_ERROR(Annotate(Check("quick_check")));
-      if (user_version < 2) FACET_RETURN_IF_ERROR(Migrate(kMigrationTo2, 2));
+      if (user_version < kSchemaVersion) FACET_RETURN_IF_ERROR(MigrateSchema(*db_));
     }
     return Status::Ok();
   }
 
  private:
-  // Runs one migration step and sets the version, in one transaction.
-  Status Migrate(const char* sql, int to_version) {
-    FACET_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
-    Status status = db_->Exec(sql);
-    if (status.ok()) status = db_->Exec("PRAGMA user_version = " + std::to_string(to_version));
-    if (status.ok()) status = db_->Exec("COMMIT");
-    if (!status.ok()) {
-      (void)db_->Exec("ROLLBACK");
-      return Status::Internal(db_->path() + ": cannot migrate the store to schema version " +
-                              std::to_string(to_version) + ": " + status.message());
-    }
-    return Status::Ok();
-  }
-
   Status Annotate(const Status& status) const {
     if (status.ok() || status.code() != StatusCode::kCorruptData ||
         status.message().rfind(db_->path(), 0) == 0) {
