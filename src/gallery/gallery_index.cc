@@ -235,6 +235,9 @@ bool LoadSnapshot(const Galleries::Impl& impl, GalleryState& state, index::Index
 }  // namespace
 
 Status Galleries::Impl::EnsureIndexLocked(GalleryState& state) {
+  // A following node's change follower keeps every loaded index current (its lease says how
+  // current): no round trip here.
+  if (state.loaded && follower.load() != nullptr) return Status::Ok();
   // The common case costs one indexed read: nothing changed since the index was brought up to
   // date. (Counting the faces would scan the gallery: only done when building.)
   int64_t generation = 0;
@@ -315,6 +318,33 @@ Status Galleries::Impl::EnsureIndexLocked(GalleryState& state) {
     }));
   }
   return SaveSnapshotLocked(state);
+}
+
+Status Galleries::Impl::AddFaceRowsLocked(GalleryState& state,
+                                          std::span<const store::FaceRecord> faces,
+                                          const std::map<int64_t, store::PersonRecord>& persons) {
+  TemplateOpener opener(*this, state.record);
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+  for (const store::FaceRecord& f : faces) {
+    auto person = persons.find(f.person_id);
+    if (person == persons.end()) continue;  // erased since: its faces are gone too
+    FACET_RETURN_IF_ERROR(opener.AddPerson(person->second));
+    state.person_ids[person->first] = person->second.person_id;
+    state.person_uids[person->first] = person->second.uid;
+    if (state.index->Contains(f.id)) continue;
+    auto values = opener.Open(f);
+    if (!values.ok()) {
+      if (values.status().code() != StatusCode::kStoreCorrupt) return values.status();
+      state.damaged_faces[f.id] = values.status().message();
+      continue;
+    }
+    ids.push_back(f.id);
+    vectors.insert(vectors.end(), values->begin(), values->end());
+    state.face_person[f.id] = f.person_id;
+  }
+  if (ids.empty()) return Status::Ok();
+  return state.index->Add(ids, vectors);
 }
 
 Status Galleries::Flush() {
