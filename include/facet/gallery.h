@@ -250,6 +250,10 @@ class Galleries {
   Result<GalleryInfo> CreateGallery(const GallerySpec& spec, const RecognizerInfo& recognizer,
                                     const AuditContext& context);
   Result<GalleryInfo> GetGallery(const std::string& gallery);
+  // The gallery's settings (name, purpose, use, recognizer, fmr, threshold, keep_photos,
+  // created_at; persons and faces are left 0). On a node following the change log they come
+  // from memory (kept current by the log: no round trip); otherwise as GetGallery.
+  Result<GalleryInfo> GetGallerySettings(const std::string& gallery);
   Result<std::vector<GalleryInfo>> ListGalleries();
   // Erases every person of the gallery (as ErasePerson) and the gallery.
   Status DeleteGallery(const std::string& gallery, const AuditContext& context);

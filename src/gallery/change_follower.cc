@@ -240,9 +240,16 @@ Status ChangeFollower::Apply(const store::ChangeRecord& change) {
       return Status::Ok();
     }));
   }
+  const std::vector<int64_t> deleted = Ids(payload, "dg");
   for (int64_t gallery_id : Ids(payload, "g")) {
+    if (std::find(deleted.begin(), deleted.end(), gallery_id) != deleted.end()) continue;
     std::shared_ptr<GalleryState> state = impl_.StateById(gallery_id);
-    if (!state) continue;  // not held: built from the store at its first use
+    if (!state) {
+      // A gallery created since the build: held (and indexed) now, so that its first search
+      // needs no round trip. Read at a snapshot at or after this change: complete.
+      FACET_RETURN_IF_ERROR(HoldNewGallery(gallery_id));
+      continue;
+    }
     std::unique_lock lock(state->mutex);
     if (!state->loaded) continue;
     std::vector<int64_t> gone;
@@ -268,6 +275,25 @@ Status ChangeFollower::Apply(const store::ChangeRecord& change) {
     state->snapshot_dirty = true;
   }
   return Status::Ok();
+}
+
+Status ChangeFollower::HoldNewGallery(int64_t gallery_id) {
+  std::optional<store::GalleryRecord> record;
+  FACET_RETURN_IF_ERROR(feed_->Read([&](store::StoreTxn& txn) -> Status {
+    auto listed = txn.ListGalleries();
+    if (!listed.ok()) return listed.status();
+    for (store::GalleryRecord& g : listed.value()) {
+      if (g.id == gallery_id) record = std::move(g);
+    }
+    return Status::Ok();
+  }));
+  if (!record) return Status::Ok();  // deleted since: a later change says so
+  auto state = impl_.State(record->name);
+  if (!state.ok()) return state.status().code() == StatusCode::kNotFound ? Status::Ok()
+                                                                          : state.status();
+  std::unique_lock lock((*state)->mutex);
+  Status built = impl_.EnsureIndexLocked(**state);
+  return built.code() == StatusCode::kNotFound ? Status::Ok() : built;
 }
 
 std::optional<ChangeFollower::Clock::time_point> ChangeFollower::LeaseStart() const {
@@ -372,6 +398,23 @@ Status Galleries::FollowChanges(const FollowOptions& options) {
   impl_->follower.store(follower.get());
   impl_->follower_owner.reset(follower.release());
   return Status::Ok();
+}
+
+Result<GalleryInfo> Galleries::GetGallerySettings(const std::string& gallery_name) {
+  if (impl_->follower.load() == nullptr) return GetGallery(gallery_name);
+  auto state = impl_->State(gallery_name);  // held, or one indexed read
+  if (!state.ok()) return state.status();
+  const store::GalleryRecord& r = (*state)->record;  // fixed at creation
+  GalleryInfo info;
+  info.name = r.name;
+  info.purpose = r.purpose;
+  info.use = r.use == "verify" ? ConsentScope::kVerify : ConsentScope::kIdentify;
+  info.recognizer = gallery::RecognizerOf(r);
+  info.fmr = r.fmr;
+  info.threshold = r.threshold;
+  info.keep_photos = r.keep_photos;
+  info.created_at = audit::FromUnixMillis(r.created_ms);
+  return info;
 }
 
 FollowStatus Galleries::GetFollowStatus() const {

@@ -64,6 +64,8 @@ class ChangeFollower {
   // a diverged history (the caller rebuilds), another error when the database did not answer.
   Status CatchUp(const store::ChangeHead& head);
   Status Apply(const store::ChangeRecord& change);
+  // Holds and indexes a gallery created after the build (found by its row id).
+  Status HoldNewGallery(int64_t gallery_id);
   void SetProblem(const std::string& problem);
   Status StaleError() const;
 
