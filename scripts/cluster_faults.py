@@ -12,7 +12,10 @@ load through HAProxy:
   3. SIGSTOP of a node for 2 s (past its lease) while a person is erased: after SIGCONT it
      refuses (503 NodeStale) until it has proven itself current again, and no answer names the
      erased person (a stale answer).
-  3b. read-your-writes: a write through node 1 and an identify on node 2 carrying its
+  3b. every node cut off from PostgreSQL (HAProxy, which carries the nodes' database
+     connections, SIGSTOPped): each fails /readyz within its lease and refuses identify with 503
+     NodeStale, then answers again.
+  3c. read-your-writes: a write through node 1 and an identify on node 2 carrying its
      Facet-Min-Change: node 2 reflects the write every time.
   4. kill -9 of the PostgreSQL primary (its Patroni and postmaster: the machine dies) N times, the
      member restarted each time (it rejoins as a standby): the write outage of each failover.
@@ -371,6 +374,51 @@ def sigstop(c, group, photo):
             "answering_again_after_ms": recovered_ms}
 
 
+def db_cutoff(c, group, photo, seconds=1.5):
+    """Every node cut off from PostgreSQL (HAProxy, which carries their database connections,
+    SIGSTOPped for `seconds`): each node must fail /readyz within its 500 ms lease (probed every
+    5 ms, from the cut), then refuse identify with 503 NodeStale and Retry-After, and answer
+    again once HAProxy resumes."""
+    apis = [Api(u, c.key) for u in c.nodes]
+    ids = [detect_ids(a, photo) for a in apis]
+    pid = c.pid("haproxy")
+    refused_after, identify_refusals, well_formed, recovered = [], [], True, []
+    os.kill(pid, signal.SIGSTOP)
+    t0 = time.time()
+    try:
+        pending = set(range(len(apis)))
+        while pending and time.time() - t0 < seconds:
+            for k in list(pending):
+                if Api(c.nodes[k], c.key).call("GET", "/readyz", timeout=2)[0] == 503:
+                    refused_after.append(round((time.time() - t0) * 1000, 1))
+                    pending.discard(k)
+            time.sleep(0.005)
+        for k, a in enumerate(apis):
+            out = {}
+            status, _ = identify_names(a, group, ids[k], timeout=5, out=out)
+            identify_refusals.append(status)
+            well_formed &= bool(status == 503 and out["error"]
+                                and out["error"].get("code") == "NodeStale"
+                                and out["headers"].get("retry-after"))
+        time.sleep(max(0.0, seconds - (time.time() - t0)))
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    t1 = time.time()
+    for k, a in enumerate(apis):
+        while time.time() - t1 < 30:
+            status, _ = identify_names(a, group, ids[k], timeout=10)
+            if status == 200:
+                break
+            time.sleep(0.01)
+        recovered.append(round((time.time() - t1) * 1000, 1))
+    return {"readyz_failed_after_ms": refused_after,
+            "all_nodes_failed_readyz_within_lease": len(refused_after) == len(apis)
+            and max(refused_after) <= 600,
+            "identify_statuses_while_cut": identify_refusals,
+            "refusals_are_503_NodeStale_with_retry_after": well_formed,
+            "identify_again_after_resume_ms": recovered}
+
+
 def read_your_writes(c, group, photo, rounds):
     """Enroll (then erase) through node 1 and identify at once on node 2 with Facet-Min-Change
     set to the write's Facet-Change: node 2 must already reflect the write, every time."""
@@ -505,6 +553,8 @@ def main():
     print(json.dumps(report["node_kill"]), file=sys.stderr)
     report["sigstop"] = sigstop(c, group, photo)
     print(json.dumps(report["sigstop"]), file=sys.stderr)
+    report["db_cutoff"] = db_cutoff(c, group, photo)
+    print(json.dumps(report["db_cutoff"]), file=sys.stderr)
     report["read_your_writes"] = read_your_writes(c, group, photo, args.ryw_rounds)
     print(json.dumps(report["read_your_writes"]), file=sys.stderr)
     load = Load(c, group, load_photo)
@@ -545,6 +595,8 @@ def main():
            or report["sigstop"].get("stale_answers")
            or not report["sigstop"].get("refusals_are_503_NodeStale_with_retry_after", True)
            or report["read_your_writes"].get("violations")
+           or not report["db_cutoff"]["all_nodes_failed_readyz_within_lease"]
+           or not report["db_cutoff"]["refusals_are_503_NodeStale_with_retry_after"]
            or report["erase"]["still_matching_after_500ms"])
     sys.exit(1 if bad else 0)
 
