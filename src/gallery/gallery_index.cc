@@ -17,6 +17,8 @@ using gallery::GalleryState;
 namespace {
 
 constexpr size_t kAddBatch = 4096;
+// Person keys a TemplateOpener keeps unwrapped at once.
+constexpr size_t kMaxOpenKeys = 1024;
 
 index::IndexKind KindFor(int64_t faces, const IndexPolicy& policy) {
   if (faces >= policy.hnsw_min_faces) return index::IndexKind::kHnsw;
@@ -61,6 +63,10 @@ class TemplateOpener {
     }
     auto key = keys_.find(face.person_id);
     if (key == keys_.end()) {
+      // Each open key sits in guarded memory with mappings of its own, and a process may have
+      // ~65,000 mappings (vm.max_map_count): keeping every person's key of a 20,000-person
+      // gallery open made the next allocation fail (std::bad_alloc). A bounded set is kept.
+      if (keys_.size() >= kMaxOpenKeys) keys_.clear();
       auto unwrapped = crypto::UnwrapKey(impl_.master, wrapped_[face.person_id],
                                          gallery::PersonKeyContext(uid->second));
       if (!unwrapped.ok()) {
