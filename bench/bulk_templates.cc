@@ -46,11 +46,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--store") location = value;
-    else if (flag == "--key-file") key_file = value;
-    else if (flag == "--gallery") gallery_name = value;
-    else if (flag == "--faces") faces = std::strtol(value.c_str(), nullptr, 10);
-    else if (flag == "--seed") seed = static_cast<unsigned>(std::strtoul(value.c_str(), nullptr, 10));
+    if (flag == "--store")
+      location = value;
+    else if (flag == "--key-file")
+      key_file = value;
+    else if (flag == "--gallery")
+      gallery_name = value;
+    else if (flag == "--faces")
+      faces = std::strtol(value.c_str(), nullptr, 10);
+    else if (flag == "--seed")
+      seed = static_cast<unsigned>(std::strtoul(value.c_str(), nullptr, 10));
   }
   if (location.empty() || key_file.empty() || gallery_name.empty() || faces <= 0 || argc % 2 == 0) {
     std::fprintf(stderr,
@@ -74,8 +79,8 @@ int main(int argc, char** argv) {
     for (store::PersonRecord& p : *persons) {
       // Keys live in locked memory (a few thousand at most): 1,000 owners are enough.
       if (p.wrapped_key.empty() || owners.size() == kMaxOwners) continue;
-      auto key = facet::crypto::UnwrapKey(*master, p.wrapped_key,
-                                          facet::gallery::PersonKeyContext(p.uid));
+      auto key =
+          facet::crypto::UnwrapKey(*master, p.wrapped_key, facet::gallery::PersonKeyContext(p.uid));
       if (!key.ok()) return key.status();
       owners.push_back({std::move(p), std::move(key).value()});
     }
@@ -91,7 +96,8 @@ int main(int argc, char** argv) {
     const long batch = std::min(kPerTransaction, faces - done);
     Status wrote = db.Write([&](store::StoreTxn& txn) -> Status {
       for (long i = 0; i < batch; ++i) {
-        const Owner& owner = owners[static_cast<size_t>((done + i) % static_cast<long>(owners.size()))];
+        const Owner& owner =
+            owners[static_cast<size_t>((done + i) % static_cast<long>(owners.size()))];
         std::vector<float> v(static_cast<size_t>(gallery.dimensions));
         double norm = 0;
         for (float& x : v) {
