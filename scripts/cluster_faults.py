@@ -9,8 +9,14 @@ load through HAProxy:
      photo) every few ms until none matches; the time from the erase's answer to the last match.
   2. kill -9 of one facet node under identify load: requests that failed through HAProxy, and the
      time until the node is ready again after a restart.
-  3. SIGSTOP of a node for 2 s while a person is erased: its first answer after SIGCONT must not
-     name the erased person (a stale answer).
+  3. SIGSTOP of a node for 2 s (past its lease) while a person is erased: after SIGCONT it
+     refuses (503 NodeStale) until it has proven itself current again, and no answer names the
+     erased person (a stale answer).
+  3b. every node cut off from PostgreSQL (HAProxy, which carries the nodes' database
+     connections, SIGSTOPped): each fails /readyz within its lease and refuses identify with 503
+     NodeStale, then answers again.
+  3c. read-your-writes: a write through node 1 and an identify on node 2 carrying its
+     Facet-Min-Change: node 2 reflects the write every time.
   4. kill -9 of the PostgreSQL primary (its Patroni and postmaster: the machine dies) N times, the
      member restarted each time (it rejoins as a standby): the write outage of each failover.
   5. (--rogue) the primary dies, the standby is promoted, and the old primary is restarted by
@@ -40,9 +46,12 @@ class Api:
         parsed = urllib.parse.urlparse(url)
         self.host, self.port, self.key, self.client = parsed.hostname, parsed.port, key, client
 
-    def call(self, method, path, body=None, ctype="application/json", timeout=15):
-        """(status, parsed JSON or None); status 0 when no answer came."""
+    def call(self, method, path, body=None, ctype="application/json", timeout=15, headers_in=None,
+             headers_out=None):
+        """(status, parsed JSON or None); status 0 when no answer came. headers_in: extra request
+        headers; headers_out: a dict that receives the response's headers (lower-case names)."""
         headers = {"Ocp-Apim-Subscription-Key": self.key}
+        headers.update(headers_in or {})
         if self.client:
             headers["X-Facet-Client"] = self.client
         if body is not None and ctype == "application/json":
@@ -55,6 +64,8 @@ class Api:
             res = conn.getresponse()
             data = res.read()
             conn.close()
+            if headers_out is not None:
+                headers_out.update({k.lower(): v for k, v in res.getheaders()})
             try:
                 return res.status, json.loads(data) if data else None
             except ValueError:
@@ -214,23 +225,32 @@ def detect_ids(api, photo):
     return [f["faceId"] for f in faces] if status == 200 and faces else []
 
 
-def identify_names(api, group, face_ids, timeout=5):
+def identify_names(api, group, face_ids, timeout=5, headers_in=None, out=None):
+    """(status, set of decisions or None); `out` receives the body's error and the headers."""
+    headers = {}
     status, found = api.call("POST", "/face/v1.0/identify",
                              {"personGroupId": group, "faceIds": face_ids,
-                              "purpose": "fault test"}, timeout=timeout)
+                              "purpose": "fault test"}, timeout=timeout, headers_in=headers_in,
+                             headers_out=headers)
+    if out is not None:
+        out["headers"] = headers
+        out["error"] = (found or {}).get("error") if isinstance(found, dict) else None
     if status != 200 or found is None:
         return status, None
     return status, {f.get("decision") for f in found}
 
 
 def enroll(api, group, person, photo):
+    """Returns the change number of the enrollment (its Facet-Change header; 0 if none)."""
     base = "%s/%s/persons" % (GROUPS, group)
     assert api.call("POST", base, {"personId": person, "name": person})[0] == 200
     assert api.call("POST", "%s/%s/consents" % (base, person),
                     {"grantedBy": person, "scope": "identify", "purpose": "fault test"})[0] == 200
+    headers = {}
     status, body = api.call("POST", "%s/%s/persistedfaces" % (base, person), photo, "image/jpeg",
-                            timeout=30)
+                            timeout=30, headers_out=headers)
     assert status == 200, (status, body)
+    return int(headers.get("facet-change", 0))
 
 
 def erase_visibility(c, group, photo, rounds):
@@ -315,7 +335,9 @@ def _node_kill(c, calls, errors, stop, t):
 
 
 def sigstop(c, group, photo):
-    """SIGSTOP node 2 for 2 s; erase a person meanwhile; its first answer after must not match."""
+    """SIGSTOP node 2 for 2 s (past its 500 ms lease); erase a person meanwhile. After SIGCONT it
+    is probed every 5 ms: each answer is a refusal (503 NodeStale, Retry-After) or does not name
+    the erased person; the time until it answers again."""
     if len(c.nodes) < 2:
         return {"skipped": "needs 2 nodes"}
     admin = Api(c.nodes[0], c.key)
@@ -331,9 +353,101 @@ def sigstop(c, group, photo):
         time.sleep(2)
     finally:
         os.kill(pid, signal.SIGCONT)
-    status, names = identify_names(node2, group, ids, timeout=15)
-    stale = names is not None and person in names
-    return {"first_status_after_sigcont": status, "stale_answers": int(stale)}
+    t0 = time.time()
+    statuses, stale, refusals_well_formed, first, recovered_ms = {}, 0, True, None, None
+    while time.time() - t0 < 5:
+        out = {}
+        status, names = identify_names(node2, group, ids, timeout=15, out=out)
+        first = status if first is None else first
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+        if names is not None and person in names:
+            stale += 1
+        if status == 503:
+            refusals_well_formed &= bool(out["error"] and out["error"].get("code") == "NodeStale"
+                                         and out["headers"].get("retry-after"))
+        if status == 200:
+            recovered_ms = round((time.time() - t0) * 1000, 1)
+            break
+        time.sleep(0.005)
+    return {"first_status_after_sigcont": first, "statuses": statuses, "stale_answers": stale,
+            "refusals_are_503_NodeStale_with_retry_after": refusals_well_formed,
+            "answering_again_after_ms": recovered_ms}
+
+
+def db_cutoff(c, group, photo, seconds=1.5):
+    """Every node cut off from PostgreSQL (HAProxy, which carries their database connections,
+    SIGSTOPped for `seconds`): each node must fail /readyz within its 500 ms lease (probed every
+    5 ms, from the cut), then refuse identify with 503 NodeStale and Retry-After, and answer
+    again once HAProxy resumes."""
+    apis = [Api(u, c.key) for u in c.nodes]
+    ids = [detect_ids(a, photo) for a in apis]
+    pid = c.pid("haproxy")
+    refused_after, identify_refusals, well_formed, recovered = [], [], True, []
+    os.kill(pid, signal.SIGSTOP)
+    t0 = time.time()
+    try:
+        pending = set(range(len(apis)))
+        while pending and time.time() - t0 < seconds:
+            for k in list(pending):
+                if Api(c.nodes[k], c.key).call("GET", "/readyz", timeout=2)[0] == 503:
+                    refused_after.append(round((time.time() - t0) * 1000, 1))
+                    pending.discard(k)
+            time.sleep(0.005)
+        for k, a in enumerate(apis):
+            out = {}
+            status, _ = identify_names(a, group, ids[k], timeout=5, out=out)
+            identify_refusals.append(status)
+            well_formed &= bool(status == 503 and out["error"]
+                                and out["error"].get("code") == "NodeStale"
+                                and out["headers"].get("retry-after"))
+        time.sleep(max(0.0, seconds - (time.time() - t0)))
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    t1 = time.time()
+    for k, a in enumerate(apis):
+        while time.time() - t1 < 30:
+            status, _ = identify_names(a, group, ids[k], timeout=10)
+            if status == 200:
+                break
+            time.sleep(0.01)
+        recovered.append(round((time.time() - t1) * 1000, 1))
+    return {"readyz_failed_after_ms": refused_after,
+            "all_nodes_failed_readyz_within_lease": len(refused_after) == len(apis)
+            and max(refused_after) <= 600,
+            "identify_statuses_while_cut": identify_refusals,
+            "refusals_are_503_NodeStale_with_retry_after": well_formed,
+            "identify_again_after_resume_ms": recovered}
+
+
+def read_your_writes(c, group, photo, rounds):
+    """Enroll (then erase) through node 1 and identify at once on node 2 with Facet-Min-Change
+    set to the write's Facet-Change: node 2 must already reflect the write, every time."""
+    if len(c.nodes) < 2:
+        return {"skipped": "needs 2 nodes"}
+    admin, node2 = Api(c.nodes[0], c.key), Api(c.nodes[1], c.key)
+    ids = detect_ids(node2, photo)
+    violations, refused, waits = 0, 0, []
+    for r in range(rounds):
+        person = "ryw%d-%d" % (r, int(time.time()))
+        change = enroll(admin, group, person, photo)
+        assert change > 0, "an enrollment answered without Facet-Change"
+        t = time.time()
+        status, names = identify_names(node2, group, ids,
+                                       headers_in={"Facet-Min-Change": str(change)})
+        waits.append((time.time() - t) * 1000)
+        refused += status == 503
+        violations += status == 200 and person not in names
+        headers = {}
+        status, _ = admin.call("DELETE", "%s/%s/persons/%s" % (GROUPS, group, person),
+                               headers_out=headers)
+        assert status == 200 and int(headers.get("facet-change", 0)) > change
+        status, names = identify_names(node2, group, ids,
+                                       headers_in={"Facet-Min-Change": headers["facet-change"]})
+        refused += status == 503
+        violations += status == 200 and person in names
+    return {"rounds": rounds, "violations": violations, "refused_503": refused,
+            "identify_with_min_change_ms_p50": round(percentile(waits, 50), 1),
+            "identify_with_min_change_ms_max": round(max(waits), 1)}
 
 
 def failovers(c, load, count):
@@ -421,6 +535,7 @@ def main():
     ap.add_argument("--dir", default="/tmp/facet-cluster")
     ap.add_argument("--failovers", type=int, default=1)
     ap.add_argument("--erase-rounds", type=int, default=10)
+    ap.add_argument("--ryw-rounds", type=int, default=10)
     ap.add_argument("--rogue", action="store_true", help="also run scenario 5")
     ap.add_argument("--json", help="write the report here too")
     args = ap.parse_args()
@@ -438,6 +553,10 @@ def main():
     print(json.dumps(report["node_kill"]), file=sys.stderr)
     report["sigstop"] = sigstop(c, group, photo)
     print(json.dumps(report["sigstop"]), file=sys.stderr)
+    report["db_cutoff"] = db_cutoff(c, group, photo)
+    print(json.dumps(report["db_cutoff"]), file=sys.stderr)
+    report["read_your_writes"] = read_your_writes(c, group, photo, args.ryw_rounds)
+    print(json.dumps(report["read_your_writes"]), file=sys.stderr)
     load = Load(c, group, load_photo)
     load.start()
     try:
@@ -474,6 +593,10 @@ def main():
     bad = (report["writes"]["lost"] or not report["writes"]["audit_intact"]
            or report.get("rogue_primary", {}).get("writes_landed_on_rogue")
            or report["sigstop"].get("stale_answers")
+           or not report["sigstop"].get("refusals_are_503_NodeStale_with_retry_after", True)
+           or report["read_your_writes"].get("violations")
+           or not report["db_cutoff"]["all_nodes_failed_readyz_within_lease"]
+           or not report["db_cutoff"]["refusals_are_503_NodeStale_with_retry_after"]
            or report["erase"]["still_matching_after_500ms"])
     sys.exit(1 if bad else 0)
 

@@ -11,4 +11,4 @@ dir=$(mktemp -d /tmp/facet-cluster-test.XXXXXX)
 base=$((20000 + ($(echo "$dir" | cksum | cut -d' ' -f1) % 400) * 100))
 trap 'bash "$repo/scripts/cluster.sh" down --dir "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 bash "$repo/scripts/cluster.sh" up --nodes 2 --dir "$dir" --port-base "$base"
-/usr/bin/python3 "$repo/scripts/cluster_faults.py" --dir "$dir" --failovers 1 --erase-rounds 5
+/usr/bin/python3 "$repo/scripts/cluster_faults.py" --dir "$dir" --failovers 1 --erase-rounds 5 --ryw-rounds 3

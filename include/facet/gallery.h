@@ -226,6 +226,37 @@ struct Verification {
   float threshold = 0;
 };
 
+// How a service node follows a database store's change log (Galleries::FollowChanges,
+// docs/cluster.md "What each node does").
+struct FollowOptions {
+  // The lease: searches are answered only while the node proved, at most this long ago, that it
+  // had applied every change the primary had committed (counted from the moment the proving
+  // read of the log's head was sent). Default 500 ms.
+  int max_staleness_ms = 500;
+  // How often the head is read without a notification (the lease renewed). Default 100 ms; must
+  // be below max_staleness_ms.
+  int poll_ms = 100;
+  // Each statement of the follower's own connection is answered within this or the database
+  // counts as unreachable (the lease then runs out). Default 5 s.
+  int statement_timeout_ms = 5'000;
+};
+
+// What a following node knows (Galleries::GetFollowStatus).
+struct FollowStatus {
+  bool following = false;
+  bool fresh = false;          // within the lease now
+  int64_t applied_change = 0;  // every change up to this one is in the indexes
+  int64_t lease_age_ms = -1;   // since the last proof's read was sent; -1 when there is none
+  int64_t rebuilds = 0;        // after a gap, a hash mismatch or a diverged history
+  std::string problem{};       // why the lease was last not renewed, or the last rebuild
+};
+
+// In the message of a kFailedPrecondition from a search on a node that cannot prove it is
+// current (its lease ran out): another node, or this one a little later, may answer.
+// IsNodeStale() tests it.
+inline constexpr const char* kNodeStaleMarker = "this node cannot prove it is current";
+bool IsNodeStale(const Status& status);
+
 class IdentificationRun;
 
 // What Galleries::CheckRows found.
@@ -253,6 +284,10 @@ class Galleries {
   Result<GalleryInfo> CreateGallery(const GallerySpec& spec, const RecognizerInfo& recognizer,
                                     const AuditContext& context);
   Result<GalleryInfo> GetGallery(const std::string& gallery);
+  // The gallery's settings (name, purpose, use, recognizer, fmr, threshold, keep_photos,
+  // created_at; persons and faces are left 0). On a node following the change log they come
+  // from memory (kept current by the log: no round trip); otherwise as GetGallery.
+  Result<GalleryInfo> GetGallerySettings(const std::string& gallery);
   Result<std::vector<GalleryInfo>> ListGalleries();
   // Erases every person of the gallery (as ErasePerson) and the gallery.
   Status DeleteGallery(const std::string& gallery, const AuditContext& context);
@@ -347,6 +382,27 @@ class Galleries {
   Status LoadIndexes();
   // One round trip to the store (a read of its head): OK when it answers now.
   Status CheckStore();
+
+  // --- several nodes on one database store (docs/cluster.md)
+  // Builds every gallery's index, then follows the store's change log on a thread of its own:
+  // each change is applied in order (woken by the database's notifications, and polling every
+  // options.poll_ms), its hash chain checked, and the indexes rebuilt after a gap, a hash
+  // mismatch or a diverged history. From then on searches (Identify, StartIdentification) and
+  // Verify answer only within the lease (FollowOptions::max_staleness_ms): kFailedPrecondition
+  // with kNodeStaleMarker otherwise. Returns once the first build is done and proven current.
+  // Call once, before other threads use this object. kFailedPrecondition for a store without a
+  // change log (SQLite).
+  Status FollowChanges(const FollowOptions& options);
+  FollowStatus GetFollowStatus() const;
+  // OK when not following, or within the lease; kFailedPrecondition with kNodeStaleMarker else.
+  Status CheckFresh() const;
+  // Waits at most `timeout` until every change up to `change` is applied (read-your-writes):
+  // kFailedPrecondition with kNodeStaleMarker when it is not by then. OK at once when not
+  // following (every read then goes to the store).
+  Status WaitForChange(int64_t change, std::chrono::milliseconds timeout);
+  // The change number of this process's last committed write (or a later one): a write that
+  // returned before this call is in every node that applied this number. 0 without a change log.
+  int64_t LastCommittedChange() const;
 
   struct Impl;  // internal
   explicit Galleries(std::unique_ptr<Impl> impl);

@@ -92,8 +92,14 @@ struct ServiceOptions {
   int face_id_capacity = 10'000;
 
   // GET /readyz (no key): 200 when this returns OK (or it is unset), else 503. facet serve
-  // checks that the gallery store answers, after building every gallery's index at start.
+  // checks that the gallery store answers, after building every gallery's index at start (on a
+  // database store: that the node is within its lease, Galleries::CheckFresh).
   std::function<Status()> ready_check;
+
+  // Read-your-writes: a request carrying `Facet-Min-Change: N` waits at most this long for the
+  // node to have applied change N (Galleries::WaitForChange), else 503 ChangeNotApplied.
+  // Default 2000 ms.
+  int change_wait_ms = 2'000;
 
   // Serve the web UI at "/". Default true.
   bool web_ui = true;

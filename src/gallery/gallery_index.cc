@@ -17,6 +17,8 @@ using gallery::GalleryState;
 namespace {
 
 constexpr size_t kAddBatch = 4096;
+// Person keys a TemplateOpener keeps unwrapped at once.
+constexpr size_t kMaxOpenKeys = 1024;
 
 index::IndexKind KindFor(int64_t faces, const IndexPolicy& policy) {
   if (faces >= policy.hnsw_min_faces) return index::IndexKind::kHnsw;
@@ -62,6 +64,10 @@ class TemplateOpener {
     }
     auto key = keys_.find(face.person_id);
     if (key == keys_.end()) {
+      // Each open key sits in guarded memory with mappings of its own, and a process may have
+      // ~65,000 mappings (vm.max_map_count): keeping every person's key of a 20,000-person
+      // gallery open made the next allocation fail (std::bad_alloc). A bounded set is kept.
+      if (keys_.size() >= kMaxOpenKeys) keys_.clear();
       auto unwrapped = crypto::UnwrapKey(impl_.master, wrapped_[face.person_id],
                                          gallery::PersonKeyContext(uid->second));
       if (!unwrapped.ok()) {
@@ -236,6 +242,9 @@ bool LoadSnapshot(const Galleries::Impl& impl, GalleryState& state, index::Index
 }  // namespace
 
 Status Galleries::Impl::EnsureIndexLocked(GalleryState& state) {
+  // A following node's change follower keeps every loaded index current (its lease says how
+  // current): no round trip here.
+  if (state.loaded && follower.load() != nullptr) return Status::Ok();
   // The common case costs one indexed read: nothing changed since the index was brought up to
   // date. (Counting the faces would scan the gallery: only done when building.)
   int64_t generation = 0;
@@ -316,6 +325,33 @@ Status Galleries::Impl::EnsureIndexLocked(GalleryState& state) {
     }));
   }
   return SaveSnapshotLocked(state);
+}
+
+Status Galleries::Impl::AddFaceRowsLocked(GalleryState& state,
+                                          std::span<const store::FaceRecord> faces,
+                                          const std::map<int64_t, store::PersonRecord>& persons) {
+  TemplateOpener opener(*this, state.record);
+  std::vector<int64_t> ids;
+  std::vector<float> vectors;
+  for (const store::FaceRecord& f : faces) {
+    auto person = persons.find(f.person_id);
+    if (person == persons.end()) continue;  // erased since: its faces are gone too
+    FACET_RETURN_IF_ERROR(opener.AddPerson(person->second));
+    state.person_ids[person->first] = person->second.person_id;
+    state.person_uids[person->first] = person->second.uid;
+    if (state.index->Contains(f.id)) continue;
+    auto values = opener.Open(f);
+    if (!values.ok()) {
+      if (values.status().code() != StatusCode::kStoreCorrupt) return values.status();
+      state.damaged_faces[f.id] = values.status().message();
+      continue;
+    }
+    ids.push_back(f.id);
+    vectors.insert(vectors.end(), values->begin(), values->end());
+    state.face_person[f.id] = f.person_id;
+  }
+  if (ids.empty()) return Status::Ok();
+  return state.index->Add(ids, vectors);
 }
 
 Status Galleries::Flush() {

@@ -8,9 +8,12 @@
 #define FACET_SRC_GALLERY_GALLERY_INTERNAL_H_
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -83,6 +86,15 @@ struct SearchOutcome {
   std::vector<std::string> subjects;  // uid of each known decision
   std::string index_kind;
   std::map<int64_t, std::string> damaged_faces;  // skipped (see GalleryState)
+  // On a following node: when the read that proved the searched state current was sent (the
+  // answer may leave only within the lease counted from it). Unset when not following.
+  std::optional<std::chrono::steady_clock::time_point> proof;
+};
+
+class ChangeFollower;
+// Deletes a ChangeFollower where its type is complete (change_follower.cc).
+struct ChangeFollowerDeleter {
+  void operator()(ChangeFollower* follower) const;
 };
 
 // The audit chain's check through `txn` (against `anchor` when not null), then the append-only
@@ -167,6 +179,20 @@ struct Galleries::Impl {
   // Appends one "identify" audit entry in its own transaction.
   Status AuditIdentify(const std::string& gallery, const IdentifyOptions& request,
                        const std::vector<std::string>& subjects, const std::string& details);
+
+  // Following a database store's change log (gallery/change_follower.h).
+  // Adds `faces` (rows read from the store, each of this gallery) whose person is in `persons`
+  // and that the index lacks; sets the persons' ids. Caller holds state.mutex exclusively.
+  Status AddFaceRowsLocked(gallery::GalleryState& state, std::span<const store::FaceRecord> faces,
+                           const std::map<int64_t, store::PersonRecord>& persons);
+  // The state of the gallery with row id `id`, if one is held.
+  std::shared_ptr<gallery::GalleryState> StateById(int64_t id);
+  // OK when not following or within the lease; the stale error otherwise.
+  Status CheckFreshNow() const;
+  // Set once by Galleries::FollowChanges; read by every search. Declared last: destroyed
+  // (its thread stopped) before everything it uses.
+  std::atomic<gallery::ChangeFollower*> follower{nullptr};
+  std::unique_ptr<gallery::ChangeFollower, gallery::ChangeFollowerDeleter> follower_owner;
 };
 
 }  // namespace facet

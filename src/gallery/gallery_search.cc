@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gallery/change_follower.h"
 #include "gallery/gallery_internal.h"
 #include "gallery/gallery_util.h"
 
@@ -57,6 +58,8 @@ Result<gallery::SearchOutcome> Galleries::Impl::Search(const std::string& galler
                                       "' is for verification only (1:1); identification refused");
   }
   for (const Embedding& probe : probes) FACET_RETURN_IF_ERROR(CheckProbe(probe, record));
+  // A node past its lease refuses at once (checked again below, at the search itself).
+  FACET_RETURN_IF_ERROR(CheckFreshNow());
   const AuditContext context{request.actor, request.purpose};
   {
     std::unique_lock lock(state.mutex);
@@ -72,6 +75,11 @@ Result<gallery::SearchOutcome> Galleries::Impl::Search(const std::string& galler
   {
     std::shared_lock lock(state.mutex);
     if (!state.loaded) return Status::NotFound("gallery '" + gallery_name + "' was deleted");
+    if (const gallery::ChangeFollower* f = follower.load()) {
+      // A following node answers only from a state proven current within its lease.
+      outcome.proof = f->LeaseStart();
+      if (!outcome.proof || !f->WithinLease(*outcome.proof)) return f->CheckFresh();
+    }
     outcome.index_kind = index::IndexKindName(state.index->kind());
     outcome.damaged_faces = state.damaged_faces;
     for (Identification& r : results) {
@@ -135,6 +143,14 @@ Result<std::vector<Identification>> Galleries::Identify(const std::string& galle
   AddDamage(outcome->damaged_faces, &details);
   FACET_RETURN_IF_ERROR(
       impl_->AuditIdentify(gallery_name, options, outcome->subjects, details.dump()));
+  // The audit write took time: the answer leaves only while the lease it was searched under
+  // holds (an erasure is never in an answer given later than max_staleness after it).
+  if (const gallery::ChangeFollower* f = impl_->follower.load();
+      f != nullptr && outcome->proof && !f->WithinLease(*outcome->proof)) {
+    return Status::FailedPrecondition(std::string(kNodeStaleMarker) +
+                                      " (the lease this search was answered under ran out "
+                                      "before the answer could leave): retry");
+  }
   return std::move(outcome->results);
 }
 
@@ -224,6 +240,9 @@ Result<Verification> Galleries::Verify(const std::string& gallery_name,
                                        const AuditContext& context) {
   FACET_RETURN_IF_ERROR(gallery::CheckActorAndPurpose(context));
   Impl& self = *impl_;
+  // Verification reads the person from the store itself, but a node past its lease answers
+  // nothing that decides about a person (docs/cluster.md).
+  FACET_RETURN_IF_ERROR(self.CheckFreshNow());
   auto state_or = self.State(gallery_name);
   if (!state_or.ok()) return state_or.status();
   GalleryState& state = **state_or;

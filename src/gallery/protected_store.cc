@@ -231,6 +231,19 @@ class ProtectedTxn final : public store::StoreTxn {
       return fn(face);
     });
   }
+  // As ScanFaces: a damaged face comes back with integrity_error set.
+  Result<std::vector<FaceRecord>> GetFaces(std::span<const int64_t> ids) override {
+    auto all = inner_.GetFaces(ids);
+    if (!all.ok()) return all;
+    for (FaceRecord& face : all.value()) {
+      Status checked = CheckAndOpen(face);
+      if (!checked.ok()) {
+        if (checked.code() != StatusCode::kStoreCorrupt) return checked;
+        face.integrity_error = checked.message();
+      }
+    }
+    return all;
+  }
   Result<std::vector<std::pair<int64_t, int64_t>>> FaceIds(int64_t gallery_id) override {
     return inner_.FaceIds(gallery_id);
   }
@@ -347,6 +360,12 @@ void Tally(const Status& checked, RowCheck& report) {
 }
 
 }  // namespace
+
+Status WithRowChecks(store::StoreTxn& raw, const RowProtector& protector,
+                     const std::function<Status(store::StoreTxn&)>& fn) {
+  ProtectedTxn checked(raw, protector);
+  return fn(checked);
+}
 
 Status ProtectedStore::Write(const std::function<Status(store::StoreTxn&)>& fn) {
   return backend_->Write([&](store::StoreTxn& txn) {

@@ -34,6 +34,11 @@ class ProtectedStore final : public store::TemplateStore {
   Status PurgeDeleted() override { return backend_->PurgeDeleted(); }
   Status CheckIntegrity() override { return backend_->CheckIntegrity(); }
   std::string Describe() const override { return backend_->Describe(); }
+  // The feed's own reads are unchecked: run them through WithRowChecks.
+  Result<std::unique_ptr<store::ChangeFeed>> OpenChangeFeed(int timeout_ms) override {
+    return backend_->OpenChangeFeed(timeout_ms);
+  }
+  int64_t LastKnownChange() const override { return backend_->LastKnownChange(); }
 
   // The backend itself, unchecked: for adopting rows and for CheckAllRows only.
   store::TemplateStore& backend() { return *backend_; }
@@ -42,6 +47,11 @@ class ProtectedStore final : public store::TemplateStore {
   std::unique_ptr<store::TemplateStore> backend_;
   const RowProtector& protector_;
 };
+
+// Runs `fn` on `raw` (a transaction of the backend, e.g. a ChangeFeed's) with the row checks
+// of a ProtectedStore transaction.
+Status WithRowChecks(store::StoreTxn& raw, const RowProtector& protector,
+                     const std::function<Status(store::StoreTxn&)>& fn);
 
 // Meta key set once every row carries a MAC (a new store, or an old one after adoption).
 inline constexpr const char* kRowMacsMeta = "row_macs";

@@ -1,5 +1,7 @@
 #include "service/api.h"
 
+#include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -123,6 +125,11 @@ void SetStatusError(httplib::Response& res, const Status& status) {
       SetError(res, 413, "InvalidImageSize", status.message());
       return;
     case StatusCode::kFailedPrecondition:
+      if (IsNodeStale(status)) {  // past its lease: another node (or this one soon) answers
+        res.set_header("Retry-After", "1");
+        SetError(res, 503, "NodeStale", status.message());
+        return;
+      }
       if (IsStoreUnavailable(status)) {  // the database is down or failing over: retry
         res.set_header("Retry-After", "1");
         SetError(res, 503, "StoreUnavailable", "the gallery store cannot be reached now");
@@ -414,12 +421,39 @@ void Api::Handle(const httplib::Request& req, httplib::Response& res) {
     SetError(res, 500, "InternalError", "internal error");
     return;
   }
+  // Read-your-writes (docs/service.md): wait until this node applied the change the client
+  // saw its write commit.
+  if (req.has_header(kMinChangeHeader)) {
+    const std::string text = req.get_header_value(kMinChangeHeader);
+    int64_t change = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), change);
+    if (error != std::errc() || end != text.data() + text.size() || change < 0) {
+      return SetError(res, 400, "BadArgument",
+                      std::string(kMinChangeHeader) + " must be a change number (0 or more)");
+    }
+    if (deps_.galleries) {
+      const Status applied = deps_.galleries->WaitForChange(
+          change, std::chrono::milliseconds(deps_.options.change_wait_ms));
+      if (!applied.ok()) {
+        res.set_header("Retry-After", "1");
+        return SetError(res, 503, "ChangeNotApplied", applied.message());
+      }
+    }
+  }
   try {
     (this->*(t_request.route->handler))(req, res, t_request.context);
   } catch (const std::exception&) {
     SetError(res, 500, "InternalError", "internal error");
   }
   if (res.status < 100) SetError(res, 500, "InternalError", "internal error");
+  // A change to a person group says which change number covers it.
+  const std::string_view pattern = t_request.route->pattern;
+  if (req.method != "GET" && res.status >= 200 && res.status < 300 && deps_.galleries &&
+      (pattern.starts_with("/persongroups") || pattern.starts_with("/largepersongroups"))) {
+    if (const int64_t change = deps_.galleries->LastCommittedChange(); change > 0) {
+      res.set_header(kChangeHeader, std::to_string(change));
+    }
+  }
 }
 
 httplib::Server::HandlerResponse Api::FillError(const httplib::Request& /*req*/,

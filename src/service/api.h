@@ -75,6 +75,11 @@ struct Route {
   bool has_body;        // false: a request body is refused (400)
 };
 
+// Read-your-writes (docs/service.md, "Several nodes"): a successful change to a person group
+// answers with the change number that covers it; a request may ask to wait for one.
+inline constexpr const char* kChangeHeader = "Facet-Change";
+inline constexpr const char* kMinChangeHeader = "Facet-Min-Change";
+
 class Api {
  public:
   struct Deps {

@@ -78,7 +78,8 @@ Galleries* Api::Store(httplib::Response& res) const {
 
 const Engine* Api::GalleryEngine(const std::string& gallery, httplib::Response& res,
                                  GalleryInfo* info, int* index, bool large) const {
-  auto found = deps_.galleries->GetGallery(gallery);
+  // Settings only (no counts): on a node following the change log, from memory.
+  auto found = deps_.galleries->GetGallerySettings(gallery);
   if (!found.ok()) {
     if (found.status().code() == StatusCode::kNotFound) {
       SetError(res, 404, large ? "LargePersonGroupNotFound" : "PersonGroupNotFound",

@@ -88,6 +88,8 @@ void Api::Identify(const httplib::Request& req, httplib::Response& res, const Ca
   }
   Galleries* store = Store(res);
   if (store == nullptr) return;
+  // A node past its lease refuses before anything else (503 NodeStale; docs/cluster.md).
+  if (const Status fresh = store->CheckFresh(); !fresh.ok()) return SetStatusError(res, fresh);
   GalleryInfo gallery;
   if (GalleryEngine(gallery_name, res, &gallery, nullptr, large) == nullptr) return;
   std::vector<Embedding> probes;
@@ -138,6 +140,8 @@ void Api::VerifyPerson(const nlohmann::json& body, httplib::Response& res,
   }
   Galleries* store = Store(res);
   if (store == nullptr) return;
+  // A node past its lease refuses before anything else (503 NodeStale; docs/cluster.md).
+  if (const Status fresh = store->CheckFresh(); !fresh.ok()) return SetStatusError(res, fresh);
   GalleryInfo gallery;
   if (GalleryEngine(gallery_name, res, &gallery, nullptr, large) == nullptr) return;
   auto consents = store->ListConsents(gallery_name, person_id);

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "crypto/crypto.h"
-
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -39,6 +38,17 @@ Status ParseAuditHeadField(const std::string& key, const std::string& value, Aud
               (key == "audit_head_hash" ? head.hash : head.mac).begin());
   }
   return Status::Ok();
+}
+
+std::vector<uint8_t> ChangeLogHash(std::span<const uint8_t> previous_hash, int64_t seq,
+                                   const std::string& payload) {
+  std::vector<uint8_t> bytes(previous_hash.begin(), previous_hash.end());
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    bytes.push_back(static_cast<uint8_t>(static_cast<uint64_t>(seq) >> shift));
+  }
+  bytes.insert(bytes.end(), payload.begin(), payload.end());
+  const auto hash = crypto::Blake2b256(bytes);
+  return {hash.begin(), hash.end()};
 }
 
 Result<std::unique_ptr<TemplateStore>> OpenStore(const StoreOpenOptions& options) {

@@ -68,10 +68,10 @@ struct GalleryRecord {
 struct PersonRecord {
   int64_t id = 0;
   int64_t gallery_id = 0;
-  std::string person_id;             // the caller's id, unique in the gallery
-  std::string uid;                   // random, pseudonymous; the only person reference in audit
+  std::string person_id;                // the caller's id, unique in the gallery
+  std::string uid;                      // random, pseudonymous; the only person reference in audit
   std::vector<uint8_t> sealed_profile;  // display name + external reference, sealed
-  std::vector<uint8_t> wrapped_key;  // the person's data key, wrapped; empty when destroyed/none
+  std::vector<uint8_t> wrapped_key;     // the person's data key, wrapped; empty when destroyed/none
   int64_t created_ms = 0;
   std::vector<uint8_t> mac;
 };
@@ -197,6 +197,54 @@ class StoreTxn {
   // The guards that make the audit table append-only in the backend itself (SQLite: the
   // triggers audit_no_update, audit_no_delete) that are missing; empty when all are in place.
   virtual Result<std::vector<std::string>> MissingAuditGuards() = 0;
+
+  // The faces among `ids` that exist (without photos), in id order. Only stores with a change
+  // log implement it (a node applying the log reads the faces a change added); the others
+  // answer kFailedPrecondition.
+  virtual Result<std::vector<FaceRecord>> GetFaces(std::span<const int64_t> ids) {
+    (void)ids;
+    return Status::FailedPrecondition("this store keeps no change log");
+  }
+};
+
+// One row of a database store's change log (docs/store_format.md, "PostgreSQL settings"):
+// numbered without gaps in commit order, hash-chained to the row before.
+struct ChangeRecord {
+  int64_t seq = 0;
+  int64_t time_ms = 0;
+  std::string payload;  // JSON {"g","dg","add","del","shred"}: ids the write touched
+  std::vector<uint8_t> previous_hash;
+  std::vector<uint8_t> hash;
+};
+
+// The log's head: the last change committed (seq 0 and 32 zero bytes for an empty log).
+struct ChangeHead {
+  int64_t seq = 0;
+  std::vector<uint8_t> hash;
+};
+
+// hash(n) = BLAKE2b-256(hash(n-1) || n as 8 bytes big-endian || payload): what every change row's
+// hash must be (a node recomputes it for each row it applies).
+std::vector<uint8_t> ChangeLogHash(std::span<const uint8_t> previous_hash, int64_t seq,
+                                   const std::string& payload);
+
+// A connection of its own that follows a database store's change log (a facet node keeping its
+// in-memory indexes current: gallery/change_follower.h). A broken connection is reconnected by
+// the next call (every host of the URI is tried). Thread-safety: none; one thread uses it.
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+  // Waits at most `timeout_ms` for a notification that a change committed (LISTEN/NOTIFY: a
+  // wake-up only, never relied on). Ok on a notification or a timeout; an error when the
+  // connection broke.
+  virtual Status WaitForNotification(int timeout_ms) = 0;
+  // The head as the (read-write) primary has it now.
+  virtual Result<ChangeHead> ReadHead() = 0;
+  // Rows with after_seq < seq <= up_to_seq in seq order, at most `limit` of them.
+  virtual Result<std::vector<ChangeRecord>> ReadChanges(int64_t after_seq, int64_t up_to_seq,
+                                                        int limit) = 0;
+  // Runs `fn` on a read snapshot over this feed's connection (writes fail inside it).
+  virtual Status Read(const std::function<Status(StoreTxn&)>& fn) = 0;
 };
 
 class TemplateStore {
@@ -214,6 +262,18 @@ class TemplateStore {
   virtual Status CheckIntegrity() = 0;
   // For messages: e.g. "sqlite:/path/store.db".
   virtual std::string Describe() const = 0;
+
+  // Stores with a change log (PostgreSQL): a new connection following it, each statement
+  // answered within `timeout_ms` or the feed reports the database unavailable. Others:
+  // kFailedPrecondition.
+  virtual Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(int timeout_ms) {
+    (void)timeout_ms;
+    return Status::FailedPrecondition(Describe() + ": this store keeps no change log");
+  }
+  // The number of the last change this process saw committed (its own writes, and the head as
+  // it found it when it last wrote): at or after the change of any write of this process that
+  // returned before the call. 0 for a store without a change log.
+  virtual int64_t LastKnownChange() const { return 0; }
 };
 
 // In the message of a kFailedPrecondition from a database store that could not be reached (its

@@ -31,6 +31,7 @@ struct ServeFlags {
   std::string detector = "retinaface";
   std::string store;     // gallery store (empty: as the gallery commands resolve it)
   std::string key_file;  // its master key (empty: likewise)
+  FollowOptions follow;  // a database store: the change log's follower and its lease
   // keys subcommands
   std::string key_name;
   std::string key_scopes;
@@ -185,15 +186,25 @@ int RunServe(ServeFlags flags) {
     // Every gallery's index is built before the server listens: once /readyz answers 200, the
     // first identification is as fast as the next (issue 19).
     const auto load_start = std::chrono::steady_clock::now();
-    const Status loaded = galleries->LoadIndexes();
+    // On a database store the node then follows the change log and answers within its lease.
+    const bool follow = IsDatabaseStore(store_options.store);
+    const Status loaded =
+        follow ? galleries->FollowChanges(flags.follow) : galleries->LoadIndexes();
     if (!loaded.ok()) {
       PrintError("cannot build the gallery indexes", loaded);
-      return kExitFailure;
+      return loaded.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
     }
     std::fprintf(
         stderr, "facet serve: gallery indexes built in %.2f s\n",
         std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
-    flags.service.ready_check = [store = galleries] { return store->CheckStore(); };
+    if (follow) {
+      std::fprintf(stderr, "facet serve: following the change log from change %lld (lease %d ms)\n",
+                   static_cast<long long>(galleries->GetFollowStatus().applied_change),
+                   flags.follow.max_staleness_ms);
+      flags.service.ready_check = [store = galleries] { return store->CheckFresh(); };
+    } else {
+      flags.service.ready_check = [store = galleries] { return store->CheckStore(); };
+    }
     std::fprintf(stderr, "facet serve: gallery store %s\n",
                  StoreForDisplay(store_options.store).c_str());
   } else {
@@ -298,6 +309,12 @@ Action RegisterServe(CLI::App& app) {
                   "time to receive a request head and the TLS handshake (default 10000)");
   cmd->add_option("--idle-timeout-ms", o.idle_timeout_ms,
                   "longest silence while receiving a request (default 5000)");
+  cmd->add_option("--max-staleness-ms", flags->follow.max_staleness_ms,
+                  "on a database store, answer identify and verify only while this node proved "
+                  "it is current at most this long ago (default 500)");
+  cmd->add_option("--change-poll-ms", flags->follow.poll_ms,
+                  "on a database store, read the change log's head at least this often "
+                  "(default 100; below --max-staleness-ms)");
   cmd->add_option("--rate", o.rate_per_second,
                   "requests per second per key unless the key sets its own (default 20)");
   cmd->add_option("--burst", o.burst, "burst per key (default 40)");

@@ -211,6 +211,35 @@ Result<PgResult> PgConnection::Exec(const std::string& sql, const Params& params
   return owned;
 }
 
+Result<bool> PgConnection::WaitForNotification(int timeout_ms) {
+  const auto drain = [this] {
+    bool any = false;
+    while (PGnotify* notify = PQnotifies(conn_)) {
+      any = true;
+      PQfreemem(notify);
+    }
+    return any;
+  };
+  if (!healthy()) {
+    return Status::FailedPrecondition(std::string("PostgreSQL store: the connection was lost (") +
+                                      kStoreUnavailableMarker + ")");
+  }
+  if (drain()) return true;
+  pollfd pfd{PQsocket(conn_), POLLIN, 0};
+  const int ready = ::poll(&pfd, 1, timeout_ms);
+  if (ready < 0 && errno != EINTR) {
+    must_reconnect_ = true;
+    return Status::FailedPrecondition(std::string("PostgreSQL store: poll failed (") +
+                                      kStoreUnavailableMarker + ")");
+  }
+  if (ready > 0 && PQconsumeInput(conn_) == 0) {
+    must_reconnect_ = true;
+    return Status::FailedPrecondition(std::string("PostgreSQL store: the connection was lost (") +
+                                      kStoreUnavailableMarker + ")");
+  }
+  return drain();
+}
+
 Status PgConnection::Run(const std::string& sql, const Params& params) {
   auto result = Exec(sql, params);
   return result.ok() ? Status::Ok() : result.status();

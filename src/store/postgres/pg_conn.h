@@ -90,6 +90,13 @@ class PgConnection {
   std::string Describe() const;
   PGconn* handle() const { return conn_; }
   void set_timeout_ms(int timeout_ms) { timeout_ms_ = timeout_ms; }
+  // The connection string and session set-up it was opened with (for a second connection).
+  const std::string& conninfo() const { return conninfo_; }
+  const std::string& setup() const { return setup_; }
+  // Waits at most `timeout_ms` for a notification of a channel this session LISTENs to and
+  // drains the pending ones: true when one arrived. kFailedPrecondition with
+  // kStoreUnavailableMarker when the connection broke (Reconnect next).
+  Result<bool> WaitForNotification(int timeout_ms);
 
  private:
   PgConnection(PGconn* conn, std::string conninfo, std::string setup)

@@ -2,11 +2,12 @@
 #include "store/postgres/postgres_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
 
-#include "crypto/crypto.h"
+#include "store/postgres/pg_change_feed.h"
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/postgres_txn.h"
 
@@ -26,17 +27,6 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// hash(n) = BLAKE2b-256(hash(n-1) || n as 8 bytes big-endian || payload).
-std::array<uint8_t, 32> ChangeHash(const std::vector<uint8_t>& previous, int64_t seq,
-                                   const std::string& payload) {
-  std::vector<uint8_t> bytes(previous.begin(), previous.end());
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    bytes.push_back(static_cast<uint8_t>(static_cast<uint64_t>(seq) >> shift));
-  }
-  bytes.insert(bytes.end(), payload.begin(), payload.end());
-  return crypto::Blake2b256(bytes);
 }
 
 class PostgresStore final : public TemplateStore {
@@ -60,10 +50,10 @@ class PostgresStore final : public TemplateStore {
     Status status = CheckHistory(seq, hash);
     PostgresTxn txn(*conn_, true);
     if (status.ok()) status = fn(txn);
-    std::array<uint8_t, 32> next_hash{};
+    std::vector<uint8_t> next_hash;
     if (status.ok() && !txn.changes().empty()) {
       const std::string payload = txn.changes().ToJson();
-      next_hash = ChangeHash(hash, seq + 1, payload);
+      next_hash = ChangeLogHash(hash, seq + 1, payload);
       Params p;
       p.Add(seq + 1).Add(NowMs()).Add(payload).Add(std::span<const uint8_t>(hash));
       p.Add(std::span<const uint8_t>(next_hash));
@@ -94,11 +84,12 @@ class PostgresStore final : public TemplateStore {
     }
     if (!txn.changes().empty()) {
       known_seq_ = seq + 1;
-      known_hash_.assign(next_hash.begin(), next_hash.end());
+      known_hash_ = next_hash;
     } else {
       known_seq_ = seq;
       known_hash_ = hash;
     }
+    last_known_change_.store(known_seq_);
     return Status::Ok();
   }
 
@@ -150,6 +141,12 @@ class PostgresStore final : public TemplateStore {
   }
 
   std::string Describe() const override { return describe_; }
+
+  Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(int timeout_ms) override {
+    return OpenPostgresChangeFeed(conn_->conninfo(), conn_->setup(), timeout_ms);
+  }
+
+  int64_t LastKnownChange() const override { return last_known_change_.load(); }
 
   Status Initialize(bool create) {
     auto present = conn_->Exec("SELECT to_regclass('meta') IS NOT NULL");
@@ -220,6 +217,7 @@ class PostgresStore final : public TemplateStore {
     if (head->rows() != 1) return Status::CorruptData(describe_ + ": change_head row missing");
     known_seq_ = head->Int(0, 0);
     known_hash_ = head->Bytes(0, 1);
+    last_known_change_.store(known_seq_);
     return Status::Ok();
   }
 
@@ -272,6 +270,8 @@ class PostgresStore final : public TemplateStore {
   // The last change this process saw committed (0: none).
   int64_t known_seq_ = 0;
   std::vector<uint8_t> known_hash_;
+  // known_seq_ for readers without mutex_ (LastKnownChange).
+  std::atomic<int64_t> last_known_change_{0};
 };
 
 }  // namespace

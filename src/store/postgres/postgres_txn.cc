@@ -451,6 +451,20 @@ Result<std::vector<FaceRecord>> PostgresTxn::ListFaces(int64_t person, bool with
   return out;
 }
 
+Result<std::vector<FaceRecord>> PostgresTxn::GetFaces(std::span<const int64_t> ids) {
+  std::string list = "{";
+  for (int64_t id : ids) list += (list.size() > 1 ? "," : "") + std::to_string(id);
+  list += "}";
+  auto r = conn_.Exec(
+      "SELECT " + FaceColumns(false) + " FROM faces WHERE id = ANY($1::bigint[]) ORDER BY id",
+      Params().Add(list));
+  if (!r.ok()) return r.status();
+  std::vector<FaceRecord> out;
+  out.reserve(static_cast<size_t>(r->rows()));
+  for (int i = 0; i < r->rows(); ++i) out.push_back(ReadFace(*r, i));
+  return out;
+}
+
 Status PostgresTxn::ScanFaces(int64_t gallery_id,
                               const std::function<Status(const FaceRecord&)>& fn) {
   return ForEachRow(
