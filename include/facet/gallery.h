@@ -308,7 +308,10 @@ class Galleries {
   // templates, kept photos in base64, and the audit entries naming them). Audited; needs a purpose.
   Result<std::string> ExportPerson(const std::string& gallery, const std::string& person_id,
                                    const AuditContext& context);
-  // Destroys the person's data key and deletes the person, their consents and faces.
+  // Destroys the person's data key and deletes the person, their consents and faces. A row that
+  // fails its integrity check (changed outside facet) does not block it: the erasure then goes
+  // ahead on the rows as they are, and its audit entry says what was damaged (the same for
+  // DeleteGallery).
   Status ErasePerson(const std::string& gallery, const std::string& person_id,
                      const AuditContext& context);
 
@@ -409,6 +412,10 @@ class Galleries {
 
  private:
   friend class IdentificationRun;
+  // ErasePerson and DeleteGallery on rows that pass their checks.
+  Status EraseCheckedPerson(const std::string& gallery, const std::string& person_id,
+                            const AuditContext& context);
+  Status DeleteCheckedGallery(const std::string& gallery, const AuditContext& context);
   std::unique_ptr<Impl> impl_;
 };
 

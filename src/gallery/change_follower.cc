@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "gallery/gallery_internal.h"
+#include "gallery/gallery_util.h"
 #include "gallery/protected_store.h"
 
 namespace facet {
@@ -408,17 +409,7 @@ Result<GalleryInfo> Galleries::GetGallerySettings(const std::string& gallery_nam
   if (impl_->follower.load() == nullptr) return GetGallery(gallery_name);
   auto state = impl_->State(gallery_name);  // held, or one indexed read
   if (!state.ok()) return state.status();
-  const store::GalleryRecord& r = (*state)->record;  // fixed at creation
-  GalleryInfo info;
-  info.name = r.name;
-  info.purpose = r.purpose;
-  info.use = r.use == "verify" ? ConsentScope::kVerify : ConsentScope::kIdentify;
-  info.recognizer = gallery::RecognizerOf(r);
-  info.fmr = r.fmr;
-  info.threshold = r.threshold;
-  info.keep_photos = r.keep_photos;
-  info.created_at = audit::FromUnixMillis(r.created_ms);
-  return info;
+  return gallery::GallerySettingsOf((*state)->record);  // fixed at creation
 }
 
 FollowStatus Galleries::GetFollowStatus() const {

@@ -350,16 +350,7 @@ namespace {
 // calls fail then, and the list of all).
 Result<GalleryInfo> MakeGalleryInfo(const Galleries::Impl& impl, store::StoreTxn& txn,
                                     const store::GalleryRecord& r) {
-  GalleryInfo info;
-  info.name = r.name;
-  info.purpose = r.purpose;
-  info.use = r.use == "verify" ? ConsentScope::kVerify : ConsentScope::kIdentify;
-  info.recognizer = gallery::RecognizerOf(r);
-  info.fmr = r.fmr;
-  info.threshold = r.threshold;
-  info.keep_photos = r.keep_photos;
-  info.created_at = audit::FromUnixMillis(r.created_ms);
-  info.requested_model = r.requested_model;
+  GalleryInfo info = gallery::GallerySettingsOf(r);
   auto labels = impl.OpenGalleryProfile(r);
   if (!labels.ok()) return labels.status();
   info.display_name = labels->display_name;

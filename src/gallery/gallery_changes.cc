@@ -272,16 +272,8 @@ Status Galleries::DeleteFace(const std::string& gallery_name, const std::string&
   std::unique_lock lock(state.mutex);
   int64_t generation_before = 0;
   FACET_RETURN_IF_ERROR(self.store->Write([&](store::StoreTxn& txn) -> Status {
-    auto person = gallery::FindPersonOrError(txn, gallery_name, person_id);
+    auto person = gallery::FindFaceOwnerOrError(txn, gallery_name, person_id, face_id);
     if (!person.ok()) return person.status();
-    auto faces = txn.ListFaces(person->id, false);
-    if (!faces.ok()) return faces.status();
-    const bool owned = std::any_of(faces->begin(), faces->end(),
-                                   [&](const store::FaceRecord& f) { return f.id == face_id; });
-    if (!owned) {
-      return Status::NotFound("face " + std::to_string(face_id) + " is not a face of '" +
-                              person_id + "'");
-    }
     auto generation = txn.GetGeneration(person->gallery_id);
     if (!generation.ok()) return generation.status();
     generation_before = generation.value();
@@ -344,6 +336,13 @@ Status Galleries::RevokeConsent(const std::string& gallery_name, const std::stri
 Status Galleries::ErasePerson(const std::string& gallery_name, const std::string& person_id,
                               const AuditContext& context) {
   FACET_RETURN_IF_ERROR(gallery::CheckActor(context));
+  Status erased = EraseCheckedPerson(gallery_name, person_id, context);
+  if (erased.code() != StatusCode::kStoreCorrupt) return erased;
+  return impl_->DestroyDespiteDamage(gallery_name, person_id, context, erased.message());
+}
+
+Status Galleries::EraseCheckedPerson(const std::string& gallery_name, const std::string& person_id,
+                                     const AuditContext& context) {
   Impl& self = *impl_;
   auto state_or = self.State(gallery_name);
   if (!state_or.ok()) return state_or.status();
@@ -377,6 +376,13 @@ Status Galleries::ErasePerson(const std::string& gallery_name, const std::string
 
 Status Galleries::DeleteGallery(const std::string& gallery_name, const AuditContext& context) {
   FACET_RETURN_IF_ERROR(gallery::CheckActor(context));
+  Status deleted = DeleteCheckedGallery(gallery_name, context);
+  if (deleted.code() != StatusCode::kStoreCorrupt) return deleted;
+  return impl_->DestroyDespiteDamage(gallery_name, "", context, deleted.message());
+}
+
+Status Galleries::DeleteCheckedGallery(const std::string& gallery_name,
+                                       const AuditContext& context) {
   Impl& self = *impl_;
   auto state_or = self.State(gallery_name);
   if (!state_or.ok()) return state_or.status();

@@ -135,6 +135,11 @@ struct Galleries::Impl {
   void ProtectStore(std::unique_ptr<store::TemplateStore> opened);
   // Gives the rows of a store from before schema 3 their MACs, once (gallery_protect.cc).
   Status ProtectRowsOnce();
+  // Erasure is never blocked by a damaged row: erases `person_id` (every person and the gallery
+  // itself when empty) through the unchecked backend, destroying keys and faces as the checked
+  // path does, and audits it with `damage` (the kStoreCorrupt message that stopped that path).
+  Status DestroyDespiteDamage(const std::string& gallery, const std::string& person_id,
+                              const AuditContext& context, const std::string& damage);
 
   // Appends an audit entry inside `txn` (same transaction as the change it records).
   Status Audit(store::StoreTxn& txn, int64_t now_ms, const AuditContext& context,

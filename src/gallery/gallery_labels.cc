@@ -158,16 +158,8 @@ Result<FaceInfo> Galleries::UpdateFace(const std::string& gallery_name,
   FACET_RETURN_IF_ERROR(gallery::CheckFreeText("face user data", user_data, kMaxFaceUserData));
   Impl& self = *impl_;
   FACET_RETURN_IF_ERROR(self.store->Write([&](store::StoreTxn& txn) -> Status {
-    auto person = gallery::FindPersonOrError(txn, gallery_name, person_id);
+    auto person = gallery::FindFaceOwnerOrError(txn, gallery_name, person_id, face_id);
     if (!person.ok()) return person.status();
-    auto faces = txn.ListFaces(person->id, false);
-    if (!faces.ok()) return faces.status();
-    const bool owned = std::any_of(faces->begin(), faces->end(),
-                                   [&](const store::FaceRecord& f) { return f.id == face_id; });
-    if (!owned) {
-      return Status::NotFound("face " + std::to_string(face_id) + " is not a face of '" +
-                              person_id + "'");
-    }
     // A person with faces holds a data key (a shred deletes the faces with it).
     auto key = self.PersonDataKey(person.value());
     if (!key.ok()) return key.status();

@@ -62,6 +62,54 @@ Status Galleries::Impl::ProtectRowsOnce() {
   return Status::Ok();
 }
 
+Status Galleries::Impl::DestroyDespiteDamage(const std::string& gallery_name,
+                                             const std::string& person_id,
+                                             const AuditContext& context,
+                                             const std::string& damage) {
+  const bool whole_gallery = person_id.empty();
+  FACET_RETURN_IF_ERROR(backend->Write([&](store::StoreTxn& txn) -> Status {
+    auto record = txn.FindGallery(gallery_name);
+    if (!record.ok()) return record.status();
+    if (!record->has_value()) {
+      return Status::NotFound("gallery '" + gallery_name + "' does not exist");
+    }
+    const int64_t gallery_id = (*record)->id;
+    std::vector<store::PersonRecord> persons;
+    if (whole_gallery) {
+      auto all = txn.ListPersons(gallery_id);
+      if (!all.ok()) return all.status();
+      persons = std::move(all).value();
+    } else {
+      auto one = txn.FindPerson(gallery_id, person_id);
+      if (!one.ok()) return one.status();
+      if (!one->has_value()) {
+        return Status::NotFound("person '" + person_id + "' is not in gallery '" + gallery_name +
+                                "'");
+      }
+      persons.push_back(std::move(**one));
+    }
+    int64_t faces = 0;
+    for (const store::PersonRecord& person : persons) {
+      auto removed = txn.DeleteFacesOfPerson(person.id);
+      if (!removed.ok()) return removed.status();
+      faces += removed.value();
+      FACET_RETURN_IF_ERROR(txn.SetPersonKey(person.id, {}));
+      FACET_RETURN_IF_ERROR(
+          Audit(txn, NowMs(), context, "person_erase", gallery_name, person.uid,
+                json{{"shredded_faces", removed.value()}, {"store_corrupt", damage}}.dump()));
+      FACET_RETURN_IF_ERROR(txn.DeletePerson(person.id));
+    }
+    if (!whole_gallery) return txn.BumpGeneration(gallery_id);
+    FACET_RETURN_IF_ERROR(txn.DeleteGallery(gallery_id));
+    const json details = {
+        {"persons", persons.size()}, {"shredded_faces", faces}, {"store_corrupt", damage}};
+    return Audit(txn, NowMs(), context, "gallery_delete", gallery_name, "", details.dump());
+  }));
+  // The in-memory index may hold the erased faces: it is rebuilt (or refused) at the next use.
+  ForgetState(gallery_name);
+  return store->PurgeDeleted();
+}
+
 Result<StoreRowReport> Galleries::CheckRows() {
   Impl& self = *impl_;
   StoreRowReport report;

@@ -138,6 +138,33 @@ Result<store::PersonRecord> FindPersonOrError(store::StoreTxn& txn, const std::s
   return std::move(**found);
 }
 
+Result<store::PersonRecord> FindFaceOwnerOrError(store::StoreTxn& txn, const std::string& gallery,
+                                                 const std::string& person_id, int64_t face_id) {
+  auto person = FindPersonOrError(txn, gallery, person_id);
+  if (!person.ok()) return person.status();
+  auto face = txn.GetFace(face_id);
+  if (!face.ok()) return face.status();
+  if (!face->has_value() || (*face)->person_id != person->id) {
+    return Status::NotFound("face " + std::to_string(face_id) + " is not a face of '" + person_id +
+                            "'");
+  }
+  return person;
+}
+
+GalleryInfo GallerySettingsOf(const store::GalleryRecord& r) {
+  GalleryInfo info;
+  info.name = r.name;
+  info.purpose = r.purpose;
+  info.use = r.use == "verify" ? ConsentScope::kVerify : ConsentScope::kIdentify;
+  info.recognizer = RecognizerOf(r);
+  info.fmr = r.fmr;
+  info.threshold = r.threshold;
+  info.keep_photos = r.keep_photos;
+  info.created_at = audit::FromUnixMillis(r.created_ms);
+  info.requested_model = r.requested_model;
+  return info;
+}
+
 Result<PersonInfo> MakePersonInfo(const Galleries::Impl& impl, store::StoreTxn& txn,
                                   const store::PersonRecord& person) {
   auto profile = impl.OpenProfile(person);

@@ -27,6 +27,11 @@ Status CheckFreeText(const std::string& what, const std::string& text, size_t ma
 Result<store::GalleryRecord> FindGalleryOrError(store::StoreTxn& txn, const std::string& name);
 Result<store::PersonRecord> FindPersonOrError(store::StoreTxn& txn, const std::string& gallery,
                                               const std::string& person_id);
+// The person, when `face_id` is one of their faces; kNotFound otherwise.
+Result<store::PersonRecord> FindFaceOwnerOrError(store::StoreTxn& txn, const std::string& gallery,
+                                                 const std::string& person_id, int64_t face_id);
+// A gallery's settings as the public view has them (no labels, no counts).
+GalleryInfo GallerySettingsOf(const store::GalleryRecord& record);
 
 Result<PersonInfo> MakePersonInfo(const Galleries::Impl& impl, store::StoreTxn& txn,
                                   const store::PersonRecord& person);

@@ -124,6 +124,40 @@ TEST_F(GalleryTest, AClearedMacIsAProblemAndRemovingTheMarkerDoesNotReadoptRows)
       << listed.status().ToString();
 }
 
+// Erasure is never blocked by a damaged row: a person whose rows were edited is still erased
+// (key destroyed, faces and rows deleted), and the audit entry says what was damaged; so is a
+// gallery whose own row was edited.
+TEST_F(GalleryTest, DamagedRowsDoNotBlockErasure) {
+  MakeGallery("office");
+  AddConsentedPerson("office", "amy", 0, 2);
+  AddConsentedPerson("office", "bob", 1, 1);
+  MakeGallery("lobby");
+  AddConsentedPerson("lobby", "cy", 2, 1);
+  galleries_.reset();
+  Sql("UPDATE persons SET created_ms = created_ms + 1 WHERE person_id = 'amy';"
+      "UPDATE faces SET quality = 'low' WHERE person_id = (SELECT id FROM persons WHERE "
+      "person_id = 'bob');"
+      "UPDATE galleries SET threshold = -1 WHERE name = 'lobby';");
+  galleries_ = Galleries::Open(options_).value();
+  ASSERT_EQ(galleries_->GetPerson("office", "amy").status().code(), StatusCode::kStoreCorrupt);
+  for (const char* who : {"amy", "bob"}) {
+    const Status erased = galleries_->ErasePerson("office", who, admin_);
+    EXPECT_TRUE(erased.ok()) << who << ": " << erased.ToString();
+    const auto entries = galleries_->ReadAudit(1, 1000).value();
+    EXPECT_EQ(entries.back().action, "person_erase");
+    EXPECT_NE(entries.back().details.find("store_corrupt"), std::string::npos)
+        << entries.back().details;
+  }
+  EXPECT_EQ(galleries_->GetPerson("office", "amy").status().code(), StatusCode::kNotFound);
+  const Status deleted = galleries_->DeleteGallery("lobby", admin_);
+  EXPECT_TRUE(deleted.ok()) << deleted.ToString();
+  auto report = galleries_->CheckRows();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->problems.empty()) << report->problems.front();
+  EXPECT_EQ(report->rows_checked, 1) << "only the office gallery's row is left";
+  EXPECT_TRUE(galleries_->VerifyAudit()->intact);
+}
+
 TEST_F(GalleryTest, ConsentDetailsAndSourceHashesAreSealed) {
   MakeGallery("office");
   ASSERT_TRUE(galleries_->AddPerson("office", {"p1", "", ""}, admin_).ok());
