@@ -85,12 +85,7 @@ start_etcd() {
     --initial-cluster "e0=http://127.0.0.1:$((base + 51))" \
     >"$dir/etcd/etcd.log" 2>&1 &
   echo $! >"$dir/pids/etcd"
-  for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$((base + 50))/health" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  log "etcd did not start (see $dir/etcd/etcd.log)"
-  exit 1
+  wait_url "http://127.0.0.1:$((base + 50))/health" 100 "etcd did not start (see $dir/etcd/etcd.log)"
 }
 
 patroni_config() {  # NAME INDEX
@@ -196,14 +191,16 @@ start_node() {  # INDEX
   echo $! >"$dir/pids/node$i"
 }
 
-wait_ready() {  # URL
-  for _ in $(seq 1200); do
-    curl -sf "$1/readyz" >/dev/null 2>&1 && return 0
+wait_url() {  # URL TRIES WHAT: polls URL every 0.1 s until it answers 2xx; else says WHAT, exits
+  for _ in $(seq "$2"); do
+    curl -sf "$1" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  log "$1 did not become ready"
+  log "$3"
   exit 1
 }
+
+wait_ready() { wait_url "$1/readyz" 1200 "$1 did not become ready"; }  # URL
 
 start_haproxy() {
   {
