@@ -8,6 +8,7 @@
 
 #include "audit/chain.h"
 #include "crypto/crypto.h"
+#include "store/record_rows.h"
 
 namespace facet::store {
 namespace {
@@ -15,94 +16,27 @@ namespace {
 using pg::Params;
 using pg::PgResult;
 
-constexpr const char* kGalleryColumns =
-    "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
-    "threshold_fmr_1e4, keep_photos, created_ms, generation, sealed_profile, requested_model, "
-    "mac";
-constexpr const char* kPersonColumns =
-    "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms, mac";
-constexpr const char* kConsentColumns =
-    "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms, "
-    "sealed_details, mac";
 constexpr const char* kAuditColumns =
     "seq, time_ms, actor, action, gallery, purpose, subjects, details, previous_hash, hash";
 // Rows per FETCH when scanning a gallery's faces or the audit log (bounded memory).
 constexpr int kFetchRows = 5000;
 
-std::string FaceColumns(bool with_photo) {
-  return std::string(
-             "id, person_id, gallery_id, sealed_template, quality, source_sha256, created_ms, ") +
-         (with_photo ? "sealed_photo" : "NULL") +
-         ", sealed_photo IS NOT NULL, sealed_user_data, sealed_source, mac";
-}
+// One row of a result, for the shared row decoding (store/record_rows.h).
+struct PgRow {
+  const PgResult& result;
+  int row;
+  int64_t Int(int c) const { return result.Int(row, c); }
+  double Real(int c) const { return result.Real(row, c); }
+  bool Bool(int c) const { return result.Bool(row, c); }
+  std::string Text(int c) const { return result.Text(row, c); }
+  std::vector<uint8_t> Bytes(int c) const { return result.Bytes(row, c); }
+  std::optional<int64_t> OptionalInt(int c) const { return result.OptionalInt(row, c); }
+};
 
-GalleryRecord ReadGallery(const PgResult& r, int i) {
-  GalleryRecord g;
-  g.id = r.Int(i, 0);
-  g.name = r.Text(i, 1);
-  g.purpose = r.Text(i, 2);
-  g.use = r.Text(i, 3);
-  g.model = r.Text(i, 4);
-  g.model_version = r.Text(i, 5);
-  g.dimensions = static_cast<int>(r.Int(i, 6));
-  g.fmr = r.Real(i, 7);
-  g.threshold = static_cast<float>(r.Real(i, 8));
-  g.threshold_fmr_1e3 = static_cast<float>(r.Real(i, 9));
-  g.threshold_fmr_1e4 = static_cast<float>(r.Real(i, 10));
-  g.keep_photos = r.Bool(i, 11);
-  g.created_ms = r.Int(i, 12);
-  g.generation = r.Int(i, 13);
-  g.sealed_profile = r.Bytes(i, 14);
-  g.requested_model = r.Text(i, 15);
-  g.mac = r.Bytes(i, 16);
-  return g;
-}
-
-PersonRecord ReadPerson(const PgResult& r, int i) {
-  PersonRecord p;
-  p.id = r.Int(i, 0);
-  p.gallery_id = r.Int(i, 1);
-  p.person_id = r.Text(i, 2);
-  p.uid = r.Text(i, 3);
-  p.sealed_profile = r.Bytes(i, 4);
-  p.wrapped_key = r.Bytes(i, 5);
-  p.created_ms = r.Int(i, 6);
-  p.mac = r.Bytes(i, 7);
-  return p;
-}
-
-ConsentRecord ReadConsent(const PgResult& r, int i) {
-  ConsentRecord c;
-  c.id = r.Int(i, 0);
-  c.person_id = r.Int(i, 1);
-  c.granted_by = r.Text(i, 2);
-  c.scope = r.Text(i, 3);
-  c.purpose = r.Text(i, 4);
-  c.evidence = r.Text(i, 5);
-  c.granted_ms = r.Int(i, 6);
-  c.expires_ms = r.OptionalInt(i, 7);
-  c.revoked_ms = r.OptionalInt(i, 8);
-  c.sealed_details = r.Bytes(i, 9);
-  c.mac = r.Bytes(i, 10);
-  return c;
-}
-
-FaceRecord ReadFace(const PgResult& r, int i) {
-  FaceRecord f;
-  f.id = r.Int(i, 0);
-  f.person_id = r.Int(i, 1);
-  f.gallery_id = r.Int(i, 2);
-  f.sealed_template = r.Bytes(i, 3);
-  f.quality = r.Text(i, 4);
-  f.source_sha256 = r.Text(i, 5);
-  f.created_ms = r.Int(i, 6);
-  f.sealed_photo = r.Bytes(i, 7);
-  f.has_photo = r.Bool(i, 8);
-  f.sealed_user_data = r.Bytes(i, 9);
-  f.sealed_source = r.Bytes(i, 10);
-  f.mac = r.Bytes(i, 11);
-  return f;
-}
+GalleryRecord ReadGallery(const PgResult& r, int i) { return GalleryFromRow(PgRow{r, i}); }
+PersonRecord ReadPerson(const PgResult& r, int i) { return PersonFromRow(PgRow{r, i}); }
+ConsentRecord ReadConsent(const PgResult& r, int i) { return ConsentFromRow(PgRow{r, i}); }
+FaceRecord ReadFace(const PgResult& r, int i) { return FaceFromRow(PgRow{r, i}); }
 
 std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes) {
   std::array<uint8_t, 32> out{};

@@ -143,66 +143,25 @@ Status MigrateSchema(SqliteDb& db) {
   return status;
 }
 
-const char* const kGalleryColumns =
-    "id, name, purpose, use, model, model_version, dimensions, fmr, threshold, threshold_fmr_1e3, "
-    "threshold_fmr_1e4, keep_photos, created_ms, generation, sealed_profile, requested_model, "
-    "mac";
-const char* const kPersonColumns =
-    "id, gallery_id, person_id, uid, sealed_profile, wrapped_key, created_ms, mac";
-const char* const kConsentColumns =
-    "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms, "
-    "sealed_details, mac";
+namespace {
 
-GalleryRecord ReadGallery(const Statement& s) {
-  GalleryRecord g;
-  g.id = s.Int(0);
-  g.name = s.Text(1);
-  g.purpose = s.Text(2);
-  g.use = s.Text(3);
-  g.model = s.Text(4);
-  g.model_version = s.Text(5);
-  g.dimensions = static_cast<int>(s.Int(6));
-  g.fmr = s.Real(7);
-  g.threshold = static_cast<float>(s.Real(8));
-  g.threshold_fmr_1e3 = static_cast<float>(s.Real(9));
-  g.threshold_fmr_1e4 = static_cast<float>(s.Real(10));
-  g.keep_photos = s.Int(11) != 0;
-  g.created_ms = s.Int(12);
-  g.generation = s.Int(13);
-  g.sealed_profile = s.Blob(14);
-  g.requested_model = s.Text(15);
-  g.mac = s.Blob(16);
-  return g;
-}
+// The current row of a statement, for the shared row decoding (store/record_rows.h).
+struct SqliteRow {
+  const Statement& statement;
+  int64_t Int(int c) const { return statement.Int(c); }
+  double Real(int c) const { return statement.Real(c); }
+  bool Bool(int c) const { return statement.Int(c) != 0; }
+  std::string Text(int c) const { return statement.Text(c); }
+  std::vector<uint8_t> Bytes(int c) const { return statement.Blob(c); }
+  std::optional<int64_t> OptionalInt(int c) const { return statement.OptionalInt(c); }
+};
 
-PersonRecord ReadPerson(const Statement& s) {
-  PersonRecord p;
-  p.id = s.Int(0);
-  p.gallery_id = s.Int(1);
-  p.person_id = s.Text(2);
-  p.uid = s.Text(3);
-  p.sealed_profile = s.Blob(4);
-  p.wrapped_key = s.Blob(5);
-  p.created_ms = s.Int(6);
-  p.mac = s.Blob(7);
-  return p;
-}
+}  // namespace
 
-ConsentRecord ReadConsent(const Statement& s) {
-  ConsentRecord c;
-  c.id = s.Int(0);
-  c.person_id = s.Int(1);
-  c.granted_by = s.Text(2);
-  c.scope = s.Text(3);
-  c.purpose = s.Text(4);
-  c.evidence = s.Text(5);
-  c.granted_ms = s.Int(6);
-  c.expires_ms = s.OptionalInt(7);
-  c.revoked_ms = s.OptionalInt(8);
-  c.sealed_details = s.Blob(9);
-  c.mac = s.Blob(10);
-  return c;
-}
+GalleryRecord ReadGallery(const Statement& s) { return GalleryFromRow(SqliteRow{s}); }
+PersonRecord ReadPerson(const Statement& s) { return PersonFromRow(SqliteRow{s}); }
+ConsentRecord ReadConsent(const Statement& s) { return ConsentFromRow(SqliteRow{s}); }
+FaceRecord ReadFace(const Statement& s) { return FaceFromRow(SqliteRow{s}); }
 
 std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes) {
   std::array<uint8_t, 32> out{};
@@ -214,31 +173,6 @@ std::string Placeholders(size_t n) {
   std::string out;
   for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
   return out;
-}
-
-std::string FaceColumns(bool with_photo) {
-  return std::string(
-             "id, person_id, gallery_id, sealed_template, quality, source_sha256, "
-             "created_ms, ") +
-         (with_photo ? "sealed_photo" : "NULL") +
-         ", sealed_photo IS NOT NULL, sealed_user_data, sealed_source, mac";
-}
-
-FaceRecord ReadFace(const Statement& s) {
-  FaceRecord f;
-  f.id = s.Int(0);
-  f.person_id = s.Int(1);
-  f.gallery_id = s.Int(2);
-  f.sealed_template = s.Blob(3);
-  f.quality = s.Text(4);
-  f.source_sha256 = s.Text(5);
-  f.created_ms = s.Int(6);
-  f.sealed_photo = s.Blob(7);
-  f.has_photo = s.Int(8) != 0;
-  f.sealed_user_data = s.Blob(9);
-  f.sealed_source = s.Blob(10);
-  f.mac = s.Blob(11);
-  return f;
 }
 
 }  // namespace facet::store

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "store/record_rows.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/template_store.h"
 
@@ -26,15 +27,8 @@ extern const char* const kSchema;
 // other finds it done. Nothing is changed when a step fails.
 Status MigrateSchema(SqliteDb& db);
 
-// Column lists, in the order the Read* functions below expect them.
-extern const char* const kGalleryColumns;
-extern const char* const kPersonColumns;
-extern const char* const kConsentColumns;
-
-// The faces' column list; without the photo, its column reads NULL (has_photo is still set).
-std::string FaceColumns(bool with_photo);
-
-// One row of a SELECT of the matching column list.
+// One row of a SELECT of the matching column list (kGalleryColumns, ..., FaceColumns of
+// store/record_rows.h).
 GalleryRecord ReadGallery(const Statement& s);
 PersonRecord ReadPerson(const Statement& s);
 ConsentRecord ReadConsent(const Statement& s);
