@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "nn/nhwc_graph.h"
+#include "nn/winograd_conv.h"
 
 namespace facet::nn {
 
@@ -112,6 +113,29 @@ int FuseResidualChains(NhwcGraph* graph) {
   }
   g.ops = std::move(ops);
   return fused;
+}
+
+int UseWinogradConvolutions(NhwcGraph* graph) {
+  int moved = 0;
+  for (NhwcOp& op : graph->ops) {
+    if (op.kind != Kind::kConvolution || op.kernel_h != 3 || op.kernel_w != 3 || op.stride_h != 1 ||
+        op.stride_w != 1 || op.dilation_h != 1 || op.dilation_w != 1 || op.pad_top != 1 ||
+        op.pad_left != 1 || op.pad_bottom != 1 || op.pad_right != 1 || op.groups != 1 ||
+        op.group_input_channels % 8 != 0 || op.group_output_channels % 8 != 0) {
+      continue;
+    }
+    const auto cin = static_cast<int>(op.group_input_channels);
+    const auto cout = static_cast<int>(op.group_output_channels);
+    std::vector<float>& ohwi = graph->constants[static_cast<size_t>(op.weights)].data;
+    std::vector<float> transformed = WinogradTransformWeights(ohwi.data(), cin, cout);
+    std::vector<float>().swap(ohwi);  // no longer used
+    graph->constants.push_back(
+        {{16, op.group_input_channels, op.group_output_channels}, std::move(transformed)});
+    op.weights = static_cast<int>(graph->constants.size()) - 1;
+    op.kind = Kind::kWinogradConvolution;
+    ++moved;
+  }
+  return moved;
 }
 
 }  // namespace facet::nn

@@ -47,6 +47,10 @@ struct NhwcOp {
     // facet's own kernel: nearest-neighbour x2 upsampling (a depthwise 2x2 / stride 2
     // ConvTranspose with weights 1 and no bias, as RetinaFace's converted FPN writes it).
     kUpsampleNearest2x,
+    // facet's own kernel (nn/winograd_conv.h): a dense 3x3 / stride 1 / padding 1 convolution
+    // by Winograd's F(2x2, 3x3); weights transformed to [16][C_in][C_out]. Made by
+    // UseWinogradConvolutions.
+    kWinogradConvolution,
   };
   Kind kind = Kind::kClamp;
   std::vector<int> inputs;  // value ids
@@ -103,10 +107,11 @@ struct NhwcGraph {
 };
 
 // Lowers `model`; kInvalidArgument naming the first operator or pattern it cannot lower. With
-// `facet_kernels`, FuseResidualChains moves what it matches onto facet's kernel. XNNPACK fixes
-// every shape, so a model whose input has symbolic dimensions other than the batch (a fully
-// convolutional detector taking any image size) is lowered for one size at a time:
-// `input_dims` (batch first; empty: as the model declares) replaces the declared input shape.
+// `facet_kernels`, FuseResidualChains and UseWinogradConvolutions move what they match onto
+// facet's kernels. XNNPACK fixes every shape, so a model whose input has symbolic dimensions
+// other than the batch (a fully convolutional detector taking any image size) is lowered for one
+// size at a time: `input_dims` (batch first; empty: as the model declares) replaces the declared
+// input shape.
 Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool facet_kernels = true,
                               const std::vector<int64_t>& input_dims = {});
 
@@ -119,6 +124,10 @@ bool HasVariableInputSize(const onnx::Model& model);
 // number of blocks fused.
 int FuseResidualChains(NhwcGraph* graph);
 
+// Moves every dense convolution that Winograd's F(2x2, 3x3) computes faster than XNNPACK -- 3x3,
+// stride 1, dilation 1, padding 1 on every side, one group, input and output channels multiples
+// of 8 -- onto facet's kernel (kWinogradConvolution, weights transformed). Returns how many.
+int UseWinogradConvolutions(NhwcGraph* graph);
 
 }  // namespace facet::nn
 

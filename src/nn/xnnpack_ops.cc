@@ -1,5 +1,6 @@
 #include "nn/xnnpack_ops.h"
 
+#include <algorithm>
 
 namespace facet::nn {
 
@@ -80,6 +81,7 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
       break;
     case Kind::kResidualChain:
     case Kind::kUpsampleNearest2x:
+    case Kind::kWinogradConvolution:
       return Status::Internal("a facet kernel op is not an XNNPACK operator");
     case Kind::kReshape: {
       std::vector<size_t> dims = {static_cast<size_t>(batch)};
@@ -96,7 +98,8 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
 }
 
 bool IsFacetKernel(const NhwcOp& op) {
-  return op.kind == Kind::kResidualChain || op.kind == Kind::kUpsampleNearest2x;
+  return op.kind == Kind::kResidualChain || op.kind == Kind::kUpsampleNearest2x ||
+         op.kind == Kind::kWinogradConvolution;
 }
 
 FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op) {
@@ -113,16 +116,64 @@ FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op) {
     k.blocks.push_back({k.channels, data(b.depthwise), data(b.depthwise_bias), data(b.pointwise),
                         data(b.pointwise_bias), b.output_min, b.output_max});
   }
+  if (op.kind == Kind::kWinogradConvolution) {
+    k.winograd.in_channels = static_cast<int>(op.group_input_channels);
+    k.winograd.out_channels = static_cast<int>(op.group_output_channels);
+    k.winograd.weights = data(op.weights);
+    k.winograd.bias = data(op.bias);
+    k.winograd.output_min = op.output_min;
+    k.winograd.output_max = op.output_max;
+  }
   return k;
 }
 
-size_t FacetKernelScratch(const FacetKernel& kernel) {
+size_t FacetKernelScratch(const FacetKernel& kernel, size_t threads) {
   if (kernel.kind == Kind::kUpsampleNearest2x) return 0;
+  if (kernel.kind == Kind::kWinogradConvolution) {
+    return threads * WinogradScratch(kernel.winograd.in_channels, kernel.winograd.out_channels);
+  }
   return ResidualChainScratch(kernel.width, kernel.channels, static_cast<int>(kernel.blocks.size()));
 }
 
+namespace {
+
+// One batch item of a Winograd convolution, its tile rows split into one contiguous range per
+// thread (each with its own scratch).
+struct WinogradWork {
+  const FacetKernel* kernel;
+  const float* input;
+  float* output;
+  float* scratch;
+  size_t parts;
+};
+
+void RunWinogradPart(void* context, size_t part) {
+  const auto& w = *static_cast<const WinogradWork*>(context);
+  const FacetKernel& k = *w.kernel;
+  const auto tile_rows = static_cast<size_t>((k.height + 1) / 2);
+  const size_t begin = tile_rows * part / w.parts, end = tile_rows * (part + 1) / w.parts;
+  WinogradConv3x3(
+      w.input, k.height, k.width, k.winograd, w.output, static_cast<int>(begin),
+      static_cast<int>(end),
+      w.scratch + part * WinogradScratch(k.winograd.in_channels, k.winograd.out_channels));
+}
+
+}  // namespace
+
 void RunFacetKernel(const FacetKernel& kernel, int batch, const float* input, float* output,
-                    float* scratch) {
+                    float* scratch, pthreadpool_t pool, bool yield_workers) {
+  if (kernel.kind == Kind::kWinogradConvolution) {
+    const size_t parts =
+        std::max<size_t>(1, std::min(pthreadpool_get_threads_count(pool),
+                                     static_cast<size_t>((kernel.height + 1) / 2)));
+    for (int n = 0; n < batch; ++n) {
+      WinogradWork work{&kernel, input + static_cast<size_t>(n) * kernel.image_size,
+                        output + static_cast<size_t>(n) * kernel.output_size, scratch, parts};
+      pthreadpool_parallelize_1d(pool, RunWinogradPart, &work, parts,
+                                 yield_workers ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0);
+    }
+    return;
+  }
   if (kernel.kind == Kind::kUpsampleNearest2x) {
     for (int n = 0; n < batch; ++n) {
       UpsampleNearest2x(input + static_cast<size_t>(n) * kernel.image_size, kernel.height,
@@ -155,6 +206,8 @@ const char* KindName(Kind kind) {
     case Kind::kReshape: return "reshape";
     case Kind::kResidualChain: return "residual-chain";
     case Kind::kUpsampleNearest2x: return "upsample-nearest-x2";
+    case Kind::kWinogradConvolution:
+      return "winograd-conv";
   }
   return "?";
 }

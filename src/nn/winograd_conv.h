@@ -1,0 +1,51 @@
+// facet's Winograd F(2x2, 3x3) convolution: 3x3, stride 1, zero padding 1, dense (one group),
+// NHWC. RetinaFace's FPN and SSH heads are made of such convolutions with 16-64 channels, where
+// XNNPACK's indirect GEMM does 9 multiply-adds per weight and pixel; Winograd's transform does
+// the same convolution with 4 per pixel (16 per 2x2 output tile) plus cheap additions.
+//
+// Per tile of 2x2 outputs: V = B' d B (the 4x4 input patch d, per input channel), M[k] = V[k] x
+// U[k] for the 16 positions k (a GEMM over the channels, U = G g G' the transformed weights), and
+// Y = A' M A (+ bias, clamped). Tiles are processed in blocks of up to kWinogradTileBlock so the
+// transformed inputs and products of a block stay in L2 cache.
+//
+// Pure functions; thread-safe. AVX2+FMA code with a portable fallback chosen at run time.
+#ifndef FACET_SRC_NN_WINOGRAD_CONV_H_
+#define FACET_SRC_NN_WINOGRAD_CONV_H_
+
+#include <cstddef>
+#include <vector>
+
+namespace facet::nn {
+
+// Tiles of 2x2 outputs transformed and multiplied together.
+inline constexpr int kWinogradTileBlock = 36;
+
+struct WinogradConvParams {
+  int in_channels = 0;             // C_in: a multiple of 8 for the AVX2 path
+  int out_channels = 0;            // C_out: a multiple of 8 for the AVX2 path
+  const float* weights = nullptr;  // WinogradTransformWeights: [16][C_in][C_out]
+  const float* bias = nullptr;     // [C_out]
+  float output_min = -__builtin_inff();
+  float output_max = __builtin_inff();
+};
+
+// XNNPACK-layout weights (OHWI: [C_out][3][3][C_in]) -> the 16 transformed matrices U[k] =
+// (G g G')[k], each [C_in][C_out].
+std::vector<float> WinogradTransformWeights(const float* ohwi, int in_channels, int out_channels);
+
+// Floats of scratch one call of WinogradConv3x3 needs.
+size_t WinogradScratch(int in_channels, int out_channels);
+
+// Output rows [2 * tile_row_begin, 2 * tile_row_end) (clipped to height) of the convolution of x
+// ([height][width][C_in]) into y ([height][width][C_out]); the whole image with tile rows
+// [0, (height + 1) / 2). Disjoint tile-row ranges may run in parallel, each with its own scratch.
+// `portable` forces the fallback code (tests compare the two).
+void WinogradConv3x3(const float* x, int height, int width, const WinogradConvParams& p, float* y,
+                     int tile_row_begin, int tile_row_end, float* scratch, bool portable = false);
+
+// True when this CPU runs the AVX2 path for `p` (AVX2 and FMA, channels multiples of 8).
+bool WinogradUsesAvx2(const WinogradConvParams& p);
+
+}  // namespace facet::nn
+
+#endif  // FACET_SRC_NN_WINOGRAD_CONV_H_
