@@ -242,16 +242,17 @@ bool WinogradUsesAvx2(const WinogradConvParams& p) {
   return p.in_channels % 8 == 0 && p.out_channels % 8 == 0 && HasAvx2Fma();
 }
 
+int WinogradTileCount(int height, int width) { return ((height + 1) / 2) * ((width + 1) / 2); }
+
 void WinogradConv3x3(const float* x, int height, int width, const WinogradConvParams& p, float* y,
-                     int tile_row_begin, int tile_row_end, float* scratch, bool portable) {
+                     int tile_begin, int tile_end, float* scratch, bool portable) {
   const bool avx2 = !portable && WinogradUsesAvx2(p);
   float* v = scratch;
   float* m = scratch + 16 * static_cast<size_t>(kTiles) * static_cast<size_t>(p.in_channels);
   const int tiles_across = (width + 1) / 2;
-  const int end = tile_row_end * tiles_across;
-  for (int first = tile_row_begin * tiles_across; first < end; first += kTiles) {
-    const TileBlock b{first / tiles_across, first % tiles_across, std::min(kTiles, end - first),
-                      tiles_across};
+  for (int first = tile_begin; first < tile_end; first += kTiles) {
+    const TileBlock b{first / tiles_across, first % tiles_across,
+                      std::min(kTiles, tile_end - first), tiles_across};
     if (avx2) {
       InputTransformAvx2(x, height, width, p.in_channels, b, v);
       MultiplyAvx2(v, p, b.count, m);

@@ -36,12 +36,15 @@ std::vector<float> WinogradTransformWeights(const float* ohwi, int in_channels, 
 // Floats of scratch one call of WinogradConv3x3 needs.
 size_t WinogradScratch(int in_channels, int out_channels);
 
-// Output rows [2 * tile_row_begin, 2 * tile_row_end) (clipped to height) of the convolution of x
-// ([height][width][C_in]) into y ([height][width][C_out]); the whole image with tile rows
-// [0, (height + 1) / 2). Disjoint tile-row ranges may run in parallel, each with its own scratch.
-// `portable` forces the fallback code (tests compare the two).
+// Tiles of 2x2 outputs of an image: ceil(height / 2) x ceil(width / 2), numbered row-major.
+int WinogradTileCount(int height, int width);
+
+// The outputs of tiles [tile_begin, tile_end) of the convolution of x ([height][width][C_in])
+// into y ([height][width][C_out]); the whole image with [0, WinogradTileCount). Disjoint tile
+// ranges may run in parallel, each with its own scratch (WinogradScratch floats). `portable`
+// forces the fallback code (tests compare the two).
 void WinogradConv3x3(const float* x, int height, int width, const WinogradConvParams& p, float* y,
-                     int tile_row_begin, int tile_row_end, float* scratch, bool portable = false);
+                     int tile_begin, int tile_end, float* scratch, bool portable = false);
 
 // True when this CPU runs the AVX2 path for `p` (AVX2 and FMA, channels multiples of 8).
 bool WinogradUsesAvx2(const WinogradConvParams& p);

@@ -66,13 +66,15 @@ TEST_P(WinogradConvTest, BothPathsMatchTheReference) {
   p.output_min = lo;
   p.output_max = hi;
   std::vector<float> scratch(WinogradScratch(s.cin, s.cout));
-  const int tile_rows = (s.h + 1) / 2;
+  const int tiles = WinogradTileCount(s.h, s.w);
   for (bool portable : {false, true}) {
     std::vector<float> got(want.size(), -7.0f);
-    // Two calls over disjoint tile-row ranges, as two threads run it.
-    const int split = tile_rows / 2;
-    WinogradConv3x3(x.data(), s.h, s.w, p, got.data(), 0, split, scratch.data(), portable);
-    WinogradConv3x3(x.data(), s.h, s.w, p, got.data(), split, tile_rows, scratch.data(), portable);
+    // Two calls over disjoint tile ranges (the split inside a tile row), as two threads run it.
+    const int split = tiles / 2 + 1;
+    WinogradConv3x3(x.data(), s.h, s.w, p, got.data(), 0, std::min(split, tiles), scratch.data(),
+                    portable);
+    WinogradConv3x3(x.data(), s.h, s.w, p, got.data(), std::min(split, tiles), tiles,
+                    scratch.data(), portable);
     double worst = 0;
     for (size_t i = 0; i < want.size(); ++i)
       worst = std::max(worst, std::abs(static_cast<double>(got[i]) - want[i]));

@@ -1,6 +1,8 @@
 #include "nn/xnnpack_ops.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 
 namespace facet::nn {
 
@@ -137,25 +139,31 @@ size_t FacetKernelScratch(const FacetKernel& kernel, size_t threads) {
 
 namespace {
 
-// One batch item of a Winograd convolution, its tile rows split into one contiguous range per
-// thread (each with its own scratch).
+// One batch item of a Winograd convolution, one work item per block of tiles: fine enough that
+// a worker descheduled on a shared machine holds up little. At most one item per thread runs at
+// a time, so one scratch slot per thread suffices: an item takes the first free one.
 struct WinogradWork {
-  const FacetKernel* kernel;
-  const float* input;
-  float* output;
-  float* scratch;
-  size_t parts;
+  static constexpr size_t kMaxSlots = 64;  // more threads than that wait for a free slot
+  const FacetKernel* kernel = nullptr;
+  const float* input = nullptr;
+  float* output = nullptr;
+  float* scratch = nullptr;  // slots x WinogradScratch floats
+  int tiles = 0;
+  size_t slots = 1;
+  std::array<std::atomic<bool>, kMaxSlots> slot_busy{};
 };
 
-void RunWinogradPart(void* context, size_t part) {
-  const auto& w = *static_cast<const WinogradWork*>(context);
+void RunWinogradBlock(void* context, size_t block) {
+  auto& w = *static_cast<WinogradWork*>(context);
   const FacetKernel& k = *w.kernel;
-  const auto tile_rows = static_cast<size_t>((k.height + 1) / 2);
-  const size_t begin = tile_rows * part / w.parts, end = tile_rows * (part + 1) / w.parts;
+  size_t slot = 0;
+  while (w.slot_busy[slot].exchange(true, std::memory_order_acquire)) slot = (slot + 1) % w.slots;
+  const int begin = static_cast<int>(block) * kWinogradTileBlock;
+  const int end = std::min(w.tiles, begin + kWinogradTileBlock);
   WinogradConv3x3(
-      w.input, k.height, k.width, k.winograd, w.output, static_cast<int>(begin),
-      static_cast<int>(end),
-      w.scratch + part * WinogradScratch(k.winograd.in_channels, k.winograd.out_channels));
+      w.input, k.height, k.width, k.winograd, w.output, begin, end,
+      w.scratch + slot * WinogradScratch(k.winograd.in_channels, k.winograd.out_channels));
+  w.slot_busy[slot].store(false, std::memory_order_release);
 }
 
 }  // namespace
@@ -163,13 +171,17 @@ void RunWinogradPart(void* context, size_t part) {
 void RunFacetKernel(const FacetKernel& kernel, int batch, const float* input, float* output,
                     float* scratch, pthreadpool_t pool, bool yield_workers) {
   if (kernel.kind == Kind::kWinogradConvolution) {
-    const size_t parts =
-        std::max<size_t>(1, std::min(pthreadpool_get_threads_count(pool),
-                                     static_cast<size_t>((kernel.height + 1) / 2)));
+    const int tiles = WinogradTileCount(kernel.height, kernel.width);
+    const auto blocks = static_cast<size_t>((tiles + kWinogradTileBlock - 1) / kWinogradTileBlock);
     for (int n = 0; n < batch; ++n) {
-      WinogradWork work{&kernel, input + static_cast<size_t>(n) * kernel.image_size,
-                        output + static_cast<size_t>(n) * kernel.output_size, scratch, parts};
-      pthreadpool_parallelize_1d(pool, RunWinogradPart, &work, parts,
+      WinogradWork work;
+      work.kernel = &kernel;
+      work.input = input + static_cast<size_t>(n) * kernel.image_size;
+      work.output = output + static_cast<size_t>(n) * kernel.output_size;
+      work.scratch = scratch;
+      work.tiles = tiles;
+      work.slots = std::min(WinogradWork::kMaxSlots, pthreadpool_get_threads_count(pool));
+      pthreadpool_parallelize_1d(pool, RunWinogradBlock, &work, blocks,
                                  yield_workers ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0);
     }
     return;
