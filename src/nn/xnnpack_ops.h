@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "facet/status.h"
+#include "nn/conv_pointwise_depthwise.h"
 #include "nn/fused_kernels.h"
 #include "nn/nhwc_graph.h"
 #include "nn/winograd_conv.h"
@@ -49,6 +50,7 @@ struct FacetKernel {
   size_t output_size = 0;  // output floats per batch item
   std::vector<ResidualBlockWeights> blocks;
   WinogradConvParams winograd;  // kWinogradConvolution
+  ConvPointwiseDepthwise stem;  // kConvPointwiseDepthwise
 };
 
 FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op);

@@ -44,7 +44,7 @@ Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iter
     for (size_t d : g.values[static_cast<size_t>(op.output)]) what += std::to_string(d) + "x";
     what.pop_back();
     if (op.kind == Kind::kConvolution || op.kind == Kind::kDepthwiseConvolution ||
-        op.kind == Kind::kWinogradConvolution) {
+        op.kind == Kind::kWinogradConvolution || op.kind == Kind::kConvPointwiseDepthwise) {
       what += " k" + std::to_string(op.kernel_h) + "s" + std::to_string(op.stride_h);
     }
     if (op.kind == Kind::kResidualChain) what += " (" + std::to_string(op.blocks.size()) + " blocks)";
