@@ -131,7 +131,7 @@ int UseWinogradConvolutions(NhwcGraph* graph) {
     std::vector<float> transformed = WinogradTransformWeights(ohwi.data(), cin, cout);
     std::vector<float>().swap(ohwi);  // no longer used
     graph->constants.push_back(
-        {{16, op.group_input_channels, op.group_output_channels}, std::move(transformed)});
+        {{36, op.group_input_channels, op.group_output_channels}, std::move(transformed)});
     op.weights = static_cast<int>(graph->constants.size()) - 1;
     op.kind = Kind::kWinogradConvolution;
     ++moved;

@@ -48,7 +48,7 @@ struct NhwcOp {
     // ConvTranspose with weights 1 and no bias, as RetinaFace's converted FPN writes it).
     kUpsampleNearest2x,
     // facet's own kernel (nn/winograd_conv.h): a dense 3x3 / stride 1 / padding 1 convolution
-    // by Winograd's F(2x2, 3x3); weights transformed to [16][C_in][C_out]. Made by
+    // by Winograd's F(4x4, 3x3); weights transformed to [36][C_in][C_out]. Made by
     // UseWinogradConvolutions.
     kWinogradConvolution,
     // facet's own kernel (nn/conv_pointwise_depthwise.h): a dense convolution on the image (the
@@ -138,7 +138,7 @@ bool HasVariableInputSize(const onnx::Model& model);
 // number of blocks fused.
 int FuseResidualChains(NhwcGraph* graph);
 
-// Moves every dense convolution that Winograd's F(2x2, 3x3) computes faster than XNNPACK -- 3x3,
+// Moves every dense convolution that Winograd's F(4x4, 3x3) computes faster than XNNPACK -- 3x3,
 // stride 1, dilation 1, padding 1 on every side, one group, input and output channels multiples
 // of 8 -- onto facet's kernel (kWinogradConvolution, weights transformed). Returns how many.
 int UseWinogradConvolutions(NhwcGraph* graph);

@@ -1,4 +1,4 @@
-// facet's Winograd F(2x2, 3x3) convolution (AVX2 and portable paths) against a direct reference.
+// facet's Winograd F(4x4, 3x3) convolution (AVX2 and portable paths) against a direct reference.
 #include "nn/winograd_conv.h"
 
 #include <gtest/gtest.h>
