@@ -75,10 +75,10 @@ TEST_P(ConvPointwiseDepthwiseTest, BothPathsMatchTheLayersOneByOne) {
   k.out_width = (k.mid_width + 2 - 3) / s.depthwise_stride + 1;
   const std::vector<float> x = Formula(static_cast<size_t>(s.h) * s.w * s.cin, 1.0, 0.0);
   const std::vector<float> conv_w =
-      Formula(9 * static_cast<size_t>(s.cin * s.conv_channels), 0.3, 0.5);
+      Formula(9 * static_cast<size_t>(s.cin) * s.conv_channels, 0.3, 0.5);
   const std::vector<float> conv_b = Formula(static_cast<size_t>(s.conv_channels), 0.1, 1.0);
   const std::vector<float> pw_w =
-      Formula(static_cast<size_t>(s.conv_channels * s.channels), 0.25, 2.0);
+      Formula(static_cast<size_t>(s.conv_channels) * s.channels, 0.25, 2.0);
   const std::vector<float> pw_b = Formula(static_cast<size_t>(s.channels), 0.1, 3.0);
   const std::vector<float> dw_w = Formula(9 * static_cast<size_t>(s.channels), 0.4, 4.0);
   const std::vector<float> dw_b = Formula(static_cast<size_t>(s.channels), 0.1, 5.0);

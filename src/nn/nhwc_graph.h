@@ -140,7 +140,8 @@ int FuseResidualChains(NhwcGraph* graph);
 
 // Moves every dense convolution that Winograd's F(4x4, 3x3) computes faster than XNNPACK -- 3x3,
 // stride 1, dilation 1, padding 1 on every side, one group, input and output channels multiples
-// of 8 -- onto facet's kernel (kWinogradConvolution, weights transformed). Returns how many.
+// of 8 with C_in x C_out <= 64 x 64, at least one block of tiles -- onto facet's kernel
+// (kWinogradConvolution, weights transformed). Returns how many.
 int UseWinogradConvolutions(NhwcGraph* graph);
 
 // Replaces each dense convolution on an image of at most 4 channels (a network's stem) followed

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <vector>
 
+#include "nn/nhwc_graph.h"
+
 namespace facet::nn {
 namespace {
 
@@ -98,6 +100,39 @@ TEST(WinogradConvTest, AvxPathIsTakenWhereTheCpuHasIt) {
   EXPECT_EQ(WinogradUsesAvx2(p), __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
   p.in_channels = 4;
   EXPECT_FALSE(WinogradUsesAvx2(p));
+}
+
+// The lowering moves a convolution onto the kernel only where it pays: weights that stay in L2
+// (C_in x C_out <= 64 x 64) and at least one block of tiles.
+TEST(WinogradConvTest, UsedOnlyWhereItIsFaster) {
+  auto graph_with = [](size_t side, size_t channels) {
+    NhwcGraph g;
+    g.values = {{side, side, channels}, {side, side, channels}};
+    g.constants.push_back(
+        {{channels, 3, 3, channels}, std::vector<float>(9 * channels * channels, 0.1f)});
+    g.constants.push_back({{channels}, std::vector<float>(channels, 0.0f)});
+    NhwcOp op;
+    op.kind = NhwcOp::Kind::kConvolution;
+    op.kernel_h = op.kernel_w = 3;
+    op.pad_top = op.pad_left = op.pad_bottom = op.pad_right = 1;
+    op.group_input_channels = op.group_output_channels = channels;
+    op.weights = 0;
+    op.bias = 1;
+    op.inputs = {0};
+    op.output = 1;
+    g.ops.push_back(op);
+    return g;
+  };
+  NhwcGraph retinaface_like = graph_with(96, 64);
+  EXPECT_EQ(UseWinogradConvolutions(&retinaface_like), 1);
+  EXPECT_EQ(retinaface_like.ops[0].kind, NhwcOp::Kind::kWinogradConvolution);
+  EXPECT_EQ(
+      retinaface_like.constants[static_cast<size_t>(retinaface_like.ops[0].weights)].data.size(),
+      36u * 64 * 64);
+  NhwcGraph wide = graph_with(96, 128);  // dlib ResNet's 128 and 256 channels
+  EXPECT_EQ(UseWinogradConvolutions(&wide), 0);
+  NhwcGraph small = graph_with(8, 64);  // 4 tiles, fewer than a block
+  EXPECT_EQ(UseWinogradConvolutions(&small), 0);
 }
 
 }  // namespace
