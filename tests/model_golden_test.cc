@@ -29,8 +29,9 @@ cv::Mat FormulaInput(int n, int h, int w, int c, double seed) {
   return blob;
 }
 
-std::unique_ptr<nn::Network> Load(const std::string& model, nn::Backend backend) {
-  auto file = nn::ModelFile::Read(std::string(FACET_MODEL_DIR) + "/" + model, {.backend = backend});
+std::unique_ptr<nn::Network> Load(const std::string& model, nn::Backend backend, int threads = 1) {
+  auto file = nn::ModelFile::Read(std::string(FACET_MODEL_DIR) + "/" + model,
+                                  {.backend = backend, .num_threads = threads});
   EXPECT_TRUE(file.ok()) << file.status().ToString();
   if (!file.ok()) return nullptr;
   auto network = nn::Network::Create(*file.value());
@@ -167,6 +168,19 @@ INSTANTIATE_TEST_SUITE_P(
       std::string name = param_info.param.model;
       return name.substr(0, name.find('.'));
     });
+
+// RetinaFace's Winograd and stem kernels split over a 2-thread pool (the model takes batch 1
+// only): the same outputs as OpenCV DNN.
+TEST(XnnpackBackendTest, RetinaFaceOnTwoThreadsMatchesOpenCv) {
+  auto reference = Load("retinaface_mnet025.onnx", nn::Backend::kOpenCv);
+  auto fast = Load("retinaface_mnet025.onnx", nn::Backend::kXnnpack, 2);
+  ASSERT_NE(reference, nullptr);
+  ASSERT_NE(fast, nullptr);
+  constexpr int kBatch = 1, kHeight = 192, kWidth = 256;
+  ExpectBackendsAgree(
+      *reference, *fast,
+      AsNhwc(FormulaInput(kBatch, kHeight, kWidth, 3, 0.7), kBatch, kHeight, kWidth, 3));
+}
 
 TEST(XnnpackBackendTest, VariableSizeModelRejectsASizeItCannotTake) {
   auto network = Load("retinaface_mnet025.onnx", nn::Backend::kXnnpack);

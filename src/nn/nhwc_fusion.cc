@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "nn/conv_pointwise_depthwise.h"
 #include "nn/nhwc_graph.h"
+#include "nn/winograd_conv.h"
 
 namespace facet::nn {
 
@@ -109,6 +111,118 @@ int FuseResidualChains(NhwcGraph* graph) {
     while (next_insert < inserts.size() && inserts[next_insert].first == i) {
       ops.push_back(std::move(inserts[next_insert++].second));
     }
+  }
+  g.ops = std::move(ops);
+  return fused;
+}
+
+// Winograd's transformed weights are 4 times the size of the 3x3 ones and are read again for
+// every block of tiles: beyond 64 x 64 channels they no longer stay in L2, and on an image of
+// fewer tiles than a block the convolution is bound by reading them. dlib ResNet's 8x8x128 and
+// 4x4x256 layers ran 1.1-8 times slower than XNNPACK's; its 35x35x32 and 17x17x64 ones 2 times
+// faster (nn_bench --per-op).
+constexpr size_t kWinogradMaxChannelProduct = 64 * 64;
+
+int UseWinogradConvolutions(NhwcGraph* graph) {
+  int moved = 0;
+  for (NhwcOp& op : graph->ops) {
+    if (op.kind != Kind::kConvolution || op.kernel_h != 3 || op.kernel_w != 3 || op.stride_h != 1 ||
+        op.stride_w != 1 || op.dilation_h != 1 || op.dilation_w != 1 || op.pad_top != 1 ||
+        op.pad_left != 1 || op.pad_bottom != 1 || op.pad_right != 1 || op.groups != 1 ||
+        op.group_input_channels % 8 != 0 || op.group_output_channels % 8 != 0 ||
+        op.group_input_channels * op.group_output_channels > kWinogradMaxChannelProduct) {
+      continue;
+    }
+    const std::vector<size_t>& out = graph->values[static_cast<size_t>(op.output)];  // H, W, C
+    if (WinogradTileCount(static_cast<int>(out[0]), static_cast<int>(out[1])) <
+        kWinogradTileBlock) {
+      continue;
+    }
+    const auto cin = static_cast<int>(op.group_input_channels);
+    const auto cout = static_cast<int>(op.group_output_channels);
+    std::vector<float>& ohwi = graph->constants[static_cast<size_t>(op.weights)].data;
+    std::vector<float> transformed = WinogradTransformWeights(ohwi.data(), cin, cout);
+    std::vector<float>().swap(ohwi);  // no longer used
+    graph->constants.push_back(
+        {{36, op.group_input_channels, op.group_output_channels}, std::move(transformed)});
+    op.weights = static_cast<int>(graph->constants.size()) - 1;
+    op.kind = Kind::kWinogradConvolution;
+    ++moved;
+  }
+  return moved;
+}
+
+int FuseConvPointwiseDepthwise(NhwcGraph* graph) {
+  NhwcGraph& g = *graph;
+  std::vector<int> consumer_count(g.values.size(), 0), consumer(g.values.size(), -1);
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    for (int v : g.ops[i].inputs) {
+      ++consumer_count[static_cast<size_t>(v)];
+      consumer[static_cast<size_t>(v)] = static_cast<int>(i);
+    }
+  }
+  for (const NhwcGraph::Output& out : g.outputs) ++consumer_count[static_cast<size_t>(out.value)];
+  auto only_consumer = [&](const NhwcOp& op) {
+    const auto v = static_cast<size_t>(op.output);
+    return consumer_count[v] == 1 ? consumer[v] : -1;
+  };
+  std::vector<bool> removed(g.ops.size(), false);
+  int fused = 0;
+  for (size_t a = 0; a < g.ops.size(); ++a) {
+    const NhwcOp& conv = g.ops[a];
+    if (conv.kind != Kind::kConvolution || conv.groups != 1 || conv.dilation_h != 1 ||
+        conv.dilation_w != 1 || conv.group_input_channels > 4 ||
+        conv.group_output_channels % 8 != 0) {
+      continue;
+    }
+    const int b = only_consumer(conv);
+    if (b < 0) continue;
+    const NhwcOp& pw = g.ops[static_cast<size_t>(b)];
+    if (pw.kind != Kind::kConvolution || pw.kernel_h != 1 || pw.kernel_w != 1 || pw.stride_h != 1 ||
+        pw.stride_w != 1 || pw.groups != 1 || pw.pad_top != 0 || pw.pad_left != 0 ||
+        pw.pad_bottom != 0 || pw.pad_right != 0 || pw.group_output_channels % 8 != 0) {
+      continue;
+    }
+    const int c = only_consumer(pw);
+    if (c < 0) continue;
+    NhwcOp& dw = g.ops[static_cast<size_t>(c)];
+    if (dw.kind != Kind::kDepthwiseConvolution || dw.kernel_h != 3 || dw.kernel_w != 3 ||
+        dw.depth_multiplier != 1 || dw.dilation_h != 1 || dw.dilation_w != 1 ||
+        dw.stride_h != dw.stride_w || dw.stride_h > 2) {
+      continue;
+    }
+    NhwcOp op = conv;  // geometry, bias and clamp of the dense convolution
+    op.kind = Kind::kConvPointwiseDepthwise;
+    std::vector<float>& ohwi = g.constants[static_cast<size_t>(conv.weights)].data;
+    std::vector<float> transposed = TransposeConvWeights(ohwi, conv.group_output_channels);
+    std::vector<float>().swap(ohwi);  // no longer used
+    g.constants.push_back({{transposed.size()}, std::move(transposed)});
+    op.weights = static_cast<int>(g.constants.size()) - 1;
+    std::vector<float>& pw_ohwi = g.constants[static_cast<size_t>(pw.weights)].data;
+    std::vector<float> pw_transposed = TransposeConvWeights(pw_ohwi, pw.group_output_channels);
+    std::vector<float>().swap(pw_ohwi);
+    g.constants.push_back({{pw_transposed.size()}, std::move(pw_transposed)});
+    op.tail.pointwise = static_cast<int>(g.constants.size()) - 1;
+    op.tail.pointwise_bias = pw.bias;
+    op.tail.channels = pw.group_output_channels;
+    op.tail.pointwise_min = pw.output_min;
+    op.tail.pointwise_max = pw.output_max;
+    op.tail.depthwise = dw.weights;
+    op.tail.depthwise_bias = dw.bias;
+    op.tail.depthwise_stride = dw.stride_h;
+    op.tail.depthwise_pad_top = dw.pad_top;
+    op.tail.depthwise_pad_left = dw.pad_left;
+    op.tail.depthwise_min = dw.output_min;
+    op.tail.depthwise_max = dw.output_max;
+    op.output = dw.output;
+    dw = std::move(op);  // in the depthwise op's place: its consumers come after it
+    removed[a] = removed[static_cast<size_t>(b)] = true;
+    ++fused;
+  }
+  if (fused == 0) return 0;
+  std::vector<NhwcOp> ops;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    if (!removed[i]) ops.push_back(std::move(g.ops[i]));
   }
   g.ops = std::move(ops);
   return fused;

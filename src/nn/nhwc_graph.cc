@@ -526,6 +526,8 @@ Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool facet_kernels,
   auto graph = lowering::Lowering(model, input_dims).Run();
   if (graph.ok() && facet_kernels) {
     FuseResidualChains(&graph.value());
+    FuseConvPointwiseDepthwise(&graph.value());
+    UseWinogradConvolutions(&graph.value());
   }
   return graph;
 }

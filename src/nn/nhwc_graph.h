@@ -47,6 +47,14 @@ struct NhwcOp {
     // facet's own kernel: nearest-neighbour x2 upsampling (a depthwise 2x2 / stride 2
     // ConvTranspose with weights 1 and no bias, as RetinaFace's converted FPN writes it).
     kUpsampleNearest2x,
+    // facet's own kernel (nn/winograd_conv.h): a dense 3x3 / stride 1 / padding 1 convolution
+    // by Winograd's F(4x4, 3x3); weights transformed to [36][C_in][C_out]. Made by
+    // UseWinogradConvolutions.
+    kWinogradConvolution,
+    // facet's own kernel (nn/conv_pointwise_depthwise.h): a dense convolution on the image (the
+    // op's own fields; weights transposed to [kh][kw][C_in][C_out]), a 1x1 convolution and a
+    // depthwise 3x3 (`tail`), row by row. Made by FuseConvPointwiseDepthwise.
+    kConvPointwiseDepthwise,
   };
   Kind kind = Kind::kClamp;
   std::vector<int> inputs;  // value ids
@@ -73,6 +81,16 @@ struct NhwcOp {
     float output_min = 0, output_max = 0;
   };
   std::vector<Block> blocks;
+  // kConvPointwiseDepthwise: the layers after the dense convolution.
+  struct PointwiseDepthwise {
+    int pointwise = -1, pointwise_bias = -1;  // [C_conv][C] (transposed), [C]
+    size_t channels = 0;
+    float pointwise_min = 0, pointwise_max = 0;
+    int depthwise = -1, depthwise_bias = -1;  // [1, 3, 3, C], [C]
+    int depthwise_stride = 1, depthwise_pad_top = 1, depthwise_pad_left = 1;
+    float depthwise_min = 0, depthwise_max = 0;
+  };
+  PointwiseDepthwise tail;
 };
 
 // A constant tensor: weights in XNNPACK's layout.
@@ -103,10 +121,11 @@ struct NhwcGraph {
 };
 
 // Lowers `model`; kInvalidArgument naming the first operator or pattern it cannot lower. With
-// `facet_kernels`, FuseResidualChains moves what it matches onto facet's kernel. XNNPACK fixes
-// every shape, so a model whose input has symbolic dimensions other than the batch (a fully
-// convolutional detector taking any image size) is lowered for one size at a time:
-// `input_dims` (batch first; empty: as the model declares) replaces the declared input shape.
+// `facet_kernels`, FuseResidualChains, FuseConvPointwiseDepthwise and UseWinogradConvolutions
+// move what they match onto facet's kernels. XNNPACK fixes every shape, so a model whose input has
+// symbolic dimensions other than the batch (a fully convolutional detector taking any image size)
+// is lowered for one size at a time: `input_dims` (batch first; empty: as the model declares)
+// replaces the declared input shape.
 Result<NhwcGraph> LowerToNhwc(const onnx::Model& model, bool facet_kernels = true,
                               const std::vector<int64_t>& input_dims = {});
 
@@ -119,6 +138,16 @@ bool HasVariableInputSize(const onnx::Model& model);
 // number of blocks fused.
 int FuseResidualChains(NhwcGraph* graph);
 
+// Moves every dense convolution that Winograd's F(4x4, 3x3) computes faster than XNNPACK -- 3x3,
+// stride 1, dilation 1, padding 1 on every side, one group, input and output channels multiples
+// of 8 with C_in x C_out <= 64 x 64, at least one block of tiles -- onto facet's kernel
+// (kWinogradConvolution, weights transformed). Returns how many.
+int UseWinogradConvolutions(NhwcGraph* graph);
+
+// Replaces each dense convolution on an image of at most 4 channels (a network's stem) followed
+// by a 1x1 convolution and a depthwise 3x3 (stride 1 or 2, multiplier 1), each the only consumer
+// of the one before, channels multiples of 8, by one kConvPointwiseDepthwise op. Returns how many.
+int FuseConvPointwiseDepthwise(NhwcGraph* graph);
 
 }  // namespace facet::nn
 

@@ -79,8 +79,10 @@ class XnnpackNetwork final : public Network {
       for (Segment& segment : rt.segments) {
         if (segment.facet_kernel) {
           const NhwcOp& op = g.ops[segment.first];
-          RunFacetKernel(segment.kernel, count, rt.buffers[static_cast<size_t>(op.inputs[0])].data(),
-                         rt.buffers[static_cast<size_t>(op.output)].data(), rt.scratch.data());
+          RunFacetKernel(segment.kernel, count,
+                         rt.buffers[static_cast<size_t>(op.inputs[0])].data(),
+                         rt.buffers[static_cast<size_t>(op.output)].data(), rt.scratch.data(),
+                         pool_.get(), &segment == &rt.segments.back());
           continue;
         }
         const xnn_status s = xnn_invoke_runtime(segment.runtime.get());
@@ -262,7 +264,8 @@ class XnnpackNetwork final : public Network {
     for (Segment& s : rt->segments) {
       if (s.facet_kernel) {
         s.kernel = PrepareFacetKernel(g, g.ops[s.first]);
-        scratch = std::max(scratch, FacetKernelScratch(s.kernel));
+        scratch = std::max(
+            scratch, FacetKernelScratch(s.kernel, pthreadpool_get_threads_count(pool_.get())));
       } else {
         FACET_RETURN_IF_ERROR(BuildXnnpackSegment(batch, boundary, producer, &s, rt));
       }
@@ -328,10 +331,13 @@ class XnnpackNetwork final : public Network {
       FACET_RETURN_IF_ERROR(DefineXnnpackOp(subgraph.get(), g, g.ops[i], value_ids, constant_ids, batch));
     }
     xnn_runtime_t raw_runtime = nullptr;
-    // Workers sleep in the kernel after a runtime's last operator instead of spinning: a Session's
-    // networks each have a pool, and spinning workers steal the CPU the next network needs.
-    s = xnn_create_runtime_v2(subgraph.get(), pool_.get(), pool_ ? XNN_FLAG_YIELD_WORKERS : 0,
-                              &raw_runtime);
+    // Workers sleep in the kernel after the network's last operator instead of spinning: a
+    // Session's networks each have a pool, and spinning workers steal the CPU the next network
+    // needs. Between segments they spin: waking sleeping workers for each of the ~40 segments of
+    // a network with facet kernels costs more than the kernels save on 2 threads.
+    const bool last = static_cast<size_t>(self) + 1 == rt->segments.size();
+    s = xnn_create_runtime_v2(subgraph.get(), pool_.get(),
+                              pool_ && last ? XNN_FLAG_YIELD_WORKERS : 0, &raw_runtime);
     if (s != xnn_status_success) return XnnError("xnn_create_runtime_v2", s);
     segment->runtime.reset(raw_runtime);
     s = xnn_setup_runtime(raw_runtime, externals.size(), externals.data());

@@ -1,5 +1,8 @@
 #include "nn/xnnpack_ops.h"
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 
 namespace facet::nn {
 
@@ -80,6 +83,8 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
       break;
     case Kind::kResidualChain:
     case Kind::kUpsampleNearest2x:
+    case Kind::kWinogradConvolution:
+    case Kind::kConvPointwiseDepthwise:
       return Status::Internal("a facet kernel op is not an XNNPACK operator");
     case Kind::kReshape: {
       std::vector<size_t> dims = {static_cast<size_t>(batch)};
@@ -96,7 +101,8 @@ Status DefineXnnpackOp(xnn_subgraph_t subgraph, const NhwcGraph& g, const NhwcOp
 }
 
 bool IsFacetKernel(const NhwcOp& op) {
-  return op.kind == Kind::kResidualChain || op.kind == Kind::kUpsampleNearest2x;
+  return op.kind == Kind::kResidualChain || op.kind == Kind::kUpsampleNearest2x ||
+         op.kind == Kind::kWinogradConvolution || op.kind == Kind::kConvPointwiseDepthwise;
 }
 
 FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op) {
@@ -113,16 +119,135 @@ FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op) {
     k.blocks.push_back({k.channels, data(b.depthwise), data(b.depthwise_bias), data(b.pointwise),
                         data(b.pointwise_bias), b.output_min, b.output_max});
   }
+  if (op.kind == Kind::kWinogradConvolution) {
+    k.winograd.in_channels = static_cast<int>(op.group_input_channels);
+    k.winograd.out_channels = static_cast<int>(op.group_output_channels);
+    k.winograd.weights = data(op.weights);
+    k.winograd.bias = data(op.bias);
+    k.winograd.output_min = op.output_min;
+    k.winograd.output_max = op.output_max;
+  }
+  if (op.kind == Kind::kConvPointwiseDepthwise) {
+    const std::vector<size_t>& mid =
+        g.values[static_cast<size_t>(op.output)];  // after the depthwise
+    ConvPointwiseDepthwise& f = k.stem;
+    f.in_height = k.height;
+    f.in_width = k.width;
+    f.conv_in_channels = static_cast<int>(op.group_input_channels);
+    f.conv_channels = static_cast<int>(op.group_output_channels);
+    f.kernel_h = op.kernel_h;
+    f.kernel_w = op.kernel_w;
+    f.stride_h = op.stride_h;
+    f.stride_w = op.stride_w;
+    f.pad_top = op.pad_top;
+    f.pad_left = op.pad_left;
+    f.conv_weights = data(op.weights);
+    f.conv_bias = data(op.bias);
+    f.conv_min = op.output_min;
+    f.conv_max = op.output_max;
+    f.mid_height = (k.height + op.pad_top + op.pad_bottom - op.kernel_h) / op.stride_h + 1;
+    f.mid_width = (k.width + op.pad_left + op.pad_right - op.kernel_w) / op.stride_w + 1;
+    f.channels = static_cast<int>(op.tail.channels);
+    f.pointwise_weights = data(op.tail.pointwise);
+    f.pointwise_bias = data(op.tail.pointwise_bias);
+    f.pointwise_min = op.tail.pointwise_min;
+    f.pointwise_max = op.tail.pointwise_max;
+    f.depthwise_stride = op.tail.depthwise_stride;
+    f.depthwise_pad_top = op.tail.depthwise_pad_top;
+    f.depthwise_pad_left = op.tail.depthwise_pad_left;
+    f.depthwise_weights = data(op.tail.depthwise);
+    f.depthwise_bias = data(op.tail.depthwise_bias);
+    f.depthwise_min = op.tail.depthwise_min;
+    f.depthwise_max = op.tail.depthwise_max;
+    f.out_height = static_cast<int>(mid[0]);
+    f.out_width = static_cast<int>(mid[1]);
+  }
   return k;
 }
 
-size_t FacetKernelScratch(const FacetKernel& kernel) {
+size_t FacetKernelScratch(const FacetKernel& kernel, size_t threads) {
   if (kernel.kind == Kind::kUpsampleNearest2x) return 0;
+  if (kernel.kind == Kind::kWinogradConvolution) {
+    return threads * WinogradScratch(kernel.winograd.in_channels, kernel.winograd.out_channels);
+  }
+  if (kernel.kind == Kind::kConvPointwiseDepthwise)
+    return threads * ConvPointwiseDepthwiseScratch(kernel.stem);
   return ResidualChainScratch(kernel.width, kernel.channels, static_cast<int>(kernel.blocks.size()));
 }
 
+namespace {
+
+// Work items on a thread pool, each with a scratch slot of its own while it runs. At most one
+// item per thread runs at a time, so one slot per thread suffices: an item takes the first free
+// one. Items are small (a block of tiles, a few rows) so that a worker descheduled on a shared
+// machine holds up little: pthreadpool's work stealing hands the rest to the other threads.
+struct SlottedWork {
+  static constexpr size_t kMaxSlots = 64;  // more threads than that wait for a free slot
+  void (*run)(const FacetKernel& kernel, const float* input, float* output, size_t item,
+              size_t items, float* scratch) = nullptr;
+  const FacetKernel* kernel = nullptr;
+  const float* input = nullptr;
+  float* output = nullptr;
+  float* scratch = nullptr;  // slots x slot_floats
+  size_t slot_floats = 0;
+  size_t slots = 1;
+  size_t items = 0;
+  std::array<std::atomic<bool>, kMaxSlots> slot_busy{};
+};
+
+void RunSlottedItem(void* context, size_t item) {
+  auto& w = *static_cast<SlottedWork*>(context);
+  size_t slot = 0;
+  while (w.slot_busy[slot].exchange(true, std::memory_order_acquire)) slot = (slot + 1) % w.slots;
+  w.run(*w.kernel, w.input, w.output, item, w.items, w.scratch + slot * w.slot_floats);
+  w.slot_busy[slot].store(false, std::memory_order_release);
+}
+
+void RunWinogradBlock(const FacetKernel& k, const float* input, float* output, size_t block,
+                      size_t /*blocks*/, float* scratch) {
+  const int tiles = WinogradTileCount(k.height, k.width);
+  const int begin = static_cast<int>(block) * kWinogradTileBlock;
+  WinogradConv3x3(input, k.height, k.width, k.winograd, output, begin,
+                  std::min(tiles, begin + kWinogradTileBlock), scratch);
+}
+
+void RunStemRows(const FacetKernel& k, const float* input, float* output, size_t part, size_t parts,
+                 float* scratch) {
+  const auto rows = static_cast<size_t>(k.stem.out_height);
+  RunConvPointwiseDepthwise(k.stem, input, output, static_cast<int>(rows * part / parts),
+                            static_cast<int>(rows * (part + 1) / parts), scratch);
+}
+
+}  // namespace
+
 void RunFacetKernel(const FacetKernel& kernel, int batch, const float* input, float* output,
-                    float* scratch) {
+                    float* scratch, pthreadpool_t pool, bool yield_workers) {
+  if (kernel.kind == Kind::kWinogradConvolution || kernel.kind == Kind::kConvPointwiseDepthwise) {
+    const size_t threads = pthreadpool_get_threads_count(pool);
+    SlottedWork work;
+    work.kernel = &kernel;
+    work.slots = std::min(SlottedWork::kMaxSlots, threads);
+    if (kernel.kind == Kind::kWinogradConvolution) {
+      work.run = RunWinogradBlock;
+      work.slot_floats = WinogradScratch(kernel.winograd.in_channels, kernel.winograd.out_channels);
+      const int tiles = WinogradTileCount(kernel.height, kernel.width);
+      work.items = static_cast<size_t>((tiles + kWinogradTileBlock - 1) / kWinogradTileBlock);
+    } else {
+      // Each range of rows computes the 1x1 layer's row above it again: one range on 1 thread.
+      work.run = RunStemRows;
+      work.slot_floats = ConvPointwiseDepthwiseScratch(kernel.stem);
+      work.items =
+          std::min(static_cast<size_t>(kernel.stem.out_height), threads == 1 ? 1 : 4 * threads);
+    }
+    for (int n = 0; n < batch; ++n) {
+      work.input = input + static_cast<size_t>(n) * kernel.image_size;
+      work.output = output + static_cast<size_t>(n) * kernel.output_size;
+      work.scratch = scratch;
+      pthreadpool_parallelize_1d(pool, RunSlottedItem, &work, work.items,
+                                 yield_workers ? PTHREADPOOL_FLAG_YIELD_WORKERS : 0);
+    }
+    return;
+  }
   if (kernel.kind == Kind::kUpsampleNearest2x) {
     for (int n = 0; n < batch; ++n) {
       UpsampleNearest2x(input + static_cast<size_t>(n) * kernel.image_size, kernel.height,
@@ -155,6 +280,10 @@ const char* KindName(Kind kind) {
     case Kind::kReshape: return "reshape";
     case Kind::kResidualChain: return "residual-chain";
     case Kind::kUpsampleNearest2x: return "upsample-nearest-x2";
+    case Kind::kWinogradConvolution:
+      return "winograd-conv";
+    case Kind::kConvPointwiseDepthwise:
+      return "conv-pointwise-depthwise";
   }
   return "?";
 }

@@ -11,8 +11,10 @@
 #include <vector>
 
 #include "facet/status.h"
+#include "nn/conv_pointwise_depthwise.h"
 #include "nn/fused_kernels.h"
 #include "nn/nhwc_graph.h"
+#include "nn/winograd_conv.h"
 
 namespace facet::nn {
 
@@ -47,14 +49,18 @@ struct FacetKernel {
   size_t image_size = 0;   // input floats per batch item
   size_t output_size = 0;  // output floats per batch item
   std::vector<ResidualBlockWeights> blocks;
+  WinogradConvParams winograd;  // kWinogradConvolution
+  ConvPointwiseDepthwise stem;  // kConvPointwiseDepthwise
 };
 
 FacetKernel PrepareFacetKernel(const NhwcGraph& g, const NhwcOp& op);
-// Floats of scratch RunFacetKernel needs.
-size_t FacetKernelScratch(const FacetKernel& kernel);
-// Runs `kernel` on `batch` images from `input` into `output`.
+// Floats of scratch RunFacetKernel needs with a pool of `threads` threads (1: no pool).
+size_t FacetKernelScratch(const FacetKernel& kernel, size_t threads);
+// Runs `kernel` on `batch` images from `input` into `output`, on `pool`'s threads where the
+// kernel splits (null: this thread). `scratch`: FacetKernelScratch(kernel, threads of the pool).
+// `yield_workers`: the pool's workers sleep afterwards instead of spinning (the network's last op).
 void RunFacetKernel(const FacetKernel& kernel, int batch, const float* input, float* output,
-                    float* scratch);
+                    float* scratch, pthreadpool_t pool, bool yield_workers = false);
 
 // A short name of the op kind, e.g. "dwconv".
 const char* KindName(NhwcOp::Kind kind);

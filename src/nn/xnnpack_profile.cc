@@ -43,7 +43,8 @@ Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iter
     what += "-> ";
     for (size_t d : g.values[static_cast<size_t>(op.output)]) what += std::to_string(d) + "x";
     what.pop_back();
-    if (op.kind == Kind::kConvolution || op.kind == Kind::kDepthwiseConvolution) {
+    if (op.kind == Kind::kConvolution || op.kind == Kind::kDepthwiseConvolution ||
+        op.kind == Kind::kWinogradConvolution || op.kind == Kind::kConvPointwiseDepthwise) {
       what += " k" + std::to_string(op.kernel_h) + "s" + std::to_string(op.stride_h);
     }
     if (op.kind == Kind::kResidualChain) what += " (" + std::to_string(op.blocks.size()) + " blocks)";
@@ -54,10 +55,13 @@ Result<std::vector<OpTiming>> ProfileXnnpackOps(const ModelFile& model, int iter
       std::vector<float> in(Product(g.values[static_cast<size_t>(op.inputs[0])]), 0.5f);
       std::vector<float> out(Product(g.values[static_cast<size_t>(op.output)]));
       const FacetKernel kernel = PrepareFacetKernel(g, op);
-      std::vector<float> scratch(FacetKernelScratch(kernel));
-      RunFacetKernel(kernel, 1, in.data(), out.data(), scratch.data());
+      std::vector<float> scratch(
+          FacetKernelScratch(kernel, pthreadpool_get_threads_count(pool.get())));
+      RunFacetKernel(kernel, 1, in.data(), out.data(), scratch.data(), pool.get());
       const double start = thread_ms();
-      for (int i = 0; i < iterations; ++i) RunFacetKernel(kernel, 1, in.data(), out.data(), scratch.data());
+      for (int i = 0; i < iterations; ++i) {
+        RunFacetKernel(kernel, 1, in.data(), out.data(), scratch.data(), pool.get());
+      }
       timings.push_back({describe(op), (thread_ms() - start) / std::max(1, iterations)});
       continue;
     }
