@@ -64,26 +64,42 @@ Status AuditGroupCommit::Append(AuditRecord record) {
 
 void AuditGroupCommit::CommitBatchLocked(std::unique_lock<std::mutex>& lock) {
   committing_ = true;
-  const size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, options_.max_batch)));
-  std::vector<Ticket*> batch(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-  room_.notify_all();
+  std::vector<Ticket*> batch;
   std::vector<const AuditRecord*> records;
-  records.reserve(batch.size());
-  for (const Ticket* t : batch) records.push_back(t->record);
+  bool taken = false;
+  // Called without mutex_ held, by the commit function (or below): no other leader runs, so the
+  // queue's front is this batch's.
+  const TakeFn take = [&]() -> std::span<const AuditRecord* const> {
+    if (taken) return records;
+    std::lock_guard guard(mutex_);
+    const size_t n = std::min(queue_.size(), static_cast<size_t>(std::max(1, options_.max_batch)));
+    batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    for (const Ticket* t : batch) records.push_back(t->record);
+    taken = true;
+    room_.notify_all();
+    return records;
+  };
   lock.unlock();
   Status status;
   try {
-    status = commit_(records);
+    status = commit_(take);
   } catch (const std::exception& e) {
     // Never answered as success, and never leaves `committing_` set.
     status = Status::Internal(std::string("audit commit failed: ") + e.what());
+  }
+  if (!taken) {
+    // Failed before taking (no transaction, no lock): the requests it would have committed get
+    // its error. A "success" that took nothing committed nothing.
+    if (status.ok()) status = Status::Internal("audit commit returned without taking its batch");
+    (void)take();
   }
   lock.lock();
   for (Ticket* t : batch) {
     t->status = status;
     t->done = true;
   }
+  const size_t n = batch.size();
   ++stats_.commits;
   if (!status.ok()) ++stats_.failed_commits;
   stats_.entries += static_cast<int64_t>(n);

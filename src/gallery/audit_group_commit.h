@@ -7,9 +7,10 @@
 // second. Here each request enqueues its entry and waits; one of the waiting threads (the
 // leader) takes every entry queued so far (at most max_batch), appends them in one transaction
 // through the commit function, in queue order, each entry its own link of the hash chain, and
-// then wakes every waiter of that batch with the commit's status: OK only once the transaction
-// holding the entry has committed, and a failed commit fails every request in it with that
-// commit's error.
+// then wakes every waiter of that batch with the commit's status (the batch is taken once the
+// transaction holds the store's write lock, so it also holds what queued during that wait): OK only
+// once the transaction holding the entry has committed, and a failed commit fails every request in
+// it with that commit's error.
 //
 // No timer: when nothing is committing, the first request commits at once in its own thread;
 // requests arriving while a commit runs form the next batch (whatever queued meanwhile). No
@@ -48,9 +49,15 @@ struct AuditRecord {
 
 class AuditGroupCommit {
  public:
-  // Appends every record, in order, in one transaction; OK only when that transaction committed
-  // (nothing of it remains otherwise).
-  using CommitFn = std::function<Status(std::span<const AuditRecord* const>)>;
+  // Takes the batch: the records queued now (at most max_batch), in queue order. The commit
+  // function calls it once it holds the store's write lock, so that entries queued while it
+  // waited for that lock (another node's commit) join this batch. Later calls return the same.
+  using TakeFn = std::function<std::span<const AuditRecord* const>()>;
+  // Appends the records `take` returns, in order, in one transaction; OK only when that
+  // transaction committed (nothing of it remains otherwise). A commit that fails before calling
+  // `take` fails the requests it would have taken; one that returns OK without calling it is
+  // an internal error, never a success.
+  using CommitFn = std::function<Status(const TakeFn& take)>;
 
   struct Options {
     int max_batch = 64;    // entries per transaction

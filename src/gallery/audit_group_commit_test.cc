@@ -58,7 +58,8 @@ struct Gate {
 };
 
 AuditGroupCommit::CommitFn Recording(Log* log, std::function<Status(size_t)> outcome) {
-  return [log, outcome = std::move(outcome)](std::span<const AuditRecord* const> records) {
+  return [log, outcome = std::move(outcome)](const AuditGroupCommit::TakeFn& take) {
+    const std::span<const AuditRecord* const> records = take();
     size_t index = 0;
     {
       std::lock_guard lock(log->mutex);
@@ -80,9 +81,9 @@ TEST(AuditGroupCommitTest, AnIdleQueueCommitsTheFirstRequestAtOnceInItsOwnThread
   Log log;
   std::thread::id committer;
   AuditGroupCommit commits(
-      [&](std::span<const AuditRecord* const> records) {
+      [&](const AuditGroupCommit::TakeFn& take) {
         committer = std::this_thread::get_id();
-        EXPECT_EQ(records.size(), 1u);
+        EXPECT_EQ(take().size(), 1u);
         return Status::Ok();
       },
       {});
@@ -190,9 +191,30 @@ TEST(AuditGroupCommitTest, AFailedCommitFailsEveryRequestInItAndNoOther) {
   EXPECT_EQ(commits.stats().failed_commits, static_cast<int64_t>((log.batches.size() + 1) / 3));
 }
 
+TEST(AuditGroupCommitTest, ACommitThatFailsBeforeTakingFailsTheRequestsItWouldHaveTaken) {
+  int calls = 0;
+  AuditGroupCommit commits(
+      [&](const AuditGroupCommit::TakeFn& take) {
+        // The first cannot begin its transaction; the second "succeeds" without taking.
+        if (++calls == 1) return Status::FailedPrecondition("the database is unavailable; retry");
+        if (calls == 2) return Status::Ok();
+        return take().size() == 1 ? Status::Ok() : Status::Internal("wrong batch");
+      },
+      {});
+  EXPECT_EQ(commits.Append(Record("a")).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(commits.Append(Record("b")).code(), StatusCode::kInternal);  // never a success
+  EXPECT_TRUE(commits.Append(Record("c")).ok());
+  EXPECT_EQ(commits.stats().failed_commits, 2);
+  EXPECT_EQ(commits.queued(), 0u);
+}
+
 TEST(AuditGroupCommitTest, AnExceptionInTheCommitFailsItsBatch) {
   AuditGroupCommit commits(
-      [](std::span<const AuditRecord* const>) -> Status { throw std::runtime_error("boom"); }, {});
+      [](const AuditGroupCommit::TakeFn& take) -> Status {
+        (void)take();
+        throw std::runtime_error("boom");
+      },
+      {});
   const Status status = commits.Append(Record("a"));
   EXPECT_EQ(status.code(), StatusCode::kInternal);
   // And the queue is not stuck.

@@ -121,9 +121,12 @@ Status AttachAudit(Galleries::Impl& impl) {
   if (!audit_key.ok()) return audit_key.status();
   impl.chain = std::make_unique<audit::AuditChain>(std::move(audit_key).value(), impl.store_uid);
   impl.audit_commits = std::make_unique<gallery::AuditGroupCommit>(
-      [&impl](std::span<const gallery::AuditRecord* const> records) {
+      [&impl](const gallery::AuditGroupCommit::TakeFn& take) {
+        // The batch is taken inside the transaction, once it holds the write lock (PostgreSQL:
+        // change_head, which another node's commit may hold), so it includes what queued
+        // meanwhile.
         return impl.store->Write([&](store::StoreTxn& txn) -> Status {
-          return impl.AuditAll(txn, impl.NowMs(), records);
+          return impl.AuditAll(txn, impl.NowMs(), take());
         });
       },
       gallery::AuditGroupCommit::Options{});
