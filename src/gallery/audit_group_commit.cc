@@ -28,7 +28,7 @@ AuditGroupCommit::AuditGroupCommit(CommitFn commit, Options options)
 
 AuditGroupCommit::~AuditGroupCommit() { Close(); }
 
-Status AuditGroupCommit::Append(AuditRecord record) {
+Status AuditGroupCommit::Append(const AuditRecord& record) {
   Ticket ticket;
   ticket.record = &record;
   std::unique_lock lock(mutex_);

@@ -72,7 +72,7 @@ class AuditGroupCommit {
 
   // Returns once the transaction holding `record` committed (OK) or failed (its error). After
   // Close: kFailedPrecondition, nothing written.
-  Status Append(AuditRecord record);
+  Status Append(const AuditRecord& record);
 
   // Refuses further Append calls and waits until every call already inside has returned.
   void Close();

@@ -69,7 +69,7 @@ AuditGroupCommit::CommitFn Recording(Log* log, std::function<Status(size_t)> out
       log->batches.emplace_back();
       for (const AuditRecord* r : records) log->batches.back().push_back(r->details);
     }
-    const Status status = outcome(index);
+    Status status = outcome(index);
     std::lock_guard lock(log->mutex);
     log->statuses.push_back(status);
     --log->in_commit;
@@ -108,6 +108,7 @@ TEST(AuditGroupCommitTest, ManyThreadsEachEntryCommittedOnceInItsCallersOrder) {
                            {.max_batch = 8, .max_queued = 12});
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
@@ -162,6 +163,7 @@ TEST(AuditGroupCommitTest, AFailedCommitFailsEveryRequestInItAndNoOther) {
   std::mutex mutex;
   std::map<std::string, Status> answers;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {

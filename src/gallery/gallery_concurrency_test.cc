@@ -171,6 +171,7 @@ TEST(GalleryConcurrencyTest, ConcurrentIdentificationsAreEachAuditedOnceInOneCha
   constexpr int kEach = 25;
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
