@@ -87,6 +87,8 @@ void AuditGroupCommit::CommitBatchLocked(std::unique_lock<std::mutex>& lock) {
   } catch (const std::exception& e) {
     // Never answered as success, and never leaves `committing_` set.
     status = Status::Internal(std::string("audit commit failed: ") + e.what());
+  } catch (...) {
+    status = Status::Internal("audit commit failed: an unknown exception");
   }
   if (!taken) {
     // Failed before taking (no transaction, no lock): the requests it would have committed get
