@@ -23,6 +23,7 @@
 #ifndef FACET_GALLERY_H_
 #define FACET_GALLERY_H_
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -251,6 +252,18 @@ struct FollowStatus {
   std::string problem{};       // why the lease was last not renewed, or the last rebuild
 };
 
+// How identifications' audit entries were committed (Galleries::GetAuditCommitStats): entries
+// of concurrent identifications are appended together, one transaction per batch, and each
+// answer leaves only after the transaction holding its entry committed.
+struct AuditCommitStats {
+  int64_t commits = 0;         // transactions attempted
+  int64_t failed_commits = 0;  // of which failed (every request in them failed)
+  int64_t entries = 0;         // entries in those transactions
+  int64_t largest_batch = 0;   // most entries in one transaction
+  // Transactions by entries: [0] 1, [1] 2-3, [2] 4-7, [3] 8-15, [4] 16-31, [5] 32 or more.
+  std::array<int64_t, 6> by_batch_size{};
+};
+
 // In the message of a kFailedPrecondition from a search on a node that cannot prove it is
 // current (its lease ran out): another node, or this one a little later, may answer.
 // IsNodeStale() tests it.
@@ -362,6 +375,8 @@ class Galleries {
                               const Embedding& probe, const AuditContext& context);
 
   // --- audit
+  // How the audit entries of identifications have been committed so far (batch sizes).
+  AuditCommitStats GetAuditCommitStats() const;
   // Checks the whole hash chain and that the store's append-only guards (triggers) are in place
   // (facet audit verify). With `anchor`, also that the log still contains the anchored head.
   Result<AuditReport> VerifyAudit();

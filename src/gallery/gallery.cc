@@ -120,6 +120,16 @@ Status AttachAudit(Galleries::Impl& impl) {
   auto audit_key = crypto::DeriveSubkey(impl.master, 1, "facetaud");
   if (!audit_key.ok()) return audit_key.status();
   impl.chain = std::make_unique<audit::AuditChain>(std::move(audit_key).value(), impl.store_uid);
+  impl.audit_commits = std::make_unique<gallery::AuditGroupCommit>(
+      [&impl](const gallery::AuditGroupCommit::TakeFn& take) {
+        // The batch is taken inside the transaction, once it holds the write lock (PostgreSQL:
+        // change_head, which another node's commit may hold), so it includes what queued
+        // meanwhile.
+        return impl.store->Write([&](store::StoreTxn& txn) -> Status {
+          return impl.AuditAll(txn, impl.NowMs(), take());
+        });
+      },
+      gallery::AuditGroupCommit::Options{});
   return Status::Ok();
 }
 
@@ -127,7 +137,11 @@ Status AttachAudit(Galleries::Impl& impl) {
 
 Galleries::Galleries(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Galleries::~Galleries() { (void)Flush(); }
+Galleries::~Galleries() {
+  // Identifications still waiting for their audit commit are answered first.
+  if (impl_->audit_commits) impl_->audit_commits->Close();
+  (void)Flush();
+}
 
 Result<std::unique_ptr<Galleries>> Galleries::Create(const GalleriesOptions& options) {
   bool created_file = false;
@@ -214,25 +228,48 @@ int64_t Galleries::Impl::NowMs() const { return Ms(options.clock()); }
 Status Galleries::Impl::Audit(store::StoreTxn& txn, int64_t now_ms, const AuditContext& context,
                               const std::string& action, const std::string& gallery_name,
                               const std::string& subjects, const std::string& details) {
+  const gallery::AuditRecord record{context, action, gallery_name, subjects, details};
+  const gallery::AuditRecord* const one[] = {&record};
+  return AuditAll(txn, now_ms, one);
+}
+
+Status Galleries::Impl::AuditAll(store::StoreTxn& txn, int64_t now_ms,
+                                 std::span<const gallery::AuditRecord* const> records) {
   auto head = txn.GetAuditHead();
   if (!head.ok()) return head.status();
-  AuditEntry entry;
-  entry.time = audit::FromUnixMillis(now_ms);
-  entry.actor = context.actor;
-  entry.action = action;
-  entry.gallery = gallery_name;
-  entry.purpose = context.purpose;
-  entry.subjects = subjects;
-  entry.details = details;
-  AuditEntry previous;
-  previous.seq = head->count;
-  previous.hash = head->hash;
-  chain->Link(head->count > 0 ? &previous : nullptr, &entry);
+  std::vector<AuditEntry> entries(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const gallery::AuditRecord* record = records[i];
+    AuditEntry& entry = entries[i];
+    entry.time = audit::FromUnixMillis(now_ms);
+    entry.actor = record->context.actor;
+    entry.action = record->action;
+    entry.gallery = record->gallery;
+    entry.purpose = record->context.purpose;
+    entry.subjects = record->subjects;
+    entry.details = record->details;
+    // Each entry is its own link, after the head or the entry before it in this batch.
+    if (i > 0) {
+      chain->Link(&entries[i - 1], &entry);
+    } else if (head->count > 0) {
+      AuditEntry previous;
+      previous.seq = head->count;
+      previous.hash = head->hash;
+      chain->Link(&previous, &entry);
+    } else {
+      chain->Link(nullptr, &entry);
+    }
+  }
+  if (entries.empty()) return Status::Ok();
   store::AuditHead next;
-  next.count = entry.seq;
-  next.hash = entry.hash;
+  next.count = entries.back().seq;
+  next.hash = entries.back().hash;
   next.mac = chain->HeadMac(next.count, next.hash);
-  return txn.AppendAudit(entry, next);
+  return txn.AppendAuditEntries(entries, next);
+}
+
+AuditCommitStats Galleries::GetAuditCommitStats() const {
+  return impl_->audit_commits ? impl_->audit_commits->stats() : AuditCommitStats{};
 }
 
 Result<std::shared_ptr<GalleryState>> Galleries::Impl::State(const std::string& gallery_name) {

@@ -21,6 +21,7 @@
 #include "audit/chain.h"
 #include "crypto/crypto.h"
 #include "facet/gallery.h"
+#include "gallery/audit_group_commit.h"
 #include "gallery/row_protector.h"
 #include "index/vector_index.h"
 #include "store/template_store.h"
@@ -118,6 +119,8 @@ struct Galleries::Impl {
   crypto::SecretKey snapshot_key;
   crypto::SecretKey row_mac_key;
   std::unique_ptr<audit::AuditChain> chain;
+  // Identifications' audit entries, committed in batches (set with `chain`; uses `store`).
+  std::unique_ptr<gallery::AuditGroupCommit> audit_commits;
 
   std::mutex states_mutex;
   std::map<std::string, std::shared_ptr<gallery::GalleryState>> states;  // by gallery name
@@ -145,6 +148,9 @@ struct Galleries::Impl {
   Status Audit(store::StoreTxn& txn, int64_t now_ms, const AuditContext& context,
                const std::string& action, const std::string& gallery, const std::string& subjects,
                const std::string& details);
+  // Appends `records` inside `txn`, in order, each its own link of the chain.
+  Status AuditAll(store::StoreTxn& txn, int64_t now_ms,
+                  std::span<const gallery::AuditRecord* const> records);
 
   // The state of a gallery (created on first use); kNotFound for an unknown gallery.
   Result<std::shared_ptr<gallery::GalleryState>> State(const std::string& gallery);
@@ -181,7 +187,8 @@ struct Galleries::Impl {
   Result<gallery::SearchOutcome> Search(const std::string& gallery,
                                         std::span<const Embedding> probes,
                                         const IdentifyOptions& request);
-  // Appends one "identify" audit entry in its own transaction.
+  // Appends one "identify" audit entry; returns once the transaction holding it (shared with
+  // concurrent identifications: audit_commits) committed, or with that transaction's error.
   Status AuditIdentify(const std::string& gallery, const IdentifyOptions& request,
                        const std::vector<std::string>& subjects, const std::string& details);
 

@@ -121,10 +121,10 @@ Status Galleries::Impl::AuditIdentify(const std::string& gallery_name,
   std::set<std::string> unique(subjects.begin(), subjects.end());
   std::string subject_list;
   for (const std::string& uid : unique) subject_list += (subject_list.empty() ? "" : " ") + uid;
-  const AuditContext context{request.actor, request.purpose};
-  return store->Write([&](store::StoreTxn& txn) -> Status {
-    return Audit(txn, NowMs(), context, "identify", gallery_name, subject_list, details);
-  });
+  // Group commit: the entry shares a transaction with those of concurrent identifications and
+  // this returns only after that transaction committed (or with its error).
+  return audit_commits->Append(
+      {{request.actor, request.purpose}, "identify", gallery_name, subject_list, details});
 }
 
 Result<std::vector<Identification>> Galleries::Identify(const std::string& gallery_name,

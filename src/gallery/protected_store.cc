@@ -259,6 +259,10 @@ class ProtectedTxn final : public store::StoreTxn {
   Status AppendAudit(const AuditEntry& entry, const store::AuditHead& new_head) override {
     return inner_.AppendAudit(entry, new_head);
   }
+  Status AppendAuditEntries(std::span<const AuditEntry> entries,
+                            const store::AuditHead& new_head) override {
+    return inner_.AppendAuditEntries(entries, new_head);
+  }
   Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditEntry&)>& fn) override {
     return inner_.ScanAudit(from_seq, fn);
   }

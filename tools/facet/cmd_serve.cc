@@ -254,6 +254,20 @@ int RunServe(ServeFlags flags) {
   });
   (*service)->Wait();
   waiter.join();
+  if (galleries) {
+    // How identifications' audit entries were grouped into commits (docs/benchmarks.md).
+    const AuditCommitStats a = galleries->GetAuditCommitStats();
+    std::fprintf(
+        stderr,
+        "facet serve: audit group commit: %lld entries in %lld commits (%lld failed), "
+        "largest %lld; commits of 1, 2-3, 4-7, 8-15, 16-31, 32+ entries: %lld %lld %lld "
+        "%lld %lld %lld\n",
+        static_cast<long long>(a.entries), static_cast<long long>(a.commits),
+        static_cast<long long>(a.failed_commits), static_cast<long long>(a.largest_batch),
+        static_cast<long long>(a.by_batch_size[0]), static_cast<long long>(a.by_batch_size[1]),
+        static_cast<long long>(a.by_batch_size[2]), static_cast<long long>(a.by_batch_size[3]),
+        static_cast<long long>(a.by_batch_size[4]), static_cast<long long>(a.by_batch_size[5]));
+  }
   std::fprintf(stderr, "facet serve: stopped\n");
   return kExitOk;
 }

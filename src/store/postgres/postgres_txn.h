@@ -78,6 +78,8 @@ class PostgresTxn final : public StoreTxn {
 
   Result<AuditHead> GetAuditHead() override;
   Status AppendAudit(const AuditEntry& entry, const AuditHead& new_head) override;
+  Status AppendAuditEntries(std::span<const AuditEntry> entries,
+                            const AuditHead& new_head) override;
   Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditEntry&)>& fn) override;
   Result<std::vector<std::string>> MissingAuditGuards() override;
   Result<std::vector<FaceRecord>> GetFaces(std::span<const int64_t> ids) override;
