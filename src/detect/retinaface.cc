@@ -13,6 +13,14 @@ namespace {
 
 constexpr std::array<int, 3> kChannelsPerAnchor = {2, 4, 10};  // scores, boxes, landmarks
 
+Status NoOutput(const std::string& path, const std::string& name,
+                const std::vector<std::string>& names) {
+  std::string known;
+  for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+  return Status::CorruptData(path + ": no output '" + name + "' (the model's outputs: " + known +
+                             ")");
+}
+
 }  // namespace
 
 RetinaFaceSpec BuiltInRetinaFaceSpec() {
@@ -45,12 +53,7 @@ Result<std::unique_ptr<RetinaFace>> RetinaFace::Create(const nn::ModelFile& mode
     for (size_t kind = 0; kind < 3; ++kind) {
       if (kind == 2 && !spec.decoding.landmarks) continue;
       auto it = std::find(names.begin(), names.end(), *wanted[kind]);
-      if (it == names.end()) {
-        std::string known;
-        for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
-        return Status::CorruptData(model.path() + ": no output '" + *wanted[kind] +
-                                   "' (the model's outputs: " + known + ")");
-      }
+      if (it == names.end()) return NoOutput(model.path(), *wanted[kind], names);
       found[kind] = static_cast<int>(it - names.begin());
     }
     index.push_back(found);
@@ -156,9 +159,10 @@ Status RetinaFace::DetectRegion(const cv::Mat& image_bgr, const cv::Rect& region
   if (spec_.nchw_input) {
     const int dims[] = {1, 3, input_h, input_w};
     planar_.create(4, dims, CV_32F);
-    std::vector<cv::Mat> planes;
-    for (int c = 0; c < 3; ++c)
-      planes.emplace_back(input_h, input_w, CV_32F, planar_.ptr<float>(0, c));
+    std::vector<cv::Mat> planes(3);
+    for (int c = 0; c < 3; ++c) {
+      planes[static_cast<size_t>(c)] = cv::Mat(input_h, input_w, CV_32F, planar_.ptr<float>(0, c));
+    }
     cv::split(input_float_, planes);
     blob = planar_;
   } else {

@@ -20,6 +20,11 @@ constexpr const char* kDocs = " (docs/models.md, \"Adding a detector you have\")
 constexpr int kMaxLevels = 8;
 constexpr int kMaxAnchors = 4;  // detect::kMaxAnchorsPerCell
 
+Status OutOfRange(const std::string& key, double lo, double hi) {
+  return Bad("'" + key + "' must hold numbers in [" + Json(lo).dump() + ", " + Json(hi).dump() +
+             "]");
+}
+
 // An array of `n` numbers in [lo, hi] at `key`.
 Status Numbers(const Json& parent, const std::string& key, const std::string& where, size_t n,
                double lo, double hi, float* out) {
@@ -32,8 +37,7 @@ Status Numbers(const Json& parent, const std::string& key, const std::string& wh
     const Json& v = (*it)[i];
     if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < lo ||
         v.get<double>() > hi) {
-      return Bad("'" + where + key + "' must hold numbers in [" + Json(lo).dump() + ", " +
-                 Json(hi).dump() + "]");
+      return OutOfRange(where + key, lo, hi);
     }
     out[i] = static_cast<float>(v.get<double>());
   }
@@ -95,6 +99,12 @@ Status ParseLevel(const Json& level, const std::string& where, bool landmarks, D
   return Status::Ok();
 }
 
+std::string LevelKey(size_t i) { return "decoder.levels[" + std::to_string(i) + "]"; }
+
+Status StrideTwice(int stride) {
+  return Bad("'decoder.levels' lists stride " + std::to_string(stride) + " twice");
+}
+
 Status ParseDecoder(const Json& decoder, DetectorManifest* m) {
   const std::string at = "decoder.";
   FACET_RETURN_IF_ERROR(CheckKeys(decoder, at,
@@ -145,12 +155,9 @@ Status ParseDecoder(const Json& decoder, DetectorManifest* m) {
   }
   for (size_t i = 0; i < levels->size(); ++i) {
     DetectorLevel level;
-    FACET_RETURN_IF_ERROR(ParseLevel((*levels)[i], "decoder.levels[" + std::to_string(i) + "]",
-                                     m->landmarks == 5, &level));
+    FACET_RETURN_IF_ERROR(ParseLevel((*levels)[i], LevelKey(i), m->landmarks == 5, &level));
     for (const DetectorLevel& other : m->levels) {
-      if (other.stride == level.stride) {
-        return Bad("'decoder.levels' lists stride " + std::to_string(level.stride) + " twice");
-      }
+      if (other.stride == level.stride) return StrideTwice(level.stride);
     }
     m->levels.push_back(std::move(level));
   }

@@ -27,6 +27,20 @@ std::string Dims(const std::vector<int64_t>& dims) {
   return s + "]";
 }
 
+Status NoOutput(const std::string& name, const std::vector<nn::onnx::ValueInfo>& outputs) {
+  std::string known;
+  for (const nn::onnx::ValueInfo& v : outputs) known += (known.empty() ? "" : ", ") + v.name;
+  return Status::InvalidArgument("no output '" + name + "' (the model's outputs: " + known + ")");
+}
+
+Status WrongMap(const std::string& name, const std::vector<int64_t>& dims,
+                const std::vector<int64_t>& want, int stride, int64_t anchors, bool nchw) {
+  return Status::InvalidArgument("output '" + name + "' is " + Dims(dims) + "; stride " +
+                                 std::to_string(stride) + " with " + std::to_string(anchors) +
+                                 " anchors per cell needs " + Dims(want) + " (" +
+                                 (nchw ? "NCHW" : "NHWC") + ")");
+}
+
 // The declared input and outputs against the manifest.
 Status CheckShapes(const embed::DetectorManifest& m, const std::vector<uint8_t>& bytes,
                    DetectorCheck* check) {
@@ -62,17 +76,13 @@ Status CheckShapes(const embed::DetectorManifest& m, const std::vector<uint8_t>&
         {{&level.scores, 2 * anchors},
          {&level.boxes, 4 * anchors},
          {&level.landmarks, 10 * anchors}}};
-    for (const auto& [name, channels] : maps) {
+    for (const auto& entry : maps) {
+      const std::string* name = entry.first;
+      const int64_t channels = entry.second;
       if (name->empty()) continue;
       auto it = std::find_if(model->outputs.begin(), model->outputs.end(),
                              [&](const nn::onnx::ValueInfo& v) { return v.name == *name; });
-      if (it == model->outputs.end()) {
-        std::string known;
-        for (const nn::onnx::ValueInfo& v : model->outputs)
-          known += (known.empty() ? "" : ", ") + v.name;
-        return Status::InvalidArgument("no output '" + *name + "' (the model's outputs: " + known +
-                                       ")");
-      }
+      if (it == model->outputs.end()) return NoOutput(*name, model->outputs);
       if (it->dims.size() != 4) continue;  // checked on the test run
       const int64_t mh = fixed ? (m.height + level.stride - 1) / level.stride : -1;
       const int64_t mw = fixed ? (m.width + level.stride - 1) / level.stride : -1;
@@ -80,11 +90,7 @@ Status CheckShapes(const embed::DetectorManifest& m, const std::vector<uint8_t>&
                                                       : std::vector<int64_t>{1, mh, mw, channels};
       for (size_t i = 1; i < 4; ++i) {
         if (map[i] >= 0 && it->dims[i] >= 0 && map[i] != it->dims[i]) {
-          return Status::InvalidArgument("output '" + *name + "' is " + Dims(it->dims) +
-                                         "; stride " + std::to_string(level.stride) + " with " +
-                                         std::to_string(anchors) + " anchors per cell needs " +
-                                         Dims(map) + " (" + (m.nchw_outputs ? "NCHW" : "NHWC") +
-                                         ")");
+          return WrongMap(*name, it->dims, map, level.stride, anchors, m.nchw_outputs);
         }
       }
     }
@@ -112,6 +118,14 @@ bool PlausibleLandmarks(const detect::Detection& d) {
   };
   return left_to_right(l[0], l[1]) && left_to_right(l[3], l[4]) &&
          std::hypot(down_x, down_y) > 0.1f * std::min(b.width, b.height);
+}
+
+Status Implausible(const std::string& where, float score) {
+  return Status::InvalidArgument(
+      where + "a face at score " + std::to_string(score) +
+      " has landmarks outside its box or out of order (eyes and mouth corners left to right "
+      "below them): check 'decoder.landmark_spread', 'anchor_offset' and the input's "
+      "normalisation and channel order");
 }
 
 Result<std::vector<detect::Detection>> RunOn(const cv::Mat& image, const std::string& onnx_path,
@@ -242,13 +256,7 @@ Result<DetectorCheck> CheckDetectorModel(const embed::DetectorManifest& manifest
   check.best_score = fast->front().score;
   check.backend_iou = 1;
   for (const detect::Detection& d : fast.value()) {
-    if (manifest.landmarks == 5 && !PlausibleLandmarks(d)) {
-      return Status::InvalidArgument(
-          where + "a face at score " + std::to_string(d.score) +
-          " has landmarks outside its box or out of order (eyes and mouth corners left to right "
-          "below them): check 'decoder.landmark_spread', 'anchor_offset' and the input's "
-          "normalisation and channel order");
-    }
+    if (manifest.landmarks == 5 && !PlausibleLandmarks(d)) return Implausible(where, d.score);
     if (d.score < manifest.score_threshold + 0.05f) continue;  // may be just below on the other
     float best = 0;
     for (const detect::Detection& r : reference.value()) {

@@ -72,6 +72,10 @@ nlohmann::json RegisteredModels(const std::string& dir) {
   return out;
 }
 
+std::string DetectorRole(const std::string& name) {
+  return "face detector registered with `facet models add` (--detector " + name + ")";
+}
+
 // The registered detectors as `facet models` lists them.
 nlohmann::json RegisteredDetectors(const std::string& dir) {
   nlohmann::json out = nlohmann::json::array();
@@ -91,7 +95,7 @@ nlohmann::json RegisteredDetectors(const std::string& dir) {
       entry["description"] = manifest.value("description", std::string());
       entry["licence"] = manifest.value("licence", std::string());
     }
-    entry["role"] = "face detector registered with `facet models add` (--detector " + name + ")";
+    entry["role"] = DetectorRole(name);
     out.push_back(entry);
   }
   return out;
