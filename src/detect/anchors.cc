@@ -52,38 +52,51 @@ std::array<float, 2> RetinaFaceAnchorSizes(int stride) {
   }
 }
 
-void DecodeRetinaFaceLevel(const RetinaFaceLevel& level, float score_threshold,
-                           std::vector<Detection>* detections) {
-  // p >= t  <=>  face - background logit >= log(t / (1 - t)).
+void DecodeRetinaFaceLevel(const RetinaFaceLevel& level, const RetinaFaceDecoding& decoding,
+                           float score_threshold, std::vector<Detection>* detections) {
   const float t = std::clamp(score_threshold, 1e-6f, 1.0f - 1e-6f);
+  // Logits: p >= t  <=>  face - background logit >= log(t / (1 - t)).
   const float logit_threshold = std::log(t / (1.0f - t));
-  constexpr float kLandmarkScale = 0.18181818f;  // retinaface@0.0.6 dist/index.js
-  constexpr float kCentreOffset = 7.5f;          // (16 - 1) / 2: InsightFace's anchor centre
+  const bool probabilities = decoding.scores == RetinaFaceScores::kTwoClassProbabilities;
   const auto stride = static_cast<float>(level.stride);
+  const auto anchors = static_cast<size_t>(std::clamp(level.anchors, 1, kMaxAnchorsPerCell));
+  const size_t class_channels = 2 * anchors, box_channels = 4 * anchors;
+  const size_t landmark_channels = 10 * anchors;
+  const bool with_landmarks = decoding.landmarks && level.landmark_deltas != nullptr;
+  const auto [centre_variance, size_variance] = decoding.box_variance;
   for (int y = 0; y < level.height; ++y) {
     for (int x = 0; x < level.width; ++x) {
       const size_t cell = static_cast<size_t>(y) * static_cast<size_t>(level.width) +
                           static_cast<size_t>(x);
-      const float* logits = level.class_logits + cell * 4;
-      for (int a = 0; a < 2; ++a) {
-        const float margin = logits[2 + a] - logits[a];
-        if (margin < logit_threshold) continue;
-        const float size = level.anchor_sizes[static_cast<size_t>(a)];
-        const float ax = stride * static_cast<float>(x) + kCentreOffset;
-        const float ay = stride * static_cast<float>(y) + kCentreOffset;
-        const float* box = level.box_deltas + cell * 8 + static_cast<size_t>(a) * 4;
-        const float* marks = level.landmark_deltas + cell * 20 + static_cast<size_t>(a) * 10;
+      const float* scores = level.class_logits + cell * class_channels;
+      for (size_t a = 0; a < anchors; ++a) {
+        float probability = 0;
+        if (probabilities) {
+          probability = scores[anchors + a];
+          if (!(probability >= t)) continue;
+        } else {
+          const float margin = scores[anchors + a] - scores[a];
+          if (margin < logit_threshold) continue;
+          probability = 1.0f / (1.0f + std::exp(-std::clamp(margin, -100.0f, 100.0f)));
+        }
+        const float size = level.anchor_sizes[a];
+        const float ax = stride * static_cast<float>(x) + decoding.anchor_offset;
+        const float ay = stride * static_cast<float>(y) + decoding.anchor_offset;
+        const float* box = level.box_deltas + cell * box_channels + a * 4;
         Detection d;
-        const float cx = ax + size * box[0];
-        const float cy = ay + size * box[1];
-        const float w = size * std::exp(std::min(box[2], 10.0f));
-        const float h = size * std::exp(std::min(box[3], 10.0f));
+        const float cx = ax + size * centre_variance * box[0];
+        const float cy = ay + size * centre_variance * box[1];
+        const float w = size * std::exp(std::min(size_variance * box[2], 10.0f));
+        const float h = size * std::exp(std::min(size_variance * box[3], 10.0f));
         d.box = {cx - w / 2, cy - h / 2, w, h};
-        d.score = 1.0f / (1.0f + std::exp(-std::clamp(margin, -100.0f, 100.0f)));
-        const float spread = size * kLandmarkScale + 1.0f;
-        d.has_landmarks = true;
-        for (size_t k = 0; k < d.landmarks.size(); ++k) {
-          d.landmarks[k] = {ax + spread * marks[2 * k], ay + spread * marks[2 * k + 1]};
+        d.score = std::min(probability, 1.0f);
+        if (with_landmarks) {
+          const float* marks = level.landmark_deltas + cell * landmark_channels + a * 10;
+          const float spread = size * decoding.landmark_spread[0] + decoding.landmark_spread[1];
+          d.has_landmarks = true;
+          for (size_t k = 0; k < d.landmarks.size(); ++k) {
+            d.landmarks[k] = {ax + spread * marks[2 * k], ay + spread * marks[2 * k + 1]};
+          }
         }
         detections->push_back(d);
       }

@@ -34,29 +34,52 @@ std::vector<Anchor> BlazeFaceBackAnchors();
 Detection DecodeAnchor(const Anchor& anchor, const float* regressors, float score_logit,
                        float input_size);
 
-// One output level of RetinaFace-MobileNet0.25 (tools/convert/retinaface2onnx.py): NHWC maps of
-// height x width cells, two square anchors per cell centred at (stride * x + 7.5,
-// stride * y + 7.5) input pixels, of sides anchor_sizes[0] and [1].
-struct RetinaFaceLevel {
-  int stride = 0;
-  std::array<float, 2> anchor_sizes{};
-  int height = 0, width = 0;
-  const float* class_logits = nullptr;  // [h, w, 4]: background of anchor 0, 1, face of 0, 1
-  const float* box_deltas = nullptr;    // [h, w, 8]: dx, dy, dw, dh of anchor 0, then anchor 1
-  const float* landmark_deltas = nullptr;  // [h, w, 20]: 5 x (dx, dy) of anchor 0, then 1
+// How the maps of a RetinaFace-family model are decoded. The defaults are InsightFace's
+// RetinaFace as facet ships it (retinaface@0.0.6, tools/convert/retinaface2onnx.py); a registered
+// detector's manifest may set each (docs/models.md, "Adding a detector you have").
+enum class RetinaFaceScores {
+  kTwoClassLogits,         // raw logits; facet takes the two-class softmax (sigmoid(face - bg))
+  kTwoClassProbabilities,  // the softmax is in the graph: the face channel is the probability
+};
+struct RetinaFaceDecoding {
+  float anchor_offset = 7.5f;  // anchor centre = stride * cell + this ((16 - 1) / 2: InsightFace)
+  // Box: centre = anchor + size * box_variance[0] * (dx, dy); side = size * exp(box_variance[1] *
+  // (dw, dh)). InsightFace: 1, 1 (a model trained with variances 0.1, 0.2 reads them here).
+  std::array<float, 2> box_variance = {1.0f, 1.0f};
+  // Landmark = anchor + (size * landmark_spread[0] + landmark_spread[1]) * delta (the package's
+  // own decoding: 0.1818, 1).
+  std::array<float, 2> landmark_spread = {0.18181818f, 1.0f};
+  RetinaFaceScores scores = RetinaFaceScores::kTwoClassLogits;
+  bool landmarks = true;  // the model places 5 landmarks (facet's order)
 };
 
-// The three levels' strides and anchor sides (InsightFace's RetinaFace: base 16 x scales
-// {32, 16}, {8, 4}, {2, 1}).
+// Most square anchors per cell a level may have.
+inline constexpr int kMaxAnchorsPerCell = 4;
+
+// One output level of a RetinaFace-family model, as NHWC maps of height x width cells with
+// `anchors` square anchors per cell centred at (stride * x + offset, stride * y + offset) input
+// pixels, of sides anchor_sizes[0..anchors).
+struct RetinaFaceLevel {
+  int stride = 0;
+  int anchors = 2;
+  std::array<float, kMaxAnchorsPerCell> anchor_sizes{};
+  int height = 0, width = 0;
+  const float* class_logits = nullptr;  // [h, w, 2A]: background of each anchor, then face of each
+  const float* box_deltas = nullptr;    // [h, w, 4A]: dx, dy, dw, dh of anchor 0, then 1...
+  const float* landmark_deltas = nullptr;  // [h, w, 10A]: 5 x (dx, dy) per anchor; null: none
+};
+
+// The three levels' strides and anchor sides of facet's RetinaFace-MobileNet0.25 (InsightFace's
+// RetinaFace: base 16 x scales {32, 16}, {8, 4}, {2, 1}).
 inline constexpr std::array<int, 3> kRetinaFaceStrides = {32, 16, 8};
 std::array<float, 2> RetinaFaceAnchorSizes(int stride);
 
-// Appends every anchor of `level` whose face probability (two-class softmax) is at least
-// `score_threshold`, decoded into input pixels: centre + size * (dx, dy), size * exp(dw, dh);
-// landmarks centre + (size * 0.1818 + 1) * delta (the package's own decoding). Their landmarks
-// are in facet's order (eye on the image's left, right eye, nose, mouth left, mouth right).
-void DecodeRetinaFaceLevel(const RetinaFaceLevel& level, float score_threshold,
-                           std::vector<Detection>* detections);
+// Appends every anchor of `level` whose face probability is at least `score_threshold`, decoded
+// into input pixels as `decoding` says (the defaults: centre + size * (dx, dy), size * exp(dw,
+// dh); landmarks centre + (size * 0.1818 + 1) * delta). Their landmarks are in facet's order (eye
+// on the image's left, right eye, nose, mouth left, mouth right).
+void DecodeRetinaFaceLevel(const RetinaFaceLevel& level, const RetinaFaceDecoding& decoding,
+                           float score_threshold, std::vector<Detection>* detections);
 
 }  // namespace facet::detect
 

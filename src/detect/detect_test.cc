@@ -71,15 +71,17 @@ TEST(AnchorsTest, RetinaFaceDecodesOneAnchorAtItsCell) {
   marks[cell * 20 + 19] = -1.0f;  // landmark 4: dy -1
   RetinaFaceLevel level;
   level.stride = 16;
-  level.anchor_sizes = RetinaFaceAnchorSizes(16);
-  ASSERT_FLOAT_EQ(level.anchor_sizes[1], 64.0f);
+  const std::array<float, 2> sizes = RetinaFaceAnchorSizes(16);
+  ASSERT_FLOAT_EQ(sizes[1], 64.0f);
+  level.anchors = 2;
+  level.anchor_sizes = {sizes[0], sizes[1]};
   level.height = h;
   level.width = w;
   level.class_logits = cls.data();
   level.box_deltas = box.data();
   level.landmark_deltas = marks.data();
   std::vector<Detection> found;
-  DecodeRetinaFaceLevel(level, 0.6f, &found);
+  DecodeRetinaFaceLevel(level, {}, 0.6f, &found);
   ASSERT_EQ(found.size(), 1u);
   const Detection& d = found[0];
   const float ax = 16 * 2 + 7.5f, ay = 16 * 1 + 7.5f;
@@ -95,7 +97,46 @@ TEST(AnchorsTest, RetinaFaceDecodesOneAnchorAtItsCell) {
   EXPECT_NEAR(d.landmarks[4].y, ay - spread, 1e-4);
   // Above its probability nothing is decoded; the background anchors never are.
   found.clear();
-  DecodeRetinaFaceLevel(level, 0.9f, &found);
+  DecodeRetinaFaceLevel(level, {}, 0.9f, &found);
+  EXPECT_TRUE(found.empty());
+}
+
+// A registered detector's decoding (docs/models.md, "Adding a detector you have"): one anchor per
+// cell, probabilities from the graph, SSD variances, another anchor offset, no landmarks.
+TEST(AnchorsTest, RetinaFaceDecodesWithTheManifestsParameters) {
+  const int h = 2, w = 2;
+  std::vector<float> scores(static_cast<size_t>(h * w * 2), 0.0f);
+  std::vector<float> box(static_cast<size_t>(h * w * 4), 0.0f);
+  const size_t cell = 1 * w + 1;
+  scores[cell * 2 + 0] = 0.2f;  // background probability
+  scores[cell * 2 + 1] = 0.8f;  // face probability
+  box[cell * 4 + 0] = 1.0f;     // dx
+  box[cell * 4 + 2] = std::log(2.0f) / 0.2f;  // dw: x2 after the variance
+  RetinaFaceLevel level;
+  level.stride = 32;
+  level.anchors = 1;
+  level.anchor_sizes = {100};
+  level.height = h;
+  level.width = w;
+  level.class_logits = scores.data();
+  level.box_deltas = box.data();
+  RetinaFaceDecoding decoding;
+  decoding.anchor_offset = 16;
+  decoding.box_variance = {0.1f, 0.2f};
+  decoding.scores = RetinaFaceScores::kTwoClassProbabilities;
+  decoding.landmarks = false;
+  std::vector<Detection> found;
+  DecodeRetinaFaceLevel(level, decoding, 0.7f, &found);
+  ASSERT_EQ(found.size(), 1u);
+  const Detection& d = found[0];
+  EXPECT_NEAR(d.score, 0.8f, 1e-6);
+  EXPECT_FALSE(d.has_landmarks);
+  EXPECT_NEAR(d.box.x + d.box.width / 2, 32 + 16 + 100 * 0.1f, 1e-3);
+  EXPECT_NEAR(d.box.y + d.box.height / 2, 32 + 16, 1e-3);
+  EXPECT_NEAR(d.box.width, 200, 1e-2);
+  EXPECT_NEAR(d.box.height, 100, 1e-2);
+  found.clear();
+  DecodeRetinaFaceLevel(level, decoding, 0.85f, &found);
   EXPECT_TRUE(found.empty());
 }
 

@@ -83,14 +83,15 @@ std::vector<Detection> DropFragments(std::vector<Detection> detections, float in
 }
 
 Result<std::unique_ptr<FaceDetector>> FaceDetector::Create(DetectorKind kind,
-                                                           const nn::ModelFile& model) {
+                                                           const nn::ModelFile& model,
+                                                           const RetinaFaceSpec& retinaface_spec) {
   if (kind == DetectorKind::kBlazeFace) {
     auto blazeface = BlazeFace::Create(model);
     if (!blazeface.ok()) return blazeface.status();
     return std::unique_ptr<FaceDetector>(
         new FaceDetector(kind, std::move(blazeface).value(), nullptr));
   }
-  auto retinaface = RetinaFace::Create(model);
+  auto retinaface = RetinaFace::Create(model, retinaface_spec);
   if (!retinaface.ok()) return retinaface.status();
   return std::unique_ptr<FaceDetector>(
       new FaceDetector(kind, nullptr, std::move(retinaface).value()));
@@ -130,7 +131,13 @@ Result<std::vector<Detection>> FaceDetector::Detect(const cv::Mat& image_bgr,
           config.score_threshold));
     }
   } else if (kind_ == DetectorKind::kRetinaFace) {
-    const std::vector<float> scales = PlanPyramid(size.width, size.height, config.pyramid);
+    PyramidOptions pyramid = config.pyramid;
+    const RetinaFaceSpec& spec = retinaface_->spec();
+    if (spec.fixed_width > 0) {
+      // A fixed input sees the frame once, scaled to fit it: no larger pass.
+      pyramid.max_side = std::min({pyramid.max_side, spec.fixed_width, spec.fixed_height});
+    }
+    const std::vector<float> scales = PlanPyramid(size.width, size.height, pyramid);
     for (float scale : scales) {
       const size_t first = scratch_.size();
       FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, frame, scale, config.score_threshold));

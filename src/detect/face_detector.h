@@ -90,8 +90,11 @@ NmsOptions RetinaFaceNms();
 
 class FaceDetector {
  public:
-  static Result<std::unique_ptr<FaceDetector>> Create(DetectorKind kind,
-                                                      const nn::ModelFile& model);
+  // `retinaface` describes the model when kind is kRetinaFace (a registered detector's own
+  // spec, or facet's).
+  static Result<std::unique_ptr<FaceDetector>> Create(
+      DetectorKind kind, const nn::ModelFile& model,
+      const RetinaFaceSpec& retinaface = BuiltInRetinaFaceSpec());
 
   DetectorKind kind() const { return kind_; }
 

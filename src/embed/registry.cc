@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "crypto/crypto.h"
+#include "embed/detector_manifest.h"
 #include "nn/network.h"
 #include "nn/onnx.h"
 
@@ -19,7 +20,7 @@ namespace fs = std::filesystem;
 
 constexpr uintmax_t kMaxModelBytes = uintmax_t{2} << 30;  // 2 GiB: ONNX's own protobuf limit
 
-Result<std::vector<uint8_t>> ReadBytes(const fs::path& path, uintmax_t limit) {
+Result<std::vector<uint8_t>> ReadBytes(const fs::path& path, uintmax_t limit = kMaxModelBytes) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return Status::NotFound(path.string() + ": no such file");
   const uintmax_t size = fs::file_size(path, ec);
@@ -212,6 +213,26 @@ Result<RecognizerManifest> ReadManifestFile(const fs::path& path) {
   return manifest;
 }
 
+// The registrations under `model_dir` whose manifest says `kind` ("detector"), or every other one
+// (kind empty: recognizers, and files that do not parse, so that their error is shown).
+std::vector<std::string> RegisteredNames(const std::string& model_dir, bool detectors) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(RegisteredDir(model_dir), ec)) {
+    const fs::path& p = e.path();
+    if (p.extension() != ".json" || !IsSafeModelName(p.stem().string())) continue;
+    auto bytes = ReadBytes(p, 1 << 20);
+    Result<std::string> kind = Status::NotFound("unreadable");
+    if (bytes.ok()) {
+      kind = ManifestKind(
+          std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+    }
+    if ((kind.ok() && kind.value() == "detector") == detectors) names.push_back(p.stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 }  // namespace
 
 std::string RegisteredDir(const std::string& model_dir) {
@@ -219,15 +240,38 @@ std::string RegisteredDir(const std::string& model_dir) {
 }
 
 std::vector<std::string> RegisteredRecognizerNames(const std::string& model_dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(RegisteredDir(model_dir), ec)) {
-    const fs::path& p = e.path();
-    if (p.extension() != ".json" || !IsSafeModelName(p.stem().string())) continue;
-    names.push_back(p.stem().string());
+  return RegisteredNames(model_dir, false);
+}
+
+std::vector<std::string> RegisteredDetectorNames(const std::string& model_dir) {
+  return RegisteredNames(model_dir, true);
+}
+
+Result<std::vector<uint8_t>> ReadModelFile(const std::string& path) { return ReadBytes(path); }
+
+Status WriteFileAtomically(const std::string& path, const void* data, size_t size) {
+  return WriteAtomically(path, data, size);
+}
+
+Result<DetectorManifest> ReadDetectorRegistration(const std::string& model_dir,
+                                                  const std::string& name) {
+  if (!IsSafeModelName(name)) {
+    return Status::InvalidArgument("'" + name + "' is not a safe model name");
   }
-  std::sort(names.begin(), names.end());
-  return names;
+  const fs::path path = fs::path(RegisteredDir(model_dir)) / (name + ".json");
+  auto bytes = ReadBytes(path, 1 << 20);
+  if (!bytes.ok()) return bytes.status();
+  auto manifest = ParseDetectorManifest(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+  if (!manifest.ok()) {
+    return Status(manifest.status().code(), path.string() + ": " + manifest.status().message());
+  }
+  if (manifest->name != name || manifest->onnx != name + ".onnx" || manifest->sha256.empty()) {
+    return Status::CorruptData(path.string() +
+                               ": not a registration written by `facet models add` (name, onnx "
+                               "or sha256 do not match); register the model again");
+  }
+  return manifest;
 }
 
 Result<RecognizerManifest> ReadRegistration(const std::string& model_dir, const std::string& name) {

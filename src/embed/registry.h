@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "embed/detector_manifest.h"
 #include "embed/manifest.h"
 #include "embed/recognizer.h"
 #include "facet/status.h"
@@ -27,8 +28,23 @@ std::string RegisteredDir(const std::string& model_dir);
 // and the registered names; a damaged registration is an error naming the file.
 Result<RecognizerSpec> FindRecognizer(const std::string& name, const std::string& model_dir);
 
-// The names registered under `model_dir`, sorted (none when the folder is absent).
+// The recognizers registered under `model_dir`, sorted (none when the folder is absent); a
+// registration that does not parse is listed here, so that its error is shown.
 std::vector<std::string> RegisteredRecognizerNames(const std::string& model_dir);
+
+// The detectors registered under `model_dir` (manifests of kind "detector"), sorted.
+std::vector<std::string> RegisteredDetectorNames(const std::string& model_dir);
+
+// The registration of detector `name` under `model_dir` (its manifest; the ONNX file's sha256 is
+// checked by whoever reads the file).
+Result<DetectorManifest> ReadDetectorRegistration(const std::string& model_dir,
+                                                  const std::string& name);
+
+// A model file's bytes (at most 2 GiB); kNotFound naming the path.
+Result<std::vector<uint8_t>> ReadModelFile(const std::string& path);
+
+// Writes through a temporary file and a rename (never a half-written file).
+Status WriteFileAtomically(const std::string& path, const void* data, size_t size);
 
 // The registration of `name` under `model_dir`: its manifest, sha256 checked.
 Result<RecognizerManifest> ReadRegistration(const std::string& model_dir, const std::string& name);

@@ -169,7 +169,7 @@ TEST_F(RegistryTest, RefusesAManifestThatDoesNotMatchTheFile) {
   cases.push_back({"not an ONNX file", not_onnx, ""});
   Json detector = Manifest();
   detector["kind"] = "detector";
-  cases.push_back({"detector", detector, "not supported"});
+  cases.push_back({"detector", detector, "a detector's manifest"});
   for (const Case& c : cases) {
     Status status = Register(c.manifest);
     EXPECT_FALSE(status.ok()) << c.what;

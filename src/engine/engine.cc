@@ -10,6 +10,7 @@
 #include "detect/face_detector.h"
 #include "embed/recognizer.h"
 #include "embed/registry.h"
+#include "engine/detector_registry.h"
 #include "image/convert.h"
 #include "landmarks/landmarks68.h"
 #include "landmarks/onet.h"
@@ -29,9 +30,12 @@ struct Engine::Models {
   EngineOptions options;
   embed::RecognizerSpec recognizer_spec;
   RecognizerInfo recognizer_info;
+  DetectorInfo detector_info;
   detect::DetectorKind detector_kind = detect::DetectorKind::kRetinaFace;
+  detect::RetinaFaceSpec retinaface_spec;  // kRetinaFace: facet's own, or a registered one's
   std::shared_ptr<const nn::ModelFile> detector;
-  std::shared_ptr<const nn::ModelFile> landmarks;  // O-Net: BlazeFace only (RetinaFace places them)
+  // O-Net: for a detector that places no landmarks (BlazeFace, a registered one with none).
+  std::shared_ptr<const nn::ModelFile> landmarks;
   std::shared_ptr<const nn::ModelFile> landmarks68;  // for head pose and quality
   std::shared_ptr<const nn::ModelFile> recognizer;
 };
@@ -39,7 +43,7 @@ struct Engine::Models {
 struct Session::State {
   std::shared_ptr<const Engine> engine;
   std::unique_ptr<detect::FaceDetector> detector;
-  std::unique_ptr<landmarks::Onet> onet;          // BlazeFace only
+  std::unique_ptr<landmarks::Onet> onet;  // when the detector places no landmarks
   std::unique_ptr<landmarks::Landmarks68> landmarks68;
   std::unique_ptr<embed::Recognizer> recognizer;  // created on first Embed
   std::vector<Box> boxes;
@@ -75,6 +79,7 @@ Engine::Engine(std::unique_ptr<Models> models) : models_(std::move(models)) {}
 Engine::~Engine() = default;
 
 const RecognizerInfo& Engine::recognizer() const { return models_->recognizer_info; }
+const DetectorInfo& Engine::detector() const { return models_->detector_info; }
 const EngineOptions& Engine::options() const { return models_->options; }
 
 Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& options) {
@@ -88,8 +93,6 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
   }
   auto spec = embed::FindRecognizer(options.recognizer, options.model_dir);
   if (!spec.ok()) return spec.status();
-  auto detector_kind = detect::ParseDetectorKind(options.detector);
-  if (!detector_kind.ok()) return detector_kind.status();
   auto backend = nn::ParseBackend(options.backend);
   if (!backend.ok()) return backend.status();
   if (options.num_threads < 0) return Status::InvalidArgument("num_threads must not be negative");
@@ -101,12 +104,31 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
   models->recognizer_info = {spec->name, spec->version, spec->dimensions, spec->threshold_fmr_1e3,
                              spec->threshold_fmr_1e4};
   const std::filesystem::path dir(options.model_dir);
-  models->detector_kind = detector_kind.value();
-  const bool blazeface = detector_kind.value() == detect::DetectorKind::kBlazeFace;
-  auto detector = nn::ModelFile::Read(
-      (dir / (blazeface ? kBlazeFaceFile : kRetinaFaceFile)).string(), model_options);
+  // The detector: a built-in name, else one registered under the model directory.
+  std::string detector_path;
+  bool needs_onet = false;
+  auto builtin = detect::ParseDetectorKind(options.detector);
+  if (builtin.ok()) {
+    const bool blazeface = builtin.value() == detect::DetectorKind::kBlazeFace;
+    models->detector_kind = builtin.value();
+    models->retinaface_spec = detect::BuiltInRetinaFaceSpec();
+    models->detector_info = {options.detector, blazeface ? "blazeface" : "retinaface", "",
+                             RecommendedScoreThreshold(options.detector), false};
+    detector_path = (dir / (blazeface ? kBlazeFaceFile : kRetinaFaceFile)).string();
+    needs_onet = blazeface;
+  } else {
+    auto registered = engine::FindRegisteredDetector(options.detector, options.model_dir);
+    if (!registered.ok()) return registered.status();
+    models->detector_kind = detect::DetectorKind::kRetinaFace;
+    models->retinaface_spec = engine::SpecFromDetectorManifest(registered->manifest);
+    models->detector_info = {options.detector, "retinaface", registered->version,
+                             registered->manifest.score_threshold, true};
+    detector_path = registered->onnx_path;
+    needs_onet = registered->manifest.landmarks == 0;
+  }
+  auto detector = nn::ModelFile::Read(detector_path, model_options);
   if (!detector.ok()) return detector.status();
-  if (blazeface) {
+  if (needs_onet) {
     auto landmarks = nn::ModelFile::Read((dir / kLandmarkFile).string(), model_options);
     if (!landmarks.ok()) return landmarks.status();
     models->landmarks = landmarks.value();
@@ -125,7 +147,8 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
 Result<std::unique_ptr<Session>> Engine::NewSession() const {
   auto state = std::make_unique<Session::State>();
   state->engine = shared_from_this();
-  auto detector = detect::FaceDetector::Create(models_->detector_kind, *models_->detector);
+  auto detector = detect::FaceDetector::Create(models_->detector_kind, *models_->detector,
+                                               models_->retinaface_spec);
   if (!detector.ok()) return detector.status();
   state->detector = std::move(detector).value();
   if (models_->landmarks) {
@@ -147,7 +170,7 @@ const Engine& Session::engine() const { return *state_->engine; }
 Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOptions& options) {
   if (image.empty()) return Status::InvalidArgument("empty image");
   const float score_threshold = options.score_threshold == kRecommendedScoreThreshold
-                                    ? RecommendedScoreThreshold(state_->engine->options().detector)
+                                    ? state_->engine->detector().score_threshold
                                     : options.score_threshold;
   if (!(score_threshold > 0 && score_threshold < 1)) {
     return Status::InvalidArgument("score_threshold must be in (0, 1)");
@@ -194,11 +217,12 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   }
   // Landmarks only for the faces at landmarks_min_score (and none without compute_landmarks), so
   // that a face's fields do not depend on the detector: RetinaFace places them with the box;
-  // with BlazeFace, O-Net runs on those faces in one batch.
+  // with BlazeFace (or a registered detector that places none), O-Net runs on those faces in one
+  // batch.
   const auto wants_landmarks = [&](const detect::Detection& d) {
     return options.compute_landmarks && d.score >= options.landmarks_min_score;
   };
-  if (state_->detector->kind() == detect::DetectorKind::kBlazeFace && options.compute_landmarks) {
+  if (state_->onet && options.compute_landmarks) {
     state_->boxes.clear();
     for (const detect::Detection& d : found) {
       if (wants_landmarks(d)) state_->boxes.push_back(d.box);
@@ -299,6 +323,10 @@ std::vector<std::string> RecognizerNames() { return embed::RecognizerNames(); }
 
 std::vector<std::string> RegisteredRecognizerNames(const std::string& model_dir) {
   return embed::RegisteredRecognizerNames(model_dir);
+}
+
+std::vector<std::string> RegisteredDetectorNames(const std::string& model_dir) {
+  return embed::RegisteredDetectorNames(model_dir);
 }
 
 std::vector<std::string> BackendNames() { return nn::BackendNames(); }

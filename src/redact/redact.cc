@@ -115,9 +115,8 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
   FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
   if (image.empty()) return Status::InvalidArgument("empty image");
   DetectOptions detect = redact::DetectionFor(options);
-  // The engine's detector name was checked when the engine was made.
-  if (detect::ParseDetectorKind(session.engine().options().detector).value() ==
-      detect::DetectorKind::kBlazeFace) {
+  // The decoder family of the engine's detector (a registered detector is of RetinaFace's).
+  if (session.engine().detector().family == "blazeface") {
     // BlazeFace sees the frame at 256 pixels: small faces need tiles.
     detect::TilingOptions tiling;
     tiling.max_levels = options.photo_tile_levels;

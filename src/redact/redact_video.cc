@@ -102,8 +102,8 @@ class VideoRedactor {
         scheduler_(upright_width_, upright_height_,
                    {.tile_levels = options.tile_levels,
                     .tiles_per_frame = options.tiles_per_frame,
-                    // The engine's detector name was checked when the engine was made.
-                    .detector = detect::ParseDetectorKind(engine_->options().detector).value()}),
+                    // The decoder family of the engine's detector (checked when it was made).
+                    .detector = detect::ParseDetectorKind(engine_->detector().family).value()}),
         tracker_(TrackerOptionsFor(options, scheduler_)),
         decoded_(static_cast<size_t>(options.threads) * 2),
         drawn_(static_cast<size_t>(options.threads) * 2),

@@ -50,11 +50,13 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
                   "default " + flags->recognizer + ")");
   std::string detectors;
   for (const std::string& name : DetectorNames()) detectors += (detectors.empty() ? "" : ", ") + name;
+  // Not checked here: a registered name is known only once --models is read; Engine::Create
+  // refuses an unknown name, listing the built-in and registered ones.
   cmd->add_option("--detector", flags->detector,
-                  "face detector (" + detectors + "; default " + flags->detector +
+                  "face detector (" + detectors +
+                      ", or one registered with `facet models add`; default " + flags->detector +
                       "; retinaface's weights are for non-commercial research, blazeface is "
-                      "Apache-2.0: see `facet models`)")
-      ->check(CLI::IsMember(DetectorNames()));
+                      "Apache-2.0: see `facet models`)");
   cmd->add_option("--threads", flags->threads,
                   "threads per inference (default 0: XNNPACK on the calling thread, OpenCV's default)");
   std::string backends;

@@ -72,6 +72,35 @@ nlohmann::json RegisteredModels(const std::string& dir) {
   return out;
 }
 
+std::string DetectorRole(const std::string& name) {
+  return "face detector registered with `facet models add` (--detector " + name + ")";
+}
+
+// The registered detectors as `facet models` lists them.
+nlohmann::json RegisteredDetectors(const std::string& dir) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& name : RegisteredDetectorNames(dir)) {
+    nlohmann::json entry = {{"name", name}, {"registration", RegistrationPath(dir, name)}};
+    auto text = eval::ReadTextFile(RegistrationPath(dir, name));
+    const nlohmann::json manifest =
+        text.ok() ? nlohmann::json::parse(text.value(), nullptr, false) : nlohmann::json();
+    if (!manifest.is_object()) {
+      entry["error"] = "unreadable";
+    } else {
+      entry["version"] = "sha256:" + manifest.value("sha256", std::string());
+      entry["decoder"] = manifest.contains("decoder") && manifest["decoder"].is_object()
+                             ? manifest["decoder"].value("family", std::string())
+                             : std::string();
+      entry["score_threshold"] = manifest.value("score_threshold", 0.0);
+      entry["description"] = manifest.value("description", std::string());
+      entry["licence"] = manifest.value("licence", std::string());
+    }
+    entry["role"] = DetectorRole(name);
+    out.push_back(entry);
+  }
+  return out;
+}
+
 int RunModels(const ModelsFlags& flags) {
   const std::string dir = ResolveModelDir(flags.model_dir);
   const nlohmann::json registered = RegisteredModels(dir);
@@ -110,6 +139,26 @@ int RunModels(const ModelsFlags& flags) {
                 r["registration"].get<std::string>().c_str(), r["version"].get<std::string>().c_str(),
                 r["licence"].get<std::string>().empty() ? "(not stated in the manifest)"
                                                         : r["licence"].get<std::string>().c_str());
+  }
+  for (const nlohmann::json& d : RegisteredDetectors(dir)) {
+    if (flags.json) {
+      out.push_back(d);
+      continue;
+    }
+    const std::string name = d["name"].get<std::string>();
+    if (d.contains("error")) {
+      std::printf("%s (registered)\n  ERROR: %s\n\n", name.c_str(),
+                  d["error"].get<std::string>().c_str());
+      continue;
+    }
+    const std::string licence = d["licence"].get<std::string>();
+    std::printf(
+        "%s (registered: --detector %s)\n  role:    face detector, %s decoder, score "
+        "threshold %.2f\n  source:  %s, %s\n  licence: %s\n\n",
+        name.c_str(), name.c_str(), d["decoder"].get<std::string>().c_str(),
+        d["score_threshold"].get<double>(), d["registration"].get<std::string>().c_str(),
+        d["version"].get<std::string>().c_str(),
+        licence.empty() ? "(not stated in the manifest)" : licence.c_str());
   }
   if (flags.json) {
     std::printf("%s\n", out.dump(2).c_str());

@@ -1,5 +1,6 @@
 // `facet models add MANIFEST` and `facet models calibrate NAME --data LFW_DIR`: bring your own
-// ONNX recognizer (docs/models.md, "Adding an ArcFace ONNX you have").
+// ONNX recognizer or detector (docs/models.md, "Adding an ArcFace ONNX you have", "Adding a
+// detector you have").
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -25,6 +26,7 @@ struct AddFlags {
   std::string model_dir;
   bool replace = false;
   bool json = false;
+  std::string test_image;  // detectors: the test run's photo (default: the pinned sample1.jpg)
 };
 
 struct CalibrateFlags {
@@ -43,8 +45,48 @@ std::string DimsText(const std::vector<int64_t>& dims) {
   return s + "]";
 }
 
+int RunAddDetector(const AddFlags& flags, const std::string& dir) {
+  auto added = RegisterDetector(flags.manifest, dir,
+                                {.replace = flags.replace, .test_image = flags.test_image});
+  if (!added.ok()) {
+    PrintError("models add " + flags.manifest, added.status());
+    return kExitFailure;
+  }
+  const RegisteredDetector& r = added.value();
+  if (flags.json) {
+    nlohmann::json out = {{"name", r.name},
+                          {"kind", "detector"},
+                          {"version", r.version},
+                          {"registration", r.registration},
+                          {"input", r.input_dims},
+                          {"score_threshold", r.score_threshold},
+                          {"test_image", r.test_image},
+                          {"test_faces", r.test_faces},
+                          {"test_faces_confirmed", r.test_faces_confirmed},
+                          {"best_score", r.best_score},
+                          {"backend_iou", r.backend_iou}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf(
+      "registered detector '%s' (%s) in %s\n  input %s; the test run found %d face(s) in %s "
+      "(%d taken for faces by O-Net) at score %.2f (best %.3f), XNNPACK and OpenCV boxes agree "
+      "(IoU >= %.3f)\n  use it with --detector %s\n",
+      r.name.c_str(), r.version.c_str(), r.registration.c_str(), DimsText(r.input_dims).c_str(),
+      r.test_faces, r.test_image.c_str(), r.test_faces_confirmed,
+      static_cast<double>(r.score_threshold), static_cast<double>(r.best_score),
+      static_cast<double>(r.backend_iou), r.name.c_str());
+  return kExitOk;
+}
+
 int RunAdd(const AddFlags& flags) {
   const std::string dir = ResolveModelDir(flags.model_dir);
+  auto kind = ReadManifestKind(flags.manifest);
+  if (kind.ok() && kind.value() == "detector") return RunAddDetector(flags, dir);
+  if (!flags.test_image.empty()) {
+    PrintError("--test-image", Status::InvalidArgument("only a detector's manifest takes it"));
+    return kExitUsage;
+  }
   auto added = RegisterRecognizer(flags.manifest, dir, {.replace = flags.replace});
   if (!added.ok()) {
     PrintError("models add " + flags.manifest, added.status());
@@ -164,13 +206,17 @@ Subcommand RegisterModelsAdd(CLI::App* models) {
   auto flags = std::make_shared<AddFlags>();
   CLI::App* cmd = models->add_subcommand(
       "add",
-      "register an ONNX face recognizer facet does not ship, from a manifest (JSON; "
-      "docs/models.md): checked (shapes, a test run on both backends) before it is copied "
-      "into MODEL_DIR/registered/");
+      "register an ONNX face recognizer or detector facet does not ship, from a manifest "
+      "(JSON; docs/models.md): checked (shapes, a test run on both backends) before it is "
+      "copied into MODEL_DIR/registered/");
   cmd->add_option("manifest", flags->manifest, "the manifest (JSON)")->required();
   cmd->add_option("--models", flags->model_dir,
                   "model directory (default: $FACET_MODEL_DIR or the build's models/)");
   cmd->add_flag("--replace", flags->replace, "replace a registration of the same name");
+  cmd->add_option("--test-image", flags->test_image,
+                  "detectors: a photo with a face for the test run (default: "
+                  "MODEL_DIR/src/@vladmandic/face-api@1.7.15/demo/sample1.jpg, which "
+                  "scripts/models.sh fetches)");
   cmd->add_flag("--json", flags->json, "JSON output");
   return {cmd, [flags] { return RunAdd(*flags); }};
 }
@@ -188,8 +234,8 @@ Subcommand RegisterModelsCalibrate(CLI::App* models) {
   cmd->add_flag("--json", flags->json, "JSON output");
   cmd->add_option("--models", flags->engine.model_dir,
                   "model directory (default: $FACET_MODEL_DIR or the build's models/)");
-  cmd->add_option("--detector", flags->engine.detector, "face detector (default retinaface)")
-      ->check(CLI::IsMember(DetectorNames()));
+  cmd->add_option("--detector", flags->engine.detector,
+                  "face detector (built-in or registered; default retinaface)");
   cmd->add_option("--backend", flags->engine.backend, "inference backend (default xnnpack)")
       ->check(CLI::IsMember(BackendNames()));
   return {cmd, [flags] { return RunCalibrate(*flags); }};

@@ -293,9 +293,9 @@ Action RegisterServe(CLI::App& app) {
                   "recognition model(s) offered, the default first (repeat the flag; default "
                   "mobilefacenet)");
   cmd->add_option("--detector", flags->detector,
-                  "face detector (retinaface, blazeface; default retinaface: non-commercial "
-                  "research weights; blazeface is Apache-2.0)")
-      ->check(CLI::IsMember(DetectorNames()));
+                  "face detector (retinaface, blazeface, or one registered with `facet models "
+                  "add`; default retinaface: non-commercial research weights; blazeface is "
+                  "Apache-2.0)");
   cmd->add_option("--store", flags->store,
                   "gallery store (default $FACET_STORE or ~/.local/share/facet/store.db; never "
                   "created by serve)");
