@@ -32,6 +32,7 @@ const ModelCase kModels[] = {
     {"dlib_resnet.onnx", 3, 150, 150, false},
     {"retinaface_mnet025.onnx", 3, 768, 1024, true},  // any size: a WIDER-size photo here
     {"landmarks68.onnx", 3, 112, 112, false},
+    {"face_mesh.onnx", 3, 192, 192, false},
 };
 
 // state.range: model index, backend (0 xnnpack, 1 opencv, 2 xnnpack operators only: no facet
