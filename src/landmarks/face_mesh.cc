@@ -13,6 +13,7 @@ Result<std::unique_ptr<FaceMesh>> FaceMesh::Create(const nn::ModelFile& model,
                                                    const FaceMeshOptions& options) {
   if (!(options.crop_scale > 0)) return Status::InvalidArgument("crop_scale must be positive");
   if (options.refine_passes < 0) return Status::InvalidArgument("refine_passes must be >= 0");
+  if (!(options.converged >= 0)) return Status::InvalidArgument("converged must be >= 0");
   auto network = nn::Network::Create(model);
   if (!network.ok()) return network.status();
   const auto& names = network.value()->output_names();
@@ -50,10 +51,22 @@ FaceCrop FaceMesh::CropAround(const FaceMeshResult& mesh) {
 Status FaceMesh::Run(const cv::Mat& image_bgr, const std::vector<FaceCrop>& crops,
                      std::vector<FaceMeshResult>* results) {
   FACET_RETURN_IF_ERROR(RunOnce(image_bgr, crops, results));
+  previous_ = crops;
   for (int pass = 0; pass < options_.refine_passes; ++pass) {
     refined_.clear();
-    for (const FaceMeshResult& r : *results) refined_.push_back(CropAround(r));
+    bool moved = false;
+    for (size_t i = 0; i < results->size(); ++i) {
+      refined_.push_back(CropAround((*results)[i]));
+      const FaceCrop& a = refined_.back();
+      const FaceCrop& b = previous_[i];
+      moved = moved ||
+              std::hypot(a.centre.x - b.centre.x, a.centre.y - b.centre.y) >
+                  options_.converged * b.side ||
+              std::abs(a.side - b.side) > options_.converged * b.side;
+    }
+    if (!moved) break;  // the tracking crop has settled
     FACET_RETURN_IF_ERROR(RunOnce(image_bgr, refined_, results));
+    previous_ = refined_;
   }
   return Status::Ok();
 }

@@ -26,15 +26,18 @@ struct FaceMeshResult {
 
 struct FaceMeshOptions {
   // Crop side in eye-to-mouth heights (as Landmarks68Options; the eye distance / 0.87 when
-  // larger), centred halfway between eyes and mouth. MediaPipe crops 1.5 x the box around its
-  // 468 points; on its canonical face that box is 2.36 eye-to-mouth heights tall and centred 0.05
-  // of a height below that midpoint: 3.5 and 0.
-  float crop_scale = 3.5f;
-  float crop_shift_down = 0.0f;
-  // Runs again on CropAround(the mesh found), as MediaPipe's tracking does: the first crop comes
-  // from 5 points that bunch up on a profile; on the pose set's profiles one more pass turns
-  // yaw 39/40 into 49/49 degrees (docs/quality.md).
-  int refine_passes = 1;
+  // larger), centred halfway between eyes and mouth, moved down by `crop_shift_down` of it.
+  // MediaPipe crops 1.5 x the longer side of the box around its 468 points; on its canonical face
+  // (eye and mouth corners 6.97 cm apart in height) that box is 17.67 cm tall and centred 0.04 of
+  // the eye-to-mouth height above their midpoint: 3.8 and -0.04.
+  float crop_scale = 3.8f;
+  float crop_shift_down = -0.04f;
+  // Runs again on CropAround(the mesh found), as MediaPipe's tracking does frame after frame,
+  // until the crop settles (centre and side within `converged` of the side) or after
+  // `refine_passes` more runs: the first crop comes from 5 points that bunch up on a profile, and
+  // the mesh, hence the pose, depends on the crop (docs/quality.md).
+  int refine_passes = 3;
+  float converged = 0.02f;
 };
 
 class FaceMesh {
@@ -66,7 +69,7 @@ class FaceMesh {
 
   std::unique_ptr<nn::Network> network_;
   FaceMeshOptions options_;
-  std::vector<FaceCrop> refined_;
+  std::vector<FaceCrop> refined_, previous_;
   std::vector<cv::Mat> crops_;
   std::vector<cv::Matx23d> transforms_;
   cv::Mat blob_;
