@@ -1,5 +1,6 @@
-// Head pose (yaw, pitch, roll) from 68 landmarks, solved against a 3D face shape under a scaled
-// orthographic camera (the POS step of POSIT: a face's depth is small against its distance).
+// Head pose (yaw, pitch, roll): from MediaPipe's face mesh (468 points with depth) by a rigid
+// fit of its canonical face (what the engine uses), or from 68 landmarks against a 3D face shape
+// under a scaled orthographic camera (the POS step of POSIT; the pose before issue 15).
 // Pure functions; thread-safe.
 #ifndef FACET_SRC_QUALITY_HEAD_POSE_H_
 #define FACET_SRC_QUALITY_HEAD_POSE_H_
