@@ -32,6 +32,7 @@ const ModelCase kModels[] = {
     {"dlib_resnet.onnx", 3, 150, 150, false},
     {"retinaface_mnet025.onnx", 3, 768, 1024, true},  // any size: a WIDER-size photo here
     {"landmarks68.onnx", 3, 112, 112, false},
+    {"face_mesh.onnx", 3, 192, 192, false},
 };
 
 // state.range: model index, backend (0 xnnpack, 1 opencv, 2 xnnpack operators only: no facet
@@ -77,11 +78,11 @@ void BM_Forward(benchmark::State& state) {
 }
 
 void Args(benchmark::internal::Benchmark* b) {
-  for (int model : {0, 1, 2, 3, 5}) {  // 4, RetinaFace, has its own runs (--per-op)
+  for (int model : {0, 1, 2, 3, 5, 6}) {  // 4, RetinaFace, has its own runs (--per-op)
     for (int backend = 0; backend < 3; ++backend) {
       for (int threads : {1, 2}) {
         b->Args({model, backend, 1, threads});
-        if (model == 1 || model == 2 || model == 5) {
+        if (model == 1 || model == 2 || model == 5 || model == 6) {
           b->Args({model, backend, 5, threads});  // the faces of a photo
         }
       }

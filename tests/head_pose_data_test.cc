@@ -163,7 +163,7 @@ TEST_F(HeadPoseDataTest, ExtremePosesReadInTheirDirection) {
     std::printf("%s: yaw %.1f pitch %.1f roll %.1f quality %s (score %.2f)\n", c.file,
                 q.yaw_degrees, q.pitch_degrees, q.roll_degrees, QualityLevelName(q.level), q.score);
     if (c.yaw_sign != 0) {
-      EXPECT_GT(c.yaw_sign * q.yaw_degrees, 35) << c.file;
+      EXPECT_GE(c.yaw_sign * q.yaw_degrees, 45) << c.file;  // issue 15: profiles read 45 or more
       EXPECT_NE(q.level, QualityLevel::kHigh) << c.file;  // a profile is never "high"
     }
     if (c.pitch_sign != 0) {

@@ -91,6 +91,7 @@ const GoldenCase kRnet{"rnet.onnx", "rnet_b2", 2, 24, 24, 0.5, {"prob", "bbox"}}
 const GoldenCase kPnet{"pnet.onnx", "pnet_37x29", 1, 37, 29, 0.75, {"prob", "bbox"}};
 const GoldenCase kMobileFaceNet2{"mobilefacenet.onnx", "mobilefacenet_b2", 2, 112, 112, 1.0, {"embedding"}};
 const GoldenCase kMobileFaceNet1{"mobilefacenet.onnx", "mobilefacenet_b1", 1, 112, 112, 1.5, {"embedding"}};
+const GoldenCase kFaceMesh{"face_mesh.onnx", "face_mesh_b1", 1, 192, 192, 2.0, {"landmarks", "face_flag"}};
 
 std::string CaseName(const ::testing::TestParamInfo<std::tuple<GoldenCase, nn::Backend>>& param_info) {
   return std::string(std::get<0>(param_info.param).stem) + "_" + nn::BackendName(std::get<1>(param_info.param));
@@ -98,14 +99,14 @@ std::string CaseName(const ::testing::TestParamInfo<std::tuple<GoldenCase, nn::B
 
 INSTANTIATE_TEST_SUITE_P(OpenCv, ModelGoldenTest,
                          ::testing::Combine(::testing::Values(kOnet, kRnet, kPnet, kMobileFaceNet2,
-                                                              kMobileFaceNet1),
+                                                              kMobileFaceNet1, kFaceMesh),
                                             ::testing::Values(nn::Backend::kOpenCv)),
                          CaseName);
 // P-Net takes any image size (symbolic H and W); XNNPACK fixes shapes per runtime and facet's
 // pipeline does not run P-Net, so it is tested on OpenCV only.
 INSTANTIATE_TEST_SUITE_P(Xnnpack, ModelGoldenTest,
                          ::testing::Combine(::testing::Values(kOnet, kRnet, kMobileFaceNet2,
-                                                              kMobileFaceNet1),
+                                                              kMobileFaceNet1, kFaceMesh),
                                             ::testing::Values(nn::Backend::kXnnpack)),
                          CaseName);
 

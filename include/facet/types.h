@@ -43,9 +43,9 @@ struct Quality {
   // The L2 norm of the recognizer's raw output for the face, before normalisation (its scale is
   // the model's; larger for faces the model sees clearly, as MagFace observed).
   float feature_norm = 0;
-  float face_size = 0;      // the shorter side of the detector's box, in pixels
-  float sharpness = 0;      // variance of the Laplacian on the aligned face, 0..~2000
-  float yaw_degrees = 0;    // head pose from the 68 landmarks and a 3D face shape; 0 = frontal
+  float face_size = 0;    // the shorter side of the detector's box, in pixels
+  float sharpness = 0;    // variance of the Laplacian on the aligned face, 0..~2000
+  float yaw_degrees = 0;  // head pose from MediaPipe's 3D face mesh; 0 = frontal
   float pitch_degrees = 0;
   float roll_degrees = 0;
 };

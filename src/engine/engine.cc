@@ -12,6 +12,7 @@
 #include "embed/registry.h"
 #include "engine/detector_registry.h"
 #include "image/convert.h"
+#include "landmarks/face_mesh.h"
 #include "landmarks/landmarks68.h"
 #include "landmarks/onet.h"
 #include "nn/network.h"
@@ -24,6 +25,7 @@ constexpr const char* kRetinaFaceFile = "retinaface_mnet025.onnx";
 constexpr const char* kBlazeFaceFile = "blazeface_back_256.onnx";
 constexpr const char* kLandmarkFile = "onet.onnx";
 constexpr const char* kLandmarks68File = "landmarks68.onnx";
+constexpr const char* kFaceMeshFile = "face_mesh.onnx";
 }  // namespace
 
 struct Engine::Models {
@@ -36,7 +38,8 @@ struct Engine::Models {
   std::shared_ptr<const nn::ModelFile> detector;
   // O-Net: for a detector that places no landmarks (BlazeFace, a registered one with none).
   std::shared_ptr<const nn::ModelFile> landmarks;
-  std::shared_ptr<const nn::ModelFile> landmarks68;  // for head pose and quality
+  std::shared_ptr<const nn::ModelFile> landmarks68;  // the landmarks68 field
+  std::shared_ptr<const nn::ModelFile> face_mesh;    // for the head pose
   std::shared_ptr<const nn::ModelFile> recognizer;
 };
 
@@ -45,13 +48,16 @@ struct Session::State {
   std::unique_ptr<detect::FaceDetector> detector;
   std::unique_ptr<landmarks::Onet> onet;  // when the detector places no landmarks
   std::unique_ptr<landmarks::Landmarks68> landmarks68;
+  std::unique_ptr<landmarks::FaceMesh> face_mesh;
   std::unique_ptr<embed::Recognizer> recognizer;  // created on first Embed
   std::vector<Box> boxes;
   std::vector<landmarks::OnetResult> landmark_results;
   std::vector<landmarks::FaceCrop> dense_crops;
   std::vector<size_t> dense_faces;  // index in `faces` of each dense crop
   std::vector<landmarks::Points68> dense_results;
-  std::vector<float> agreement;  // Recognizer::MirrorAgreement per dense face
+  std::vector<landmarks::FaceCrop> mesh_crops;
+  std::vector<landmarks::FaceMeshResult> mesh_results;
+  std::vector<float> agreement;      // Recognizer::MirrorAgreement per dense face
   std::vector<float> feature_norms;  // and the raw output's norm
   std::vector<cv::Mat> crops;
   std::vector<std::vector<float>> templates;
@@ -136,6 +142,9 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
   auto landmarks68 = nn::ModelFile::Read((dir / kLandmarks68File).string(), model_options);
   if (!landmarks68.ok()) return landmarks68.status();
   models->landmarks68 = landmarks68.value();
+  auto face_mesh = nn::ModelFile::Read((dir / kFaceMeshFile).string(), model_options);
+  if (!face_mesh.ok()) return face_mesh.status();
+  models->face_mesh = face_mesh.value();
   auto recognizer = nn::ModelFile::Read((dir / spec->model_file).string(), model_options);
   if (!recognizer.ok()) return recognizer.status();
   models->detector = detector.value();
@@ -159,6 +168,9 @@ Result<std::unique_ptr<Session>> Engine::NewSession() const {
   auto landmarks68 = landmarks::Landmarks68::Create(*models_->landmarks68);
   if (!landmarks68.ok()) return landmarks68.status();
   state->landmarks68 = std::move(landmarks68).value();
+  auto face_mesh = landmarks::FaceMesh::Create(*models_->face_mesh);
+  if (!face_mesh.ok()) return face_mesh.status();
+  state->face_mesh = std::move(face_mesh).value();
   return std::make_unique<Session>(std::move(state));
 }
 
@@ -248,9 +260,15 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     }
   }
   if (state_->dense_crops.empty()) return faces;
-  // Quality: 68 landmarks (in one batch) for the head pose, an aligned crop for sharpness.
+  // Quality: 68 landmarks (in one batch), an aligned crop for sharpness.
   FACET_RETURN_IF_ERROR(
       state_->landmarks68->Run(view, state_->dense_crops, &state_->dense_results));
+  // The head pose from MediaPipe's face mesh (468 points with depth; docs/quality.md).
+  state_->mesh_crops.clear();
+  for (const size_t i : state_->dense_faces) {
+    state_->mesh_crops.push_back(state_->face_mesh->CropFor(faces[i].landmarks));
+  }
+  FACET_RETURN_IF_ERROR(state_->face_mesh->Run(view, state_->mesh_crops, &state_->mesh_results));
   // The recognizer's agreement with itself on each face and its mirror image.
   FACET_RETURN_IF_ERROR(EnsureRecognizer());
   const Engine::Models& models = state_->engine->models();
@@ -272,10 +290,10 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     Face& face = faces[state_->dense_faces[k]];
     face.landmarks68.assign(state_->dense_results[k].begin(), state_->dense_results[k].end());
     align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
-    face.quality = quality::AssessQuality(face.box, face.score, state_->dense_results[k],
-                                          state_->quality_crop,
-                                          {state_->agreement[k], state_->feature_norms[k]},
-                                          thresholds);
+    const quality::Pose pose = quality::EstimateHeadPoseFromMesh(state_->mesh_results[k].points);
+    face.quality =
+        quality::AssessQuality(face.box, face.score, pose, state_->quality_crop,
+                               {state_->agreement[k], state_->feature_norms[k]}, thresholds);
   }
   return faces;
 }

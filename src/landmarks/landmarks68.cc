@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -16,28 +15,19 @@ constexpr double kMeanRgb[3] = {122.782, 117.001, 104.298};
 // Eye distance over the eye-to-mouth height of a frontal face (the ArcFace template: 35.2 / 40.7).
 constexpr float kFrontalEyeDistanceToHeight = 0.87f;
 
-// Image -> crop: rotate by -angle about `crop.centre`, scale to kInputSize, centre in the crop.
+}  // namespace
+
 cv::Matx23d CropTransform(const FaceCrop& crop, int size) {
   const double scale = size / static_cast<double>(crop.side);
   const double c = std::cos(crop.angle_radians) * scale;
   const double s = std::sin(crop.angle_radians) * scale;
   // [c s; -s c] rotates by -angle; the centre maps to (size/2, size/2) in pixel-centre terms.
   const double half = size / 2.0 - 0.5;
-  return {c, s, half - (c * crop.centre.x + s * crop.centre.y),  //
+  return {c,  s, half - (c * crop.centre.x + s * crop.centre.y),  //
           -s, c, half - (-s * crop.centre.x + c * crop.centre.y)};
 }
 
-}  // namespace
-
-Result<std::unique_ptr<Landmarks68>> Landmarks68::Create(const nn::ModelFile& model,
-                                                         const Landmarks68Options& options) {
-  if (!(options.crop_scale > 0)) return Status::InvalidArgument("crop_scale must be positive");
-  auto network = nn::Network::Create(model);
-  if (!network.ok()) return network.status();
-  return std::unique_ptr<Landmarks68>(new Landmarks68(std::move(network).value(), options));
-}
-
-FaceCrop Landmarks68::CropFor(const std::array<Point, 5>& five) const {
+FaceCrop UprightCrop(const std::array<Point, 5>& five, float scale, float shift_down) {
   const float dx = five[kRightEye].x - five[kLeftEye].x;
   const float dy = five[kRightEye].y - five[kLeftEye].y;
   FaceCrop crop;
@@ -50,10 +40,22 @@ FaceCrop Landmarks68::CropFor(const std::array<Point, 5>& five) const {
   const float down_x = -std::sin(crop.angle_radians), down_y = std::cos(crop.angle_radians);
   const float height = std::max((mouth.x - eyes.x) * down_x + (mouth.y - eyes.y) * down_y,
                                 std::hypot(dx, dy) / kFrontalEyeDistanceToHeight);
-  crop.side = std::max(1.0f, height * options_.crop_scale);
-  const float shift = height * options_.crop_shift_down;
+  crop.side = std::max(1.0f, height * scale);
+  const float shift = height * shift_down;
   crop.centre = {(eyes.x + mouth.x) / 2 + down_x * shift, (eyes.y + mouth.y) / 2 + down_y * shift};
   return crop;
+}
+
+Result<std::unique_ptr<Landmarks68>> Landmarks68::Create(const nn::ModelFile& model,
+                                                         const Landmarks68Options& options) {
+  if (!(options.crop_scale > 0)) return Status::InvalidArgument("crop_scale must be positive");
+  auto network = nn::Network::Create(model);
+  if (!network.ok()) return network.status();
+  return std::unique_ptr<Landmarks68>(new Landmarks68(std::move(network).value(), options));
+}
+
+FaceCrop Landmarks68::CropFor(const std::array<Point, 5>& five) const {
+  return UprightCrop(five, options_.crop_scale, options_.crop_shift_down);
 }
 
 Status Landmarks68::Run(const cv::Mat& image_bgr, const std::vector<FaceCrop>& crops,
@@ -83,8 +85,9 @@ Status Landmarks68::Run(const cv::Mat& image_bgr, const std::vector<FaceCrop>& c
     for (int k = 0; k < kPointCount; ++k) {
       // Outputs are fractions of the input side; pixel centres at (k + 0.5) / size.
       const double u = p[2 * k] * kInputSize - 0.5, v = p[2 * k + 1] * kInputSize - 0.5;
-      (*results)[i][k] = {static_cast<float>(inverse(0, 0) * u + inverse(0, 1) * v + inverse(0, 2)),
-                          static_cast<float>(inverse(1, 0) * u + inverse(1, 1) * v + inverse(1, 2))};
+      (*results)[i][k] = {
+          static_cast<float>(inverse(0, 0) * u + inverse(0, 1) * v + inverse(0, 2)),
+          static_cast<float>(inverse(1, 0) * u + inverse(1, 1) * v + inverse(1, 2))};
     }
   }
   return Status::Ok();

@@ -8,9 +8,8 @@
 
 #include <array>
 #include <memory>
-#include <vector>
-
 #include <opencv2/core.hpp>
+#include <vector>
 
 #include "facet/types.h"
 #include "nn/network.h"
@@ -26,6 +25,15 @@ struct FaceCrop {
   float side = 0;
   float angle_radians = 0;
 };
+
+// A crop turned upright by the eye line of the 5 landmarks (facet's order): side `scale` times
+// the face's height from the eye line to the mouth line (or the eye distance / 0.87, its frontal
+// ratio, when larger: a face seen from above or below), centred halfway between eyes and mouth
+// and moved down by `shift_down` of that height.
+FaceCrop UprightCrop(const std::array<Point, 5>& five, float scale, float shift_down);
+
+// Image -> crop of `size` pixels: rotate by -angle about `crop.centre`, scale, centre.
+cv::Matx23d CropTransform(const FaceCrop& crop, int size);
 
 struct Landmarks68Options {
   // The crop is placed by the 5 landmarks, not the detector's box (boxes differ between detectors

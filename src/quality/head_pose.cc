@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
-
 #include <opencv2/core.hpp>
 
 namespace facet::quality {
@@ -16,6 +15,26 @@ constexpr double kRadToDeg = 180.0 / std::numbers::pi;
 constexpr int kFirstPoint = 17;
 constexpr int kLastPoint = 47;
 constexpr int kPointCount = kLastPoint - kFirstPoint + 1;
+
+struct CanonicalPoint {
+  int index;
+  float weight, x, y, z;
+};
+constexpr CanonicalPoint kCanonical[] = {
+#include "quality/face_mesh_canonical.inc"
+};
+
+// R = Rz(roll) Rx(pitch) Ry(-yaw), R taking the face model's frame to the camera's: yaw and
+// pitch turn the face, roll then turns the image, so rotating a photo changes roll alone. R's
+// last row is Rx Ry's: (-cos p sin a, sin p, cos p cos a) with a = -yaw; roll from the middle
+// column.
+Pose PoseFromRotation(const cv::Matx33d& r) {
+  Pose pose;
+  pose.pitch_degrees = static_cast<float>(std::asin(std::clamp(r(2, 1), -1.0, 1.0)) * kRadToDeg);
+  pose.yaw_degrees = static_cast<float>(std::atan2(r(2, 0), r(2, 2)) * kRadToDeg);
+  pose.roll_degrees = static_cast<float>(std::atan2(-r(0, 1), r(1, 1)) * kRadToDeg);
+  return pose;
+}
 
 }  // namespace
 
@@ -55,16 +74,37 @@ Pose EstimateHeadPose(const std::array<Point, 68>& landmarks68) {
   // Camera axes in the model's frame are the rows; the model's axes in the camera's frame are the
   // columns of R = [x_axis; y_axis; x_axis x y_axis].
   const cv::Vec3d z_axis = x_axis.cross(y_axis);
-  const cv::Matx33d r(x_axis[0], x_axis[1], x_axis[2], y_axis[0], y_axis[1], y_axis[2], z_axis[0],
-                      z_axis[1], z_axis[2]);
-  // R = Rz(roll) Rx(pitch) Ry(-yaw): yaw and pitch turn the face, roll then turns the image, so
-  // rotating a photo changes roll alone. R's last row is Rx Ry's: (-cos p sin a, sin p, cos p cos a)
-  // with a = -yaw; roll from the middle column.
-  Pose pose;
-  pose.pitch_degrees = static_cast<float>(std::asin(std::clamp(r(2, 1), -1.0, 1.0)) * kRadToDeg);
-  pose.yaw_degrees = static_cast<float>(std::atan2(r(2, 0), r(2, 2)) * kRadToDeg);
-  pose.roll_degrees = static_cast<float>(std::atan2(-r(0, 1), r(1, 1)) * kRadToDeg);
-  return pose;
+  return PoseFromRotation(cv::Matx33d(x_axis[0], x_axis[1], x_axis[2], y_axis[0], y_axis[1],
+                                      y_axis[2], z_axis[0], z_axis[1], z_axis[2]));
+}
+
+Pose EstimateHeadPoseFromMesh(const MeshPoints& mesh) {
+  // Weighted means of the canonical points and of the mesh's.
+  double total = 0;
+  cv::Vec3d model_mean(0, 0, 0), mesh_mean(0, 0, 0);
+  for (const CanonicalPoint& c : kCanonical) {
+    const auto& p = mesh[c.index];
+    model_mean += c.weight * cv::Vec3d(c.x, c.y, c.z);
+    mesh_mean += c.weight * cv::Vec3d(p[0], p[1], p[2]);
+    total += c.weight;
+  }
+  model_mean /= total;
+  mesh_mean /= total;
+  // Weighted orthogonal Procrustes (Kabsch): the rotation R maximising sum w (R m) . p over the
+  // centred points, from the SVD of H = sum w m p^T; R = V diag(1, 1, det(V U^T)) U^T.
+  cv::Matx33d h = cv::Matx33d::zeros();
+  for (const CanonicalPoint& c : kCanonical) {
+    const auto& p = mesh[c.index];
+    const cv::Vec3d m = cv::Vec3d(c.x, c.y, c.z) - model_mean;
+    const cv::Vec3d q = cv::Vec3d(p[0], p[1], p[2]) - mesh_mean;
+    h += c.weight * (m * q.t());
+  }
+  cv::Mat w, u, vt;
+  cv::SVD::compute(cv::Mat(h), w, u, vt, cv::SVD::FULL_UV);
+  if (!(w.at<double>(1) > 1e-9 * std::max(1e-300, w.at<double>(0)))) return {};
+  const cv::Matx33d uu(u), v = cv::Matx33d(vt).t();
+  const double d = cv::determinant(v * uu.t()) < 0 ? -1.0 : 1.0;
+  return PoseFromRotation(v * cv::Matx33d::diag({1.0, 1.0, d}) * uu.t());
 }
 
 }  // namespace facet::quality

@@ -1,5 +1,6 @@
-// Head pose (yaw, pitch, roll) from 68 landmarks, solved against a 3D face shape under a scaled
-// orthographic camera (the POS step of POSIT: a face's depth is small against its distance).
+// Head pose (yaw, pitch, roll): from MediaPipe's face mesh (468 points with depth) by a rigid
+// fit of its canonical face (what the engine uses), or from 68 landmarks against a 3D face shape
+// under a scaled orthographic camera (the POS step of POSIT; the pose before issue 15).
 // Pure functions; thread-safe.
 #ifndef FACET_SRC_QUALITY_HEAD_POSE_H_
 #define FACET_SRC_QUALITY_HEAD_POSE_H_
@@ -25,9 +26,19 @@ struct Pose {
 const std::array<std::array<float, 3>, 68>& FaceShape68();
 
 // Solves the rotation of FaceShape68() that projects onto `landmarks68` (image pixels) by a
-// scaled orthographic camera (least-squares projection, then the nearest rotation), using the brows, nose and eyes (not the mouth,
-// which a smile or speech moves, nor the jaw line). All zero if the points are degenerate.
+// scaled orthographic camera (least-squares projection, then the nearest rotation), using the
+// brows, nose and eyes (not the mouth, which a smile or speech moves, nor the jaw line). All zero
+// if the points are degenerate.
 Pose EstimateHeadPose(const std::array<Point, 68>& landmarks68);
+
+// MediaPipe FaceMesh's 468 points with depth (x right, y down, z away from the camera, one scale).
+using MeshPoints = std::array<std::array<float, 3>, 468>;
+
+// The rotation of MediaPipe's canonical face that best fits `mesh` (weighted orthogonal
+// Procrustes on the 33 points and weights MediaPipe's own geometry pipeline uses; scale and
+// translation free). 0, 0, 0 is the canonical face looking straight at the camera. All zero if
+// the points are degenerate.
+Pose EstimateHeadPoseFromMesh(const MeshPoints& mesh);
 
 }  // namespace facet::quality
 

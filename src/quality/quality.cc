@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 namespace facet::quality {
@@ -11,10 +10,10 @@ namespace {
 // QualityScore's least-squares fit of the genuine similarity on LFW View 1 (docs/quality.md):
 // the similarity expected at the references, and its change per unit of each signal.
 constexpr double kExpectedSimilarity = 0.6342;
-constexpr double kNormWeight = 0.5367;    // per unit of ln(feature norm)
-constexpr double kMirrorWeight = 3.5861;  // per unit of mirror agreement
+constexpr double kNormWeight = 0.5367;     // per unit of ln(feature norm)
+constexpr double kMirrorWeight = 3.5861;   // per unit of mirror agreement
 constexpr double kMirrorReference = 0.96;  // LFW's 10th percentile is 0.958, its median 0.976
-constexpr double kLogitWeight = 0.0515;   // per unit of the detector's logit
+constexpr double kLogitWeight = 0.0515;    // per unit of the detector's logit
 // The fit's residual (standard deviation) and MobileFaceNet's FMR-1e-3 threshold.
 constexpr double kResidual = 0.1430;
 constexpr double kThresholdFmr1e3 = 0.4507;
@@ -52,11 +51,17 @@ float QualityScore(float detector_score, const RecognizerSignals& recognizer,
   return static_cast<float>(1 / (1 + std::exp(-z)));
 }
 
-Quality AssessQuality(const Box& box, float detector_score, const std::array<Point, 68>& landmarks68,
+Quality AssessQuality(const Box& box, float detector_score,
+                      const std::array<Point, 68>& landmarks68, const cv::Mat& aligned_crop,
+                      const RecognizerSignals& recognizer, const QualityThresholds& t) {
+  return AssessQuality(box, detector_score, EstimateHeadPose(landmarks68), aligned_crop, recognizer,
+                       t);
+}
+
+Quality AssessQuality(const Box& box, float detector_score, const Pose& pose,
                       const cv::Mat& aligned_crop, const RecognizerSignals& recognizer,
                       const QualityThresholds& t) {
   Quality q;
-  const Pose pose = EstimateHeadPose(landmarks68);
   q.yaw_degrees = pose.yaw_degrees;
   q.pitch_degrees = pose.pitch_degrees;
   q.roll_degrees = pose.roll_degrees;
@@ -66,7 +71,8 @@ Quality AssessQuality(const Box& box, float detector_score, const std::array<Poi
   q.feature_norm = recognizer.feature_norm;
   q.score = QualityScore(detector_score, recognizer, t);
   const bool hard_low = q.face_size < t.min_face_size || q.sharpness < t.min_sharpness ||
-                        std::abs(q.yaw_degrees) > t.max_yaw || std::abs(q.pitch_degrees) > t.max_pitch;
+                        std::abs(q.yaw_degrees) > t.max_yaw ||
+                        std::abs(q.pitch_degrees) > t.max_pitch;
   if (hard_low || q.score < t.min_score_medium) {
     q.level = QualityLevel::kLow;
   } else if (q.score >= t.min_score_high && q.face_size >= t.min_face_size_high) {

@@ -1,13 +1,12 @@
 // qualityForRecognition: is this face good enough to recognise? From what the recognizer makes of
 // the face (its raw feature norm, its agreement with itself on the mirrored face), the detector
-// score, and hard rules on face size, sharpness and pose (solved from the 68 landmarks,
+// score, and hard rules on face size, sharpness and pose (solved from MediaPipe's face mesh,
 // head_pose.h). Pure functions; thread-safe.
 // The rules and thresholds are documented in docs/quality.md.
 #ifndef FACET_SRC_QUALITY_QUALITY_H_
 #define FACET_SRC_QUALITY_QUALITY_H_
 
 #include <array>
-
 #include <opencv2/core.hpp>
 
 #include "facet/types.h"
@@ -29,8 +28,8 @@ struct QualityThresholds {
   // its genuine comparisons are expected to clear the FMR-1e-3 threshold / at least half.
   float min_score_high = 0.9f, min_score_medium = 0.5f;
   // Hard rules: any one makes a face low whatever its score.
-  float min_face_size = 40;       // box side (px)
-  float min_sharpness = 15;       // variance of the Laplacian: a blurred face
+  float min_face_size = 40;            // box side (px)
+  float min_sharpness = 15;            // variance of the Laplacian: a blurred face
   float max_yaw = 40, max_pitch = 40;  // degrees: a profile, a face seen from far above or below
   // Faces smaller than this (px) are at most medium.
   float min_face_size_high = 64;
@@ -58,8 +57,14 @@ float QualityScore(float detector_score, const RecognizerSignals& recognizer,
                    const QualityThresholds& thresholds);
 
 // Combines everything into a Quality. `aligned_crop` may be empty (sharpness then counts as 0).
-Quality AssessQuality(const Box& box, float detector_score, const std::array<Point, 68>& landmarks68,
+Quality AssessQuality(const Box& box, float detector_score, const Pose& pose,
                       const cv::Mat& aligned_crop, const RecognizerSignals& recognizer,
+                      const QualityThresholds& thresholds = {});
+
+// The same with the pose solved from 68 landmarks (EstimateHeadPose).
+Quality AssessQuality(const Box& box, float detector_score,
+                      const std::array<Point, 68>& landmarks68, const cv::Mat& aligned_crop,
+                      const RecognizerSignals& recognizer,
                       const QualityThresholds& thresholds = {});
 
 }  // namespace facet::quality

@@ -15,6 +15,7 @@ import numpy as np
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, '..', '..', 'tools', 'convert'))
+import mediapipe_assets  # noqa: E402
 import tflite_reader  # noqa: E402
 import tflite_reference  # noqa: E402
 
@@ -27,7 +28,9 @@ CASES = [
     ('MobileFaceNet', (2, 112, 112, 3), 1.0, 'mobilefacenet_b2'),
     ('MobileFaceNet', (1, 112, 112, 3), 1.5, 'mobilefacenet_b1'),
 ]
-NAMES = {'prob1': 'prob', 'conv6-2': 'bbox', 'conv6-3': 'landmarks', 'conv5-2': 'bbox',
+FACE_MESH = '@mediapipe/face_mesh@0.4.1657299874'
+FACE_MESH_CASE = ('face_landmark', (1, 192, 192, 3), 2.0, 'face_mesh_b1')
+NAMES = {'conv2d_21': 'landmarks', 'conv2d_31': 'face_flag','prob1': 'prob', 'conv6-2': 'bbox', 'conv6-3': 'landmarks', 'conv5-2': 'bbox',
          'BiasAdd': 'bbox', 'embeddings': 'embedding'}
 
 
@@ -38,8 +41,15 @@ def formula_input(shape, seed):
 
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, '..', '..', 'models', 'src')
-    for model_name, shape, seed, stem in CASES:
-        model = tflite_reader.load(os.path.join(src, EXPO, model_name + '.tflite'))
+    mesh = mediapipe_assets.read(
+        os.path.join(src, FACE_MESH, 'face_mesh_solution_packed_assets.data'),
+        os.path.join(src, FACE_MESH, 'face_mesh_solution_packed_assets_loader.js'),
+        '/third_party/mediapipe/modules/face_landmark/face_landmark.tflite')
+    for model_name, shape, seed, stem in CASES + [FACE_MESH_CASE]:
+        if model_name == 'face_landmark':
+            model = tflite_reader.load_bytes(mesh)
+        else:
+            model = tflite_reader.load(os.path.join(src, EXPO, model_name + '.tflite'))
         outputs = tflite_reference.run(model, formula_input(shape, seed))
         for idx, out in zip(model['outputs'], outputs):
             name = NAMES[model['tensors'][idx]['name'].split('/')[-1]]

@@ -1,4 +1,4 @@
-"""TFLite -> ONNX (NCHW) for the MTCNN nets and MobileFaceNet, loadable by OpenCV 4.6's DNN."""
+"""TFLite -> ONNX (NCHW) for the MTCNN nets, MobileFaceNet and MediaPipe's face mesh, loadable by OpenCV 4.6's DNN."""
 import sys
 import numpy as np
 import onnx
@@ -8,8 +8,10 @@ import tflite_reader as tfl
 ADD, AVG_POOL, CONCAT, CONV, DWCONV = 0, 1, 2, 3, 4
 FC, LOGISTIC, MAXPOOL, MUL, RELU, RESHAPE, SOFTMAX = 9, 14, 17, 18, 19, 22, 25
 SUB, DIV, EXP, NEG, SUM, REDUCE_MAX, ABS = 41, 42, 47, 59, 74, 82, 101
+DEQUANTIZE, PAD, PRELU = 6, 34, 54
 NAMES = {ADD:'ADD',CONV:'CONV_2D',DWCONV:'DEPTHWISE_CONV_2D',FC:'FULLY_CONNECTED',MAXPOOL:'MAX_POOL_2D',MUL:'MUL',RELU:'RELU',
-         RESHAPE:'RESHAPE',SOFTMAX:'SOFTMAX',SUB:'SUB',DIV:'DIV',EXP:'EXP',NEG:'NEG',SUM:'SUM',REDUCE_MAX:'REDUCE_MAX',ABS:'ABS'}
+         RESHAPE:'RESHAPE',SOFTMAX:'SOFTMAX',SUB:'SUB',DIV:'DIV',EXP:'EXP',NEG:'NEG',SUM:'SUM',REDUCE_MAX:'REDUCE_MAX',ABS:'ABS',
+         DEQUANTIZE:'DEQUANTIZE',PAD:'PAD',PRELU:'PRELU'}
 
 class Converter:
     def __init__(self, model, dynamic_hw=False):
@@ -24,7 +26,15 @@ class Converter:
 
     def const(self, idx):
         t = self.t[idx]; b = self.m['buffers'][t['buffer']]
-        if len(b) == 0: return None
+        if len(b) == 0:
+            # A float16 weight widened by DEQUANTIZE (MediaPipe's face mesh) is a constant too.
+            p = self.producer.get(idx)
+            if p is not None and self.m['ops'][p]['op'] == DEQUANTIZE:
+                src = self.t[self.m['ops'][p]['inputs'][0]]
+                raw = self.m['buffers'][src['buffer']].tobytes()
+                assert src['type'] == 1, f"DEQUANTIZE of {src['name']}: only float16 is supported"
+                return np.frombuffer(raw, np.float16).astype(np.float32).reshape(src['shape'])
+            return None
         assert t['type'] == 0, f"tensor {t['name']} is not float32 (type {t['type']})"
         return np.frombuffer(b.tobytes(), np.float32).reshape(t['shape']) if len(t['shape']) else np.frombuffer(b.tobytes(), np.float32)
 
@@ -182,6 +192,21 @@ class Converter:
                     assert not (code == SUB and ci == 0)
                     self.nodes.append(helper.make_node({ADD:'Add', MUL:'Mul', SUB:'Sub'}[code], [self.val(x), self.init(oname + '_c', c)], [oname + ('_pre' if fused else '')]))
                 if fused: oname = self.act(oname + '_pre', fused)
+            elif code == DEQUANTIZE:
+                continue  # float16 weights: const() widens them where they are used
+            elif code == PRELU:
+                slope = self.const(ins[1])
+                assert slope is not None, 'PRELU with a non-constant slope'
+                slope = slope.reshape(-1)
+                self.nodes.append(helper.make_node('PRelu', [self.val(ins[0]), self.init(oname + '_slope', slope.reshape(-1, 1, 1) if len(t[ins[0]]['shape']) == 4 else slope)], [oname]))
+            elif code == PAD:
+                # Only zero channel padding at the end (MediaPipe's residual shortcuts): a fixed 1x1
+                # identity/zero convolution, as OpenCV 4.6 has no channel Pad.
+                pads = np.frombuffer(self.m['buffers'][t[ins[1]]['buffer']].tobytes(), np.int32).reshape(4, 2)
+                assert not pads[:3].any() and pads[3, 0] == 0, f'PAD {pads.tolist()} unsupported (channels at the end only)'
+                c_in = t[ins[0]]['shape'][3]; c_out = c_in + int(pads[3, 1])
+                W = np.zeros((c_out, c_in, 1, 1), np.float32); W[np.arange(c_in), np.arange(c_in)] = 1
+                self.nodes.append(helper.make_node('Conv', [self.val(ins[0]), self.init(oname + '_w', W)], [oname], kernel_shape=[1, 1]))
             elif code == RELU:
                 self.nodes.append(helper.make_node('Relu', [self.val(ins[0])], [oname]))
             elif code == RESHAPE:
@@ -212,8 +237,9 @@ class Converter:
         return model, len(fused_prelu), len(fused_softmax)
 
 def convert_file(tflite_path, onnx_path, dynamic_hw=False, output_names=None):
-    """Converts one .tflite file; returns (fused PReLUs, fused softmaxes)."""
-    model, prelus, softmaxes = Converter(tfl.load(tflite_path), dynamic_hw).convert(
+    """Converts one .tflite file (a path, or its bytes); returns (fused PReLUs, fused softmaxes)."""
+    loaded = tfl.load_bytes(tflite_path) if isinstance(tflite_path, bytes) else tfl.load(tflite_path)
+    model, prelus, softmaxes = Converter(loaded, dynamic_hw).convert(
         output_names=output_names)
     onnx.save(model, onnx_path)
     return prelus, softmaxes

@@ -33,7 +33,10 @@ def get_vec_np(t, fid, dtype):
     return np.frombuffer(t.Bytes, dtype=dtype, count=n, offset=start)
 
 def load(path):
-    buf = bytearray(open(path,'rb').read())
+    return load_bytes(open(path,'rb').read())
+
+def load_bytes(data):
+    buf = bytearray(data)
     root = Table(buf, flatbuffers.encode.Get(flatbuffers.packer.uoffset, buf, 0))
     # Model: 0 version, 1 operator_codes, 2 subgraphs, 3 description, 4 buffers
     opcodes = []

@@ -1,8 +1,8 @@
 """An independent NumPy interpreter of the TFLite graph, in NHWC, op by op as TFLite defines them."""
 import numpy as np
 import tflite_reader as tfl
-from tflite2onnx import (ABS, ADD, CONV, DIV, DWCONV, EXP, FC, MAXPOOL, MUL, NEG, RELU, RESHAPE, SUB,
-                         SUM, REDUCE_MAX)
+from tflite2onnx import (ABS, ADD, CONV, DEQUANTIZE, DIV, DWCONV, EXP, FC, MAXPOOL, MUL, NEG, PAD,
+                         PRELU, RELU, RESHAPE, SUB, SUM, REDUCE_MAX)
 
 def _pad_same(n, k, s, d=1):
     ke = (k-1)*d+1; out = -(-n // s); tot = max((out-1)*s+ke-n, 0); return tot//2, tot-tot//2
@@ -35,6 +35,7 @@ def run(model, x):
     def get(i):
         if i in vals: return vals[i]
         b = model['buffers'][t[i]['buffer']]
+        if t[i]['type'] == 1: return np.frombuffer(b.tobytes(), np.float16).reshape(t[i]['shape']).astype(np.float64)
         return np.frombuffer(b.tobytes(), np.float32).reshape(t[i]['shape']).astype(np.float64)
     for op in model['ops']:
         c = op['op']; ins = op['inputs']; o = op['opts']
@@ -59,6 +60,11 @@ def run(model, x):
             y = {ADD: np.add, MUL: np.multiply, SUB: np.subtract, DIV: np.divide}[c](a, b)
             if c != DIV: y = act(y, tfl.get_i8(o,0))
         elif c == RELU: y = np.maximum(get(ins[0]), 0)
+        elif c == DEQUANTIZE: y = get(ins[0])
+        elif c == PRELU: xx = get(ins[0]); y = np.where(xx >= 0, xx, xx * get(ins[1]))
+        elif c == PAD:
+            pads = np.frombuffer(model['buffers'][t[ins[1]]['buffer']].tobytes(), np.int32).reshape(-1, 2)
+            y = np.pad(get(ins[0]), [tuple(int(v) for v in r) for r in pads])
         elif c == NEG: y = -get(ins[0])
         elif c == ABS: y = np.abs(get(ins[0]))
         elif c == EXP: y = np.exp(get(ins[0]))
