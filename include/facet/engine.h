@@ -77,6 +77,11 @@ struct DetectOptions {
   // the region, are dropped (an overlapping region finds them whole). Regions may extend past the
   // image (the outside is black). Lets a caller spread tiles over video frames. Default empty.
   std::vector<Box> regions;
+  // Recall mode, RetinaFace, whole image: a face scoring below this is returned only when two of
+  // the passes able to see a face its size (twice the size, its own size, the coarse pass) both
+  // found it. A weak box one scale alone sees is mostly texture (a hand, a chandelier); a real
+  // small face is usually seen at two. In [0, 1); default 0: no such check.
+  float confirm_below_score = 0;
 };
 
 struct EmbedOptions {

@@ -81,6 +81,11 @@ struct RedactOptions {
   // false area falls from 5.1 % to 1.8 % of the picture at the same threshold for small faces).
   float large_face_height = 48;
   float large_face_threshold = 0.6f;
+  // Photos with RetinaFace: a detection scoring below this is redacted only when two of the scan's
+  // passes able to see a face its size found it (DetectOptions::confirm_below_score). In [0, 1);
+  // 0: off. Default 0: at 0.2 or 0.3 it removes the hand and the chandelier of a sample photo
+  // (4 regions -> 2) but uncovers ~1 % of WIDER dev's small faces (docs/redact.md).
+  float confirm_below_score = 0.0f;
   // Photos with --detector blazeface: how many tile levels below the frame are scanned (level l:
   // tiles of 1/2^l of the longer side, overlapping by a quarter, none smaller than 128 px).
   // RetinaFace scans the photo in recall mode instead (twice its size, its own size and a coarse

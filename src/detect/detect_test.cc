@@ -196,6 +196,48 @@ TEST(FaceDetectorTest, DropFragmentsInsideAMuchLargerFace) {
   EXPECT_EQ(DropFragments(pair, 0.6f).size(), 2u);
 }
 
+TEST(FaceDetectorTest, PassCanSeeFacesFromTheConfirmSizeToTheEnlargedLimit) {
+  EXPECT_FALSE(PassCanSee(1.0f, kConfirmMinInputSide - 1));
+  EXPECT_TRUE(PassCanSee(1.0f, kConfirmMinInputSide));
+  EXPECT_TRUE(PassCanSee(2.0f, kConfirmMinInputSide / 2));
+  EXPECT_TRUE(PassCanSee(1.0f, 2000));  // own size and coarser: no upper bound
+  EXPECT_FALSE(PassCanSee(2.0f, kEnlargedPassMaxFace / 2 + 1));
+}
+
+TEST(FaceDetectorTest, WeakDetectionsNeedTwoOfThePassesAbleToSeeThem) {
+  const std::vector<float> scales = {2.0f, 1.0f, 0.5f};
+  auto detection = [](Box box, float score, int pass) {
+    Detection d;
+    d.box = box;
+    d.score = score;
+    d.pass = pass;
+    return d;
+  };
+  // A 40-px box: the 2x and 1x passes can see it (80 and 40 input px), the 0.5x pass cannot (20).
+  const Box face{100, 100, 40, 40};
+  const Box shifted{104, 102, 40, 40};  // the same face, found again by another pass
+  std::vector<Detection> kept = {detection(face, 0.2f, 0)};
+  DropUnconfirmed({detection(face, 0.2f, 0), detection(shifted, 0.1f, 1)}, scales, 0.3f, &kept);
+  EXPECT_EQ(kept.size(), 1u) << "found by both able passes";
+  DropUnconfirmed({detection(face, 0.2f, 0)}, scales, 0.3f, &kept);
+  EXPECT_TRUE(kept.empty()) << "found by one of two able passes";
+  // Found by the 2x pass and the 0.5x pass, which cannot see a face that small: not confirmed.
+  kept = {detection(face, 0.2f, 0)};
+  DropUnconfirmed({detection(face, 0.2f, 0), detection(face, 0.2f, 2)}, scales, 0.3f, &kept);
+  EXPECT_TRUE(kept.empty());
+  // Scoring at the confirmation score, or with no check (0), it stays.
+  kept = {detection(face, 0.3f, 0)};
+  DropUnconfirmed({detection(face, 0.3f, 0)}, scales, 0.3f, &kept);
+  EXPECT_EQ(kept.size(), 1u);
+  DropUnconfirmed({detection(face, 0.3f, 0)}, scales, 0.0f, &kept);
+  EXPECT_EQ(kept.size(), 1u);
+  // A 20-px box only the 2x pass can see (40 input px; 1x: 20): one pass is all there is.
+  const Box small{300, 300, 20, 20};
+  kept = {detection(small, 0.1f, 0)};
+  DropUnconfirmed({detection(small, 0.1f, 0)}, scales, 0.3f, &kept);
+  EXPECT_EQ(kept.size(), 1u);
+}
+
 TEST(NmsTest, IouOfKnownBoxes) {
   EXPECT_FLOAT_EQ(IntersectionOverUnion({0, 0, 10, 10}, {0, 0, 10, 10}), 1.0f);
   EXPECT_FLOAT_EQ(IntersectionOverUnion({0, 0, 10, 10}, {5, 0, 10, 10}), 50.0f / 150.0f);

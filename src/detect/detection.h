@@ -22,6 +22,9 @@ struct Detection {
   // (facet::LandmarkIndex); BlazeFace leaves has_landmarks false (O-Net places them).
   bool has_landmarks = false;
   std::array<Point, 5> landmarks{};
+  // Which of the detector's whole-frame passes found it (FaceDetector's recall pyramid, finest
+  // first); 0 for a single pass or a scanned region.
+  int pass = 0;
 };
 
 // Area of the intersection of two boxes; 0 when they do not overlap.

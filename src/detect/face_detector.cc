@@ -58,6 +58,31 @@ float SmallestFaceInRegion(DetectorKind kind, float region_side, const PyramidOp
   return 12.0f / RegionScale(region_side, pyramid);
 }
 
+bool PassCanSee(float scale, float face_side) {
+  const float input_side = face_side * scale;
+  if (input_side < kConfirmMinInputSide) return false;
+  return scale <= 1.0f || input_side <= kEnlargedPassMaxFace;
+}
+
+void DropUnconfirmed(const std::vector<Detection>& found, const std::vector<float>& scales,
+                     float confirm_below, std::vector<Detection>* kept) {
+  std::erase_if(*kept, [&](const Detection& d) {
+    if (d.score >= confirm_below) return false;
+    const float side = std::max(d.box.width, d.box.height);
+    int able = 0, agreeing = 0;
+    for (size_t pass = 0; pass < scales.size(); ++pass) {
+      if (!PassCanSee(scales[pass], side)) continue;
+      ++able;
+      const bool found_here = std::any_of(found.begin(), found.end(), [&](const Detection& f) {
+        return f.pass == static_cast<int>(pass) &&
+               IntersectionOverUnion(f.box, d.box) >= kPassAgreementIou;
+      });
+      if (found_here) ++agreeing;
+    }
+    return able >= 2 && agreeing < 2;
+  });
+}
+
 NmsOptions RetinaFaceNms() { return {.method = NmsMethod::kHard, .iou_threshold = 0.3f}; }
 
 std::vector<Detection> DropFragments(std::vector<Detection> detections, float inside_share) {
@@ -123,6 +148,7 @@ Result<std::vector<Detection>> FaceDetector::Detect(const cv::Mat& image_bgr,
   scratch_.clear();
   const cv::Size size = image_bgr.size();
   const cv::Rect frame(cv::Point(0, 0), size);
+  std::vector<float> scales;  // RetinaFace's whole-frame passes, when it scans the frame
   if (!config.regions.empty()) {
     for (const cv::Rect& rect : config.regions) {
       FACET_RETURN_IF_ERROR(ScanRegion(
@@ -137,10 +163,12 @@ Result<std::vector<Detection>> FaceDetector::Detect(const cv::Mat& image_bgr,
       // A fixed input sees the frame once, scaled to fit it: no larger pass.
       pyramid.max_side = std::min({pyramid.max_side, spec.fixed_width, spec.fixed_height});
     }
-    const std::vector<float> scales = PlanPyramid(size.width, size.height, pyramid);
-    for (float scale : scales) {
+    scales = PlanPyramid(size.width, size.height, pyramid);
+    for (size_t pass = 0; pass < scales.size(); ++pass) {
+      const float scale = scales[pass];
       const size_t first = scratch_.size();
       FACET_RETURN_IF_ERROR(ScanRegion(image_bgr, frame, scale, config.score_threshold));
+      for (size_t i = first; i < scratch_.size(); ++i) scratch_[i].pass = static_cast<int>(pass);
       // An enlarged pass is there for small faces; a coarser pass finds the large ones, and what
       // an enlarged pass takes for a large face is mostly texture seen too closely.
       if (scale <= 1.0f || scales.back() > 1.0f) continue;
@@ -164,6 +192,9 @@ Result<std::vector<Detection>> FaceDetector::Detect(const cv::Mat& image_bgr,
   }
   std::vector<Detection> kept = SuppressOverlaps(scratch_, config.nms);
   if (kind_ == DetectorKind::kRetinaFace) kept = DropFragments(std::move(kept), 0.6f);
+  if (config.confirm_below_score > 0 && scales.size() >= 2) {
+    DropUnconfirmed(scratch_, scales, config.confirm_below_score, &kept);
+  }
   return kept;
 }
 

@@ -72,7 +72,31 @@ struct FaceDetectorConfig {
   // BlazeFace: when the whole-frame pass finds nothing, scan the frame padded by this share of
   // its size on every side (faces filling or cut by the frame, e.g. profile crops). 0 disables.
   float empty_retry_padding = 0.25f;
+  // RetinaFace's pyramid: a detection scoring below this is kept only when a second pass that
+  // could see a face its size (PassCanSee) found it too (IoU >= kPassAgreementIou). A weak box
+  // seen at one scale alone is mostly texture (a hand, a chandelier). 0 (default): no check.
+  float confirm_below_score = 0;
 };
+
+// Boxes of two passes that are one face.
+inline constexpr float kPassAgreementIou = 0.4f;
+
+// A pass is counted as able to confirm a face from this many input pixels (the smallest anchor is
+// 16, and faces down to ~12 are found, but weakly: counting passes from 12 px dropped 2.8 points
+// of WIDER dev's faces >= 16 px covered at confirm_below_score 0.3, from 32 px 0.9 on the first
+// 100 images; docs/redact.md).
+inline constexpr float kConfirmMinInputSide = 32;
+
+// Whether a whole-frame pass at `scale` can confirm a face whose longer side is `face_side` image
+// pixels: at least kConfirmMinInputSide input pixels, and for an enlarged pass at most
+// kEnlargedPassMaxFace (it keeps no larger face). Pure function.
+bool PassCanSee(float scale, float face_side);
+
+// Drops the detections in `kept` scoring below `confirm_below` that fewer than two of the passes
+// able to see them (PassCanSee at `scales[pass]`) found; `found` holds every pass's detections
+// before suppression, tagged with Detection::pass. A detection only one pass can see is kept.
+void DropUnconfirmed(const std::vector<Detection>& found, const std::vector<float>& scales,
+                     float confirm_below, std::vector<Detection>* kept);
 
 // The smallest face (pixels) `kind` reliably finds in a region of this longer side scanned as
 // FaceDetectorConfig::regions are (default PyramidOptions): BlazeFace ~1/16 of the side;

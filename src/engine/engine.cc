@@ -193,11 +193,15 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   if (!(options.landmarks_min_score >= 0 && options.landmarks_min_score <= 1)) {
     return Status::InvalidArgument("landmarks_min_score must be in [0, 1]");
   }
+  if (!(options.confirm_below_score >= 0 && options.confirm_below_score < 1)) {
+    return Status::InvalidArgument("confirm_below_score must be in [0, 1)");
+  }
   const cv::Mat view = image::AsMat(image);
   detect::FaceDetectorConfig config;
   const bool recall = options.mode == DetectorMode::kRecall;
   config.use_tiles = recall;
   config.score_threshold = score_threshold;
+  config.confirm_below_score = options.confirm_below_score;
   config.tiling.min_face_size = options.min_face_size;
   if (state_->detector->kind() == detect::DetectorKind::kRetinaFace) {
     config.nms = detect::RetinaFaceNms();

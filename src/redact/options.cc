@@ -23,6 +23,10 @@ Status ValidateOptions(const RedactOptions& options) {
     return Status::InvalidArgument(
         "large face threshold must be in (0, 1) and large face height >= 0");
   }
+  if (!(options.confirm_below_score >= 0 && options.confirm_below_score < 1)) {
+    return Status::InvalidArgument("confirmation score must be in [0, 1), got " +
+                                   std::to_string(options.confirm_below_score));
+  }
   if (options.photo_tile_levels < 0 || options.photo_tile_levels > 5) {
     return Status::InvalidArgument("photo tile levels must be 0..5");
   }
@@ -75,6 +79,7 @@ DetectOptions DetectionFor(const RedactOptions& options) {
   detect.compute_quality = false;
   detect.compute_landmarks = static_cast<bool>(options.keep);
   detect.landmarks_min_score = options.keep_min_score;
+  detect.confirm_below_score = options.confirm_below_score;
   return detect;
 }
 

@@ -37,6 +37,7 @@ struct EvalRedactFlags {
   std::string data;
   float threshold = RedactOptions{}.score_threshold;
   float scale = RedactOptions{}.scale;
+  float confirm_below = RedactOptions{}.confirm_below_score;
   std::string shape = "ellipse";
   std::string mode = "blur";
   int levels = RedactOptions{}.photo_tile_levels;
@@ -149,6 +150,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   options.mode = mode.value();
   options.shape = shape.value();
   options.scale = flags.scale;
+  options.confirm_below_score = flags.confirm_below;
   options.photo_tile_levels = flags.levels;
   options.verify_rounds = flags.verify_rounds;
   options.verify_threshold = flags.verify_threshold;
@@ -417,6 +419,9 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
       ->required();
   cmd->add_option("--threshold", flags->threshold, "redaction detector threshold for faces under 48 px (default 0.05; taller ones need 0.6)");
   cmd->add_option("--scale", flags->scale, "region scale (default 1.6)");
+  cmd->add_option("--confirm-below", flags->confirm_below,
+                  "RetinaFace: detections scoring below this must be found by two passes "
+                  "(default: RedactOptions' confirm_below_score; 0: off)");
   cmd->add_option("--shape", flags->shape, "ellipse (default) or box");
   cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
   cmd->add_option("--levels", flags->levels, "photo tile levels with --detector blazeface (default 3)");

@@ -29,6 +29,7 @@ struct RedactFlags {
   std::string mode = "blur";
   std::string shape = "ellipse";
   float scale = RedactOptions{}.scale;
+  float confirm_below = RedactOptions{}.confirm_below_score;
   float threshold = RedactOptions{}.score_threshold;
   bool json = false;
   bool no_audio = false;
@@ -137,6 +138,7 @@ Result<RedactOptions> MakeOptions(const RedactFlags& flags) {
   options.mode = mode.value();
   options.shape = shape.value();
   options.scale = flags.scale;
+  options.confirm_below_score = flags.confirm_below;
   options.score_threshold = flags.threshold;
   options.photo_tile_levels = flags.levels;
   options.verify_rounds = flags.verify_rounds;
@@ -415,6 +417,9 @@ Action RegisterRedact(CLI::App& app) {
   cmd->add_option("--shape", flags->shape, "ellipse (default) or box");
   cmd->add_option("--scale", flags->scale,
                   "region size: the head around the detector's box times this (default 1.6)");
+  cmd->add_option("--confirm-below", flags->confirm_below,
+                  "photos, RetinaFace: a face scoring below this is redacted only when two of the "
+                  "scan's scales found it (default: see docs/redact.md; 0: off)");
   cmd->add_option("--threshold", flags->threshold,
                   "detector score threshold for faces under 48 px (default 0.05; taller ones need 0.6; recognition uses 0.75)");
   cmd->add_flag("--json", flags->json, "print a JSON summary");
