@@ -261,9 +261,12 @@ def erase_visibility(c, group, photo, rounds):
     admin = Api(c.nodes[0], c.key)
     for r in range(rounds):
         person = "erase%d-%d" % (r, int(time.time()))
-        enroll(admin, group, person, photo)
+        change = enroll(admin, group, person, photo)
+        # Another node may apply the enrollment up to its lease later: ask each to have it first
+        # (read-your-writes), so that this checks the erasure below, not a race with the log.
         for a, i in zip(apis, ids):
-            assert person in (identify_names(a, group, i)[1] or set()), "enrolled but not found"
+            found = identify_names(a, group, i, headers_in={"Facet-Min-Change": str(change)})[1]
+            assert person in (found or set()), "enrolled but not found"
         status, _ = admin.call("DELETE", "%s/%s/persons/%s" % (GROUPS, group, person))
         t0 = time.time()
         assert status == 200
