@@ -46,15 +46,11 @@ Result<RecognizerManifest> Parse(std::string_view json_text) {
   FACET_RETURN_IF_ERROR(CheckKeys(root, "",
                                   {"kind", "name", "onnx", "sha256", "input", "alignment", "output",
                                    "thresholds", "description", "licence"}));
-  FACET_MANIFEST_ASSIGN(m.name, String(root, "name", "", true));
-  if (!IsSafeModelName(m.name)) {
-    return Bad("'name' \"" + m.name +
-               "\" is not a safe model name (1-64 characters of "
-               "A-Z a-z 0-9 _ . -, starting with a letter or digit, no \"..\")");
-  }
-  FACET_MANIFEST_ASSIGN(m.onnx, String(root, "onnx", "", true));
-  if (m.onnx.empty()) return Bad("'onnx' is empty");
-  FACET_MANIFEST_ASSIGN(m.sha256, manifest_json::Sha256(root));
+  manifest_json::ModelFileKeys file;
+  FACET_RETURN_IF_ERROR(manifest_json::ParseModelFileKeys(root, &file));
+  m.name = std::move(file.name);
+  m.onnx = std::move(file.onnx);
+  m.sha256 = std::move(file.sha256);
   const Json* input = nullptr;
   FACET_MANIFEST_ASSIGN(input, Object(root, "input", "", true));
   FACET_RETURN_IF_ERROR(ParseInput(*input, &m));

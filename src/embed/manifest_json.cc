@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cmath>
 
+#include "embed/manifest.h"
+
 namespace facet::embed::manifest_json {
 
 Status Bad(const std::string& message) { return Status::InvalidArgument("manifest: " + message); }
@@ -127,6 +129,19 @@ Status ParseInputFacts(const Json& input, InputFacts* facts) {
     facts->mean[c] = v.get<double>();
   }
   FACET_MANIFEST_ASSIGN(facts->scale, Number(input, "scale", "input.", true, 1e-9, 1e4));
+  return Status::Ok();
+}
+
+Status ParseModelFileKeys(const Json& root, ModelFileKeys* keys) {
+  FACET_MANIFEST_ASSIGN(keys->name, String(root, "name", "", true));
+  if (!IsSafeModelName(keys->name)) {
+    return Bad("'name' \"" + keys->name +
+               "\" is not a safe model name (1-64 characters of A-Z a-z 0-9 _ . -, starting "
+               "with a letter or digit, no \"..\")");
+  }
+  FACET_MANIFEST_ASSIGN(keys->onnx, String(root, "onnx", "", true));
+  if (keys->onnx.empty()) return Bad("'onnx' is empty");
+  FACET_MANIFEST_ASSIGN(keys->sha256, Sha256(root));
   return Status::Ok();
 }
 

@@ -43,6 +43,15 @@ Result<int> Integer(const Json& parent, const std::string& key, const std::strin
 // The optional "sha256": 64 hex digits, lowercased; empty when absent.
 Result<std::string> Sha256(const Json& root);
 
+// The keys both kinds name their model file with: "name" (a safe model name, IsSafeModelName),
+// "onnx" (not empty) and the optional "sha256".
+struct ModelFileKeys {
+  std::string name;
+  std::string onnx;
+  std::string sha256;
+};
+Status ParseModelFileKeys(const Json& root, ModelFileKeys* keys);
+
 // The input keys both kinds share: "layout" (NCHW/NHWC), "channels" (RGB/BGR), "mean" (3 numbers)
 // and "scale".
 struct InputFacts {

@@ -75,13 +75,7 @@ Status FaceMesh::RunOnce(const cv::Mat& image_bgr, const std::vector<FaceCrop>& 
                          std::vector<FaceMeshResult>* results) {
   results->clear();
   if (crops.empty()) return Status::Ok();
-  crops_.resize(crops.size());
-  transforms_.resize(crops.size());
-  for (size_t i = 0; i < crops.size(); ++i) {
-    if (!(crops[i].side >= 1)) return Status::InvalidArgument("a face crop is empty");
-    transforms_[i] = CropTransform(crops[i], kInputSize);
-    align::WarpSimilarity(image_bgr, transforms_[i], kInputSize, &crops_[i]);
-  }
+  FACET_RETURN_IF_ERROR(WarpCrops(image_bgr, crops, kInputSize, &transforms_, &crops_));
   // MediaPipe's face_landmark graph: RGB in [0, 1].
   cv::dnn::blobFromImages(crops_, blob_, 1.0 / 255.0, cv::Size(), cv::Scalar(), /*swapRB=*/true,
                           /*crop=*/false, CV_32F);

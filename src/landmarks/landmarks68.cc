@@ -27,6 +27,18 @@ cv::Matx23d CropTransform(const FaceCrop& crop, int size) {
           -s, c, half - (-s * crop.centre.x + c * crop.centre.y)};
 }
 
+Status WarpCrops(const cv::Mat& image_bgr, const std::vector<FaceCrop>& crops, int size,
+                 std::vector<cv::Matx23d>* transforms, std::vector<cv::Mat>* warped) {
+  warped->resize(crops.size());
+  transforms->resize(crops.size());
+  for (size_t i = 0; i < crops.size(); ++i) {
+    if (!(crops[i].side >= 1)) return Status::InvalidArgument("a face crop is empty");
+    (*transforms)[i] = CropTransform(crops[i], size);
+    align::WarpSimilarity(image_bgr, (*transforms)[i], size, &(*warped)[i]);
+  }
+  return Status::Ok();
+}
+
 FaceCrop UprightCrop(const std::array<Point, 5>& five, float scale, float shift_down) {
   const float dx = five[kRightEye].x - five[kLeftEye].x;
   const float dy = five[kRightEye].y - five[kLeftEye].y;
@@ -62,13 +74,7 @@ Status Landmarks68::Run(const cv::Mat& image_bgr, const std::vector<FaceCrop>& c
                         std::vector<Points68>* results) {
   results->clear();
   if (crops.empty()) return Status::Ok();
-  crops_.resize(crops.size());
-  transforms_.resize(crops.size());
-  for (size_t i = 0; i < crops.size(); ++i) {
-    if (!(crops[i].side >= 1)) return Status::InvalidArgument("a face crop is empty");
-    transforms_[i] = CropTransform(crops[i], kInputSize);
-    align::WarpSimilarity(image_bgr, transforms_[i], kInputSize, &crops_[i]);
-  }
+  FACET_RETURN_IF_ERROR(WarpCrops(image_bgr, crops, kInputSize, &transforms_, &crops_));
   // NCHW RGB; blobFromImages subtracts the mean in the channel order after the swap, then scales.
   cv::dnn::blobFromImages(crops_, blob_, 1.0 / 255.0, cv::Size(),
                           cv::Scalar(kMeanRgb[0], kMeanRgb[1], kMeanRgb[2]), /*swapRB=*/true,

@@ -35,6 +35,11 @@ FaceCrop UprightCrop(const std::array<Point, 5>& five, float scale, float shift_
 // Image -> crop of `size` pixels: rotate by -angle about `crop.centre`, scale, centre.
 cv::Matx23d CropTransform(const FaceCrop& crop, int size);
 
+// Warps each crop of `image_bgr` to `size` x `size` pixels into `warped` (resized to match), with
+// its CropTransform in `transforms`. kInvalidArgument for an empty crop.
+Status WarpCrops(const cv::Mat& image_bgr, const std::vector<FaceCrop>& crops, int size,
+                 std::vector<cv::Matx23d>* transforms, std::vector<cv::Mat>* warped);
+
 struct Landmarks68Options {
   // The crop is placed by the 5 landmarks, not the detector's box (boxes differ between detectors
   // and with hair): its side is `crop_scale` times the face's height from the eye line to the
