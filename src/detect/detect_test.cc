@@ -213,7 +213,7 @@ TEST(FaceDetectorTest, PassAgreementCountsThePassesAbleToSeeAFaceAndThoseThatFou
     d.pass = pass;
     return d;
   };
-  const Box face{100, 100, 40, 40};   // seen by 2x (80 input px) and 1x (40), not 0.5x (20)
+  const Box face{100, 100, 40, 40};  // seen by 2x (80 input px) and 1x (40), not 0.5x (20)
   const Box far_away{400, 100, 40, 40};
   std::vector<Detection> kept = {detection(face, 0.2f, 0)};
   CountPassAgreement({detection(face, 0.2f, 0), detection(far_away, 0.9f, 1)}, scales, &kept);

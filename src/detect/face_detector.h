@@ -97,9 +97,10 @@ bool PassCanSee(float scale, float face_side);
 void CountPassAgreement(const std::vector<Detection>& found, const std::vector<float>& scales,
                         std::vector<Detection>* kept);
 
-// Counts the agreement (CountPassAgreement), then drops the detections in `kept` scoring below `confirm_below` that fewer than two of the passes
-// able to see them (PassCanSee at `scales[pass]`) found; `found` holds every pass's detections
-// before suppression, tagged with Detection::pass. A detection only one pass can see is kept.
+// Counts the agreement (CountPassAgreement), then drops the detections in `kept` scoring below
+// `confirm_below` that fewer than two of the passes able to see them (PassCanSee at
+// `scales[pass]`) found; `found` holds every pass's detections before suppression, tagged with
+// Detection::pass. A detection only one pass can see is kept.
 void DropUnconfirmed(const std::vector<Detection>& found, const std::vector<float>& scales,
                      float confirm_below, std::vector<Detection>* kept);
 

@@ -308,7 +308,7 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
 }
 
 Result<std::vector<float>> Session::FaceProbabilities(const Image& image,
-                                                     const std::vector<Box>& boxes) {
+                                                      const std::vector<Box>& boxes) {
   if (image.empty()) return Status::InvalidArgument("empty image");
   std::vector<float> probabilities;
   if (boxes.empty()) return probabilities;
@@ -317,8 +317,7 @@ Result<std::vector<float>> Session::FaceProbabilities(const Image& image,
       return Status::InvalidArgument("FaceProbabilities: a box is empty");
     }
   }
-  FACET_RETURN_IF_ERROR(
-      state_->onet->Run(image::AsMat(image), boxes, &state_->landmark_results));
+  FACET_RETURN_IF_ERROR(state_->onet->Run(image::AsMat(image), boxes, &state_->landmark_results));
   probabilities.reserve(boxes.size());
   for (const landmarks::OnetResult& r : state_->landmark_results) {
     probabilities.push_back(r.face_probability);
