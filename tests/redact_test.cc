@@ -209,6 +209,18 @@ TEST_F(RedactTest, VerificationLeavesNoFaceTheDetectorFinds) {
     EXPECT_EQ(SeenThroughRedactions(found.value(), result->regions), result->residual_faces)
         << "sample " << sample;
     residual += result->residual_faces;
+    // Verification strengthens the scan's regions and never draws outside them.
+    for (const RedactedRegion& r : result->regions) {
+      if (r.verify_round == 0) continue;
+      EXPECT_TRUE(std::any_of(result->regions.begin(), result->regions.end(),
+                              [&](const RedactedRegion& s) {
+                                return s.verify_round == 0 && s.region.x == r.region.x &&
+                                       s.region.y == r.region.y &&
+                                       s.region.width == r.region.width &&
+                                       s.region.height == r.region.height;
+                              }))
+          << "sample " << sample << ": a verification region is not one the scan drew";
+    }
     // Without verification: the scan's regions only, nothing counted.
     RedactOptions unverified;
     unverified.verify_rounds = 0;
