@@ -54,7 +54,7 @@ Pose EstimateHeadPoseFromFivePoints(const std::array<Point, 5>& five);
 
 // The yaw (degrees) at which the nose tip of the canonical face passes the eye on its side:
 // atan(0.4524 / 0.5002). At or beyond it in EstimateHeadPoseFromFivePoints, the nose tip lies
-// outside the eyes-mouth quadrilateral: a strong turn.
+// beyond the eye on its side, outside the eyes-mouth quadrilateral: a strong turn.
 inline constexpr float kNoseOutsideEyesYaw = 42.12f;
 
 // MediaPipe's face mesh reports whether it found a face in its crop (FaceMeshResult::face_score);
@@ -70,7 +70,7 @@ struct HeadPose {
 // 5 points' (method kFivePoints). The mesh failed: its face score is under kMinMeshFaceScore, or
 // its roll is more than 90 degrees from the 5 points' (fitted upside down). The 5 points
 // contradict it: they show a strong turn (abs(yaw) >= kNoseOutsideEyesYaw: the nose tip outside
-// the eyes) that the mesh reads as a lesser one or one the other way.
+// the eyes) while the mesh reads abs(yaw) under kNoseOutsideEyesYaw, or a turn the other way.
 HeadPose ChooseHeadPose(const Pose& mesh, float mesh_face_score, const Pose& five_points);
 
 }  // namespace facet::quality
