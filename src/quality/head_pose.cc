@@ -32,12 +32,6 @@ constexpr double kNoseDown = 0.5397;     // nose tip's place along the line, fro
 constexpr double kNoseDepthFromEyes = 0.5511;  // nose tip in front of the eyes
 constexpr double kMouthDepthFromEyes = 0.0942;  // mouth's midpoint in front of the eyes
 
-double WrapDegrees(double a) {
-  while (a > 180) a -= 360;
-  while (a <= -180) a += 360;
-  return a;
-}
-
 // R = Rz(roll) Rx(pitch) Ry(-yaw), R taking the face model's frame to the camera's: yaw and
 // pitch turn the face, roll then turns the image, so rotating a photo changes roll alone. R's
 // last row is Rx Ry's: (-cos p sin a, sin p, cos p cos a) with a = -yaw; roll from the middle
@@ -148,14 +142,14 @@ Pose EstimateHeadPoseFromFivePoints(const std::array<Point, 5>& five) {
       std::atan2(nose_down - kNoseDown, kNoseDepthFromEyes - kMouthDepthFromEyes * nose_down) *
       kRadToDeg);
   // "Down" points straight down on an upright face; roll turns it clockwise.
-  pose.roll_degrees = static_cast<float>(WrapDegrees(down * kRadToDeg - 90));
+  pose.roll_degrees = static_cast<float>(std::remainder(down * kRadToDeg - 90, 360.0));
   return pose;
 }
 
 HeadPose ChooseHeadPose(const Pose& mesh, float mesh_face_score, const Pose& five_points) {
   const bool failed =
       !(mesh_face_score >= kMinMeshFaceScore) ||
-      std::abs(WrapDegrees(mesh.roll_degrees - five_points.roll_degrees)) > 90;
+      std::abs(std::remainder(mesh.roll_degrees - five_points.roll_degrees, 360.0)) > 90;
   const bool strong_turn = std::abs(five_points.yaw_degrees) >= kNoseOutsideEyesYaw;
   const bool contradicted =
       strong_turn && (std::abs(mesh.yaw_degrees) < kNoseOutsideEyesYaw ||
