@@ -17,6 +17,8 @@ import collections
 import json
 import os
 
+from wider_atypical import iou  # same folder
+
 LABELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pose_labels.tsv')
 ORDER = ['frontal', 'three-quarter', 'profile', 'back', 'unsure']
 
@@ -31,14 +33,6 @@ def read_labels():
             box = None if x == '-' else tuple(float(v) for v in (x, y, w, h))
             faces.append((image, box, label))
     return faces
-
-
-def iou(a, b):
-    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    iw = max(0.0, min(ax2, bx2) - max(a[0], b[0]))
-    ih = max(0.0, min(ay2, by2) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def match(box, detections):
