@@ -166,6 +166,8 @@ TEST_F(ApiTest, DetectInAzureShape) {
   EXPECT_TRUE(q == "low" || q == "medium" || q == "high");
   EXPECT_TRUE(f["faceAttributes"]["headPose"]["yaw"].is_number());
   EXPECT_GT(f["faceAttributes"]["qualityDetails"]["detectionScore"].get<double>(), 0.5);
+  const std::string pose_method = f["faceAttributes"]["qualityDetails"]["poseMethod"];
+  EXPECT_TRUE(pose_method == "mesh" || pose_method == "five_points") << pose_method;
   EXPECT_EQ(f["recognitionModel"], "mobilefacenet");
 
   // Multipart carries the same image.

@@ -34,7 +34,9 @@ form.addEventListener('submit', async (event) => {
       cell(tr, String(i + 1));
       cell(tr, `${r.left}, ${r.top}, ${r.width} × ${r.height}`);
       cell(tr, a.qualityForRecognition, 'q-' + a.qualityForRecognition);
-      cell(tr, `${a.headPose.yaw} / ${a.headPose.pitch} / ${a.headPose.roll}`);
+      // A pose from the 5 landmarks (the face mesh failed or was contradicted) is coarser.
+      const coarse = d.poseMethod === 'five_points' ? ' (5 points)' : '';
+      cell(tr, `${a.headPose.yaw} / ${a.headPose.pitch} / ${a.headPose.roll}${coarse}`);
       cell(tr, String(d.faceSize));
       cell(tr, String(d.sharpness));
       cell(tr, String(d.detectionScore));

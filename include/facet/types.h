@@ -30,6 +30,14 @@ enum class QualityLevel { kLow, kMedium, kHigh };
 // Lowercase name as in Azure Face's qualityForRecognition: "low", "medium", "high".
 const char* QualityLevelName(QualityLevel level);
 
+// Where a face's head pose comes from (docs/quality.md): MediaPipe's 3D face mesh, or, where the
+// mesh contradicts them or failed, the geometry of the 5 landmarks (coarser: a strong turn is
+// seen, not measured to the degree). kNone: no pose was computed.
+enum class PoseMethod { kNone, kMesh, kFivePoints };
+
+// "none", "mesh", "five_points".
+const char* PoseMethodName(PoseMethod method);
+
 struct Quality {
   QualityLevel level = QualityLevel::kLow;
   // 0..1: how likely the face is to be recognised correctly, from the recognizer's agreement with
@@ -48,6 +56,7 @@ struct Quality {
   float yaw_degrees = 0;  // head pose from MediaPipe's 3D face mesh; 0 = frontal
   float pitch_degrees = 0;
   float roll_degrees = 0;
+  PoseMethod pose_method = PoseMethod::kNone;  // which method gave yaw, pitch and roll
 };
 
 struct Face {

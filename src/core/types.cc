@@ -11,4 +11,13 @@ const char* QualityLevelName(QualityLevel level) {
   return "low";
 }
 
+const char* PoseMethodName(PoseMethod method) {
+  switch (method) {
+    case PoseMethod::kNone: return "none";
+    case PoseMethod::kMesh: return "mesh";
+    case PoseMethod::kFivePoints: return "five_points";
+  }
+  return "none";
+}
+
 }  // namespace facet

@@ -34,9 +34,11 @@ Image AnnotateFaces(const Image& image, const std::vector<Face>& faces) {
     if (face.landmarks68.empty()) {
       std::snprintf(label, sizeof(label), "%.2f", face.score);
     } else {
-      std::snprintf(label, sizeof(label), "%.2f %s yaw %+.0f pitch %+.0f", face.score,
+      // A pose from the 5 landmarks (the mesh failed or was contradicted) is marked "5pt".
+      std::snprintf(label, sizeof(label), "%.2f %s yaw %+.0f pitch %+.0f%s", face.score,
                     QualityLevelName(face.quality.level), face.quality.yaw_degrees,
-                    face.quality.pitch_degrees);
+                    face.quality.pitch_degrees,
+                    face.quality.pose_method == PoseMethod::kFivePoints ? " 5pt" : "");
     }
     cv::putText(canvas, label, cv::Point(box.x, std::max(12, box.y - 4)), cv::FONT_HERSHEY_SIMPLEX,
                 0.4 * thickness, colour, thickness, cv::LINE_AA);

@@ -299,10 +299,14 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     Face& face = faces[state_->dense_faces[k]];
     face.landmarks68.assign(state_->dense_results[k].begin(), state_->dense_results[k].end());
     align::AlignFace(view, face.landmarks, quality_template, 112, &state_->quality_crop);
-    const quality::Pose pose = quality::EstimateHeadPoseFromMesh(state_->mesh_results[k].points);
+    const landmarks::FaceMeshResult& mesh = state_->mesh_results[k];
+    const quality::HeadPose pose = quality::ChooseHeadPose(
+        quality::EstimateHeadPoseFromMesh(mesh.points), mesh.face_score,
+        quality::EstimateHeadPoseFromFivePoints(face.landmarks));
     face.quality =
-        quality::AssessQuality(face.box, face.score, pose, state_->quality_crop,
+        quality::AssessQuality(face.box, face.score, pose.pose, state_->quality_crop,
                                {state_->agreement[k], state_->feature_norms[k]}, thresholds);
+    face.quality.pose_method = pose.method;
   }
   return faces;
 }

@@ -1,7 +1,8 @@
 // MediaPipe FaceMesh: 468 face points with depth (x, y in image pixels, z in pixels of the same
 // scale, growing away from the camera), from Google's face_landmark.tflite converted to ONNX
 // (docs/models.md). Run as MediaPipe runs it: first on a square crop turned upright by the eye
-// line of the 5 landmarks (the face with a margin of half its size), then on the crop its own
+// line of the 5 landmarks (or by the eyes-to-mouth line where the eye line is off: UprightCrop;
+// the face with a margin of half its size), then on the crop its own
 // tracking takes around the mesh found.
 //
 // Thread-safety: owns a network and scratch buffers; one per Session.

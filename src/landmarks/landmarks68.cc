@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -14,6 +15,9 @@ namespace {
 constexpr double kMeanRgb[3] = {122.782, 117.001, 104.298};
 // Eye distance over the eye-to-mouth height of a frontal face (the ArcFace template: 35.2 / 40.7).
 constexpr float kFrontalEyeDistanceToHeight = 0.87f;
+// How far (radians) the eye line may be off square with the eyes-to-mouth line before the crop is
+// turned by the latter (UprightCrop).
+constexpr float kMaxEyeLineOffSquare = std::numbers::pi_v<float> / 4;
 
 }  // namespace
 
@@ -48,6 +52,18 @@ FaceCrop UprightCrop(const std::array<Point, 5>& five, float scale, float shift_
                       (five[kLeftEye].y + five[kRightEye].y) / 2};
   const Point mouth = {(five[kMouthLeft].x + five[kMouthRight].x) / 2,
                        (five[kMouthLeft].y + five[kMouthRight].y) / 2};
+  // On a profile the two eye points bunch up and their order is a guess: the eye line may point
+  // any way, and a crop turned by it upside down gives an upside-down face mesh. Where the eye
+  // line is more than 45 degrees off square with the line from the eyes to the mouth (which stays
+  // long on a profile), the crop is turned by the latter.
+  if (mouth.x != eyes.x || mouth.y != eyes.y) {
+    const float square =
+        std::atan2(mouth.y - eyes.y, mouth.x - eyes.x) - std::numbers::pi_v<float> / 2;
+    if (std::abs(std::remainder(crop.angle_radians - square, 2 * std::numbers::pi_v<float>)) >
+        kMaxEyeLineOffSquare) {
+      crop.angle_radians = square;
+    }
+  }
   // The face's own "down": perpendicular to the eye line.
   const float down_x = -std::sin(crop.angle_radians), down_y = std::cos(crop.angle_radians);
   const float height = std::max((mouth.x - eyes.x) * down_x + (mouth.y - eyes.y) * down_y,

@@ -26,7 +26,9 @@ struct FaceCrop {
   float angle_radians = 0;
 };
 
-// A crop turned upright by the eye line of the 5 landmarks (facet's order): side `scale` times
+// A crop turned upright by the eye line of the 5 landmarks (facet's order; by the line from the
+// eyes to the mouth where the eye line is more than 45 degrees off square with it, as on a
+// profile whose two eye points swapped): side `scale` times
 // the face's height from the eye line to the mouth line (or the eye distance / 0.87, its frontal
 // ratio, when larger: a face seen from above or below), centred halfway between eyes and mouth
 // and moved down by `shift_down` of that height.

@@ -24,6 +24,14 @@ constexpr CanonicalPoint kCanonical[] = {
 #include "quality/face_mesh_canonical.inc"
 };
 
+// MediaPipe's canonical face in units of the height h from the eyes' midpoint (centres of the eye
+// contours) to the mouth's (corners 61, 291): tools/pose/face_mesh_canonical.py --five-points.
+constexpr double kEyeDistance = 0.9047;  // between the eye centres
+constexpr double kNoseDepth = 0.5002;    // nose tip (point 1) in front of the eyes-mouth line
+constexpr double kNoseDown = 0.5397;     // nose tip's place along the line, from the eyes
+constexpr double kNoseDepthFromEyes = 0.5511;  // nose tip in front of the eyes
+constexpr double kMouthDepthFromEyes = 0.0942;  // mouth's midpoint in front of the eyes
+
 // R = Rz(roll) Rx(pitch) Ry(-yaw), R taking the face model's frame to the camera's: yaw and
 // pitch turn the face, roll then turns the image, so rotating a photo changes roll alone. R's
 // last row is Rx Ry's: (-cos p sin a, sin p, cos p cos a) with a = -yaw; roll from the middle
@@ -105,6 +113,49 @@ Pose EstimateHeadPoseFromMesh(const MeshPoints& mesh) {
   const cv::Matx33d uu(u), v = cv::Matx33d(vt).t();
   const double d = cv::determinant(v * uu.t()) < 0 ? -1.0 : 1.0;
   return PoseFromRotation(v * cv::Matx33d::diag({1.0, 1.0, d}) * uu.t());
+}
+
+Pose EstimateHeadPoseFromFivePoints(const std::array<Point, 5>& five) {
+  const double eyes_x = (five[kLeftEye].x + five[kRightEye].x) / 2.0;
+  const double eyes_y = (five[kLeftEye].y + five[kRightEye].y) / 2.0;
+  const double down_x = (five[kMouthLeft].x + five[kMouthRight].x) / 2.0 - eyes_x;
+  const double down_y = (five[kMouthLeft].y + five[kMouthRight].y) / 2.0 - eyes_y;
+  const double h = std::hypot(down_x, down_y);
+  if (!(h > 0)) return {};
+  // Yaw in the frame of the eyes-mouth line: across it (to the image's right on an upright face),
+  // in units of h.
+  const double ux = down_y / h, uy = -down_x / h;
+  const auto across = [&](double x, double y) { return (x * ux + y * uy) / h; };
+  const double nose_x = five[kNose].x - eyes_x, nose_y = five[kNose].y - eyes_y;
+  const double eye_distance =
+      std::abs(across(five[kRightEye].x - five[kLeftEye].x, five[kRightEye].y - five[kLeftEye].y));
+  const double yaw = std::atan2(across(nose_x, nose_y) / kNoseDepth, eye_distance / kEyeDistance);
+  // The mouth is nearer the camera than the eyes, so on a turned face the line leans towards the
+  // turn by atan(kMouthDepthFromEyes sin(yaw)): the face's own "down" is the line turned back.
+  const double down = std::atan2(down_y, down_x) + std::atan(kMouthDepthFromEyes * std::sin(yaw));
+  const double nose_down = (nose_x * std::cos(down) + nose_y * std::sin(down)) / h;
+  Pose pose;
+  pose.yaw_degrees = static_cast<float>(yaw * kRadToDeg);
+  // Tilting the face down by p moves a point at depth z (towards the camera) down by z sin p:
+  // nose_down = (kNoseDown cos p + kNoseDepthFromEyes sin p) / (cos p + kMouthDepthFromEyes sin p).
+  pose.pitch_degrees = static_cast<float>(
+      std::atan2(nose_down - kNoseDown, kNoseDepthFromEyes - kMouthDepthFromEyes * nose_down) *
+      kRadToDeg);
+  // "Down" points straight down on an upright face; roll turns it clockwise.
+  pose.roll_degrees = static_cast<float>(std::remainder(down * kRadToDeg - 90, 360.0));
+  return pose;
+}
+
+HeadPose ChooseHeadPose(const Pose& mesh, float mesh_face_score, const Pose& five_points) {
+  const bool failed =
+      !(mesh_face_score >= kMinMeshFaceScore) ||
+      std::abs(std::remainder(mesh.roll_degrees - five_points.roll_degrees, 360.0)) > 90;
+  const bool strong_turn = std::abs(five_points.yaw_degrees) >= kNoseOutsideEyesYaw;
+  const bool contradicted =
+      strong_turn && (std::abs(mesh.yaw_degrees) < kNoseOutsideEyesYaw ||
+                      (mesh.yaw_degrees > 0) != (five_points.yaw_degrees > 0));
+  if (failed || contradicted) return {five_points, PoseMethod::kFivePoints};
+  return {mesh, PoseMethod::kMesh};
 }
 
 }  // namespace facet::quality

@@ -199,7 +199,8 @@ void Api::Detect(const httplib::Request& req, httplib::Response& res, const Call
                                       {"featureNorm", Round(f.quality.feature_norm, 100)},
                                       {"detectionScore", Round(f.score, 1000)},
                                       {"faceSize", Round(f.quality.face_size, 10)},
-                                      {"sharpness", Round(f.quality.sharpness, 10)}};
+                                      {"sharpness", Round(f.quality.sharpness, 10)},
+                                      {"poseMethod", PoseMethodName(f.quality.pose_method)}};
     }
     if (!attributes.empty()) face["faceAttributes"] = std::move(attributes);
     out.push_back(std::move(face));

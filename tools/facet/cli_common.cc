@@ -129,7 +129,8 @@ nlohmann::json FaceToJson(const Face& face) {
         {"sharpness", round2(face.quality.sharpness)},
         {"yaw", round2(face.quality.yaw_degrees)},
         {"pitch", round2(face.quality.pitch_degrees)},
-        {"roll", round2(face.quality.roll_degrees)}}},
+        {"roll", round2(face.quality.roll_degrees)},
+        {"pose_method", PoseMethodName(face.quality.pose_method)}}},
   };
   if (!face.landmarks68.empty()) {
     nlohmann::json dense = nlohmann::json::array();

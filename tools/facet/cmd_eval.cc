@@ -115,7 +115,7 @@ Status WritePairsTsv(const std::vector<eval::LabeledPair>& pairs, const std::str
   out << "fold\tsame\tsimilarity\tpath_a\tpath_b";
   for (const char* side : {"a", "b"}) {
     for (const char* key : {"quality", "face_size", "sharpness", "yaw", "pitch", "roll", "score",
-                            "quality_score", "mirror_agreement", "feature_norm"}) {
+                            "quality_score", "mirror_agreement", "feature_norm", "pose_method"}) {
       out << "\t" << key << "_" << side;
     }
   }
@@ -132,14 +132,14 @@ Status WritePairsTsv(const std::vector<eval::LabeledPair>& pairs, const std::str
     out << "\t" << p.path_a << "\t" << p.path_b;
     for (const BatchItem* item : {&a, &b}) {
       if (!item->face) {
-        out << "\tnone\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan";
+        out << "\tnone\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnan\tnone";
         continue;
       }
       const Quality& q = item->face->quality;
       out << "\t" << QualityLevelName(q.level) << "\t" << q.face_size << "\t" << q.sharpness << "\t"
           << q.yaw_degrees << "\t" << q.pitch_degrees << "\t" << q.roll_degrees << "\t"
           << item->face->score << "\t" << q.score << "\t" << q.mirror_agreement << "\t"
-          << q.feature_norm;
+          << q.feature_norm << "\t" << PoseMethodName(q.pose_method);
     }
     out << "\n";
   }
