@@ -443,6 +443,9 @@ Status Galleries::Impl::LoadNodeSnapshotLocked(GalleryState& state,
   std::vector<int64_t> extra_ids;
   std::vector<float> extra;
   int64_t unfilled = 0;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  Clock::time_point scanned = start;
   const Status read = store->Read([&](store::StoreTxn& txn) -> Status {
     auto g = txn.GetGeneration(state.record.id);
     if (!g.ok()) return g.status();
@@ -459,20 +462,23 @@ Status Galleries::Impl::LoadNodeSnapshotLocked(GalleryState& state,
     auto restored = index::RestoreHnswGraph(
         state.record.dimensions, snapshot.graph, HnswOf(options.index),
         [&](const index::PutVectorFn& put) -> Status {
-          return txn.ScanFaces(state.record.id, [&](const store::FaceRecord& f) -> Status {
-            auto values = opener.Open(f);
-            if (!values.ok()) {
-              if (values.status().code() != StatusCode::kStoreCorrupt) return values.status();
-              state.damaged_faces[f.id] = values.status().message();  // left out, as in a build
-              return Status::Ok();
-            }
-            state.face_person[f.id] = f.person_id;
-            if (!put(f.id, values.value())) {  // enrolled after the snapshot
-              extra_ids.push_back(f.id);
-              extra.insert(extra.end(), values->begin(), values->end());
-            }
-            return Status::Ok();
-          });
+          const Status scan =
+              txn.ScanFaces(state.record.id, [&](const store::FaceRecord& f) -> Status {
+                auto values = opener.Open(f);
+                if (!values.ok()) {
+                  if (values.status().code() != StatusCode::kStoreCorrupt) return values.status();
+                  state.damaged_faces[f.id] = values.status().message();  // left out, as in a build
+                  return Status::Ok();
+                }
+                state.face_person[f.id] = f.person_id;
+                if (!put(f.id, values.value())) {  // enrolled after the snapshot
+                  extra_ids.push_back(f.id);
+                  extra.insert(extra.end(), values->begin(), values->end());
+                }
+                return Status::Ok();
+              });
+          scanned = Clock::now();
+          return scan;
         },
         &unfilled);
     if (!restored.ok()) return restored.status();
@@ -498,6 +504,8 @@ Status Galleries::Impl::LoadNodeSnapshotLocked(GalleryState& state,
     if (!added.ok()) return fail(added);
   }
   if (load != nullptr) {
+    load->scan_s = std::chrono::duration<double>(scanned - start).count();
+    load->finish_s = std::chrono::duration<double>(Clock::now() - scanned).count();
     load->faces = static_cast<int64_t>(state.index->size());
     load->added = static_cast<int64_t>(extra_ids.size());
     load->removed = unfilled;

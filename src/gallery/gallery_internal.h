@@ -105,6 +105,8 @@ struct NodeSnapshotLoad {
   int64_t faces = 0;    // in the index afterwards
   int64_t added = 0;    // faces the store held and the graph lacked (inserted)
   int64_t removed = 0;  // nodes of the graph the store no longer held
+  double scan_s = 0;    // reading and decrypting the gallery's rows into the graph
+  double finish_s = 0;  // walk codes and neighbour codes of every vector, inserting the new faces
 };
 
 class ChangeFollower;

@@ -317,7 +317,7 @@ class HnswIndex final : public VectorIndex {
     try {
       hnsw.levels = std::move(levels);
       hnsw.offsets.assign(offsets.begin(), offsets.end());
-      hnsw.neighbors.assign(neighbors.begin(), neighbors.end());
+      hnsw.neighbors = std::move(neighbors);
       hnsw.entry_point = entry_point;
       hnsw.max_level = max_level;
       faiss::IndexFlatCodes* storage = Storage();
