@@ -364,7 +364,7 @@ Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string
     if (!state.snapshot_dirty.exchange(false)) return Status::Ok();
     kind = state.index->kind();
     dimensions = state.index->dimensions();
-    const Status copied = state.index->SerializeGraph(&plain);
+    Status copied = state.index->SerializeGraph(&plain);
     if (!copied.ok()) {
       state.snapshot_dirty = true;
       return copied;
@@ -462,21 +462,20 @@ Status Galleries::Impl::LoadNodeSnapshotLocked(GalleryState& state,
     auto restored = index::RestoreHnswGraph(
         state.record.dimensions, snapshot.graph, HnswOf(options.index),
         [&](const index::PutVectorFn& put) -> Status {
-          const Status scan =
-              txn.ScanFaces(state.record.id, [&](const store::FaceRecord& f) -> Status {
-                auto values = opener.Open(f);
-                if (!values.ok()) {
-                  if (values.status().code() != StatusCode::kStoreCorrupt) return values.status();
-                  state.damaged_faces[f.id] = values.status().message();  // left out, as in a build
-                  return Status::Ok();
-                }
-                state.face_person[f.id] = f.person_id;
-                if (!put(f.id, values.value())) {  // enrolled after the snapshot
-                  extra_ids.push_back(f.id);
-                  extra.insert(extra.end(), values->begin(), values->end());
-                }
-                return Status::Ok();
-              });
+          Status scan = txn.ScanFaces(state.record.id, [&](const store::FaceRecord& f) -> Status {
+            auto values = opener.Open(f);
+            if (!values.ok()) {
+              if (values.status().code() != StatusCode::kStoreCorrupt) return values.status();
+              state.damaged_faces[f.id] = values.status().message();  // left out, as in a build
+              return Status::Ok();
+            }
+            state.face_person[f.id] = f.person_id;
+            if (!put(f.id, values.value())) {  // enrolled after the snapshot
+              extra_ids.push_back(f.id);
+              extra.insert(extra.end(), values->begin(), values->end());
+            }
+            return Status::Ok();
+          });
           scanned = Clock::now();
           return scan;
         },
