@@ -209,6 +209,18 @@ TEST_F(RedactTest, VerificationLeavesNoFaceTheDetectorFinds) {
     EXPECT_EQ(SeenThroughRedactions(found.value(), result->regions), result->residual_faces)
         << "sample " << sample;
     residual += result->residual_faces;
+    // Verification strengthens the scan's regions and never draws outside them.
+    for (const RedactedRegion& r : result->regions) {
+      if (r.verify_round == 0) continue;
+      EXPECT_TRUE(std::any_of(result->regions.begin(), result->regions.end(),
+                              [&](const RedactedRegion& s) {
+                                return s.verify_round == 0 && s.region.x == r.region.x &&
+                                       s.region.y == r.region.y &&
+                                       s.region.width == r.region.width &&
+                                       s.region.height == r.region.height;
+                              }))
+          << "sample " << sample << ": a verification region is not one the scan drew";
+    }
     // Without verification: the scan's regions only, nothing counted.
     RedactOptions unverified;
     unverified.verify_rounds = 0;
@@ -339,6 +351,38 @@ TEST_F(RedactTest, DetectorRegionsAndBoxesWithoutLandmarks) {
   empty_region.regions = {{0, 0, 0, 10}};
   EXPECT_EQ(session_->Detect(image.value(), empty_region).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST_F(RedactTest, SecondOpinionCallsFacesFacesAndTakesNoFaceForOne) {
+  auto image = LoadImage(SamplePath(1));
+  ASSERT_TRUE(image.ok());
+  auto faces = session_->Detect(image.value(), DetectOptions{});
+  ASSERT_TRUE(faces.ok());
+  ASSERT_GE(faces->size(), 3u);
+  std::vector<Box> boxes;
+  for (const Face& f : faces.value()) boxes.push_back(f.box);
+  // The same boxes moved down by two face heights (shirts, hands, background): not faces.
+  for (const Face& f : faces.value()) {
+    boxes.push_back({f.box.x, f.box.y + 2 * f.box.height, f.box.width, f.box.height});
+  }
+  auto probabilities = session_->FaceProbabilities(image.value(), boxes);
+  ASSERT_TRUE(probabilities.ok()) << probabilities.status().ToString();
+  ASSERT_EQ(probabilities->size(), boxes.size());
+  const size_t n = faces->size();
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_GE((*probabilities)[i], 0.9f) << "face " << i;
+    EXPECT_LT((*probabilities)[n + i], RedactOptions{}.second_opinion_accept) << "below face " << i;
+  }
+  EXPECT_EQ(session_->FaceProbabilities(image.value(), {{0, 0, 0, 10}}).status().code(),
+            StatusCode::kInvalidArgument);
+  // Redaction records the opinion it asked for, and only on weak small detections.
+  auto redaction = FindRedactions(*session_, image.value(), RedactOptions{});
+  ASSERT_TRUE(redaction.ok());
+  for (const RedactedRegion& r : redaction->regions) {
+    if (r.second_opinion < 0) continue;
+    EXPECT_LT(r.score, RedactOptions{}.second_opinion_below);
+    EXPECT_LT(r.face.height, RedactOptions{}.large_face_height);
+  }
 }
 
 TEST_F(RedactTest, OptionsAreChecked) {

@@ -177,6 +177,12 @@ class Session {
   Result<std::vector<Embedding>> EmbedAll(const Image& image, const std::vector<Face>& faces,
                                           const EmbedOptions& options = {});
 
+  // A second opinion on boxes the detector found: MTCNN O-Net's face probability (0..1) for the
+  // square crop around each box (models/onet.onnx, an independent network trained on other
+  // data), in one batch, in the order of `boxes`. Redaction asks it about weak small detections
+  // (docs/redact.md).
+  Result<std::vector<float>> FaceProbabilities(const Image& image, const std::vector<Box>& boxes);
+
   // The engine this session runs (kept alive by the session).
   const Engine& engine() const;
 

@@ -58,6 +58,10 @@ struct Face {
   // 68 points in the iBUG 300-W order (jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, mouth
   // 48-67), placed when quality is computed (head pose is solved from them); empty otherwise.
   std::vector<Point> landmarks68;
+  // RetinaFace's recall pyramid: at least two of its passes could see a face this size, and fewer
+  // than two found this one (a weak box seen at one scale alone is often texture). False for a
+  // single pass, scanned regions and BlazeFace.
+  bool single_scale = false;
 };
 
 // A face template. `values` is L2-normalised; `model` names the recognizer that produced it and

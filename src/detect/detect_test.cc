@@ -204,6 +204,30 @@ TEST(FaceDetectorTest, PassCanSeeFacesFromTheConfirmSizeToTheEnlargedLimit) {
   EXPECT_FALSE(PassCanSee(2.0f, kEnlargedPassMaxFace / 2 + 1));
 }
 
+TEST(FaceDetectorTest, PassAgreementCountsThePassesAbleToSeeAFaceAndThoseThatFoundIt) {
+  const std::vector<float> scales = {2.0f, 1.0f, 0.5f};
+  auto detection = [](Box box, float score, int pass) {
+    Detection d;
+    d.box = box;
+    d.score = score;
+    d.pass = pass;
+    return d;
+  };
+  const Box face{100, 100, 40, 40};  // seen by 2x (80 input px) and 1x (40), not 0.5x (20)
+  const Box far_away{400, 100, 40, 40};
+  std::vector<Detection> kept = {detection(face, 0.2f, 0)};
+  CountPassAgreement({detection(face, 0.2f, 0), detection(far_away, 0.9f, 1)}, scales, &kept);
+  EXPECT_EQ(kept[0].passes_able, 2);
+  EXPECT_EQ(kept[0].passes_agreeing, 1) << "the 1x pass found another face, not this one";
+  CountPassAgreement({detection(face, 0.2f, 0), detection(face, 0.1f, 1)}, scales, &kept);
+  EXPECT_EQ(kept[0].passes_agreeing, 2);
+  const Box large{100, 100, 300, 300};  // 2x: 600 input px, beyond the enlarged pass's limit
+  kept = {detection(large, 0.9f, 1)};
+  CountPassAgreement({detection(large, 0.9f, 1), detection(large, 0.9f, 2)}, scales, &kept);
+  EXPECT_EQ(kept[0].passes_able, 2);
+  EXPECT_EQ(kept[0].passes_agreeing, 2);
+}
+
 TEST(FaceDetectorTest, WeakDetectionsNeedTwoOfThePassesAbleToSeeThem) {
   const std::vector<float> scales = {2.0f, 1.0f, 0.5f};
   auto detection = [](Box box, float score, int pass) {

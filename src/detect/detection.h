@@ -25,6 +25,10 @@ struct Detection {
   // Which of the detector's whole-frame passes found it (FaceDetector's recall pyramid, finest
   // first); 0 for a single pass or a scanned region.
   int pass = 0;
+  // RetinaFace's pyramid: how many whole-frame passes could see a face this size (PassCanSee) and
+  // how many of those found it (IoU >= kPassAgreementIou). 0 / 0 for a single pass or regions.
+  int passes_able = 0;
+  int passes_agreeing = 0;
 };
 
 // Area of the intersection of two boxes; 0 when they do not overlap.

@@ -64,22 +64,29 @@ bool PassCanSee(float scale, float face_side) {
   return scale <= 1.0f || input_side <= kEnlargedPassMaxFace;
 }
 
-void DropUnconfirmed(const std::vector<Detection>& found, const std::vector<float>& scales,
-                     float confirm_below, std::vector<Detection>* kept) {
-  std::erase_if(*kept, [&](const Detection& d) {
-    if (d.score >= confirm_below) return false;
+void CountPassAgreement(const std::vector<Detection>& found, const std::vector<float>& scales,
+                        std::vector<Detection>* kept) {
+  for (Detection& d : *kept) {
     const float side = std::max(d.box.width, d.box.height);
-    int able = 0, agreeing = 0;
+    d.passes_able = 0;
+    d.passes_agreeing = 0;
     for (size_t pass = 0; pass < scales.size(); ++pass) {
       if (!PassCanSee(scales[pass], side)) continue;
-      ++able;
+      ++d.passes_able;
       const bool found_here = std::any_of(found.begin(), found.end(), [&](const Detection& f) {
         return f.pass == static_cast<int>(pass) &&
                IntersectionOverUnion(f.box, d.box) >= kPassAgreementIou;
       });
-      if (found_here) ++agreeing;
+      if (found_here) ++d.passes_agreeing;
     }
-    return able >= 2 && agreeing < 2;
+  }
+}
+
+void DropUnconfirmed(const std::vector<Detection>& found, const std::vector<float>& scales,
+                     float confirm_below, std::vector<Detection>* kept) {
+  CountPassAgreement(found, scales, kept);
+  std::erase_if(*kept, [&](const Detection& d) {
+    return d.score < confirm_below && d.passes_able >= 2 && d.passes_agreeing < 2;
   });
 }
 
@@ -192,7 +199,7 @@ Result<std::vector<Detection>> FaceDetector::Detect(const cv::Mat& image_bgr,
   }
   std::vector<Detection> kept = SuppressOverlaps(scratch_, config.nms);
   if (kind_ == DetectorKind::kRetinaFace) kept = DropFragments(std::move(kept), 0.6f);
-  if (config.confirm_below_score > 0 && scales.size() >= 2) {
+  if (scales.size() >= 2) {
     DropUnconfirmed(scratch_, scales, config.confirm_below_score, &kept);
   }
   return kept;

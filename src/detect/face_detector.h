@@ -92,9 +92,15 @@ inline constexpr float kConfirmMinInputSide = 32;
 // kEnlargedPassMaxFace (it keeps no larger face). Pure function.
 bool PassCanSee(float scale, float face_side);
 
-// Drops the detections in `kept` scoring below `confirm_below` that fewer than two of the passes
-// able to see them (PassCanSee at `scales[pass]`) found; `found` holds every pass's detections
-// before suppression, tagged with Detection::pass. A detection only one pass can see is kept.
+// Sets Detection::passes_able / passes_agreeing of each detection in `kept` from `found` (every
+// pass's detections before suppression, tagged with Detection::pass).
+void CountPassAgreement(const std::vector<Detection>& found, const std::vector<float>& scales,
+                        std::vector<Detection>* kept);
+
+// Counts the agreement (CountPassAgreement), then drops the detections in `kept` scoring below
+// `confirm_below` that fewer than two of the passes able to see them (PassCanSee at
+// `scales[pass]`) found; `found` holds every pass's detections before suppression, tagged with
+// Detection::pass. A detection only one pass can see is kept.
 void DropUnconfirmed(const std::vector<Detection>& found, const std::vector<float>& scales,
                      float confirm_below, std::vector<Detection>* kept);
 

@@ -36,8 +36,10 @@ struct Engine::Models {
   detect::DetectorKind detector_kind = detect::DetectorKind::kRetinaFace;
   detect::RetinaFaceSpec retinaface_spec;  // kRetinaFace: facet's own, or a registered one's
   std::shared_ptr<const nn::ModelFile> detector;
-  // O-Net: for a detector that places no landmarks (BlazeFace, a registered one with none).
+  // O-Net: the landmarks for a detector that places none (BlazeFace, a registered one with none),
+  // and a second opinion for every detector (Session::FaceProbabilities).
   std::shared_ptr<const nn::ModelFile> landmarks;
+  bool detector_places_landmarks = true;             // else O-Net places them
   std::shared_ptr<const nn::ModelFile> landmarks68;  // the landmarks68 field
   std::shared_ptr<const nn::ModelFile> face_mesh;    // for the head pose
   std::shared_ptr<const nn::ModelFile> recognizer;
@@ -46,7 +48,7 @@ struct Engine::Models {
 struct Session::State {
   std::shared_ptr<const Engine> engine;
   std::unique_ptr<detect::FaceDetector> detector;
-  std::unique_ptr<landmarks::Onet> onet;  // when the detector places no landmarks
+  std::unique_ptr<landmarks::Onet> onet;  // landmarks (see needs_onet) and second opinions
   std::unique_ptr<landmarks::Landmarks68> landmarks68;
   std::unique_ptr<landmarks::FaceMesh> face_mesh;
   std::unique_ptr<embed::Recognizer> recognizer;  // created on first Embed
@@ -134,11 +136,12 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
   }
   auto detector = nn::ModelFile::Read(detector_path, model_options);
   if (!detector.ok()) return detector.status();
-  if (needs_onet) {
-    auto landmarks = nn::ModelFile::Read((dir / kLandmarkFile).string(), model_options);
-    if (!landmarks.ok()) return landmarks.status();
-    models->landmarks = landmarks.value();
-  }
+  // Read for every detector: besides the landmarks of one that places none, O-Net gives
+  // redaction its second opinion on weak detections.
+  auto landmarks = nn::ModelFile::Read((dir / kLandmarkFile).string(), model_options);
+  if (!landmarks.ok()) return landmarks.status();
+  models->landmarks = landmarks.value();
+  models->detector_places_landmarks = !needs_onet;
   auto landmarks68 = nn::ModelFile::Read((dir / kLandmarks68File).string(), model_options);
   if (!landmarks68.ok()) return landmarks68.status();
   models->landmarks68 = landmarks68.value();
@@ -238,7 +241,8 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   const auto wants_landmarks = [&](const detect::Detection& d) {
     return options.compute_landmarks && d.score >= options.landmarks_min_score;
   };
-  if (state_->onet && options.compute_landmarks) {
+  const bool onet_places_landmarks = !state_->engine->models().detector_places_landmarks;
+  if (onet_places_landmarks && options.compute_landmarks) {
     state_->boxes.clear();
     for (const detect::Detection& d : found) {
       if (wants_landmarks(d)) state_->boxes.push_back(d.box);
@@ -256,6 +260,7 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     Face& face = faces[i];
     face.box = found[i].box;
     face.score = found[i].score;
+    face.single_scale = found[i].passes_able >= 2 && found[i].passes_agreeing < 2;
     if (!wants_landmarks(found[i])) continue;
     face.landmarks = found[i].landmarks;
     if (options.compute_quality) {
@@ -300,6 +305,24 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
                                {state_->agreement[k], state_->feature_norms[k]}, thresholds);
   }
   return faces;
+}
+
+Result<std::vector<float>> Session::FaceProbabilities(const Image& image,
+                                                      const std::vector<Box>& boxes) {
+  if (image.empty()) return Status::InvalidArgument("empty image");
+  std::vector<float> probabilities;
+  if (boxes.empty()) return probabilities;
+  for (const Box& b : boxes) {
+    if (!(b.width > 0 && b.height > 0)) {
+      return Status::InvalidArgument("FaceProbabilities: a box is empty");
+    }
+  }
+  FACET_RETURN_IF_ERROR(state_->onet->Run(image::AsMat(image), boxes, &state_->landmark_results));
+  probabilities.reserve(boxes.size());
+  for (const landmarks::OnetResult& r : state_->landmark_results) {
+    probabilities.push_back(r.face_probability);
+  }
+  return probabilities;
 }
 
 Status Session::EnsureRecognizer() {

@@ -27,6 +27,13 @@ Status ValidateOptions(const RedactOptions& options) {
     return Status::InvalidArgument("confirmation score must be in [0, 1), got " +
                                    std::to_string(options.confirm_below_score));
   }
+  if (!(options.second_opinion_below >= 0 && options.second_opinion_below < 1) ||
+      !(options.second_opinion_reject >= 0 && options.second_opinion_reject <= 1) ||
+      !(options.second_opinion_accept >= 0 && options.second_opinion_accept <= 1) ||
+      !(options.second_opinion_floor > 0 && options.second_opinion_floor < 1)) {
+    return Status::InvalidArgument(
+        "second opinion: below must be in [0, 1), reject and accept in [0, 1], floor in (0, 1)");
+  }
   if (options.photo_tile_levels < 0 || options.photo_tile_levels > 5) {
     return Status::InvalidArgument("photo tile levels must be 0..5");
   }
@@ -88,6 +95,25 @@ bool RedactsDetection(const RedactOptions& options, const Box& box, float score)
                            ? std::max(options.score_threshold, options.large_face_threshold)
                            : options.score_threshold;
   return score >= needed;
+}
+
+bool NeedsSecondOpinion(const RedactOptions& options, const Face& face) {
+  if (options.second_opinion_below <= 0 || face.box.height >= options.large_face_height) {
+    return false;
+  }
+  if (face.score < options.score_threshold) return face.score >= options.second_opinion_floor;
+  return face.score < options.second_opinion_below && face.single_scale;
+}
+
+bool RedactsWithSecondOpinion(const RedactOptions& options, const Face& face, float probability) {
+  return probability >= (face.score < options.score_threshold ? options.second_opinion_accept
+                                                              : options.second_opinion_reject);
+}
+
+float PhotoScanThreshold(const RedactOptions& options) {
+  return options.second_opinion_below > 0
+             ? std::min(options.score_threshold, options.second_opinion_floor)
+             : options.score_threshold;
 }
 
 float RegionScaleFor(const RedactOptions& options, const Box& box) {

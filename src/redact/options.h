@@ -25,6 +25,19 @@ DetectOptions DetectionFor(const RedactOptions& options);
 // ones (a large false region costs much of the picture; a real large face scores high).
 bool RedactsDetection(const RedactOptions& options, const Box& box, float score);
 
+// Whether the photo scan asks O-Net about `face` (RedactOptions::second_opinion_below): a face
+// shorter than large_face_height scoring in [second_opinion_floor, score_threshold), or in
+// [score_threshold, second_opinion_below) and seen at one scale only. False when it is off.
+bool NeedsSecondOpinion(const RedactOptions& options, const Face& face);
+
+// Whether a face NeedsSecondOpinion said yes to is redacted, given O-Net's `probability`: below
+// score_threshold from second_opinion_accept, above it from second_opinion_reject.
+bool RedactsWithSecondOpinion(const RedactOptions& options, const Face& face, float probability);
+
+// The score the photo scan detects down to: score_threshold, or second_opinion_floor when lower
+// and the second opinion is on.
+float PhotoScanThreshold(const RedactOptions& options);
+
 // The region scale for a face box: options.small_face_scale below options.large_face_height
 // (a small face's box is less precise), options.scale from it.
 float RegionScaleFor(const RedactOptions& options, const Box& box);

@@ -115,6 +115,7 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
   FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
   if (image.empty()) return Status::InvalidArgument("empty image");
   DetectOptions detect = redact::DetectionFor(options);
+  bool second_opinion = false;  // RetinaFace only: the rules were measured on it
   // The decoder family of the engine's detector (a registered detector is of RetinaFace's).
   if (session.engine().detector().family == "blazeface") {
     // BlazeFace sees the frame at 256 pixels: small faces need tiles.
@@ -127,15 +128,38 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
                                 static_cast<float>(tile.rect.height)});
     }
   } else {
-    // RetinaFace: the recall pyramid (twice the size, its own size, and a coarse pass).
+    // RetinaFace: the recall pyramid (twice the size, its own size, and a coarse pass), down to
+    // the second opinion's floor.
     detect.mode = DetectorMode::kRecall;
+    detect.score_threshold = redact::PhotoScanThreshold(options);
+    second_opinion = options.second_opinion_below > 0;
   }
   auto faces = session.Detect(image, detect);
   if (!faces.ok()) return faces.status();
+  // O-Net's opinion on the weak small detections, in one batch.
+  std::vector<float> opinion(faces->size(), -1.0f);
+  if (second_opinion) {
+    std::vector<Box> asked;
+    std::vector<size_t> asked_index;
+    for (size_t i = 0; i < faces->size(); ++i) {
+      if (!redact::NeedsSecondOpinion(options, (*faces)[i])) continue;
+      asked.push_back((*faces)[i].box);
+      asked_index.push_back(i);
+    }
+    auto probabilities = session.FaceProbabilities(image, asked);
+    if (!probabilities.ok()) return probabilities.status();
+    for (size_t k = 0; k < asked_index.size(); ++k) opinion[asked_index[k]] = (*probabilities)[k];
+  }
   ImageRedaction result;
-  for (const Face& face : faces.value()) {
-    if (!redact::RedactsDetection(options, face.box, face.score)) continue;
+  for (size_t i = 0; i < faces->size(); ++i) {
+    const Face& face = (*faces)[i];
+    if (opinion[i] >= 0) {
+      if (!redact::RedactsWithSecondOpinion(options, face, opinion[i])) continue;
+    } else if (!redact::RedactsDetection(options, face.box, face.score)) {
+      continue;
+    }
     RedactedRegion region;
+    region.second_opinion = opinion[i];
     region.face = face.box;
     region.region = redact::RegionForFace(face.box, redact::RegionScaleFor(options, face.box));
     region.score = face.score;

@@ -22,14 +22,20 @@ Result<Image> ScannedPicture(const Image& image, const VerifyPlan& plan) {
   return UprightImage(picture.empty() ? image : picture, plan.rotation_degrees);
 }
 
-// The share of `box` inside the drawn area of a redacted (not kept) region, the largest over
-// `regions`.
-float ShareInsideRedaction(const Box& box, const std::vector<RedactedRegion>& regions) {
+// The redacted (not kept) region of `regions` holding the largest share of `box`, and that share;
+// nullptr and 0 when none overlaps it.
+struct Holder {
+  const RedactedRegion* region = nullptr;
+  float share = 0;
+};
+Holder RedactionHolding(const Box& box, const std::vector<RedactedRegion>& regions) {
+  Holder best;
   const float area = box.width * box.height;
-  if (!(area > 0)) return 0;
-  float best = 0;
+  if (!(area > 0)) return best;
   for (const RedactedRegion& r : regions) {
-    if (!r.kept) best = std::max(best, detect::IntersectionArea(box, r.region) / area);
+    if (r.kept) continue;
+    const float share = detect::IntersectionArea(box, r.region) / area;
+    if (share > best.share) best = {&r, share};
   }
   return best;
 }
@@ -42,7 +48,6 @@ VerifyPlan VerifyPlanFor(const RedactOptions& options) {
   plan.detect.compute_quality = false;
   plan.detect.compute_landmarks = false;
   plan.rounds = options.verify_rounds;
-  plan.scale = options.scale;
   plan.mode = options.mode;
   plan.shape = options.shape;
   return plan;
@@ -74,9 +79,12 @@ Result<VerifyOutcome> VerifyDrawn(Session& session, Image& image, const VerifyPl
       // Only a face still seen through a redaction is strengthened: a detection outside every
       // redacted region is the scan's business (its threshold), not verification's, and
       // redacting what a blur itself looks like would grow false regions round after round.
-      if (ShareInsideRedaction(region.face, *regions) < kVerifyMinShareInside) continue;
-      region.region = UprightToCoded(RegionForFace(face.box, plan.scale), plan.rotation_degrees,
-                                     image.width(), image.height());
+      const Holder holder = RedactionHolding(region.face, *regions);
+      if (holder.share < kVerifyMinShareInside) continue;
+      // Strengthened, not grown: the region holding it is drawn again (a blur over a blur), so
+      // verification never redacts a pixel the scan left alone. A box over several blurred heads
+      // (the detector reading the blobs) would otherwise add a larger region round after round.
+      region.region = holder.region->region;
       region.score = face.score;
       region.verify_round = round;
       found.push_back(region);

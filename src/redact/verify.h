@@ -19,7 +19,6 @@ struct VerifyPlan {
   // formats are lossless and scanned in memory.
   ImageFormat encoding = ImageFormat::kUnknown;
   int rounds = 0;  // rounds that redact what a scan found; the scan after the last only counts
-  float scale = 1.6f;
   RedactMode mode = RedactMode::kBlur;
   RedactShape shape = RedactShape::kEllipse;
   // Video: the picture the detector scans is `image` rotated clockwise by this (0, 90, 180,
@@ -48,8 +47,10 @@ inline constexpr float kVerifyMinShareInside = 0.5f;
 
 // Scans `image`, already drawn with `regions`, redacts each detection whose centre does not lie
 // in a kept region's face box and that lies mostly inside a redacted region (a face seen through
-// its redaction: kVerifyMinShareInside), and repeats while a scan finds something, for at most
-// plan.rounds rounds. Appends the new regions (verify_round set) to `regions`.
+// its redaction: kVerifyMinShareInside) by drawing that region again (its own box and shape:
+// the area redacted never grows), and repeats while a scan finds something, for at most
+// plan.rounds rounds. Appends the strengthened regions (verify_round set, `face` the detection,
+// `region` the region drawn again) to `regions`.
 Result<VerifyOutcome> VerifyDrawn(Session& session, Image& image, const VerifyPlan& plan,
                                   std::vector<RedactedRegion>* regions);
 

@@ -38,6 +38,7 @@ struct EvalRedactFlags {
   float threshold = RedactOptions{}.score_threshold;
   float scale = RedactOptions{}.scale;
   float confirm_below = RedactOptions{}.confirm_below_score;
+  float second_opinion_below = RedactOptions{}.second_opinion_below;
   std::string shape = "ellipse";
   std::string mode = "blur";
   int levels = RedactOptions{}.photo_tile_levels;
@@ -151,6 +152,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   options.shape = shape.value();
   options.scale = flags.scale;
   options.confirm_below_score = flags.confirm_below;
+  options.second_opinion_below = flags.second_opinion_below;
   options.photo_tile_levels = flags.levels;
   options.verify_rounds = flags.verify_rounds;
   options.verify_threshold = flags.verify_threshold;
@@ -187,7 +189,9 @@ int RunEvalRedact(EvalRedactFlags& flags) {
           const float t = thresholds[index];
           std::vector<RedactedRegion> kept;
           for (const RedactedRegion& r : found->regions) {
-            if (r.score >= t) kept.push_back(r);
+            // The lowest threshold is the scan's own: all its regions, including those the
+            // second opinion let in from below it.
+            if (r.score >= t || t <= options.score_threshold) kept.push_back(r);
           }
           std::vector<float> coverage;
           coverage.reserve(wider.faces.size());
@@ -294,6 +298,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
       {"images", images->size()},
       {"failed_images", failed},
       {"threshold", flags.threshold},
+      {"second_opinion_below", flags.second_opinion_below},
       {"scale", flags.scale},
       {"shape", flags.shape},
       {"mode", flags.mode},
@@ -419,6 +424,9 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
       ->required();
   cmd->add_option("--threshold", flags->threshold, "redaction detector threshold for faces under 48 px (default 0.05; taller ones need 0.6)");
   cmd->add_option("--scale", flags->scale, "region scale (default 1.6)");
+  cmd->add_option("--second-opinion-below", flags->second_opinion_below,
+                  "photos: ask O-Net about small detections seen at one scale scoring below this, "
+                  "and about those just under the threshold (default 0.2; 0: off; docs/redact.md)");
   cmd->add_option("--confirm-below", flags->confirm_below,
                   "RetinaFace: detections scoring below this must be found by two passes "
                   "(default: RedactOptions' confirm_below_score; 0: off)");

