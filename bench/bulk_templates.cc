@@ -19,6 +19,8 @@
 #include "crypto/crypto.h"
 #include "gallery/gallery_internal.h"
 #include "gallery/gallery_util.h"
+#include "gallery/protected_store.h"
+#include "gallery/row_protector.h"
 #include "store/template_store.h"
 
 namespace {
@@ -66,7 +68,21 @@ int main(int argc, char** argv) {
   if (!master.ok()) return Fail("master key", master.status());
   auto opened = store::OpenStore({.location = location});
   if (!opened.ok()) return Fail(location.c_str(), opened.status());
-  store::TemplateStore& db = **opened;
+  // Rows go in through the row checks, as Enroll writes them: each face gets its MAC and its
+  // sealed source (a face without them is refused as damaged when an index is built).
+  std::string store_uid;
+  Status uid_read = (*opened)->Read([&](store::StoreTxn& txn) -> Status {
+    auto uid = txn.GetMeta("store_uid");
+    if (!uid.ok()) return uid.status();
+    store_uid = uid->value_or("");
+    return Status::Ok();
+  });
+  if (!uid_read.ok()) return Fail("store uid", uid_read);
+  auto row_mac_key = facet::gallery::DeriveRowMacKey(*master);
+  auto profile_key = facet::crypto::DeriveSubkey(*master, 2, "facetprf");
+  if (!row_mac_key.ok() || !profile_key.ok()) return Fail("keys", row_mac_key.status());
+  const facet::gallery::RowProtector protector(*row_mac_key, *profile_key, store_uid);
+  facet::gallery::ProtectedStore db(std::move(opened).value(), protector);
   store::GalleryRecord gallery;
   std::vector<Owner> owners;
   Status read = db.Read([&](store::StoreTxn& txn) -> Status {

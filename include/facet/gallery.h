@@ -240,6 +240,16 @@ struct FollowOptions {
   // Each statement of the follower's own connection is answered within this or the database
   // counts as unreachable (the lease then runs out). Default 5 s.
   int statement_timeout_ms = 5'000;
+  // Index snapshots of this node (docs/cluster.md, "Index snapshots of a node"): when set, every
+  // HNSW gallery's graph (no template: the vectors are read from the store) is written here,
+  // encrypted, with the change it reflects, after the first build, every
+  // snapshot_interval_s while the index changes, and at Flush() (a clean shutdown). At start a
+  // snapshot whose change the log still holds with the same hash is loaded instead of building
+  // the graph; any other is refused (said through `log`) and the gallery built from the store.
+  std::string snapshot_dir{};
+  int snapshot_interval_s = 600;
+  // Where the follower tells what it did with its snapshots (a line each, no newline). Optional.
+  std::function<void(const std::string&)> log{};
 };
 
 // What a following node knows (Galleries::GetFollowStatus).

@@ -3,9 +3,11 @@
 #include "gallery/change_follower.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <shared_mutex>
 #include <utility>
 
 #include "gallery/gallery_internal.h"
@@ -55,7 +57,12 @@ ChangeFollower::~ChangeFollower() {
     stop_ = true;
   }
   changed_.notify_all();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
   if (thread_.joinable()) thread_.join();
+}
+
+void ChangeFollower::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
 }
 
 Status ChangeFollower::Start() {
@@ -67,7 +74,123 @@ Status ChangeFollower::Start() {
   FACET_RETURN_IF_ERROR(CatchUp(head.value()));
   lease_start_ns_.store(ToNs(sent));
   thread_ = std::thread([this] { Run(); });
+  if (!options_.snapshot_dir.empty()) snapshot_thread_ = std::thread([this] { SnapshotLoop(); });
   return Status::Ok();
+}
+
+void ChangeFollower::SnapshotLoop() {
+  // First the galleries just built (a loaded snapshot with nothing added is not rewritten), then
+  // every interval those that changed.
+  while (true) {
+    const auto started = Clock::now();
+    const Status written = WriteSnapshots();
+    if (!written.ok()) Log("index snapshot not written: " + written.message());
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (changed_.wait_until(lock, started + std::chrono::seconds(options_.snapshot_interval_s),
+                            [this] { return stop_; })) {
+      return;
+    }
+  }
+}
+
+Status ChangeFollower::WriteSnapshots() {
+  if (options_.snapshot_dir.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> writing(snapshot_write_mutex_);
+  // The change mark is read before each index is copied: an index holds at least every change up
+  // to it (a node's own writes may already be in it; loading reads every vector from the store,
+  // so a face of a later change is filled or removed then, never wrong).
+  int64_t change = 0;
+  std::vector<uint8_t> hash;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    change = applied_.load();
+    hash = applied_hash_copy_;
+  }
+  if (lease_start_ns_.load() == 0 || change < 1) return Status::Ok();  // rebuilding, or empty
+  std::vector<std::shared_ptr<GalleryState>> states;
+  {
+    std::lock_guard<std::mutex> lock(impl_.states_mutex);
+    for (const auto& [name, state] : impl_.states) states.push_back(state);
+  }
+  Status first;
+  for (const auto& state : states) {
+    const auto start = Clock::now();
+    double locked_s = -1;  // stays so when nothing was written
+    const Status written =
+        impl_.WriteNodeSnapshot(*state, options_.snapshot_dir, change, hash, &locked_s);
+    if (!written.ok()) {
+      if (first.ok()) {
+        first =
+            Status(written.code(), "gallery '" + state->record.name + "': " + written.message());
+      }
+      continue;
+    }
+    if (locked_s < 0) continue;
+    size_t faces = 0;
+    {
+      std::shared_lock lock(state->mutex);
+      if (state->index) faces = state->index->size();
+    }
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "gallery '%s': index snapshot at change %lld written in %.2f s (%zu faces; the "
+                  "graph copied in %.2f s under the gallery's read lock)",
+                  state->record.name.c_str(), static_cast<long long>(change),
+                  std::chrono::duration<double>(Clock::now() - start).count(), faces, locked_s);
+    Log(line);
+  }
+  return first;
+}
+
+void ChangeFollower::LoadSnapshot(GalleryState& state, const store::ChangeHead& head) {
+  const std::string name = "gallery '" + state.record.name + "': ";
+  const auto read_start = Clock::now();
+  auto snapshot = impl_.ReadNodeSnapshot(state.record, options_.snapshot_dir);
+  const double read_s = std::chrono::duration<double>(Clock::now() - read_start).count();
+  if (!snapshot.ok()) {
+    if (snapshot.status().code() == StatusCode::kNotFound) {
+      Log(name + "no index snapshot in " + options_.snapshot_dir + ": building from the store");
+    } else {
+      Log(name + "index snapshot refused (" + snapshot.status().message() +
+          "): building from the store");
+    }
+    return;
+  }
+  const int64_t change = snapshot->change;
+  const std::string at = "index snapshot at change " + std::to_string(change);
+  auto refuse = [&](const std::string& why) {
+    Log(name + at + " refused: " + why + ": building from the store");
+  };
+  // The history it reflects must be the database's: the log holds its change, with its hash.
+  if (change > head.seq) {
+    return refuse("the database's change log ends at " + std::to_string(head.seq) +
+                  " (a diverged history or a restored database)");
+  }
+  auto rows = feed_->ReadChanges(change - 1, change, 1);
+  if (!rows.ok()) return refuse("the change log could not be read: " + rows.status().message());
+  if (rows->empty() || rows->front().seq != change) {
+    return refuse("the change log no longer holds that change");
+  }
+  const store::ChangeRecord& row = rows->front();
+  if (row.hash != snapshot->change_hash ||
+      store::ChangeLogHash(row.previous_hash, row.seq, row.payload) != row.hash) {
+    return refuse("the database's change " + std::to_string(change) +
+                  " has another hash (a diverged history or a restored database)");
+  }
+  const auto start = Clock::now();
+  NodeSnapshotLoad load;
+  const Status loaded = impl_.LoadNodeSnapshotLocked(state, snapshot.value(), &load);
+  if (!loaded.ok()) return refuse(loaded.message());
+  const double total = std::chrono::duration<double>(Clock::now() - start).count();
+  char line[400];
+  std::snprintf(line, sizeof line,
+                "%s loaded in %.2f s: %lld faces (%lld enrolled since inserted, %lld removed "
+                "since left out), up to date with the store at change %lld or later (file "
+                "%.2f s, rows read and decrypted %.2f s, codes and insertions %.2f s)",
+                at.c_str(), read_s + total, static_cast<long long>(load.faces),
+                static_cast<long long>(load.added), static_cast<long long>(load.removed),
+                static_cast<long long>(head.seq), read_s, load.scan_s, load.finish_s);
+  Log(name + line);
 }
 
 void ChangeFollower::Run() {
@@ -137,7 +260,11 @@ Status ChangeFollower::Build() {
     return Status::Ok();
   }));
   // Each index is read at a snapshot at or after `head`; applying the changes after `head` on
-  // top is idempotent (a face present is not added twice, one absent is not removed).
+  // top is idempotent (a face present is not added twice, one absent is not removed). So is a
+  // node's snapshot: its graph gets its vectors from the store at a read at or after `head`.
+  // Only the first build reads snapshots: a rebuild follows a gap or a diverged history.
+  const bool from_snapshots = first_build_ && !options_.snapshot_dir.empty();
+  first_build_ = false;
   for (const store::GalleryRecord& g : galleries) {
     auto state = impl_.State(g.name);
     if (!state.ok()) {
@@ -145,6 +272,7 @@ Status ChangeFollower::Build() {
       return state.status();
     }
     std::unique_lock lock((*state)->mutex);
+    if (from_snapshots) LoadSnapshot(**state, head.value());
     Status built = impl_.EnsureIndexLocked(**state);
     if (!built.ok() && built.code() != StatusCode::kNotFound) return built;
   }
@@ -152,6 +280,7 @@ Status ChangeFollower::Build() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     applied_.store(head->seq);
+    applied_hash_copy_ = applied_hash_;
   }
   changed_.notify_all();
   return Status::Ok();
@@ -195,6 +324,7 @@ Status ChangeFollower::CatchUp(const store::ChangeHead& head) {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         applied_.store(change.seq);
+        applied_hash_copy_ = applied_hash_;
       }
       changed_.notify_all();
     }
@@ -394,6 +524,9 @@ Status Galleries::FollowChanges(const FollowOptions& options) {
       options.poll_ms >= options.max_staleness_ms || options.statement_timeout_ms < 1) {
     return Status::InvalidArgument(
         "following the change log needs 0 < poll_ms < max_staleness_ms and a statement timeout");
+  }
+  if (!options.snapshot_dir.empty() && options.snapshot_interval_s < 1) {
+    return Status::InvalidArgument("the index snapshot interval must be at least 1 s");
   }
   auto feed = impl_->store->OpenChangeFeed(options.statement_timeout_ms);
   if (!feed.ok()) return feed.status();

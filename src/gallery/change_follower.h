@@ -32,6 +32,8 @@
 
 namespace facet::gallery {
 
+struct GalleryState;
+
 class ChangeFollower {
  public:
   using Clock = std::chrono::steady_clock;
@@ -53,6 +55,9 @@ class ChangeFollower {
   Status CheckFresh() const;
   Status WaitFor(int64_t change, std::chrono::milliseconds timeout);
   FollowStatus GetStatus() const;
+  // Writes the snapshot of every HNSW gallery that changed since its last one (when
+  // FollowOptions::snapshot_dir is set and the node holds a lease: a rebuilding node writes none).
+  Status WriteSnapshots();
 
  private:
   void Run();
@@ -66,6 +71,11 @@ class ChangeFollower {
   Status Apply(const store::ChangeRecord& change);
   // Holds and indexes a gallery created after the build (found by its row id).
   Status HoldNewGallery(int64_t gallery_id);
+  // At the first build: loads the gallery's snapshot if its change is in the log with its hash
+  // (`head` read before); says what it did through options_.log. Caller holds state.mutex.
+  void LoadSnapshot(GalleryState& state, const store::ChangeHead& head);
+  void SnapshotLoop();
+  void Log(const std::string& line) const;
   void SetProblem(const std::string& problem);
   Status StaleError() const;
 
@@ -78,13 +88,18 @@ class ChangeFollower {
   std::atomic<int64_t> applied_{0};
   std::vector<uint8_t> applied_hash_;  // thread only (Start before it)
   bool must_rebuild_ = false;          // thread only
+  bool first_build_ = true;            // snapshots are read at the first build only
+
+  std::mutex snapshot_write_mutex_;  // one snapshot writer at a time (the loop or Flush)
 
   mutable std::mutex mutex_;         // guards the fields below
   std::condition_variable changed_;  // applied_ moved, or stop_
   bool stop_ = false;
   std::string problem_;
   int64_t rebuilds_ = 0;
+  std::vector<uint8_t> applied_hash_copy_;  // applied_hash_, for the snapshot writer
   std::thread thread_;
+  std::thread snapshot_thread_;
 };
 
 }  // namespace facet::gallery

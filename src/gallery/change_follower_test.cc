@@ -4,10 +4,16 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "gallery/gallery_test_fixture.h"
+#include "store/template_store.h"
 
 namespace facet::testing {
 namespace {
@@ -169,6 +175,243 @@ TEST_F(ChangeFollowerTest, AGapAndADivergedHistoryForceARebuild) {
   auto found = IdentifyOnB(people_.Face(1));
   ASSERT_TRUE(found.ok()) << found.status().ToString();
   EXPECT_EQ(found->person_id, "amy");
+}
+
+// A node's index snapshots (docs/cluster.md, "Index snapshots of a node"): HNSW graphs written by
+// one node, read by the next start of a node, checked against the change log.
+class NodeSnapshotTest : public GalleryTest {
+ protected:
+  void SetUp() override {
+    if (PostgresTestBase().empty()) GTEST_SKIP() << "needs FACET_TEST_POSTGRES";
+    GalleryTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    options_.index.hnsw_min_faces = 1;  // every gallery with a face has a graph
+    snapshot_dir_ = dir_ + "/snapshots";
+    MakeGallery("office");
+    for (int i = 1; i <= 24; ++i) AddConsentedPerson("office", Name(i), i, 1);
+  }
+
+  static std::string Name(int i) { return "p" + std::to_string(i); }
+
+  // A node following the log; with `snapshots`, keeping them in snapshot_dir_.
+  std::unique_ptr<Galleries> StartNode(bool snapshots) {
+    auto opened = Galleries::Open(options_);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return nullptr;
+    FollowOptions follow;
+    follow.poll_ms = 50;
+    follow.statement_timeout_ms = 3'000;
+    if (snapshots) follow.snapshot_dir = snapshot_dir_;
+    follow.log = [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(log_mutex_);
+      log_ += line + "\n";
+    };
+    const Status started = (*opened)->FollowChanges(follow);
+    EXPECT_TRUE(started.ok()) << started.ToString();
+    return started.ok() ? std::move(opened).value() : nullptr;
+  }
+
+  // Takes what the nodes logged so far.
+  std::string TakeLog() {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    return std::exchange(log_, "");
+  }
+
+  // Writes the snapshot with a node that then stops; returns the file.
+  std::string WriteSnapshot() {
+    auto node = StartNode(true);
+    EXPECT_NE(node, nullptr);
+    if (node == nullptr) return "";
+    EXPECT_TRUE(node->Flush().ok());
+    node.reset();
+    std::string file;
+    for (const auto& entry : std::filesystem::directory_iterator(snapshot_dir_)) {
+      if (entry.path().string().ends_with(".node.fidx")) file = entry.path().string();
+    }
+    EXPECT_FALSE(file.empty()) << TakeLog();
+    return file;
+  }
+
+  std::vector<Candidate> Candidates(Galleries& node, const Embedding& probe) {
+    IdentifyOptions request{"door-2", "entry"};
+    request.max_candidates = 5;
+    auto found = node.Identify("office", std::vector<Embedding>{probe}, request);
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    return found.ok() ? found->front().candidates : std::vector<Candidate>{};
+  }
+
+  std::string PersonFound(Galleries& node, const Embedding& probe) {
+    auto found = node.Identify("office", std::vector<Embedding>{probe}, {"door-2", "entry"});
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    return found.ok() ? found->front().person_id : "?";
+  }
+
+  void PgSql(const std::string& sql) {
+    const std::string error = PostgresTestExec(options_.store, sql);
+    ASSERT_TRUE(error.empty()) << error;
+  }
+
+  // A bytea column of change `seq`.
+  std::vector<uint8_t> Bytes(const std::string& column, int64_t seq) {
+    PGconn* conn = PQconnectdb(options_.store.c_str());
+    PGresult* result = PQexec(conn, ("SELECT encode(" + column +
+                                     ", 'hex') FROM changes WHERE seq = " + std::to_string(seq))
+                                        .c_str());
+    std::vector<uint8_t> out;
+    if (PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1) {
+      const std::string hex = PQgetvalue(result, 0, 0);
+      for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+        out.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+      }
+    }
+    PQclear(result);
+    PQfinish(conn);
+    EXPECT_EQ(out.size(), 32u) << column << " of change " << seq;
+    return out;
+  }
+
+  static std::string Hex(const std::vector<uint8_t>& bytes) {
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (uint8_t b : bytes) {
+      out += digits[b >> 4];
+      out += digits[b & 15];
+    }
+    return out;
+  }
+
+  std::string snapshot_dir_;
+  std::mutex log_mutex_;
+  std::string log_;
+};
+
+TEST_F(NodeSnapshotTest, ASnapshotAndTheChangesAfterItAnswerAsAFreshBuild) {
+  WriteSnapshot();
+  EXPECT_NE(TakeLog().find("written"), std::string::npos);
+  // After the snapshot: persons enrolled, erased, a face added, a consent revoked.
+  for (int i = 25; i <= 32; ++i) AddConsentedPerson("office", Name(i), i, 1);
+  ASSERT_TRUE(galleries_->ErasePerson("office", Name(3), admin_).ok());
+  ASSERT_TRUE(galleries_->ErasePerson("office", Name(27), admin_).ok());
+  Enroll("office", Name(10), people_.Face(10), 9'999);
+  auto consents = galleries_->ListConsents("office", Name(12));
+  ASSERT_TRUE(consents.ok() && consents->size() == 1);
+  ASSERT_TRUE(
+      galleries_->RevokeConsent("office", Name(12), consents->front().consent_id, admin_).ok());
+  auto from_snapshot = StartNode(true);
+  ASSERT_NE(from_snapshot, nullptr);
+  const std::string log = TakeLog();
+  EXPECT_NE(log.find("loaded"), std::string::npos) << log;
+  EXPECT_NE(log.find("8 enrolled since inserted"), std::string::npos) << log;  // 25-32 but 27; p10
+  EXPECT_NE(log.find("2 removed since"), std::string::npos) << log;            // p3, p12
+  auto fresh = StartNode(false);
+  ASSERT_NE(fresh, nullptr);
+  std::vector<Embedding> probes;
+  for (int i = 1; i <= 32; ++i) probes.push_back(people_.Face(i));
+  for (int i = 0; i < 8; ++i) probes.push_back(people_.Stranger());
+  int known = 0;
+  for (const Embedding& probe : probes) {
+    const std::vector<Candidate> a = Candidates(*from_snapshot, probe);
+    const std::vector<Candidate> b = Candidates(*fresh, probe);
+    ASSERT_EQ(a.size(), b.size());
+    known += !a.empty();
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].person_id, b[i].person_id);
+      EXPECT_FLOAT_EQ(a[i].similarity, b[i].similarity);
+    }
+  }
+  EXPECT_EQ(known, 29);  // 32 less p3, p12 and p27
+  EXPECT_EQ(PersonFound(*from_snapshot, people_.Face(31)), Name(31));
+  EXPECT_EQ(from_snapshot->GetFollowStatus().rebuilds, 0);
+}
+
+TEST_F(NodeSnapshotTest, AnErasureAfterTheSnapshotIsAppliedAtStart) {
+  WriteSnapshot();
+  ASSERT_TRUE(galleries_->ErasePerson("office", Name(5), admin_).ok());
+  auto node = StartNode(true);
+  ASSERT_NE(node, nullptr);
+  const std::string log = TakeLog();
+  EXPECT_NE(log.find("loaded"), std::string::npos) << log;
+  EXPECT_NE(log.find("1 removed since"), std::string::npos) << log;
+  EXPECT_EQ(PersonFound(*node, people_.Face(5)), "");
+  EXPECT_EQ(PersonFound(*node, people_.Face(6)), Name(6));
+}
+
+TEST_F(NodeSnapshotTest, ASnapshotWhoseChangeHashDiffersIsRefusedAndTheGalleryBuilt) {
+  WriteSnapshot();
+  auto node = StartNode(false);
+  ASSERT_NE(node, nullptr);
+  const int64_t change = node->GetFollowStatus().applied_change;
+  node.reset();
+  // The database's change `change` is not the one the snapshot reflects (a restored database, a
+  // diverged history): another payload, with the hash that payload has in the chain (so the row
+  // itself is sound), written behind the append-only triggers.
+  const std::string other = "{\"g\":[]}";
+  const std::vector<uint8_t> hash =
+      store::ChangeLogHash(Bytes("previous_hash", change), change, other);
+  PgSql("SET session_replication_role = replica; UPDATE changes SET payload = '" + other +
+        "', hash = '\\x" + Hex(hash) + "' WHERE seq = " + std::to_string(change) +
+        "; UPDATE change_head SET hash = '\\x" + Hex(hash) + "' WHERE seq = " +
+        std::to_string(change));
+  TakeLog();
+  node = StartNode(true);
+  ASSERT_NE(node, nullptr);
+  std::string log = TakeLog();
+  EXPECT_NE(log.find("has another hash"), std::string::npos) << log;
+  EXPECT_NE(log.find("building from the store"), std::string::npos) << log;
+  EXPECT_EQ(log.find("loaded"), std::string::npos) << log;
+  EXPECT_EQ(PersonFound(*node, people_.Face(4)), Name(4));
+  node.reset();
+  // A log trimmed past the snapshot's change: refused as well.
+  WriteSnapshot();
+  PgSql("SET session_replication_role = replica; DELETE FROM changes");
+  TakeLog();
+  node = StartNode(true);
+  ASSERT_NE(node, nullptr);
+  log = TakeLog();
+  EXPECT_NE(log.find("no longer holds"), std::string::npos) << log;
+  EXPECT_EQ(PersonFound(*node, people_.Face(4)), Name(4));
+}
+
+TEST_F(NodeSnapshotTest, ADamagedOrTruncatedSnapshotIsRefusedAndTheGalleryBuilt) {
+  const std::string file = WriteSnapshot();
+  ASSERT_FALSE(file.empty());
+  std::vector<char> good;
+  {
+    std::ifstream in(file, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_GT(good.size(), 200u);
+  struct Damage {
+    const char* what;
+    std::vector<char> bytes;
+  };
+  std::vector<Damage> damages;
+  damages.push_back({"truncated", std::vector<char>(good.begin(), good.begin() + good.size() / 2)});
+  damages.push_back({"empty", {}});
+  std::vector<char> flipped = good;
+  flipped[flipped.size() / 2] ^= 0x10;
+  damages.push_back({"a byte flipped", flipped});
+  damages.push_back({"not a snapshot", std::vector<char>(4'096, 'x')});
+  for (const Damage& damage : damages) {
+    SCOPED_TRACE(damage.what);
+    {
+      std::ofstream out(file, std::ios::binary | std::ios::trunc);
+      out.write(damage.bytes.data(), static_cast<std::streamsize>(damage.bytes.size()));
+    }
+    TakeLog();
+    auto node = StartNode(true);
+    ASSERT_NE(node, nullptr);
+    const std::string log = TakeLog();
+    EXPECT_NE(log.find("index snapshot refused"), std::string::npos) << log;
+    EXPECT_NE(log.find("building from the store"), std::string::npos) << log;
+    EXPECT_EQ(PersonFound(*node, people_.Face(8)), Name(8));
+  }
+  // The node that built the gallery wrote a sound snapshot again: it is loaded.
+  TakeLog();
+  auto node = StartNode(true);
+  ASSERT_NE(node, nullptr);
+  const std::string log = TakeLog();
+  EXPECT_NE(log.find("loaded"), std::string::npos) << log;
 }
 
 }  // namespace

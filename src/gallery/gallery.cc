@@ -106,12 +106,12 @@ Result<std::unique_ptr<Galleries::Impl>> MakeImpl(const GalleriesOptions& option
   if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
   impl->store_path = path;
   if (IsDatabaseStore(path)) {
-    // A database is no directory for index snapshots: unless one is given, none are kept.
+    // A database is no directory for index snapshots: none are kept beside it. A following node
+    // keeps its own (FollowOptions::snapshot_dir), checked against the change log when read.
     impl->store_path = StoreForDisplay(path);
-    if (impl->options.index.snapshot_dir.empty()) {
-      impl->options.index.snapshot_min_faces = std::numeric_limits<int64_t>::max();
-      impl->options.index.snapshot_dir = "/nonexistent/facet-no-snapshots";
-    }
+    impl->database_store = true;
+    impl->options.index.snapshot_min_faces = std::numeric_limits<int64_t>::max();
+    impl->options.index.snapshot_dir = "/nonexistent/facet-no-snapshots";
   }
   return impl;
 }

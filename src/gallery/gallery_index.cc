@@ -2,9 +2,11 @@
 // encrypted snapshot, kept in step with other processes' changes — and its snapshots.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <unordered_set>
 
+#include "gallery/change_follower.h"
 #include "gallery/gallery_internal.h"
 #include "gallery/gallery_util.h"
 #include "index/bytes.h"
@@ -156,8 +158,11 @@ std::string Galleries::Impl::SnapshotPath(const GalleryState& state) const {
 }
 
 void Galleries::Impl::DropSnapshotLocked(GalleryState& state) {
-  std::error_code ec;
-  std::filesystem::remove(SnapshotPath(state), ec);
+  // A node's snapshot holds no template (the graph only): it is rewritten, not deleted.
+  if (!database_store) {
+    std::error_code ec;
+    std::filesystem::remove(SnapshotPath(state), ec);
+  }
   state.snapshot_dirty = true;
 }
 
@@ -327,6 +332,190 @@ Status Galleries::Impl::EnsureIndexLocked(GalleryState& state) {
   return SaveSnapshotLocked(state);
 }
 
+namespace {
+
+std::string NodeSnapshotLabel(const std::string& store_uid, const store::GalleryRecord& g) {
+  return "facet.node-index.v1|" + store_uid + "|" + std::to_string(g.id) + "|" + g.model + "|" +
+         g.model_version;
+}
+
+std::string NodeSnapshotPath(const std::string& dir, const store::GalleryRecord& g) {
+  return (std::filesystem::path(dir) / ("gallery-" + std::to_string(g.id) + ".node.fidx")).string();
+}
+
+}  // namespace
+
+Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string& dir,
+                                          int64_t change, const std::vector<uint8_t>& change_hash,
+                                          double* locked_s) {
+  // The plaintext: u64 change | string change hash | the graph (no vector, no template).
+  std::vector<uint8_t> plain;
+  index::ByteWriter w(&plain);
+  w.Put<uint64_t>(static_cast<uint64_t>(change));
+  w.PutString(std::string(change_hash.begin(), change_hash.end()));
+  index::IndexKind kind{};
+  int dimensions = 0;
+  {
+    const auto start = std::chrono::steady_clock::now();
+    std::shared_lock lock(state.mutex);
+    if (!state.loaded || state.index == nullptr || state.index->kind() != index::IndexKind::kHnsw) {
+      return Status::Ok();
+    }
+    if (!state.snapshot_dirty.exchange(false)) return Status::Ok();
+    kind = state.index->kind();
+    dimensions = state.index->dimensions();
+    Status copied = state.index->SerializeGraph(&plain);
+    if (!copied.ok()) {
+      state.snapshot_dirty = true;
+      return copied;
+    }
+    if (locked_s != nullptr) {
+      *locked_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  }
+  auto fail = [&](const Status& status) {
+    state.snapshot_dirty = true;  // tried again at the next write
+    return status;
+  };
+  const std::string label = NodeSnapshotLabel(store_uid, state.record);
+  auto sealed = crypto::Seal(snapshot_key, plain, label + "|" + std::to_string(change));
+  plain = {};
+  if (!sealed.ok()) return fail(sealed.status());
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ::chmod(dir.c_str(), 0700);
+  index::SnapshotHeader header;
+  header.kind = kind;
+  header.dimensions = dimensions;
+  header.flags = index::kSnapshotSealed | index::kSnapshotGraphOnly;
+  header.generation = static_cast<uint64_t>(change);
+  header.label = label;
+  const Status written =
+      index::WriteSnapshotFile(NodeSnapshotPath(dir, state.record), header, sealed.value());
+  return written.ok() ? written : fail(written);
+}
+
+Result<gallery::NodeSnapshot> Galleries::Impl::ReadNodeSnapshot(const store::GalleryRecord& g,
+                                                                const std::string& dir) const {
+  auto file = index::ReadSnapshotFile(NodeSnapshotPath(dir, g));
+  if (!file.ok()) return file.status();
+  const std::string label = NodeSnapshotLabel(store_uid, g);
+  const index::SnapshotHeader& h = file->header;
+  if (h.flags != (index::kSnapshotSealed | index::kSnapshotGraphOnly) ||
+      h.kind != index::IndexKind::kHnsw) {
+    return Status::CorruptData("not a node's snapshot of an HNSW graph");
+  }
+  if (h.label != label || h.dimensions != g.dimensions) {
+    return Status::CorruptData("the snapshot is of another store, gallery or model");
+  }
+  const auto change = static_cast<int64_t>(h.generation);
+  auto plain = crypto::Open(snapshot_key, file->payload, label + "|" + std::to_string(change));
+  file->payload = {};
+  if (!plain.ok()) {
+    return Status::CorruptData("the snapshot does not open with this store's master key");
+  }
+  index::ByteReader r(plain.value());
+  uint64_t sealed_change = 0;
+  std::string hash;
+  if (!r.Get(&sealed_change) || !r.GetString(&hash, 64) ||
+      sealed_change != static_cast<uint64_t>(change) || change < 1 || hash.size() != 32) {
+    return Status::CorruptData("the snapshot's change mark is malformed");
+  }
+  gallery::NodeSnapshot out;
+  out.change = change;
+  out.change_hash.assign(hash.begin(), hash.end());
+  const std::span<const uint8_t> rest = r.Rest();
+  const size_t offset = plain->size() - rest.size();
+  plain->erase(plain->begin(), plain->begin() + static_cast<std::ptrdiff_t>(offset));
+  out.graph = std::move(plain).value();
+  return out;
+}
+
+Status Galleries::Impl::LoadNodeSnapshotLocked(GalleryState& state,
+                                               const gallery::NodeSnapshot& snapshot,
+                                               gallery::NodeSnapshotLoad* load) {
+  state.loaded = false;
+  state.index.reset();
+  state.face_person.clear();
+  state.person_ids.clear();
+  state.person_uids.clear();
+  state.damaged_faces.clear();
+  std::vector<int64_t> extra_ids;
+  std::vector<float> extra;
+  int64_t unfilled = 0;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  Clock::time_point scanned = start;
+  const Status read = store->Read([&](store::StoreTxn& txn) -> Status {
+    auto g = txn.GetGeneration(state.record.id);
+    if (!g.ok()) return g.status();
+    state.generation = g.value();
+    TemplateOpener opener(*this, state.record);
+    auto persons = txn.ListPersons(state.record.id);
+    if (!persons.ok()) return persons.status();
+    for (const store::PersonRecord& p : persons.value()) {
+      FACET_RETURN_IF_ERROR(opener.AddPerson(p));
+      state.person_ids[p.id] = p.person_id;
+      state.person_uids[p.id] = p.uid;
+    }
+    // The vectors come from the store, decrypted with each person's key, as when building.
+    auto restored = index::RestoreHnswGraph(
+        state.record.dimensions, snapshot.graph, HnswOf(options.index),
+        [&](const index::PutVectorFn& put) -> Status {
+          Status scan = txn.ScanFaces(state.record.id, [&](const store::FaceRecord& f) -> Status {
+            auto values = opener.Open(f);
+            if (!values.ok()) {
+              if (values.status().code() != StatusCode::kStoreCorrupt) return values.status();
+              state.damaged_faces[f.id] = values.status().message();  // left out, as in a build
+              return Status::Ok();
+            }
+            state.face_person[f.id] = f.person_id;
+            if (!put(f.id, values.value())) {  // enrolled after the snapshot
+              extra_ids.push_back(f.id);
+              extra.insert(extra.end(), values->begin(), values->end());
+            }
+            return Status::Ok();
+          });
+          scanned = Clock::now();
+          return scan;
+        },
+        &unfilled);
+    if (!restored.ok()) return restored.status();
+    state.index = std::move(restored).value();
+    return Status::Ok();
+  });
+  auto fail = [&](const Status& status) {
+    state.loaded = false;
+    state.index.reset();
+    state.face_person.clear();
+    state.person_ids.clear();
+    state.person_uids.clear();
+    state.damaged_faces.clear();
+    return status;
+  };
+  if (!read.ok()) return fail(read);
+  for (size_t first = 0; first < extra_ids.size(); first += kAddBatch) {
+    const size_t n = std::min(kAddBatch, extra_ids.size() - first);
+    const Status added = state.index->Add(
+        std::span<const int64_t>(extra_ids).subspan(first, n),
+        std::span<const float>(extra).subspan(first * static_cast<size_t>(state.record.dimensions),
+                                              n * static_cast<size_t>(state.record.dimensions)));
+    if (!added.ok()) return fail(added);
+  }
+  if (load != nullptr) {
+    load->scan_s = std::chrono::duration<double>(scanned - start).count();
+    load->finish_s = std::chrono::duration<double>(Clock::now() - scanned).count();
+    load->faces = static_cast<int64_t>(state.index->size());
+    load->added = static_cast<int64_t>(extra_ids.size());
+    load->removed = unfilled;
+  }
+  state.loaded = true;
+  // Rewritten at the next write if it changed (faces inserted, removed nodes' ids to drop).
+  state.snapshot_dirty = !extra_ids.empty() || unfilled > 0;
+  state.next_purge_ms.store(0);
+  return Status::Ok();
+}
+
 Status Galleries::Impl::AddFaceRowsLocked(GalleryState& state,
                                           std::span<const store::FaceRecord> faces,
                                           const std::map<int64_t, store::PersonRecord>& persons) {
@@ -364,6 +553,11 @@ Status Galleries::Flush() {
   for (auto& state : states) {
     std::unique_lock lock(state->mutex);
     Status status = impl_->SaveSnapshotLocked(*state);
+    if (first.ok() && !status.ok()) first = status;
+  }
+  // A following node's own snapshots (change_follower.h).
+  if (gallery::ChangeFollower* follower = impl_->follower.load(); follower != nullptr) {
+    Status status = follower->WriteSnapshots();
     if (first.ok() && !status.ok()) first = status;
   }
   return first;

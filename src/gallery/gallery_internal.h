@@ -76,7 +76,9 @@ struct GalleryState {
   // Faces left out of the index because their row failed its integrity check: face id -> why.
   // A gallery with damaged faces is never cached in a snapshot (it is re-checked on load).
   std::map<int64_t, std::string> damaged_faces;
-  bool snapshot_dirty = false;
+  // The index changed since its snapshot was written (atomic: a node's snapshot writer reads and
+  // clears it holding mutex shared).
+  std::atomic<bool> snapshot_dirty{false};
   // Earliest consent expiry to act on; 0 = check at the next call.
   std::atomic<int64_t> next_purge_ms{0};
 };
@@ -90,6 +92,21 @@ struct SearchOutcome {
   // On a following node: when the read that proved the searched state current was sent (the
   // answer may leave only within the lease counted from it). Unset when not following.
   std::optional<std::chrono::steady_clock::time_point> proof;
+};
+
+// A node's index snapshot as read (Galleries::Impl::ReadNodeSnapshot).
+struct NodeSnapshot {
+  int64_t change = 0;                // the change log row the snapshot reflects
+  std::vector<uint8_t> change_hash;  // that row's hash
+  std::vector<uint8_t> graph;        // VectorIndex::SerializeGraph's bytes
+};
+// What loading one did.
+struct NodeSnapshotLoad {
+  int64_t faces = 0;    // in the index afterwards
+  int64_t added = 0;    // faces the store held and the graph lacked (inserted)
+  int64_t removed = 0;  // nodes of the graph the store no longer held
+  double scan_s = 0;    // reading and decrypting the gallery's rows into the graph
+  double finish_s = 0;  // walk codes and neighbour codes of every vector, inserting the new faces
 };
 
 class ChangeFollower;
@@ -174,6 +191,26 @@ struct Galleries::Impl {
   // Deletes the snapshot file (after a removal: it may hold shredded templates).
   void DropSnapshotLocked(gallery::GalleryState& state);
   std::string SnapshotPath(const gallery::GalleryState& state) const;
+  // A database store (no snapshot beside it: a following node keeps its own, below).
+  bool database_store = false;
+
+  // A following node's index snapshots (docs/cluster.md, "Index snapshots of a node"): the HNSW
+  // graph only, no template; the vectors are read from the store when it is loaded.
+  // Writes the snapshot of `state` as reflecting change `change` (hash `change_hash`) into
+  // `dir`; copies the graph holding state.mutex shared (the caller must not hold it). OK and
+  // nothing written when the index has no graph (exact) or nothing changed since the last write.
+  // `locked_s` (when not null): how long the copy held the lock.
+  Status WriteNodeSnapshot(gallery::GalleryState& state, const std::string& dir, int64_t change,
+                           const std::vector<uint8_t>& change_hash, double* locked_s = nullptr);
+  // The snapshot in `dir` of `gallery`: kNotFound when there is none; kCorruptData saying why when
+  // it is not a sound snapshot of this gallery of this store with this master key.
+  Result<gallery::NodeSnapshot> ReadNodeSnapshot(const store::GalleryRecord& gallery,
+                                                 const std::string& dir) const;
+  // Sets the state's index to the snapshot's graph with every face of the gallery the store holds
+  // now (faces of the graph the store no longer holds are removed, faces it lacks are added).
+  // Caller holds state.mutex exclusively; on an error the state is left unloaded.
+  Status LoadNodeSnapshotLocked(gallery::GalleryState& state, const gallery::NodeSnapshot& snapshot,
+                                gallery::NodeSnapshotLoad* load);
 
   // Destroys a person's key and deletes their faces inside `txn`; returns the face ids removed.
   Result<std::vector<int64_t>> ShredInTxn(store::StoreTxn& txn, const store::PersonRecord& person);

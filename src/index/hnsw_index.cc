@@ -23,6 +23,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <queue>
 #include <unordered_map>
@@ -54,6 +55,8 @@ struct SpanReader : faiss::IOReader {
   std::span<const uint8_t> data;
   size_t position = 0;
 };
+
+constexpr const char* kGraphMagic = "facet.hnsw-graph.v1";
 
 // The fewest vectors neighbour codes are trained on (FAISS's k-means wants 39 per centroid).
 constexpr int64_t kMinNeighborCodesSize = 1'024;
@@ -245,6 +248,122 @@ class HnswIndex final : public VectorIndex {
     w.Put<uint64_t>(dead.size());
     w.PutArray<FaissId>(dead);
     neighbor_codes_.Serialize(&w);
+    return Status::Ok();
+  }
+
+  // "facet.hnsw-graph.v1" | u64 nodes | i32 levels[nodes] | u64 offsets[nodes + 1] |
+  // u64 links | i32 neighbors[links] | i32 entry point | i32 max level | u64 level sizes |
+  // i32 cum_nneighbor_per_level[..] | i64 labels[nodes] | u64 removed | i64 removed nodes[..] |
+  // neighbour codebook. No vector and no code of one.
+  Status SerializeGraph(std::vector<uint8_t>* out) const override {
+    const faiss::HNSW& hnsw = index_->hnsw;
+    ByteWriter w(out);
+    out->reserve(out->size() + hnsw.neighbors.size() * sizeof(int32_t) +
+                 hnsw.offsets.size() * sizeof(size_t) + labels_.size() * 12 + 4096);
+    w.PutString(kGraphMagic);
+    w.Put<uint64_t>(static_cast<uint64_t>(index_->ntotal));
+    w.PutArray<int>(hnsw.levels);
+    std::vector<uint64_t> offsets(hnsw.offsets.begin(), hnsw.offsets.end());
+    w.PutArray<uint64_t>(offsets);
+    w.Put<uint64_t>(hnsw.neighbors.size());
+    w.PutArray<int32_t>(std::span<const int32_t>(hnsw.neighbors.data(), hnsw.neighbors.size()));
+    w.Put<int32_t>(hnsw.entry_point);
+    w.Put<int32_t>(hnsw.max_level);
+    w.Put<uint64_t>(hnsw.cum_nneighbor_per_level.size());
+    w.PutArray<int>(hnsw.cum_nneighbor_per_level);
+    // A removed node keeps its links but not its id: nothing in the file names a removed face.
+    std::vector<int64_t> labels = labels_;
+    for (FaissId d : dead_) labels[static_cast<size_t>(d)] = -1;
+    w.PutArray<int64_t>(labels);
+    std::vector<FaissId> dead(dead_.begin(), dead_.end());
+    std::sort(dead.begin(), dead.end());
+    w.Put<uint64_t>(dead.size());
+    w.PutArray<FaissId>(dead);
+    neighbor_codes_.Serialize(&w);
+    return Status::Ok();
+  }
+
+  Status RestoreGraph(std::span<const uint8_t> bytes, const FillVectorsFn& fill, int64_t* removed) {
+    if (removed != nullptr) *removed = 0;
+    ByteReader r(bytes);
+    faiss::HNSW& hnsw = index_->hnsw;
+    std::string magic;
+    uint64_t nodes = 0;
+    if (!r.GetString(&magic, 64) || magic != kGraphMagic || !r.Get(&nodes) ||
+        nodes > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+      return Status::CorruptData("not an HNSW graph of this format");
+    }
+    std::vector<int> levels;
+    std::vector<uint64_t> offsets;
+    uint64_t links = 0;
+    std::vector<int32_t> neighbors;
+    int32_t entry_point = 0;
+    int32_t max_level = 0;
+    uint64_t level_sizes = 0;
+    std::vector<int> cum;
+    uint64_t dead_count = 0;
+    std::vector<FaissId> dead;
+    if (!r.GetArray(nodes, &levels) || !r.GetArray(nodes + 1, &offsets) || !r.Get(&links) ||
+        !r.GetArray(links, &neighbors) || !r.Get(&entry_point) || !r.Get(&max_level) ||
+        !r.Get(&level_sizes) || !r.GetArray(level_sizes, &cum) || !r.GetArray(nodes, &labels_) ||
+        !r.Get(&dead_count) || !r.GetArray(dead_count, &dead) ||
+        !neighbor_codes_.Restore(index_->d, &r) || !r.AtEnd()) {
+      return Status::CorruptData("the HNSW graph is truncated or malformed");
+    }
+    // Links are laid out per level by M: a graph of another M does not fit these options.
+    if (cum != hnsw.cum_nneighbor_per_level) {
+      return Status::CorruptData("the HNSW graph was built with other options (M)");
+    }
+    try {
+      hnsw.levels = std::move(levels);
+      hnsw.offsets.assign(offsets.begin(), offsets.end());
+      hnsw.neighbors = std::move(neighbors);
+      hnsw.entry_point = entry_point;
+      hnsw.max_level = max_level;
+      faiss::IndexFlatCodes* storage = Storage();
+      storage->codes.assign(static_cast<size_t>(nodes) * storage->code_size, uint8_t{0});
+      storage->ntotal = static_cast<FaissId>(nodes);
+      index_->ntotal = static_cast<FaissId>(nodes);
+    } catch (const std::exception& e) {
+      return Status::Internal(std::string("cannot hold the HNSW graph: ") + e.what());
+    }
+    if (!GraphIsSound(*index_)) return Status::CorruptData("the HNSW graph is malformed");
+    for (FaissId d : dead) {
+      if (d < 0 || static_cast<uint64_t>(d) >= nodes) {
+        return Status::CorruptData("the HNSW graph's removed-node list is malformed");
+      }
+      dead_.insert(d);
+    }
+    for (size_t i = 0; i < labels_.size(); ++i) {
+      if (dead_.count(static_cast<FaissId>(i)) > 0) continue;
+      if (!slots_.emplace(labels_[i], static_cast<FaissId>(i)).second) {
+        return Status::CorruptData("the HNSW graph repeats id " + std::to_string(labels_[i]));
+      }
+    }
+    // The vectors, from their owner (the store): a node that gets none is removed.
+    std::vector<bool> filled(static_cast<size_t>(nodes), false);
+    const size_t dim = static_cast<size_t>(index_->d);
+    FACET_RETURN_IF_ERROR(fill([&](int64_t id, std::span<const float> vector) {
+      auto it = slots_.find(id);
+      if (it == slots_.end() || vector.size() != dim) return false;
+      std::memcpy(Storage()->codes.data() + static_cast<size_t>(it->second) * dim * sizeof(float),
+                  vector.data(), dim * sizeof(float));
+      filled[static_cast<size_t>(it->second)] = true;
+      return true;
+    }));
+    for (auto it = slots_.begin(); it != slots_.end();) {
+      if (filled[static_cast<size_t>(it->second)]) {
+        ++it;
+        continue;
+      }
+      dead_.insert(it->second);  // its vector stays zero
+      it = slots_.erase(it);
+      if (removed != nullptr) ++*removed;
+    }
+    index_->hnsw.efSearch = options_.ef_search;
+    Quantize(0, index_->ntotal);
+    KeepWalkArraysOnHugePages();
+    UpdateNeighborCodes(0, nullptr);
     return Status::Ok();
   }
 
@@ -552,6 +671,21 @@ Result<std::unique_ptr<VectorIndex>> DeserializeHnswIndex(int dimensions,
   if (!created.ok()) return created.status();
   auto* index = static_cast<HnswIndex*>(created->get());
   FACET_RETURN_IF_ERROR(index->Restore(bytes));
+  return std::move(created).value();
+}
+
+}  // namespace facet::index
+
+namespace facet::index {
+
+Result<std::unique_ptr<VectorIndex>> RestoreHnswGraph(int dimensions,
+                                                      std::span<const uint8_t> bytes,
+                                                      const HnswOptions& options,
+                                                      const FillVectorsFn& fill, int64_t* removed) {
+  auto created = NewHnswIndex(dimensions, options);
+  if (!created.ok()) return created.status();
+  auto* index = static_cast<HnswIndex*>(created->get());
+  FACET_RETURN_IF_ERROR(index->RestoreGraph(bytes, fill, removed));
   return std::move(created).value();
 }
 

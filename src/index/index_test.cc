@@ -299,6 +299,89 @@ TEST_P(HnswIndexTest, AgreesWithExactAndRemoves) {
   EXPECT_FALSE(DeserializeIndex(IndexKind::kHnsw, 128, std::vector<uint8_t>(100, 7), {}).ok());
 }
 
+// A node's snapshot keeps the graph without vectors (SerializeGraph); restored with the vectors
+// from elsewhere it answers as the index it was written from. A node that gets no vector is
+// removed; malformed bytes and a graph of another M are refused.
+TEST_P(HnswIndexTest, AGraphWithoutVectorsRestoredFromTheirOwnerAnswersTheSame) {
+  const std::vector<float> data = Clustered(1500, 2, 7, nullptr);
+  const size_t n = data.size() / kDim;
+  std::vector<int64_t> ids(n);
+  for (size_t i = 0; i < n; ++i) ids[i] = static_cast<int64_t>(i * 5 + 2);
+  auto hnsw = NewHnswIndex(kDim, Options());
+  ASSERT_TRUE(hnsw.ok() && (*hnsw)->Add(ids, data).ok());
+  const std::vector<int64_t> removed_before = {ids[3], ids[40]};
+  (*hnsw)->Remove(removed_before);
+  std::vector<uint8_t> graph;
+  ASSERT_TRUE((*hnsw)->SerializeGraph(&graph).ok());
+  // No vector in it: far smaller than the vectors alone.
+  EXPECT_LT(graph.size(), n * kDim * sizeof(float) / 2);
+  auto all = [&](const PutVectorFn& put) -> Status {
+    for (size_t i = 0; i < n; ++i) {
+      const bool known = put(ids[i], std::span(data).subspan(i * kDim, kDim));
+      EXPECT_EQ(known, ids[i] != ids[3] && ids[i] != ids[40]) << ids[i];
+    }
+    return Status::Ok();
+  };
+  int64_t unfilled = -1;
+  auto copy = RestoreHnswGraph(kDim, graph, Options(), all, &unfilled);
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  EXPECT_EQ(unfilled, 0);
+  EXPECT_EQ((*copy)->size(), n - 2);
+  const std::vector<float> queries = Probes(data, 300, 6, 0.6f, 21);
+  std::vector<SearchHit> a, b;
+  for (int q = 0; q < 300; ++q) {
+    std::span<const float> query(queries.data() + q * kDim, kDim);
+    (*hnsw)->Search(query, 5, &a);
+    (*copy)->Search(query, 5, &b);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].id, b[i].id);
+      EXPECT_FLOAT_EQ(a[i].similarity, b[i].similarity);
+    }
+  }
+  // Vectors missing (removed from the store since): those nodes are removed.
+  auto some = [&](const PutVectorFn& put) -> Status {
+    for (size_t i = 100; i < n; ++i) put(ids[i], std::span(data).subspan(i * kDim, kDim));
+    return Status::Ok();
+  };
+  unfilled = 0;
+  auto partial = RestoreHnswGraph(kDim, graph, Options(), some, &unfilled);
+  ASSERT_TRUE(partial.ok()) << partial.status().ToString();
+  EXPECT_EQ(unfilled, 98);  // 100 less the 2 removed before
+  EXPECT_EQ((*partial)->size(), n - 100);
+  EXPECT_FALSE((*partial)->Contains(ids[7]));
+  (*partial)->Search(std::span(data).subspan(7 * kDim, kDim), 10, &b);
+  for (const SearchHit& h : b) EXPECT_GE(h.id, ids[100]);
+  // The filler's error is the restore's.
+  auto failing = [](const PutVectorFn&) { return Status::Internal("store gone"); };
+  EXPECT_EQ(RestoreHnswGraph(kDim, graph, Options(), failing).status().code(),
+            StatusCode::kInternal);
+  // Truncated, damaged at random, of another M: refused or harmless, never a crash.
+  for (size_t cut : {size_t{0}, size_t{10}, graph.size() / 2, graph.size() - 1}) {
+    const std::vector<uint8_t> truncated(graph.begin(), graph.begin() + static_cast<long>(cut));
+    EXPECT_EQ(RestoreHnswGraph(kDim, truncated, Options(), all).status().code(),
+              StatusCode::kCorruptData);
+  }
+  HnswOptions other = Options();
+  other.m = 16;
+  EXPECT_EQ(RestoreHnswGraph(kDim, graph, other, all).status().code(), StatusCode::kCorruptData);
+  std::mt19937 rng(5);
+  auto quiet = [&](const PutVectorFn& put) -> Status {
+    for (size_t i = 0; i < n; ++i) put(ids[i], std::span(data).subspan(i * kDim, kDim));
+    return Status::Ok();
+  };
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<uint8_t> damaged = graph;
+    const size_t at = rng() % damaged.size();
+    damaged[at] = static_cast<uint8_t>(damaged[at] ^ (1u << (rng() % 8)));
+    auto restored = RestoreHnswGraph(kDim, damaged, Options(), quiet);
+    if (restored.ok()) (*restored)->Search(std::span(data).subspan(0, kDim), 5, &b);
+  }
+  // An exact index has no graph.
+  auto exact = NewExactIndex(kDim, IndexKind::kExactF32);
+  EXPECT_FALSE(exact->SerializeGraph(&graph).ok());
+}
+
 // Damaged graph data (a sealed snapshot cannot be damaged unnoticed, but a cache file can): a
 // byte overwritten anywhere in FAISS's part is refused or reads back into an index that searches
 // without reading out of bounds (ASan in CI).

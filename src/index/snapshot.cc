@@ -75,9 +75,16 @@ Status WriteSnapshotFile(const std::string& path, const SnapshotHeader& header,
 Result<Snapshot> ReadSnapshotFile(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Status::NotFound(path + ": no index snapshot");
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return Status::NotFound(path + ": cannot open index snapshot");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // One read of the whole file (a node's snapshot is hundreds of MB at 1 M faces).
+  const std::streamoff size = in.tellg();
+  if (size < 0) return Status::CorruptData(path + ": cannot read index snapshot");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) {
+    return Status::CorruptData(path + ": cannot read index snapshot");
+  }
   const std::string prefix = path + ": ";
   if (bytes.size() < sizeof kMagic + 32 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
     return Status::CorruptData(prefix + "not a facet index snapshot");

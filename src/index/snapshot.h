@@ -22,6 +22,9 @@ namespace facet::index {
 
 inline constexpr uint32_t kSnapshotFormatVersion = 1;
 inline constexpr uint32_t kSnapshotSealed = 1;
+// Flag 2: a node's snapshot: the HNSW graph without vectors, and the change it reflects
+// (docs/cluster.md); read only by a node following a database store's change log.
+inline constexpr uint32_t kSnapshotGraphOnly = 2;
 
 struct SnapshotHeader {
   IndexKind kind = IndexKind::kExactF32;

@@ -10,6 +10,7 @@
 #define FACET_SRC_INDEX_VECTOR_INDEX_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -69,7 +70,29 @@ class VectorIndex {
 
   // Self-contained binary form (read back by DeserializeIndex).
   virtual Status Serialize(std::vector<uint8_t>* out) const = 0;
+  // HNSW only: the graph without a single vector or code of one (ids, links, levels, removed
+  // nodes, the neighbour codes' codebook), read back by RestoreHnswGraph with the vectors taken
+  // from elsewhere (a node's snapshot: docs/cluster.md). kFailedPrecondition for exact indexes.
+  virtual Status SerializeGraph(std::vector<uint8_t>* out) const {
+    (void)out;
+    return Status::FailedPrecondition("only an HNSW index has a graph to keep");
+  }
 };
+
+// Hands RestoreHnswGraph the vectors: `put(id, vector)` stores the vector of a node of the graph
+// and returns false for an id the graph does not hold (or holds as removed).
+using PutVectorFn = std::function<bool(int64_t id, std::span<const float> vector)>;
+using FillVectorsFn = std::function<Status(const PutVectorFn& put)>;
+
+// Reads what SerializeGraph wrote; `fill` is called once and puts the vectors it has. A node of
+// the graph that gets none is removed (its id is not in the index afterwards; counted in
+// `removed` when not null). kCorruptData on
+// malformed bytes or a graph of other options (M); fill's error as it is.
+Result<std::unique_ptr<VectorIndex>> RestoreHnswGraph(int dimensions,
+                                                      std::span<const uint8_t> bytes,
+                                                      const HnswOptions& options,
+                                                      const FillVectorsFn& fill,
+                                                      int64_t* removed = nullptr);
 
 std::unique_ptr<VectorIndex> NewExactIndex(int dimensions, IndexKind kind /*kExactF32|kExactInt8*/);
 Result<std::unique_ptr<VectorIndex>> NewHnswIndex(int dimensions, const HnswOptions& options);

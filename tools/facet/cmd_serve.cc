@@ -188,6 +188,16 @@ int RunServe(ServeFlags flags) {
     const auto load_start = std::chrono::steady_clock::now();
     // On a database store the node then follows the change log and answers within its lease.
     const bool follow = IsDatabaseStore(store_options.store);
+    if (!flags.follow.snapshot_dir.empty() && !follow) {
+      std::fprintf(stderr,
+                   "facet serve: --index-snapshot-dir is for a database store (a SQLite store "
+                   "keeps its snapshots beside it)\n");
+      return kExitUsage;
+    }
+    flags.follow.log = [](const std::string& line) {
+      std::fprintf(stderr, "facet serve: %s\n", line.c_str());
+      std::fflush(stderr);
+    };
     const Status loaded =
         follow ? galleries->FollowChanges(flags.follow) : galleries->LoadIndexes();
     if (!loaded.ok()) {
@@ -254,6 +264,11 @@ int RunServe(ServeFlags flags) {
   });
   (*service)->Wait();
   waiter.join();
+  if (galleries && !flags.follow.snapshot_dir.empty()) {
+    // A clean shutdown leaves the freshest snapshot for the next start.
+    const Status flushed = galleries->Flush();
+    if (!flushed.ok()) PrintError("index snapshot", flushed);
+  }
   if (galleries) {
     // How identifications' audit entries were grouped into commits (docs/benchmarks.md).
     const AuditCommitStats a = galleries->GetAuditCommitStats();
@@ -329,6 +344,13 @@ Action RegisterServe(CLI::App& app) {
   cmd->add_option("--change-poll-ms", flags->follow.poll_ms,
                   "on a database store, read the change log's head at least this often "
                   "(default 100; below --max-staleness-ms)");
+  cmd->add_option("--index-snapshot-dir", flags->follow.snapshot_dir,
+                  "on a database store, keep this node's index snapshots here (HNSW graphs, "
+                  "encrypted, no template) and start from them when the change log still holds "
+                  "the change they reflect (docs/cluster.md)");
+  cmd->add_option("--index-snapshot-interval-s", flags->follow.snapshot_interval_s,
+                  "with --index-snapshot-dir, rewrite the snapshots of indexes that changed this "
+                  "often (default 600; also at a clean shutdown)");
   cmd->add_option("--rate", o.rate_per_second,
                   "requests per second per key unless the key sets its own (default 20)");
   cmd->add_option("--burst", o.burst, "burst per key (default 40)");
