@@ -31,6 +31,7 @@
 
 #include "index/bytes.h"
 #include "index/hnsw_build.h"
+#include "index/hnsw_graph.h"
 #include "index/huge_pages.h"
 #include "index/kernels.h"
 #include "index/neighbor_codes.h"
@@ -41,76 +42,10 @@ namespace {
 
 using FaissId = faiss::Index::idx_t;
 
-// An IOReader over borrowed bytes (faiss's VectorIOReader would copy them).
-struct SpanReader : faiss::IOReader {
-  explicit SpanReader(std::span<const uint8_t> bytes) : data(bytes) {}
-  size_t operator()(void* ptr, size_t size, size_t nitems) override {
-    if (size == 0) return 0;
-    const size_t available = (data.size() - position) / size;
-    const size_t n = std::min(nitems, available);
-    std::memcpy(ptr, data.data() + position, n * size);
-    position += n * size;
-    return n;
-  }
-  std::span<const uint8_t> data;
-  size_t position = 0;
-};
-
 constexpr const char* kGraphMagic = "facet.hnsw-graph.v1";
 
 // The fewest vectors neighbour codes are trained on (FAISS's k-means wants 39 per centroid).
 constexpr int64_t kMinNeighborCodesSize = 1'024;
-
-// The graph walk compares int8 codes of each vector's direction, all on one fixed step: codes =
-// round(v / |v| / WalkStep(dim)), clipped to +-127. One step for every row means no per-row
-// factor, so a 192-D row is exactly three cache lines (see Row8Bytes). The step puts the clip at
-// 0.5 for 192-D and scales it with the typical component of a unit vector, 1/sqrt(dim): for
-// MobileFaceNet's 192-D templates the largest component is 0.22-0.55 (LFW: 0.1 % of templates
-// have one above 0.51, which is clipped). The walk only orders candidates: the best are re-ranked
-// with the float32 vectors, so the similarities returned are exact.
-float WalkStep(int dim) { return 0.5f * std::sqrt(192.0f / static_cast<float>(dim)) / 127; }
-
-void QuantizeDirection(const float* values, int dim, int8_t* codes) {
-  double norm = 0;
-  for (int j = 0; j < dim; ++j) norm += static_cast<double>(values[j]) * values[j];
-  if (!(norm > 0) || !std::isfinite(norm)) {  // zero (a removed node) or not a number
-    std::fill_n(codes, dim, int8_t{0});
-    return;
-  }
-  const float factor = static_cast<float>(1 / std::sqrt(norm)) / WalkStep(dim);
-  for (int j = 0; j < dim; ++j) {
-    codes[j] = static_cast<int8_t>(std::clamp(std::lround(values[j] * factor), -127L, 127L));
-  }
-}
-
-// The graph read back holds what the walk relies on: one level entry per vector, link ranges
-// inside the link array, links to vectors that exist, an entry point that does.
-bool GraphIsSound(const faiss::IndexHNSWFlat& index) {
-  const faiss::HNSW& hnsw = index.hnsw;
-  const auto total = static_cast<size_t>(index.ntotal);
-  if (hnsw.levels.size() != total || hnsw.offsets.size() != total + 1 ||
-      hnsw.offsets.back() != hnsw.neighbors.size() || index.storage->ntotal != index.ntotal ||
-      hnsw.cum_nneighbor_per_level.empty()) {
-    return false;
-  }
-  if (total == 0) return hnsw.entry_point == -1;
-  if (hnsw.entry_point < 0 || static_cast<size_t>(hnsw.entry_point) >= total ||
-      hnsw.max_level != hnsw.levels[static_cast<size_t>(hnsw.entry_point)] - 1) {
-    return false;
-  }
-  const auto levels = static_cast<int>(hnsw.cum_nneighbor_per_level.size()) - 1;
-  for (size_t i = 0; i < total; ++i) {
-    const int level = hnsw.levels[i];
-    if (level < 1 || level > levels || hnsw.max_level < level - 1 ||
-        hnsw.offsets[i + 1] - hnsw.offsets[i] !=
-            static_cast<size_t>(hnsw.cum_nneighbor_per_level[static_cast<size_t>(level)])) {
-      return false;
-    }
-  }
-  return std::all_of(hnsw.neighbors.begin(), hnsw.neighbors.end(), [total](int v) {
-    return v >= -1 && (v < 0 || static_cast<size_t>(v) < total);
-  });
-}
 
 class HnswIndex final : public VectorIndex {
  public:
@@ -328,18 +263,7 @@ class HnswIndex final : public VectorIndex {
       return Status::Internal(std::string("cannot hold the HNSW graph: ") + e.what());
     }
     if (!GraphIsSound(*index_)) return Status::CorruptData("the HNSW graph is malformed");
-    for (FaissId d : dead) {
-      if (d < 0 || static_cast<uint64_t>(d) >= nodes) {
-        return Status::CorruptData("the HNSW graph's removed-node list is malformed");
-      }
-      dead_.insert(d);
-    }
-    for (size_t i = 0; i < labels_.size(); ++i) {
-      if (dead_.count(static_cast<FaissId>(i)) > 0) continue;
-      if (!slots_.emplace(labels_[i], static_cast<FaissId>(i)).second) {
-        return Status::CorruptData("the HNSW graph repeats id " + std::to_string(labels_[i]));
-      }
-    }
+    FACET_RETURN_IF_ERROR(AdoptRemovedAndIds(dead, nodes, "the HNSW graph"));
     // The vectors, from their owner (the store): a node that gets none is removed.
     std::vector<bool> filled(static_cast<size_t>(nodes), false);
     const size_t dim = static_cast<size_t>(index_->d);
@@ -391,8 +315,7 @@ class HnswIndex final : public VectorIndex {
       std::unique_ptr<faiss::Index> loaded(faiss::read_index(&reader));
       auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(loaded.get());
       if (hnsw == nullptr || dynamic_cast<faiss::IndexFlat*>(hnsw->storage) == nullptr ||
-          hnsw->d != index_->d ||
-          hnsw->metric_type != faiss::METRIC_INNER_PRODUCT ||
+          hnsw->d != index_->d || hnsw->metric_type != faiss::METRIC_INNER_PRODUCT ||
           static_cast<uint64_t>(hnsw->ntotal) != label_count) {
         return Status::CorruptData("HNSW data does not match the gallery (type, size or count)");
       }
@@ -401,18 +324,7 @@ class HnswIndex final : public VectorIndex {
     } catch (const std::exception& e) {
       return Status::CorruptData(std::string("HNSW data is malformed: ") + e.what());
     }
-    for (FaissId d : dead) {
-      if (d < 0 || static_cast<uint64_t>(d) >= label_count) {
-        return Status::CorruptData("HNSW dead-node list is malformed");
-      }
-      dead_.insert(d);
-    }
-    for (size_t i = 0; i < labels_.size(); ++i) {
-      if (dead_.count(static_cast<FaissId>(i)) > 0) continue;
-      if (!slots_.emplace(labels_[i], static_cast<FaissId>(i)).second) {
-        return Status::CorruptData("HNSW data repeats id " + std::to_string(labels_[i]));
-      }
-    }
+    FACET_RETURN_IF_ERROR(AdoptRemovedAndIds(dead, label_count, "HNSW data"));
     index_->hnsw.efSearch = options_.ef_search;
     Quantize(0, index_->ntotal);
     KeepWalkArraysOnHugePages();
@@ -421,6 +333,24 @@ class HnswIndex final : public VectorIndex {
   }
 
  private:
+  // Marks `dead` removed and maps every live node's id (labels_) to its slot; refuses a removed
+  // node beyond `nodes` or an id used twice. `what` names the data in the error.
+  Status AdoptRemovedAndIds(const std::vector<FaissId>& dead, uint64_t nodes, const char* what) {
+    for (FaissId d : dead) {
+      if (d < 0 || static_cast<uint64_t>(d) >= nodes) {
+        return Status::CorruptData(std::string(what) + "'s removed-node list is malformed");
+      }
+      dead_.insert(d);
+    }
+    for (size_t i = 0; i < labels_.size(); ++i) {
+      if (dead_.count(static_cast<FaissId>(i)) > 0) continue;
+      if (!slots_.emplace(labels_[i], static_cast<FaissId>(i)).second) {
+        return Status::CorruptData(std::string(what) + " repeats id " + std::to_string(labels_[i]));
+      }
+    }
+    return Status::Ok();
+  }
+
   const float* Vector(int node) const {
     return reinterpret_cast<const float*>(Storage()->codes.data()) +
            static_cast<size_t>(node) * index_->d;
@@ -632,9 +562,9 @@ class HnswIndex final : public VectorIndex {
   std::unique_ptr<faiss::IndexHNSWFlat> index_;
   HnswOptions options_;
   KernelIsa isa_ = DetectKernelIsa();
-  std::vector<int64_t> labels_;                   // FAISS number -> id
-  std::unordered_map<int64_t, FaissId> slots_;    // live id -> FAISS number
-  std::unordered_set<FaissId> dead_;              // removed FAISS numbers
+  std::vector<int64_t> labels_;                 // FAISS number -> id
+  std::unordered_map<int64_t, FaissId> slots_;  // live id -> FAISS number
+  std::unordered_set<FaissId> dead_;            // removed FAISS numbers
   // Walk codes of each vector (QuantizeDirection), Row8Bytes apart.
   std::vector<int8_t, HugePageAllocator<int8_t>> rows8_;
   NeighborCodes neighbor_codes_;  // trained from options_.neighbor_codes_min_size vectors
@@ -643,8 +573,8 @@ class HnswIndex final : public VectorIndex {
 };
 
 std::unique_ptr<faiss::IndexHNSWFlat> MakeFaiss(int dimensions, const HnswOptions& options) {
-  auto index = std::make_unique<faiss::IndexHNSWFlat>(dimensions, options.m,
-                                                      faiss::METRIC_INNER_PRODUCT);
+  auto index =
+      std::make_unique<faiss::IndexHNSWFlat>(dimensions, options.m, faiss::METRIC_INNER_PRODUCT);
   index->hnsw.efConstruction = options.ef_construction;
   index->hnsw.efSearch = options.ef_search;
   return index;
