@@ -434,12 +434,7 @@ Result<gallery::NodeSnapshot> Galleries::Impl::ReadNodeSnapshot(const store::Gal
 Status Galleries::Impl::LoadNodeSnapshotLocked(GalleryState& state,
                                                const gallery::NodeSnapshot& snapshot,
                                                gallery::NodeSnapshotLoad* load) {
-  state.loaded = false;
-  state.index.reset();
-  state.face_person.clear();
-  state.person_ids.clear();
-  state.person_uids.clear();
-  state.damaged_faces.clear();
+  state.Unload();
   std::vector<int64_t> extra_ids;
   std::vector<float> extra;
   int64_t unfilled = 0;
@@ -485,12 +480,7 @@ Status Galleries::Impl::LoadNodeSnapshotLocked(GalleryState& state,
     return Status::Ok();
   });
   auto fail = [&](const Status& status) {
-    state.loaded = false;
-    state.index.reset();
-    state.face_person.clear();
-    state.person_ids.clear();
-    state.person_uids.clear();
-    state.damaged_faces.clear();
+    state.Unload();
     return status;
   };
   if (!read.ok()) return fail(read);

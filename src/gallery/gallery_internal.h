@@ -81,6 +81,17 @@ struct GalleryState {
   std::atomic<bool> snapshot_dirty{false};
   // Earliest consent expiry to act on; 0 = check at the next call.
   std::atomic<int64_t> next_purge_ms{0};
+
+  // Drops the index and the maps into it (loaded false), so the next use builds or reads it
+  // anew; record and generation stay. Needs mutex held exclusively.
+  void Unload() {
+    loaded = false;
+    index.reset();
+    face_person.clear();
+    person_ids.clear();
+    person_uids.clear();
+    damaged_faces.clear();
+  }
 };
 
 // What a 1:N search found, before it is audited.
