@@ -29,6 +29,10 @@ struct Detection {
   // how many of those found it (IoU >= kPassAgreementIou). 0 / 0 for a single pass or regions.
   int passes_able = 0;
   int passes_agreeing = 0;
+
+  // At least two passes could see a face this size and fewer than two found this one (a weak
+  // box seen at one scale alone is often texture). False for a single pass or regions.
+  bool SeenAtOneScaleOnly() const { return passes_able >= 2 && passes_agreeing < 2; }
 };
 
 // Area of the intersection of two boxes; 0 when they do not overlap.

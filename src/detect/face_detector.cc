@@ -86,7 +86,7 @@ void DropUnconfirmed(const std::vector<Detection>& found, const std::vector<floa
                      float confirm_below, std::vector<Detection>* kept) {
   CountPassAgreement(found, scales, kept);
   std::erase_if(*kept, [&](const Detection& d) {
-    return d.score < confirm_below && d.passes_able >= 2 && d.passes_agreeing < 2;
+    return d.score < confirm_below && d.SeenAtOneScaleOnly();
   });
 }
 

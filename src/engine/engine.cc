@@ -48,7 +48,8 @@ struct Engine::Models {
 struct Session::State {
   std::shared_ptr<const Engine> engine;
   std::unique_ptr<detect::FaceDetector> detector;
-  std::unique_ptr<landmarks::Onet> onet;  // landmarks (see needs_onet) and second opinions
+  // Landmarks (unless Models::detector_places_landmarks) and redaction's second opinions.
+  std::unique_ptr<landmarks::Onet> onet;
   std::unique_ptr<landmarks::Landmarks68> landmarks68;
   std::unique_ptr<landmarks::FaceMesh> face_mesh;
   std::unique_ptr<embed::Recognizer> recognizer;  // created on first Embed
@@ -260,7 +261,7 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
     Face& face = faces[i];
     face.box = found[i].box;
     face.score = found[i].score;
-    face.single_scale = found[i].passes_able >= 2 && found[i].passes_agreeing < 2;
+    face.single_scale = found[i].SeenAtOneScaleOnly();
     if (!wants_landmarks(found[i])) continue;
     face.landmarks = found[i].landmarks;
     if (options.compute_quality) {
