@@ -85,6 +85,7 @@ class HnswIndex final : public VectorIndex {
   // i32 cum_nneighbor_per_level[..] | i64 labels[nodes] | u64 removed | i64 removed nodes[..] |
   // neighbour codebook. No vector and no code of one.
   Status SerializeGraph(std::vector<uint8_t>* out) const override;
+  size_t SerializedGraphBytes() const override;
 
   // Reads what SerializeGraph wrote into this new, empty index, the vectors from `fill`
   // (RestoreHnswGraph); `removed` counts the graph's nodes `fill` gave no vector.

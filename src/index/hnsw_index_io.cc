@@ -41,8 +41,7 @@ Status HnswIndex::Serialize(std::vector<uint8_t>* out) const {
 Status HnswIndex::SerializeGraph(std::vector<uint8_t>* out) const {
   const faiss::HNSW& hnsw = index_->hnsw;
   ByteWriter w(out);
-  out->reserve(out->size() + hnsw.neighbors.size() * sizeof(int32_t) +
-               hnsw.offsets.size() * sizeof(size_t) + labels_.size() * 12 + 4096);
+  out->reserve(out->size() + SerializedGraphBytes());
   w.PutString(kGraphMagic);
   w.Put<uint64_t>(static_cast<uint64_t>(index_->ntotal));
   w.PutArray<int>(hnsw.levels);
@@ -60,6 +59,20 @@ Status HnswIndex::SerializeGraph(std::vector<uint8_t>* out) const {
   w.PutArray<int64_t>(labels);
   PutRemovedAndCodes(&w);
   return Status::Ok();
+}
+
+size_t HnswIndex::SerializedGraphBytes() const {
+  const faiss::HNSW& hnsw = index_->hnsw;
+  const size_t nodes = hnsw.levels.size();
+  return sizeof(uint32_t) + std::strlen(kGraphMagic) +                    // magic
+         sizeof(uint64_t) +                                               // node count
+         nodes * sizeof(int) + hnsw.offsets.size() * sizeof(uint64_t) +   // levels, offsets
+         sizeof(uint64_t) + hnsw.neighbors.size() * sizeof(int32_t) +     // links
+         2 * sizeof(int32_t) +                                            // entry, max level
+         sizeof(uint64_t) + hnsw.cum_nneighbor_per_level.size() * sizeof(int) +
+         labels_.size() * sizeof(int64_t) +                               // ids
+         sizeof(uint64_t) + dead_.size() * sizeof(FaissId) +              // removed
+         neighbor_codes_.SerializedBytes();
 }
 
 void HnswIndex::PutRemovedAndCodes(ByteWriter* w) const {

@@ -313,6 +313,8 @@ TEST_P(HnswIndexTest, AGraphWithoutVectorsRestoredFromTheirOwnerAnswersTheSame) 
   (*hnsw)->Remove(removed_before);
   std::vector<uint8_t> graph;
   ASSERT_TRUE((*hnsw)->SerializeGraph(&graph).ok());
+  // Its size is known before the copy (a node's snapshot touches its buffer's pages first).
+  EXPECT_EQ(graph.size(), (*hnsw)->SerializedGraphBytes());
   // No vector in it: far smaller than the vectors alone.
   EXPECT_LT(graph.size(), n * kDim * sizeof(float) / 2);
   auto all = [&](const PutVectorFn& put) -> Status {
@@ -380,6 +382,7 @@ TEST_P(HnswIndexTest, AGraphWithoutVectorsRestoredFromTheirOwnerAnswersTheSame) 
   // An exact index has no graph.
   auto exact = NewExactIndex(kDim, IndexKind::kExactF32);
   EXPECT_FALSE(exact->SerializeGraph(&graph).ok());
+  EXPECT_EQ(exact->SerializedGraphBytes(), 0u);
 }
 
 // Damaged graph data (a sealed snapshot cannot be damaged unnoticed, but a cache file can): a

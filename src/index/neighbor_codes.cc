@@ -191,6 +191,11 @@ void NeighborCodes::Serialize(ByteWriter* w) const {
   w->PutArray<float>(quantizer_->centroids);
 }
 
+size_t NeighborCodes::SerializedBytes() const {
+  if (!trained()) return sizeof(uint32_t);
+  return sizeof(uint32_t) + sizeof(uint64_t) + quantizer_->centroids.size() * sizeof(float);
+}
+
 bool NeighborCodes::Restore(int dimensions, ByteReader* r) {
   uint32_t subspaces = 0;
   if (!r->Get(&subspaces)) return false;

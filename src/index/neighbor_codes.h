@@ -78,6 +78,8 @@ class NeighborCodes {
 
   // The quantiser's centroids and training size (the codes are recomputed from the vectors).
   void Serialize(ByteWriter* w) const;
+  // The bytes Serialize appends.
+  size_t SerializedBytes() const;
   // False when the bytes do not hold a quantiser for `dimensions`-D vectors.
   bool Restore(int dimensions, ByteReader* r);
 
