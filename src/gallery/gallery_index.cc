@@ -1,5 +1,6 @@
 // Galleries: the in-memory search index of each gallery — built from the store, loaded from an
-// encrypted snapshot, kept in step with other processes' changes — and its snapshots.
+// encrypted snapshot, kept in step with other processes' changes — and its snapshots beside the
+// SQLite store (a following node's own snapshots: node_snapshot.cc).
 #include <sys/stat.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include "gallery/change_follower.h"
 #include "gallery/gallery_internal.h"
 #include "gallery/gallery_util.h"
+#include "gallery/template_opener.h"
 #include "index/bytes.h"
 #include "index/snapshot.h"
 
@@ -18,92 +20,17 @@ using gallery::GalleryState;
 
 namespace {
 
-constexpr size_t kAddBatch = 4096;
-// Person keys a TemplateOpener keeps unwrapped at once.
-constexpr size_t kMaxOpenKeys = 1024;
-
 index::IndexKind KindFor(int64_t faces, const IndexPolicy& policy) {
   if (faces >= policy.hnsw_min_faces) return index::IndexKind::kHnsw;
   if (faces >= policy.int8_min_faces) return index::IndexKind::kExactInt8;
   return index::IndexKind::kExactF32;
 }
 
-index::HnswOptions HnswOf(const IndexPolicy& policy) {
-  index::HnswOptions options;
-  options.m = policy.hnsw_m;
-  options.ef_construction = policy.hnsw_ef_construction;
-  options.ef_search = policy.hnsw_ef_search;
-  return options;
-}
-
 Result<std::unique_ptr<index::VectorIndex>> NewIndex(index::IndexKind kind, int dimensions,
                                                      const IndexPolicy& policy) {
-  if (kind == index::IndexKind::kHnsw) return index::NewHnswIndex(dimensions, HnswOf(policy));
+  if (kind == index::IndexKind::kHnsw) return index::NewHnswIndex(dimensions, gallery::HnswOptionsOf(policy));
   return index::NewExactIndex(dimensions, kind);
 }
-
-// Decrypts templates of one gallery, unwrapping each person's key once.
-class TemplateOpener {
- public:
-  TemplateOpener(const Galleries::Impl& impl, const store::GalleryRecord& gallery)
-      : impl_(impl), gallery_(gallery) {}
-
-  Status AddPerson(const store::PersonRecord& person) {
-    uids_[person.id] = person.uid;
-    wrapped_[person.id] = person.wrapped_key;
-    return Status::Ok();
-  }
-
-  // kStoreCorrupt, naming the row, when the face's row (or its person's key) does not open:
-  // sealed data authenticates its owner, gallery and model, so a row changed, swapped or copied
-  // outside facet fails here.
-  Result<std::vector<float>> Open(const store::FaceRecord& face) {
-    if (!face.integrity_error.empty()) return Status::StoreCorrupt(face.integrity_error);
-    auto uid = uids_.find(face.person_id);
-    if (uid == uids_.end()) {
-      return Status::StoreCorrupt("store integrity: face " + std::to_string(face.id) +
-                                  " of gallery '" + gallery_.name + "' belongs to no person");
-    }
-    auto key = keys_.find(face.person_id);
-    if (key == keys_.end()) {
-      // Each open key sits in guarded memory with mappings of its own, and a process may have
-      // ~65,000 mappings (vm.max_map_count): keeping every person's key of a 20,000-person
-      // gallery open made the next allocation fail (std::bad_alloc). A bounded set is kept.
-      if (keys_.size() >= kMaxOpenKeys) keys_.clear();
-      auto unwrapped = crypto::UnwrapKey(impl_.master, wrapped_[face.person_id],
-                                         gallery::PersonKeyContext(uid->second));
-      if (!unwrapped.ok()) {
-        return Status::StoreCorrupt("store integrity: the key of person " + uid->second +
-                                    " (face " + std::to_string(face.id) + ", gallery '" +
-                                    gallery_.name + "') does not open: " +
-                                    unwrapped.status().message());
-      }
-      key = keys_.emplace(face.person_id, std::move(unwrapped).value()).first;
-    }
-    auto plain = crypto::Open(key->second, face.sealed_template,
-                              gallery::TemplateContext(uid->second, gallery_.id, gallery_.model,
-                                                       gallery_.model_version));
-    if (!plain.ok()) {
-      return Status::StoreCorrupt("store integrity: the template of face " +
-                                  std::to_string(face.id) + " (person " + uid->second +
-                                  ", gallery '" + gallery_.name + "') does not open: " +
-                                  plain.status().message());
-    }
-    auto values = gallery::BytesToFloats(plain.value(), gallery_.dimensions);
-    if (!values.ok()) {
-      return Status::StoreCorrupt("store integrity: the template of face " +
-                                  std::to_string(face.id) + ": " + values.status().message());
-    }
-    return values;
-  }
-
- private:
-  const Galleries::Impl& impl_;
-  const store::GalleryRecord& gallery_;
-  std::unordered_map<int64_t, std::string> uids_;
-  std::unordered_map<int64_t, std::vector<uint8_t>> wrapped_;
-  std::unordered_map<int64_t, crypto::SecretKey> keys_;
-};
 
 std::string SnapshotLabel(const std::string& store_uid, const store::GalleryRecord& g) {
   return "facet.index.v1|" + store_uid + "|" + std::to_string(g.id) + "|" + g.model + "|" +
@@ -113,7 +40,7 @@ std::string SnapshotLabel(const std::string& store_uid, const store::GalleryReco
 // Adds the faces whose ids are in `wanted` (all when null) to the state's index.
 Status AddFaces(const Galleries::Impl& impl, store::StoreTxn& txn, GalleryState& state,
                 const std::unordered_set<int64_t>* wanted) {
-  TemplateOpener opener(impl, state.record);
+  gallery::TemplateOpener opener(impl, state.record);
   auto persons = txn.ListPersons(state.record.id);
   if (!persons.ok()) return persons.status();
   for (const store::PersonRecord& p : persons.value()) {
@@ -142,7 +69,7 @@ Status AddFaces(const Galleries::Impl& impl, store::StoreTxn& txn, GalleryState&
     ids.push_back(f.id);
     vectors.insert(vectors.end(), values->begin(), values->end());
     state.face_person[f.id] = f.person_id;
-    if (ids.size() >= kAddBatch) return flush();
+    if (ids.size() >= gallery::kIndexAddBatch) return flush();
     return Status::Ok();
   }));
   return flush();
@@ -223,7 +150,7 @@ bool LoadSnapshot(const Galleries::Impl& impl, GalleryState& state, index::Index
   uint64_t index_size = 0;
   if (!r.Get(&index_size) || index_size > r.Rest().size()) return false;
   auto loaded = index::DeserializeIndex(h.kind, h.dimensions, r.Rest().subspan(0, index_size),
-                                        HnswOf(impl.options.index));
+                                        gallery::HnswOptionsOf(impl.options.index));
   r.Skip(index_size);
   uint64_t pairs = 0;
   if (!loaded.ok() || !r.Get(&pairs)) return false;
@@ -332,198 +259,10 @@ Status Galleries::Impl::EnsureIndexLocked(GalleryState& state) {
   return SaveSnapshotLocked(state);
 }
 
-namespace {
-
-std::string NodeSnapshotLabel(const std::string& store_uid, const store::GalleryRecord& g) {
-  return "facet.node-index.v1|" + store_uid + "|" + std::to_string(g.id) + "|" + g.model + "|" +
-         g.model_version;
-}
-
-std::string NodeSnapshotPath(const std::string& dir, const store::GalleryRecord& g) {
-  return (std::filesystem::path(dir) / ("gallery-" + std::to_string(g.id) + ".node.fidx")).string();
-}
-
-}  // namespace
-
-Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string& dir,
-                                          int64_t change, const std::vector<uint8_t>& change_hash,
-                                          double* locked_s) {
-  // The plaintext: u64 change | string change hash | the graph (no vector, no template).
-  std::vector<uint8_t> plain;
-  index::ByteWriter w(&plain);
-  w.Put<uint64_t>(static_cast<uint64_t>(change));
-  w.PutString(std::string(change_hash.begin(), change_hash.end()));
-  {
-    // The copy below holds the read lock, so a change waits for it. Copying 280 MB (1 M faces)
-    // into pages the kernel must first map takes ~12x as long as into pages already there
-    // (0.30 s against 0.024 s), so the buffer is sized and its pages touched before the lock;
-    // 1/16 more leaves room for faces enrolled meanwhile.
-    size_t graph_bytes = 0;
-    {
-      std::shared_lock lock(state.mutex);
-      if (state.index != nullptr) graph_bytes = state.index->SerializedGraphBytes();
-    }
-    const size_t header_bytes = plain.size();
-    plain.resize(header_bytes + graph_bytes + graph_bytes / 16);
-    plain.resize(header_bytes);
-  }
-  index::IndexKind kind{};
-  int dimensions = 0;
-  {
-    const auto start = std::chrono::steady_clock::now();
-    std::shared_lock lock(state.mutex);
-    if (!state.loaded || state.index == nullptr || state.index->kind() != index::IndexKind::kHnsw) {
-      return Status::Ok();
-    }
-    if (!state.snapshot_dirty.exchange(false)) return Status::Ok();
-    kind = state.index->kind();
-    dimensions = state.index->dimensions();
-    Status copied = state.index->SerializeGraph(&plain);
-    if (!copied.ok()) {
-      state.snapshot_dirty = true;
-      return copied;
-    }
-    if (locked_s != nullptr) {
-      *locked_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    }
-  }
-  auto fail = [&](const Status& status) {
-    state.snapshot_dirty = true;  // tried again at the next write
-    return status;
-  };
-  const std::string label = NodeSnapshotLabel(store_uid, state.record);
-  auto sealed = crypto::Seal(snapshot_key, plain, label + "|" + std::to_string(change));
-  plain = {};
-  if (!sealed.ok()) return fail(sealed.status());
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  ::chmod(dir.c_str(), 0700);
-  index::SnapshotHeader header;
-  header.kind = kind;
-  header.dimensions = dimensions;
-  header.flags = index::kSnapshotSealed | index::kSnapshotGraphOnly;
-  header.generation = static_cast<uint64_t>(change);
-  header.label = label;
-  const Status written =
-      index::WriteSnapshotFile(NodeSnapshotPath(dir, state.record), header, sealed.value());
-  return written.ok() ? written : fail(written);
-}
-
-Result<gallery::NodeSnapshot> Galleries::Impl::ReadNodeSnapshot(const store::GalleryRecord& g,
-                                                                const std::string& dir) const {
-  auto file = index::ReadSnapshotFile(NodeSnapshotPath(dir, g));
-  if (!file.ok()) return file.status();
-  const std::string label = NodeSnapshotLabel(store_uid, g);
-  const index::SnapshotHeader& h = file->header;
-  if (h.flags != (index::kSnapshotSealed | index::kSnapshotGraphOnly) ||
-      h.kind != index::IndexKind::kHnsw) {
-    return Status::CorruptData("not a node's snapshot of an HNSW graph");
-  }
-  if (h.label != label || h.dimensions != g.dimensions) {
-    return Status::CorruptData("the snapshot is of another store, gallery or model");
-  }
-  const auto change = static_cast<int64_t>(h.generation);
-  auto plain = crypto::Open(snapshot_key, file->payload, label + "|" + std::to_string(change));
-  file->payload = {};
-  if (!plain.ok()) {
-    return Status::CorruptData("the snapshot does not open with this store's master key");
-  }
-  index::ByteReader r(plain.value());
-  uint64_t sealed_change = 0;
-  std::string hash;
-  if (!r.Get(&sealed_change) || !r.GetString(&hash, 64) ||
-      sealed_change != static_cast<uint64_t>(change) || change < 1 || hash.size() != 32) {
-    return Status::CorruptData("the snapshot's change mark is malformed");
-  }
-  gallery::NodeSnapshot out;
-  out.change = change;
-  out.change_hash.assign(hash.begin(), hash.end());
-  const std::span<const uint8_t> rest = r.Rest();
-  const size_t offset = plain->size() - rest.size();
-  plain->erase(plain->begin(), plain->begin() + static_cast<std::ptrdiff_t>(offset));
-  out.graph = std::move(plain).value();
-  return out;
-}
-
-Status Galleries::Impl::LoadNodeSnapshotLocked(GalleryState& state,
-                                               const gallery::NodeSnapshot& snapshot,
-                                               gallery::NodeSnapshotLoad* load) {
-  state.Unload();
-  std::vector<int64_t> extra_ids;
-  std::vector<float> extra;
-  int64_t unfilled = 0;
-  using Clock = std::chrono::steady_clock;
-  const Clock::time_point start = Clock::now();
-  Clock::time_point scanned = start;
-  const Status read = store->Read([&](store::StoreTxn& txn) -> Status {
-    auto g = txn.GetGeneration(state.record.id);
-    if (!g.ok()) return g.status();
-    state.generation = g.value();
-    TemplateOpener opener(*this, state.record);
-    auto persons = txn.ListPersons(state.record.id);
-    if (!persons.ok()) return persons.status();
-    for (const store::PersonRecord& p : persons.value()) {
-      FACET_RETURN_IF_ERROR(opener.AddPerson(p));
-      state.person_ids[p.id] = p.person_id;
-      state.person_uids[p.id] = p.uid;
-    }
-    // The vectors come from the store, decrypted with each person's key, as when building.
-    auto restored = index::RestoreHnswGraph(
-        state.record.dimensions, snapshot.graph, HnswOf(options.index),
-        [&](const index::PutVectorFn& put) -> Status {
-          Status scan = txn.ScanFaces(state.record.id, [&](const store::FaceRecord& f) -> Status {
-            auto values = opener.Open(f);
-            if (!values.ok()) {
-              if (values.status().code() != StatusCode::kStoreCorrupt) return values.status();
-              state.damaged_faces[f.id] = values.status().message();  // left out, as in a build
-              return Status::Ok();
-            }
-            state.face_person[f.id] = f.person_id;
-            if (!put(f.id, values.value())) {  // enrolled after the snapshot
-              extra_ids.push_back(f.id);
-              extra.insert(extra.end(), values->begin(), values->end());
-            }
-            return Status::Ok();
-          });
-          scanned = Clock::now();
-          return scan;
-        },
-        &unfilled);
-    if (!restored.ok()) return restored.status();
-    state.index = std::move(restored).value();
-    return Status::Ok();
-  });
-  auto fail = [&](const Status& status) {
-    state.Unload();
-    return status;
-  };
-  if (!read.ok()) return fail(read);
-  for (size_t first = 0; first < extra_ids.size(); first += kAddBatch) {
-    const size_t n = std::min(kAddBatch, extra_ids.size() - first);
-    const Status added = state.index->Add(
-        std::span<const int64_t>(extra_ids).subspan(first, n),
-        std::span<const float>(extra).subspan(first * static_cast<size_t>(state.record.dimensions),
-                                              n * static_cast<size_t>(state.record.dimensions)));
-    if (!added.ok()) return fail(added);
-  }
-  if (load != nullptr) {
-    load->scan_s = std::chrono::duration<double>(scanned - start).count();
-    load->finish_s = std::chrono::duration<double>(Clock::now() - scanned).count();
-    load->faces = static_cast<int64_t>(state.index->size());
-    load->added = static_cast<int64_t>(extra_ids.size());
-    load->removed = unfilled;
-  }
-  state.loaded = true;
-  // Rewritten at the next write if it changed (faces inserted, removed nodes' ids to drop).
-  state.snapshot_dirty = !extra_ids.empty() || unfilled > 0;
-  state.next_purge_ms.store(0);
-  return Status::Ok();
-}
-
 Status Galleries::Impl::AddFaceRowsLocked(GalleryState& state,
                                           std::span<const store::FaceRecord> faces,
                                           const std::map<int64_t, store::PersonRecord>& persons) {
-  TemplateOpener opener(*this, state.record);
+  gallery::TemplateOpener opener(*this, state.record);
   std::vector<int64_t> ids;
   std::vector<float> vectors;
   for (const store::FaceRecord& f : faces) {

@@ -6,6 +6,14 @@
 
 namespace facet::gallery {
 
+index::HnswOptions HnswOptionsOf(const IndexPolicy& policy) {
+  index::HnswOptions options;
+  options.m = policy.hnsw_m;
+  options.ef_construction = policy.hnsw_ef_construction;
+  options.ef_search = policy.hnsw_ef_search;
+  return options;
+}
+
 int64_t Ms(TimePoint t) { return audit::ToUnixMillis(t); }
 
 std::span<const uint8_t> Bytes(std::string_view text) {

@@ -11,6 +11,12 @@
 
 namespace facet::gallery {
 
+// Vectors added to an index per call when building or loading one.
+constexpr size_t kIndexAddBatch = 4096;
+
+// The HNSW options of a gallery's index policy.
+index::HnswOptions HnswOptionsOf(const IndexPolicy& policy);
+
 int64_t Ms(TimePoint t);
 std::span<const uint8_t> Bytes(std::string_view text);
 
