@@ -86,9 +86,29 @@ void ChangeFollower::SnapshotLoop() {
     const Status written = WriteSnapshots();
     if (!written.ok()) Log("index snapshot not written: " + written.message());
     std::unique_lock<std::mutex> lock(mutex_);
-    if (changed_.wait_until(lock, started + std::chrono::seconds(options_.snapshot_interval_s),
-                            [this] { return stop_; })) {
-      return;
+    // A deleted gallery's snapshot goes at once; the others wait for the interval.
+    while (changed_.wait_until(lock, started + std::chrono::seconds(options_.snapshot_interval_s),
+                               [this] { return stop_ || !deleted_galleries_.empty(); })) {
+      if (stop_) return;
+      lock.unlock();
+      {
+        std::lock_guard<std::mutex> writing(snapshot_write_mutex_);
+        RemoveDeletedGallerySnapshots();
+      }
+      lock.lock();
+    }
+  }
+}
+
+void ChangeFollower::RemoveDeletedGallerySnapshots() {
+  std::vector<int64_t> deleted;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    deleted.swap(deleted_galleries_);
+  }
+  for (const int64_t id : deleted) {
+    if (Galleries::Impl::RemoveNodeSnapshot(options_.snapshot_dir, id)) {
+      Log("gallery " + std::to_string(id) + " was deleted: its index snapshot removed");
     }
   }
 }
@@ -96,6 +116,7 @@ void ChangeFollower::SnapshotLoop() {
 Status ChangeFollower::WriteSnapshots() {
   if (options_.snapshot_dir.empty()) return Status::Ok();
   std::lock_guard<std::mutex> writing(snapshot_write_mutex_);
+  RemoveDeletedGallerySnapshots();
   // The change mark is read before each index is copied: an index holds at least every change up
   // to it (a node's own writes may already be in it; loading reads every vector from the store,
   // so a face of a later change is filled or removed then, never wrong).
@@ -265,6 +286,14 @@ Status ChangeFollower::Build() {
   // Only the first build reads snapshots: a rebuild follows a gap or a diverged history.
   const bool from_snapshots = first_build_ && !options_.snapshot_dir.empty();
   first_build_ = false;
+  if (from_snapshots) {
+    std::set<int64_t> ids;
+    for (const store::GalleryRecord& g : galleries) ids.insert(g.id);
+    for (const int64_t id : Galleries::Impl::RemoveOrphanNodeSnapshots(options_.snapshot_dir, ids)) {
+      Log("gallery " + std::to_string(id) +
+          " was deleted while this node was stopped: its index snapshot removed");
+    }
+  }
   for (const store::GalleryRecord& g : galleries) {
     auto state = impl_.State(g.name);
     if (!state.ok()) {
@@ -341,6 +370,11 @@ Status ChangeFollower::Apply(const store::ChangeRecord& change) {
     return Diverged("row " + std::to_string(change.seq) + " is not a change");
   }
   for (int64_t gallery_id : Ids(payload, "dg")) {
+    if (!options_.snapshot_dir.empty()) {  // its snapshot is removed by the snapshot thread
+      std::lock_guard<std::mutex> lock(mutex_);
+      deleted_galleries_.push_back(gallery_id);
+      changed_.notify_all();
+    }
     std::shared_ptr<GalleryState> state = impl_.StateById(gallery_id);
     if (!state) continue;
     std::unique_lock lock(state->mutex);

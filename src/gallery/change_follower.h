@@ -56,7 +56,8 @@ class ChangeFollower {
   Status WaitFor(int64_t change, std::chrono::milliseconds timeout);
   FollowStatus GetStatus() const;
   // Writes the snapshot of every HNSW gallery that changed since its last one (when
-  // FollowOptions::snapshot_dir is set and the node holds a lease: a rebuilding node writes none).
+  // FollowOptions::snapshot_dir is set and the node holds a lease: a rebuilding node writes none),
+  // after removing those of galleries deleted since the last call.
   Status WriteSnapshots();
 
  private:
@@ -75,6 +76,9 @@ class ChangeFollower {
   // (`head` read before); says what it did through options_.log. Caller holds state.mutex.
   void LoadSnapshot(GalleryState& state, const store::ChangeHead& head);
   void SnapshotLoop();
+  // Removes the snapshots of the galleries in deleted_galleries_. Caller holds
+  // snapshot_write_mutex_ (so a write of one in progress has ended), not mutex_.
+  void RemoveDeletedGallerySnapshots();
   void Log(const std::string& line) const;
   void SetProblem(const std::string& problem);
   Status StaleError() const;
@@ -98,6 +102,7 @@ class ChangeFollower {
   std::string problem_;
   int64_t rebuilds_ = 0;
   std::vector<uint8_t> applied_hash_copy_;  // applied_hash_, for the snapshot writer
+  std::vector<int64_t> deleted_galleries_;  // whose snapshots the snapshot thread removes next
   std::thread thread_;
   std::thread snapshot_thread_;
 };

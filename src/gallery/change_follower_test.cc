@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -412,6 +413,55 @@ TEST_F(NodeSnapshotTest, ADamagedOrTruncatedSnapshotIsRefusedAndTheGalleryBuilt)
   ASSERT_NE(node, nullptr);
   const std::string log = TakeLog();
   EXPECT_NE(log.find("loaded"), std::string::npos) << log;
+}
+
+// A deleted gallery's snapshot names no one, but nothing would read it again: a running node
+// removes it when it applies the deletion, a starting one those of galleries deleted while it
+// was stopped. Files it did not name are left alone.
+TEST_F(NodeSnapshotTest, ADeletedGallerysSnapshotIsRemovedByTheRunningNodeAndAtStart) {
+  namespace fs = std::filesystem;
+  MakeGallery("lobby");
+  MakeGallery("annex");
+  for (int i = 1; i <= 3; ++i) {
+    AddConsentedPerson("lobby", Name(i), i, 1);
+    AddConsentedPerson("annex", Name(i), i, 1);
+  }
+  auto snapshots = [&] {
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(snapshot_dir_)) {
+      names.insert(entry.path().filename().string());
+    }
+    return names;
+  };
+  auto node = StartNode(true);
+  ASSERT_NE(node, nullptr);
+  ASSERT_TRUE(node->Flush().ok());
+  const std::set<std::string> three = snapshots();
+  ASSERT_EQ(three.size(), 3u) << TakeLog();
+  TakeLog();
+  ASSERT_TRUE(galleries_->DeleteGallery("lobby", admin_).ok());
+  // Removed at once (the snapshot thread is woken), not at the 600 s interval.
+  for (int waited_ms = 0; waited_ms < 10'000 && snapshots().size() == 3; waited_ms += 20) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(snapshots().size(), 2u);
+  EXPECT_NE(TakeLog().find("was deleted: its index snapshot removed"), std::string::npos);
+  node.reset();
+  // Deleted while no node runs; a file of the same look from a user, and other files.
+  ASSERT_TRUE(galleries_->DeleteGallery("annex", admin_).ok());
+  for (const char* name : {"notes.txt", "gallery-7.node.fidx.bak", "gallery-07.node.fidx",
+                                  "gallery-x.node.fidx"}) {
+    std::ofstream(fs::path(snapshot_dir_) / name) << "kept";
+  }
+  node = StartNode(true);
+  ASSERT_NE(node, nullptr);
+  const std::set<std::string> after = snapshots();
+  EXPECT_EQ(after.size(), 5u);  // office's snapshot and the four files above
+  EXPECT_EQ(after.count("notes.txt") + after.count("gallery-7.node.fidx.bak") +
+                after.count("gallery-07.node.fidx") + after.count("gallery-x.node.fidx"),
+            4u);
+  EXPECT_NE(TakeLog().find("deleted while this node was stopped"), std::string::npos);
+  EXPECT_EQ(PersonFound(*node, people_.Face(8)), Name(8));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -217,6 +218,13 @@ struct Galleries::Impl {
   // it is not a sound snapshot of this gallery of this store with this master key.
   Result<gallery::NodeSnapshot> ReadNodeSnapshot(const store::GalleryRecord& gallery,
                                                  const std::string& dir) const;
+  // Removes the snapshot in `dir` of the gallery with this id, if any (a deleted gallery's: it
+  // names no one, but nothing would read it again). True when a file was removed.
+  static bool RemoveNodeSnapshot(const std::string& dir, int64_t gallery_id);
+  // Removes every snapshot in `dir` (files named as this node names them, nothing else) of a
+  // gallery not in `galleries`: those deleted while the node was stopped. Returns their ids.
+  static std::vector<int64_t> RemoveOrphanNodeSnapshots(const std::string& dir,
+                                                        const std::set<int64_t>& galleries);
   // Sets the state's index to the snapshot's graph with every face of the gallery the store holds
   // now (faces of the graph the store no longer holds are removed, faces it lacks are added).
   // Caller holds state.mutex exclusively; on an error the state is left unloaded.

@@ -3,8 +3,12 @@
 // log when read; the vectors come from the store when one is loaded.
 #include <sys/stat.h>
 
+#include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <optional>
+#include <set>
+#include <string_view>
 
 #include "gallery/gallery_internal.h"
 #include "gallery/gallery_util.h"
@@ -23,11 +27,51 @@ std::string NodeSnapshotLabel(const std::string& store_uid, const store::Gallery
          g.model_version;
 }
 
+constexpr std::string_view kFilePrefix = "gallery-";
+constexpr std::string_view kFileSuffix = ".node.fidx";
+
+std::filesystem::path NodeSnapshotPath(const std::string& dir, int64_t gallery_id) {
+  return std::filesystem::path(dir) /
+         (std::string(kFilePrefix) + std::to_string(gallery_id) + std::string(kFileSuffix));
+}
+
 std::string NodeSnapshotPath(const std::string& dir, const store::GalleryRecord& g) {
-  return (std::filesystem::path(dir) / ("gallery-" + std::to_string(g.id) + ".node.fidx")).string();
+  return NodeSnapshotPath(dir, g.id).string();
+}
+
+// The gallery id of a file named as NodeSnapshotPath names them, or nothing.
+std::optional<int64_t> GalleryOfSnapshotFile(const std::string& name) {
+  if (!name.starts_with(kFilePrefix) || !name.ends_with(kFileSuffix)) return std::nullopt;
+  const std::string_view digits = std::string_view(name).substr(
+      kFilePrefix.size(), name.size() - kFilePrefix.size() - kFileSuffix.size());
+  int64_t id = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
+      digits.front() == '-' || std::to_string(id) != digits) {
+    return std::nullopt;
+  }
+  return id;
 }
 
 }  // namespace
+
+bool Galleries::Impl::RemoveNodeSnapshot(const std::string& dir, int64_t gallery_id) {
+  std::error_code ec;
+  return std::filesystem::remove(NodeSnapshotPath(dir, gallery_id), ec);
+}
+
+std::vector<int64_t> Galleries::Impl::RemoveOrphanNodeSnapshots(
+    const std::string& dir, const std::set<int64_t>& galleries) {
+  std::vector<int64_t> removed;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::optional<int64_t> id = GalleryOfSnapshotFile(entry.path().filename().string());
+    if (!id || galleries.count(*id) != 0 || !entry.is_regular_file(ec)) continue;
+    if (RemoveNodeSnapshot(dir, *id)) removed.push_back(*id);
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
+}
 
 Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string& dir,
                                           int64_t change, const std::vector<uint8_t>& change_hash,
