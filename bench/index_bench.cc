@@ -10,6 +10,9 @@
 //   build/bench/index_bench --lfw=../shared/data/lfw --cache=build/bench_cache [--ef=64,128]
 //       [--hnsw-only]   (after one full run: HNSW against the exact answers cached then)
 //       [--single-adds=N]   (last: N one-template adds into the HNSW index, timed, then removed)
+//       [--time-graph-copy]   (the HNSW graph copied as a node's snapshot copies it under its lock)
+//       [--shards=1,2,4]   (the gallery split into that many HNSW graphs, merged per query;
+//                           each shard's graph cached like the whole one)
 //
 // The LFW templates (7,701 images, minutes) and the HNSW graph (1M vectors, ~20 minutes on 2
 // cores at efConstruction 40, hours at 200) are computed once and cached in --cache; an
@@ -32,6 +35,7 @@
 #include "facet/engine.h"
 #include "facet/search.h"
 #include "index/bytes.h"
+#include "index_bench_shards.h"
 #include "index/vector_index.h"
 
 namespace {
@@ -192,7 +196,7 @@ void BuildData(Data& d, size_t gallery_size) {
 }
 
 // "64,96,128" -> {64, 96, 128}; exits on anything else.
-std::vector<int> ParseEfList(const std::string& text) {
+std::vector<int> ParseIntList(const std::string& text, const char* flag) {
   std::vector<int> efs;
   size_t begin = 0;
   while (begin <= text.size()) {
@@ -200,7 +204,8 @@ std::vector<int> ParseEfList(const std::string& text) {
     const std::string item = text.substr(begin, comma - begin);
     if (item.empty() || item.find_first_not_of("0123456789") != std::string::npos ||
         item.size() > 5 || std::stoi(item) < 1) {
-      std::fprintf(stderr, "index_bench: --ef takes a list of positive integers, e.g. 64,128\n");
+      std::fprintf(stderr, "index_bench: %s takes a list of positive integers, e.g. 64,128\n",
+                   flag);
       std::exit(2);
     }
     efs.push_back(std::stoi(item));
@@ -262,16 +267,21 @@ void TimeSingleAdds(Data& d, int count) {
 // The graph is built in batches; every kCheckpoint vectors it is written to PATH.partial, and a
 // later run resumes from there (the gallery is deterministic), so a build of hours can be spread
 // over several runs.
-std::unique_ptr<VectorIndex> LoadOrBuildHnsw(const Data& d, const std::string& cache,
+// `gallery_size` and `suffix` name the cache file (a shard's graph: the whole gallery's size and
+// "_shardIofS").
+std::unique_ptr<VectorIndex> LoadOrBuildHnsw(std::span<const int64_t> ids,
+                                             std::span<const float> vectors, int dims,
+                                             size_t gallery_size, const std::string& suffix,
+                                             const std::string& cache,
                                              const facet::index::HnswOptions& options) {
-  const std::string path = cache + "/hnsw_" + std::to_string(d.ids.size()) + "_m" +
+  const std::string path = cache + "/hnsw_" + std::to_string(gallery_size) + "_m" +
                            std::to_string(options.m) + "_efc" +
-                           std::to_string(options.ef_construction) + ".bin";
+                           std::to_string(options.ef_construction) + suffix + ".bin";
   const std::string checkpoint = path + ".partial";
   if (fs::exists(path)) {
     const auto read_start = std::chrono::steady_clock::now();
-    auto index = ReadHnsw(path, d.dims, options);
-    if (index != nullptr && index->size() == d.ids.size()) {
+    auto index = ReadHnsw(path, dims, options);
+    if (index != nullptr && index->size() == ids.size()) {
       std::printf(
           "HNSW: read %s in %.1f s wall (neighbour codes included)\n", path.c_str(),
           std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
@@ -281,38 +291,38 @@ std::unique_ptr<VectorIndex> LoadOrBuildHnsw(const Data& d, const std::string& c
   }
   std::unique_ptr<VectorIndex> index;
   if (fs::exists(checkpoint)) {
-    index = ReadHnsw(checkpoint, d.dims, options);
-    if (index != nullptr && index->size() < d.ids.size()) {
+    index = ReadHnsw(checkpoint, dims, options);
+    if (index != nullptr && index->size() < ids.size()) {
       std::printf("HNSW: resuming from %s (%zu vectors)\n", checkpoint.c_str(), index->size());
     } else {
       index = nullptr;
     }
   }
-  if (index == nullptr) index = std::move(facet::index::NewHnswIndex(d.dims, options)).value();
+  if (index == nullptr) index = std::move(facet::index::NewHnswIndex(dims, options)).value();
   const size_t first = index->size();
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = static_cast<double>(clock()) / CLOCKS_PER_SEC;
   constexpr size_t kBatch = 50'000;
   constexpr size_t kCheckpoint = 100'000;
-  for (size_t begin = first; begin < d.ids.size(); begin += kBatch) {
-    const size_t n = std::min(kBatch, d.ids.size() - begin);
+  for (size_t begin = first; begin < ids.size(); begin += kBatch) {
+    const size_t n = std::min(kBatch, ids.size() - begin);
     if (!index
-             ->Add(std::span<const int64_t>(d.ids.data() + begin, n),
-                   std::span<const float>(d.gallery.data() + begin * d.dims, n * d.dims))
+             ->Add(std::span<const int64_t>(ids.data() + begin, n),
+                   std::span<const float>(vectors.data() + begin * dims, n * dims))
              .ok()) {
       std::exit(1);
     }
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("HNSW build: %zu / %zu, %.0f s wall, %.0f vectors/s\n", begin + n, d.ids.size(),
+    std::printf("HNSW build: %zu / %zu, %.0f s wall, %.0f vectors/s\n", begin + n, ids.size(),
                 wall, static_cast<double>(begin + n - first) / wall);
     std::fflush(stdout);
-    if ((begin + n) % kCheckpoint == 0 && begin + n < d.ids.size()) WriteHnsw(*index, checkpoint);
+    if ((begin + n) % kCheckpoint == 0 && begin + n < ids.size()) WriteHnsw(*index, checkpoint);
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = static_cast<double>(clock()) / CLOCKS_PER_SEC - cpu_start;
   std::printf("HNSW build: %zu vectors in %.0f s wall, %.0f s CPU (%d OpenMP threads)\n",
-              d.ids.size() - first, wall, cpu, omp_get_max_threads());
+              ids.size() - first, wall, cpu, omp_get_max_threads());
   WriteHnsw(*index, path);
   fs::remove(checkpoint);
   return index;
@@ -343,10 +353,12 @@ void WriteExact(const std::string& path, const std::vector<int64_t>& top,
       .write(reinterpret_cast<const char*>(decision.data()), bytes);
 }
 
-void ReportAccuracy(Data& d, const std::vector<int>& efs, const std::string& cache) {
+// Leaves exact float32's answers in `exact_top` and `exact_decision` (for --shards).
+void ReportAccuracy(Data& d, const std::vector<int>& efs, const std::string& cache,
+                    std::vector<int64_t>& exact_top, std::vector<int64_t>& exact_decision) {
   const size_t n = d.probe_mate.size();
-  std::vector<int64_t> exact_top(n);
-  std::vector<int64_t> exact_decision(n);
+  exact_top.assign(n, 0);
+  exact_decision.assign(n, 0);
   std::vector<SearchHit> hits;
   const std::string exact_path = ExactCachePath(cache, d.ids.size());
   // mate 1st: the true mate ranked first. = exact top: the same first template as exact float32.
@@ -398,6 +410,26 @@ void ReportAccuracy(Data& d, const std::vector<int>& efs, const std::string& cac
       run(name.c_str(), *d.hnsw, ef);
     }
   }
+}
+
+// A node's snapshot copies the graph under the gallery's read lock (gallery_index.cc): the copy
+// into a fresh buffer against one sized and touched beforehand, three times each.
+void TimeGraphCopy(const VectorIndex& index) {
+  for (int round = 0; round < 3; ++round) {
+    const auto seconds = [&](std::vector<uint8_t>* out) {
+      const auto start = std::chrono::steady_clock::now();
+      if (!index.SerializeGraph(out).ok()) std::exit(1);
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    std::vector<uint8_t> fresh;
+    const double fresh_s = seconds(&fresh);
+    std::vector<uint8_t> touched(index.SerializedGraphBytes());
+    touched.clear();
+    const double touched_s = seconds(&touched);
+    std::printf("graph copy, %zu bytes: into a fresh buffer %.3f s, into a touched one %.3f s\n",
+                fresh.size(), fresh_s, touched_s);
+  }
+  std::fflush(stdout);
 }
 
 // Clustering of LFW's 7,701 templates by identity at several thresholds.
@@ -456,7 +488,9 @@ int main(int argc, char** argv) {
   bool clusters = true;
   bool hnsw_only = false;  // skip the exact indexes; compare with exact answers cached earlier
   int single_adds = 0;     // then: time adding this many templates one at a time (an enrollment)
+  bool time_graph_copy = false;
   std::vector<int> efs = {32, 64, 128, 256, 512};  // --ef: HNSW efSearch values measured
+  std::vector<int> shard_counts;                    // --shards: none unless given
   facet::index::HnswOptions hnsw_options;  // M 32, efConstruction 40 unless given
   std::vector<char*> rest = {argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -471,9 +505,12 @@ int main(int argc, char** argv) {
       single_adds = std::stoi(arg.substr(14));
     else if (arg == "--hnsw-only")
       hnsw_only = true;
+    else if (arg == "--time-graph-copy")
+      time_graph_copy = true;
     else if (arg.rfind("--hnsw-m=", 0) == 0) hnsw_options.m = std::stoi(arg.substr(9));
     else if (arg.rfind("--hnsw-efc=", 0) == 0) hnsw_options.ef_construction = std::stoi(arg.substr(11));
-    else if (arg.rfind("--ef=", 0) == 0) efs = ParseEfList(arg.substr(5));
+    else if (arg.rfind("--ef=", 0) == 0) efs = ParseIntList(arg.substr(5), "--ef");
+    else if (arg.rfind("--shards=", 0) == 0) shard_counts = ParseIntList(arg.substr(9), "--shards");
     else rest.push_back(argv[i]);
   }
   if (!fs::exists(lfw + "/images")) {
@@ -494,12 +531,32 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  if (hnsw) data.hnsw = LoadOrBuildHnsw(data, cache, hnsw_options);
+  if (hnsw) {
+    data.hnsw = LoadOrBuildHnsw(data.ids, data.gallery, data.dims, data.ids.size(), "", cache,
+                                hnsw_options);
+  }
   std::printf("max RSS %ld MB (%ld MB before the indexes)\n", MaxRssMb(), rss_before);
+  if (time_graph_copy && data.hnsw) TimeGraphCopy(*data.hnsw);
   omp_set_num_threads(1);
+  std::vector<int64_t> exact_top, exact_decision;
   if (report) {
-    ReportAccuracy(data, efs, cache);
+    ReportAccuracy(data, efs, cache, exact_top, exact_decision);
     if (clusters) ReportClustering(data);
+  }
+  if (!shard_counts.empty() && !exact_top.empty()) {
+    const facet::bench::ShardBenchInput input{
+        data.dims,  data.ids,  data.gallery, data.probes, data.probe_mate,
+        exact_top,  exact_decision, kThreshold, kTopK};
+    facet::bench::ReportShards(
+        input, shard_counts, efs,
+        [&](std::span<const int64_t> ids, std::span<const float> vectors,
+            const std::string& suffix) {
+          omp_set_num_threads(2);  // the shards' graphs are built on 2 threads, searched on 1
+          auto index = LoadOrBuildHnsw(ids, vectors, data.dims, data.ids.size(), suffix, cache,
+                                       hnsw_options);
+          omp_set_num_threads(1);
+          return index;
+        });
   }
   if (!hnsw_only) {
     benchmark::RegisterBenchmark("BM_ExactF32", BM_Search, &Data::f32, 0);
