@@ -55,6 +55,9 @@ std::vector<ScannedRegion> TileScheduler::Plan(int64_t frame_index,
   std::vector<ScannedRegion> plan = {FrameRegion()};
   if (tiles_.empty() || options_.tiles_per_frame <= 0) return plan;
   std::vector<bool> chosen(tiles_.size(), false);
+  if (frame_index == 0 && options_.every_tile_on_first_frame) {
+    for (size_t t = 0; t < tiles_.size(); ++t) chosen[t] = tiles_[t].level == 1;
+  }
   const int rotating = options_.tiles_per_frame - options_.refresh_slots;
   // Rotation: slot s of frame n scans tile (n * rotating + s) mod N.
   for (int s = 0; s < rotating && s < static_cast<int>(tiles_.size()); ++s) {

@@ -203,7 +203,7 @@ TEST(TileSchedulerTest, EveryTileIsScannedOncePerRotation) {
       ASSERT_GE(plan.size(), 1u);
       EXPECT_FLOAT_EQ(plan[0].rect.width, 1920);  // the frame pass first, every frame
       EXPECT_FLOAT_EQ(plan[0].rect.height, 1080);
-      EXPECT_LE(plan.size(), 1u + per_frame);
+      EXPECT_LE(plan.size(), f == 0 ? 1u + n : 1u + per_frame);  // frame 0: level 1's tiles
       for (size_t p = 1; p < plan.size(); ++p) {
         for (size_t t = 0; t < n; ++t) {
           if (plan[p].rect.x == scheduler.tiles()[t].rect.x &&
@@ -220,6 +220,26 @@ TEST(TileSchedulerTest, EveryTileIsScannedOncePerRotation) {
     }
     for (size_t t = 0; t < n; ++t) EXPECT_GE(seen[t], 3) << "tile " << t;
   }
+}
+
+TEST(TileSchedulerTest, TheFirstFrameGetsEveryTileOfTheFirstLevel) {
+  const TileScheduler scheduler(1920, 1080, {.tile_levels = 2, .tiles_per_frame = 1});
+  std::vector<cv::Rect> level_one;
+  for (const detect::Tile& tile : scheduler.tiles()) {
+    if (tile.level == 1) level_one.push_back(tile.rect);
+  }
+  ASSERT_GE(level_one.size(), 4u);
+  ASSERT_GT(scheduler.tiles().size(), level_one.size());
+  const auto first = scheduler.Plan(0, {});
+  ASSERT_EQ(first.size(), 1u + level_one.size());
+  for (size_t i = 0; i < level_one.size(); ++i) {
+    EXPECT_FLOAT_EQ(first[1 + i].rect.x, static_cast<float>(level_one[i].x));
+    EXPECT_FLOAT_EQ(first[1 + i].rect.width, static_cast<float>(level_one[i].width));
+  }
+  EXPECT_EQ(scheduler.Plan(1, {}).size(), 2u);
+  const TileScheduler rotation_only(
+      1920, 1080, {.tile_levels = 2, .tiles_per_frame = 1, .every_tile_on_first_frame = false});
+  EXPECT_EQ(rotation_only.Plan(0, {}).size(), 2u);
 }
 
 TEST(TileSchedulerTest, NoTilesMeansTheFramePassOnly) {
