@@ -41,13 +41,7 @@ std::string SnapshotLabel(const std::string& store_uid, const store::GalleryReco
 Status AddFaces(const Galleries::Impl& impl, store::StoreTxn& txn, GalleryState& state,
                 const std::unordered_set<int64_t>* wanted) {
   gallery::TemplateOpener opener(impl, state.record);
-  auto persons = txn.ListPersons(state.record.id);
-  if (!persons.ok()) return persons.status();
-  for (const store::PersonRecord& p : persons.value()) {
-    FACET_RETURN_IF_ERROR(opener.AddPerson(p));
-    state.person_ids[p.id] = p.person_id;
-    state.person_uids[p.id] = p.uid;
-  }
+  FACET_RETURN_IF_ERROR(opener.AddPersonsOf(txn, state));
   std::vector<int64_t> ids;
   std::vector<float> vectors;
   auto flush = [&]() -> Status {

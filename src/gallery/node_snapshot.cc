@@ -188,13 +188,7 @@ Status Galleries::Impl::LoadNodeSnapshotLocked(GalleryState& state,
     if (!g.ok()) return g.status();
     state.generation = g.value();
     gallery::TemplateOpener opener(*this, state.record);
-    auto persons = txn.ListPersons(state.record.id);
-    if (!persons.ok()) return persons.status();
-    for (const store::PersonRecord& p : persons.value()) {
-      FACET_RETURN_IF_ERROR(opener.AddPerson(p));
-      state.person_ids[p.id] = p.person_id;
-      state.person_uids[p.id] = p.uid;
-    }
+    FACET_RETURN_IF_ERROR(opener.AddPersonsOf(txn, state));
     // The vectors come from the store, decrypted with each person's key, as when building.
     auto restored = index::RestoreHnswGraph(
         state.record.dimensions, snapshot.graph, gallery::HnswOptionsOf(options.index),

@@ -28,6 +28,19 @@ class TemplateOpener {
     return Status::Ok();
   }
 
+  // Adds every person of the gallery, and records their ids in `state` (person_ids,
+  // person_uids) as a build or a load of its index does.
+  Status AddPersonsOf(store::StoreTxn& txn, GalleryState& state) {
+    auto persons = txn.ListPersons(state.record.id);
+    if (!persons.ok()) return persons.status();
+    for (const store::PersonRecord& p : persons.value()) {
+      FACET_RETURN_IF_ERROR(AddPerson(p));
+      state.person_ids[p.id] = p.person_id;
+      state.person_uids[p.id] = p.uid;
+    }
+    return Status::Ok();
+  }
+
   // kStoreCorrupt, naming the row, when the face's row (or its person's key) does not open:
   // sealed data authenticates its owner, gallery and model, so a row changed, swapped or copied
   // outside facet fails here.
