@@ -12,7 +12,8 @@
 //       [--single-adds=N]   (last: N one-template adds into the HNSW index, timed, then removed)
 //       [--time-graph-copy]   (the HNSW graph copied as a node's snapshot copies it under its lock)
 //       [--shards=1,2,4]   (the gallery split into that many HNSW graphs, merged per query;
-//                           each shard's graph cached like the whole one)
+//                           each shard's graph cached like the whole one; with --no-hnsw, or
+//                           the 1-shard graph is held twice)
 //
 // The LFW templates (7,701 images, minutes) and the HNSW graph (1M vectors, ~20 minutes on 2
 // cores at efConstruction 40, hours at 200) are computed once and cached in --cache; an
@@ -412,7 +413,7 @@ void ReportAccuracy(Data& d, const std::vector<int>& efs, const std::string& cac
   }
 }
 
-// A node's snapshot copies the graph under the gallery's read lock (gallery_index.cc): the copy
+// A node's snapshot copies the graph under the gallery's read lock (node_snapshot.cc): the copy
 // into a fresh buffer against one sized and touched beforehand, three times each.
 void TimeGraphCopy(const VectorIndex& index) {
   for (int round = 0; round < 3; ++round) {
@@ -543,7 +544,11 @@ int main(int argc, char** argv) {
     ReportAccuracy(data, efs, cache, exact_top, exact_decision);
     if (clusters) ReportClustering(data);
   }
-  if (!shard_counts.empty() && !exact_top.empty()) {
+  if (!shard_counts.empty() && exact_top.empty()) {
+    std::fprintf(stderr, "index_bench: --shards needs the exact answers (not with --no-report)\n");
+    return 1;
+  }
+  if (!shard_counts.empty()) {
     const facet::bench::ShardBenchInput input{
         data.dims,  data.ids,  data.gallery, data.probes, data.probe_mate,
         exact_top,  exact_decision, kThreshold, kTopK};

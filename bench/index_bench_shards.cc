@@ -52,7 +52,10 @@ void ReportShards(const ShardBenchInput& in, const std::vector<int>& shard_count
       std::vector<float>().swap(shard_vectors[s]);
     }
     auto sharded = index::ShardedIndex::Create(std::move(parts));
-    if (!sharded.ok()) std::exit(1);
+    if (!sharded.ok()) {
+      std::fprintf(stderr, "index_bench: %s\n", sharded.status().ToString().c_str());
+      std::exit(1);
+    }
     for (const int ef : efs) {
       sharded->SetEfSearch(ef);
       size_t mate_first = 0, agree = 0, same_outcome = 0, same_decision = 0;
@@ -73,7 +76,10 @@ void ReportShards(const ShardBenchInput& in, const std::vector<int>& shard_count
         }
         cpu_slowest += slowest;
         auto merged = index::MergeShardHits(answers, in.top_k);
-        if (!merged.ok()) std::exit(1);
+        if (!merged.ok()) {
+          std::fprintf(stderr, "index_bench: %s\n", merged.status().ToString().c_str());
+          std::exit(1);
+        }
         const int64_t top = merged->empty() ? -1 : (*merged)[0].id;
         const int64_t decision =
             !merged->empty() && (*merged)[0].similarity >= in.threshold ? top : -1;

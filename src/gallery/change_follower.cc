@@ -78,142 +78,6 @@ Status ChangeFollower::Start() {
   return Status::Ok();
 }
 
-void ChangeFollower::SnapshotLoop() {
-  // First the galleries just built (a loaded snapshot with nothing added is not rewritten), then
-  // every interval those that changed.
-  while (true) {
-    const auto started = Clock::now();
-    const Status written = WriteSnapshots();
-    if (!written.ok()) Log("index snapshot not written: " + written.message());
-    std::unique_lock<std::mutex> lock(mutex_);
-    // A deleted gallery's snapshot goes at once; the others wait for the interval.
-    while (changed_.wait_until(lock, started + std::chrono::seconds(options_.snapshot_interval_s),
-                               [this] { return stop_ || !deleted_galleries_.empty(); })) {
-      if (stop_) return;
-      lock.unlock();
-      {
-        std::lock_guard<std::mutex> writing(snapshot_write_mutex_);
-        RemoveDeletedGallerySnapshots();
-      }
-      lock.lock();
-    }
-  }
-}
-
-void ChangeFollower::RemoveDeletedGallerySnapshots() {
-  std::vector<int64_t> deleted;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    deleted.swap(deleted_galleries_);
-  }
-  for (const int64_t id : deleted) {
-    if (Galleries::Impl::RemoveNodeSnapshot(options_.snapshot_dir, id)) {
-      Log("gallery " + std::to_string(id) + " was deleted: its index snapshot removed");
-    }
-  }
-}
-
-Status ChangeFollower::WriteSnapshots() {
-  if (options_.snapshot_dir.empty()) return Status::Ok();
-  std::lock_guard<std::mutex> writing(snapshot_write_mutex_);
-  RemoveDeletedGallerySnapshots();
-  // The change mark is read before each index is copied: an index holds at least every change up
-  // to it (a node's own writes may already be in it; loading reads every vector from the store,
-  // so a face of a later change is filled or removed then, never wrong).
-  int64_t change = 0;
-  std::vector<uint8_t> hash;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    change = applied_.load();
-    hash = applied_hash_copy_;
-  }
-  if (lease_start_ns_.load() == 0 || change < 1) return Status::Ok();  // rebuilding, or empty
-  std::vector<std::shared_ptr<GalleryState>> states;
-  {
-    std::lock_guard<std::mutex> lock(impl_.states_mutex);
-    for (const auto& [name, state] : impl_.states) states.push_back(state);
-  }
-  Status first;
-  for (const auto& state : states) {
-    const auto start = Clock::now();
-    double locked_s = -1;  // stays so when nothing was written
-    const Status written =
-        impl_.WriteNodeSnapshot(*state, options_.snapshot_dir, change, hash, &locked_s);
-    if (!written.ok()) {
-      if (first.ok()) {
-        first =
-            Status(written.code(), "gallery '" + state->record.name + "': " + written.message());
-      }
-      continue;
-    }
-    if (locked_s < 0) continue;
-    size_t faces = 0;
-    {
-      std::shared_lock lock(state->mutex);
-      if (state->index) faces = state->index->size();
-    }
-    char line[320];
-    std::snprintf(line, sizeof line,
-                  "gallery '%s': index snapshot at change %lld written in %.2f s (%zu faces; the "
-                  "graph copied in %.2f s under the gallery's read lock)",
-                  state->record.name.c_str(), static_cast<long long>(change),
-                  std::chrono::duration<double>(Clock::now() - start).count(), faces, locked_s);
-    Log(line);
-  }
-  return first;
-}
-
-void ChangeFollower::LoadSnapshot(GalleryState& state, const store::ChangeHead& head) {
-  const std::string name = "gallery '" + state.record.name + "': ";
-  const auto read_start = Clock::now();
-  auto snapshot = impl_.ReadNodeSnapshot(state.record, options_.snapshot_dir);
-  const double read_s = std::chrono::duration<double>(Clock::now() - read_start).count();
-  if (!snapshot.ok()) {
-    if (snapshot.status().code() == StatusCode::kNotFound) {
-      Log(name + "no index snapshot in " + options_.snapshot_dir + ": building from the store");
-    } else {
-      Log(name + "index snapshot refused (" + snapshot.status().message() +
-          "): building from the store");
-    }
-    return;
-  }
-  const int64_t change = snapshot->change;
-  const std::string at = "index snapshot at change " + std::to_string(change);
-  auto refuse = [&](const std::string& why) {
-    Log(name + at + " refused: " + why + ": building from the store");
-  };
-  // The history it reflects must be the database's: the log holds its change, with its hash.
-  if (change > head.seq) {
-    return refuse("the database's change log ends at " + std::to_string(head.seq) +
-                  " (a diverged history or a restored database)");
-  }
-  auto rows = feed_->ReadChanges(change - 1, change, 1);
-  if (!rows.ok()) return refuse("the change log could not be read: " + rows.status().message());
-  if (rows->empty() || rows->front().seq != change) {
-    return refuse("the change log no longer holds that change");
-  }
-  const store::ChangeRecord& row = rows->front();
-  if (row.hash != snapshot->change_hash ||
-      store::ChangeLogHash(row.previous_hash, row.seq, row.payload) != row.hash) {
-    return refuse("the database's change " + std::to_string(change) +
-                  " has another hash (a diverged history or a restored database)");
-  }
-  const auto start = Clock::now();
-  NodeSnapshotLoad load;
-  const Status loaded = impl_.LoadNodeSnapshotLocked(state, snapshot.value(), &load);
-  if (!loaded.ok()) return refuse(loaded.message());
-  const double total = std::chrono::duration<double>(Clock::now() - start).count();
-  char line[400];
-  std::snprintf(line, sizeof line,
-                "%s loaded in %.2f s: %lld faces (%lld enrolled since inserted, %lld removed "
-                "since left out), up to date with the store at change %lld or later (file "
-                "%.2f s, rows read and decrypted %.2f s, codes and insertions %.2f s)",
-                at.c_str(), read_s + total, static_cast<long long>(load.faces),
-                static_cast<long long>(load.added), static_cast<long long>(load.removed),
-                static_cast<long long>(head.seq), read_s, load.scan_s, load.finish_s);
-  Log(name + line);
-}
-
 void ChangeFollower::Run() {
   while (true) {
     {
@@ -286,12 +150,19 @@ Status ChangeFollower::Build() {
   // Only the first build reads snapshots: a rebuild follows a gap or a diverged history.
   const bool from_snapshots = first_build_ && !options_.snapshot_dir.empty();
   first_build_ = false;
-  if (from_snapshots) {
-    std::set<int64_t> ids;
-    for (const store::GalleryRecord& g : galleries) ids.insert(g.id);
-    for (const int64_t id : Galleries::Impl::RemoveOrphanNodeSnapshots(options_.snapshot_dir, ids)) {
-      Log("gallery " + std::to_string(id) +
-          " was deleted while this node was stopped: its index snapshot removed");
+  if (!options_.snapshot_dir.empty()) {
+    // Snapshots of galleries deleted while this node was stopped, or during a gap in the log.
+    auto on_disk = Galleries::Impl::NodeSnapshotGalleries(options_.snapshot_dir);
+    if (!on_disk.ok()) {
+      Log("index snapshots not listed: " + on_disk.status().message());
+    } else {
+      std::set<int64_t> listed;
+      for (const store::GalleryRecord& g : galleries) listed.insert(g.id);
+      std::vector<int64_t> deleted;
+      for (const int64_t id : on_disk.value()) {
+        if (listed.count(id) == 0) deleted.push_back(id);
+      }
+      QueueSnapshotRemoval(deleted);
     }
   }
   for (const store::GalleryRecord& g : galleries) {
@@ -370,19 +241,18 @@ Status ChangeFollower::Apply(const store::ChangeRecord& change) {
     return Diverged("row " + std::to_string(change.seq) + " is not a change");
   }
   for (int64_t gallery_id : Ids(payload, "dg")) {
-    if (!options_.snapshot_dir.empty()) {  // its snapshot is removed by the snapshot thread
-      std::lock_guard<std::mutex> lock(mutex_);
-      deleted_galleries_.push_back(gallery_id);
-      changed_.notify_all();
+    if (std::shared_ptr<GalleryState> state = impl_.StateById(gallery_id)) {
+      std::unique_lock lock(state->mutex);
+      state->loaded = false;  // searches holding it answer "deleted"
+      lock.unlock();
+      std::lock_guard<std::mutex> states_lock(impl_.states_mutex);
+      auto it = impl_.states.find(state->record.name);
+      if (it != impl_.states.end() && it->second == state) impl_.states.erase(it);
     }
-    std::shared_ptr<GalleryState> state = impl_.StateById(gallery_id);
-    if (!state) continue;
-    std::unique_lock lock(state->mutex);
-    state->loaded = false;  // searches holding it answer "deleted"
-    lock.unlock();
-    std::lock_guard<std::mutex> states_lock(impl_.states_mutex);
-    auto it = impl_.states.find(state->record.name);
-    if (it != impl_.states.end() && it->second == state) impl_.states.erase(it);
+    // Its snapshot is removed by the snapshot thread. Queued only now: a write that starts
+    // later sees the gallery unloaded, and one under way ends before the removal (both hold
+    // snapshot_write_mutex_).
+    QueueSnapshotRemoval({gallery_id});
   }
   const std::vector<int64_t> removed = Ids(payload, "del");
   const std::vector<int64_t> shredded = Ids(payload, "shred");
@@ -561,6 +431,9 @@ Status Galleries::FollowChanges(const FollowOptions& options) {
   }
   if (!options.snapshot_dir.empty() && options.snapshot_interval_s < 1) {
     return Status::InvalidArgument("the index snapshot interval must be at least 1 s");
+  }
+  if (!(options.snapshot_compact_removed_share > 0)) {  // NaN too
+    return Status::InvalidArgument("the removed share that compacts a snapshot must be above 0");
   }
   auto feed = impl_->store->OpenChangeFeed(options.statement_timeout_ms);
   if (!feed.ok()) return feed.status();

@@ -57,8 +57,10 @@ class ChangeFollower {
   FollowStatus GetStatus() const;
   // Writes the snapshot of every HNSW gallery that changed since its last one (when
   // FollowOptions::snapshot_dir is set and the node holds a lease: a rebuilding node writes none),
-  // after removing those of galleries deleted since the last call.
-  Status WriteSnapshots();
+  // after removing those of galleries deleted since the last call. With `compact`, a graph with
+  // many removed nodes is written as a graph built anew without them
+  // (FollowOptions::snapshot_compact_removed_share; the snapshot thread's writes, not Flush's).
+  Status WriteSnapshots(bool compact = false);
 
  private:
   void Run();
@@ -76,8 +78,10 @@ class ChangeFollower {
   // (`head` read before); says what it did through options_.log. Caller holds state.mutex.
   void LoadSnapshot(GalleryState& state, const store::ChangeHead& head);
   void SnapshotLoop();
-  // Removes the snapshots of the galleries in deleted_galleries_. Caller holds
-  // snapshot_write_mutex_ (so a write of one in progress has ended), not mutex_.
+  // Hands the snapshot thread galleries whose snapshots it must remove (and wakes it).
+  void QueueSnapshotRemoval(const std::vector<int64_t>& gallery_ids);
+  // Removes the snapshots of the galleries in deleted_galleries_, saying so (or why not) through
+  // Log. Caller holds snapshot_write_mutex_ (so a write of one in progress has ended), not mutex_.
   void RemoveDeletedGallerySnapshots();
   void Log(const std::string& line) const;
   void SetProblem(const std::string& problem);
@@ -97,12 +101,14 @@ class ChangeFollower {
   std::mutex snapshot_write_mutex_;  // one snapshot writer at a time (the loop or Flush)
 
   mutable std::mutex mutex_;         // guards the fields below
-  std::condition_variable changed_;  // applied_ moved, or stop_
+  std::condition_variable changed_;  // applied_ moved, stop_, or deleted_galleries_ grew
   bool stop_ = false;
   std::string problem_;
   int64_t rebuilds_ = 0;
   std::vector<uint8_t> applied_hash_copy_;  // applied_hash_, for the snapshot writer
-  std::vector<int64_t> deleted_galleries_;  // whose snapshots the snapshot thread removes next
+  // Galleries whose snapshots are removed by the next snapshot write (the loop's, woken for it,
+  // or Flush's).
+  std::vector<int64_t> deleted_galleries_;
   std::thread thread_;
   std::thread snapshot_thread_;
 };

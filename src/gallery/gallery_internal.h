@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -112,6 +113,17 @@ struct NodeSnapshot {
   std::vector<uint8_t> change_hash;  // that row's hash
   std::vector<uint8_t> graph;        // VectorIndex::SerializeGraph's bytes
 };
+// Writing a node's snapshot from a graph with many removed nodes (FollowOptions::
+// snapshot_compact_removed_share): a graph of the live vectors is built and written instead.
+struct SnapshotCompaction {
+  double removed_share = 0.25;  // of the graph's nodes, at least this many removed
+  std::function<bool()> stop;   // polled between batches of the build; true abandons it
+};
+// What writing one did.
+struct NodeSnapshotWrite {
+  double locked_s = -1;          // the copy's time under the read lock; -1: nothing written
+  int64_t removed_left_out = 0;  // removed nodes a graph built anew left out (0: not built)
+};
 // What loading one did.
 struct NodeSnapshotLoad {
   int64_t faces = 0;    // in the index afterwards
@@ -211,20 +223,23 @@ struct Galleries::Impl {
   // Writes the snapshot of `state` as reflecting change `change` (hash `change_hash`) into
   // `dir`; copies the graph holding state.mutex shared (the caller must not hold it). OK and
   // nothing written when the index has no graph (exact) or nothing changed since the last write.
-  // `locked_s` (when not null): how long the copy held the lock.
+  // With `compaction` (not null) a graph with many removed nodes is built anew first (above).
+  // `written` (when not null): what was done.
   Status WriteNodeSnapshot(gallery::GalleryState& state, const std::string& dir, int64_t change,
-                           const std::vector<uint8_t>& change_hash, double* locked_s = nullptr);
+                           const std::vector<uint8_t>& change_hash,
+                           const gallery::SnapshotCompaction* compaction = nullptr,
+                           gallery::NodeSnapshotWrite* written = nullptr);
   // The snapshot in `dir` of `gallery`: kNotFound when there is none; kCorruptData saying why when
   // it is not a sound snapshot of this gallery of this store with this master key.
   Result<gallery::NodeSnapshot> ReadNodeSnapshot(const store::GalleryRecord& gallery,
                                                  const std::string& dir) const;
   // Removes the snapshot in `dir` of the gallery with this id, if any (a deleted gallery's: it
-  // names no one, but nothing would read it again). True when a file was removed.
-  static bool RemoveNodeSnapshot(const std::string& dir, int64_t gallery_id);
-  // Removes every snapshot in `dir` (files named as this node names them, nothing else) of a
-  // gallery not in `galleries`: those deleted while the node was stopped. Returns their ids.
-  static std::vector<int64_t> RemoveOrphanNodeSnapshots(const std::string& dir,
-                                                        const std::set<int64_t>& galleries);
+  // names no one, but nothing would read it again). True when a file was removed, false when
+  // there was none; an error saying why when it could not be removed.
+  static Result<bool> RemoveNodeSnapshot(const std::string& dir, int64_t gallery_id);
+  // The gallery ids of the snapshots in `dir` (files named as this node names them; nothing else
+  // counts). None when `dir` does not exist; an error when it cannot be read.
+  static Result<std::vector<int64_t>> NodeSnapshotGalleries(const std::string& dir);
   // Sets the state's index to the snapshot's graph with every face of the gallery the store holds
   // now (faces of the graph the store no longer holds are removed, faces it lacks are added).
   // Caller holds state.mutex exclusively; on an error the state is left unloaded.

@@ -55,29 +55,69 @@ std::optional<int64_t> GalleryOfSnapshotFile(const std::string& name) {
 
 }  // namespace
 
-bool Galleries::Impl::RemoveNodeSnapshot(const std::string& dir, int64_t gallery_id) {
+Result<bool> Galleries::Impl::RemoveNodeSnapshot(const std::string& dir, int64_t gallery_id) {
   std::error_code ec;
-  return std::filesystem::remove(NodeSnapshotPath(dir, gallery_id), ec);
-}
-
-std::vector<int64_t> Galleries::Impl::RemoveOrphanNodeSnapshots(
-    const std::string& dir, const std::set<int64_t>& galleries) {
-  std::vector<int64_t> removed;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::optional<int64_t> id = GalleryOfSnapshotFile(entry.path().filename().string());
-    if (!id || galleries.count(*id) != 0 || !entry.is_regular_file(ec)) continue;
-    if (RemoveNodeSnapshot(dir, *id)) removed.push_back(*id);
-  }
-  std::sort(removed.begin(), removed.end());
+  const std::filesystem::path path = NodeSnapshotPath(dir, gallery_id);
+  const bool removed = std::filesystem::remove(path, ec);
+  if (ec) return Status::Internal("cannot remove " + path.string() + ": " + ec.message());
   return removed;
 }
 
+Result<std::vector<int64_t>> Galleries::Impl::NodeSnapshotGalleries(const std::string& dir) {
+  std::vector<int64_t> ids;
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return ids;
+  std::filesystem::directory_iterator it(dir, ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::optional<int64_t> id = GalleryOfSnapshotFile(it->path().filename().string());
+    std::error_code type_ec;
+    if (id && it->is_regular_file(type_ec)) ids.push_back(*id);
+  }
+  if (ec) return Status::Internal("cannot list " + dir + ": " + ec.message());
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+namespace {
+
+// Whether a graph with `removed` dead nodes besides `live` ones is to be built anew.
+bool WantsCompaction(const gallery::SnapshotCompaction* compaction, size_t live, size_t removed) {
+  return compaction != nullptr && removed > 0 &&
+         static_cast<double>(removed) >=
+             compaction->removed_share * static_cast<double>(live + removed);
+}
+
+// A graph of the live vectors alone (`ids`, `vectors`), serialised into `plain`;
+// kFailedPrecondition when `compaction.stop` says so between batches.
+Status SerializeCompactedGraph(const std::vector<int64_t>& ids, const std::vector<float>& vectors,
+                               int dimensions, const index::HnswOptions& options,
+                               const gallery::SnapshotCompaction& compaction,
+                               std::vector<uint8_t>* plain) {
+  auto built = index::NewHnswIndex(dimensions, options);
+  if (!built.ok()) return built.status();
+  const auto dims = static_cast<size_t>(dimensions);
+  for (size_t first = 0; first < ids.size(); first += gallery::kIndexAddBatch) {
+    if (compaction.stop && compaction.stop()) {
+      return Status::FailedPrecondition("stopping: the compacted graph was abandoned");
+    }
+    const size_t n = std::min(gallery::kIndexAddBatch, ids.size() - first);
+    FACET_RETURN_IF_ERROR((*built)->Add(std::span<const int64_t>(ids).subspan(first, n),
+                                        std::span<const float>(vectors).subspan(first * dims,
+                                                                                n * dims)));
+  }
+  return (*built)->SerializeGraph(plain);
+}
+
+}  // namespace
+
 Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string& dir,
                                           int64_t change, const std::vector<uint8_t>& change_hash,
-                                          double* locked_s) {
+                                          const gallery::SnapshotCompaction* compaction,
+                                          gallery::NodeSnapshotWrite* written) {
   // The plaintext: u64 change | string change hash | the graph (no vector, no template).
   std::vector<uint8_t> plain;
+  std::vector<int64_t> live_ids;
+  std::vector<float> live_vectors;
   index::ByteWriter w(&plain);
   w.Put<uint64_t>(static_cast<uint64_t>(change));
   w.PutString(std::string(change_hash.begin(), change_hash.end()));
@@ -87,16 +127,32 @@ Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string
     // (0.30 s against 0.024 s), so the buffer is sized and its pages touched before the lock;
     // 1/16 more leaves room for faces enrolled meanwhile.
     size_t graph_bytes = 0;
+    size_t live = 0;
+    size_t removed = 0;
     {
       std::shared_lock lock(state.mutex);
-      if (state.index != nullptr) graph_bytes = state.index->SerializedGraphBytes();
+      if (!state.loaded || state.index == nullptr ||
+          state.index->kind() != index::IndexKind::kHnsw || !state.snapshot_dirty.load()) {
+        return Status::Ok();  // nothing to write (checked again below, under the copy's lock)
+      }
+      graph_bytes = state.index->SerializedGraphBytes();
+      live = state.index->size();
+      removed = state.index->removed_count();
     }
     const size_t header_bytes = plain.size();
     plain.resize(header_bytes + graph_bytes + graph_bytes / 16);
     plain.resize(header_bytes);
+    if (WantsCompaction(compaction, live, removed)) {  // the same for the live vectors' copy
+      live += live / 16;
+      live_ids.resize(live);
+      live_ids.clear();
+      live_vectors.resize(live * static_cast<size_t>(state.record.dimensions));
+      live_vectors.clear();
+    }
   }
   index::IndexKind kind{};
   int dimensions = 0;
+  int64_t removed_left_out = 0;
   {
     const auto start = std::chrono::steady_clock::now();
     std::shared_lock lock(state.mutex);
@@ -106,19 +162,34 @@ Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string
     if (!state.snapshot_dirty.exchange(false)) return Status::Ok();
     kind = state.index->kind();
     dimensions = state.index->dimensions();
-    Status copied = state.index->SerializeGraph(&plain);
+    const bool compact =
+        WantsCompaction(compaction, state.index->size(), state.index->removed_count());
+    if (compact) removed_left_out = static_cast<int64_t>(state.index->removed_count());
+    Status copied = compact ? state.index->CopyLive(&live_ids, &live_vectors)
+                            : state.index->SerializeGraph(&plain);
     if (!copied.ok()) {
       state.snapshot_dirty = true;
       return copied;
     }
-    if (locked_s != nullptr) {
-      *locked_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (written != nullptr) {
+      written->locked_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   }
   auto fail = [&](const Status& status) {
     state.snapshot_dirty = true;  // tried again at the next write
+    if (written != nullptr) written->locked_s = -1;
     return status;
   };
+  if (removed_left_out > 0) {
+    const Status serialised =
+        SerializeCompactedGraph(live_ids, live_vectors, dimensions,
+                                gallery::HnswOptionsOf(options.index), *compaction, &plain);
+    live_ids = {};
+    live_vectors = {};
+    if (!serialised.ok()) return fail(serialised);
+    if (written != nullptr) written->removed_left_out = removed_left_out;
+  }
   const std::string label = NodeSnapshotLabel(store_uid, state.record);
   auto sealed = crypto::Seal(snapshot_key, plain, label + "|" + std::to_string(change));
   plain = {};
@@ -132,9 +203,9 @@ Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string
   header.flags = index::kSnapshotSealed | index::kSnapshotGraphOnly;
   header.generation = static_cast<uint64_t>(change);
   header.label = label;
-  const Status written =
+  const Status stored =
       index::WriteSnapshotFile(NodeSnapshotPath(dir, state.record), header, sealed.value());
-  return written.ok() ? written : fail(written);
+  return stored.ok() ? stored : fail(stored);
 }
 
 Result<gallery::NodeSnapshot> Galleries::Impl::ReadNodeSnapshot(const store::GalleryRecord& g,

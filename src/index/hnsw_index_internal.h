@@ -86,6 +86,8 @@ class HnswIndex final : public VectorIndex {
   // neighbour codebook. No vector and no code of one.
   Status SerializeGraph(std::vector<uint8_t>* out) const override;
   size_t SerializedGraphBytes() const override;
+  size_t removed_count() const override { return dead_.size(); }
+  Status CopyLive(std::vector<int64_t>* ids, std::vector<float>* vectors) const override;
 
   // Reads what SerializeGraph wrote into this new, empty index, the vectors from `fill`
   // (RestoreHnswGraph); `removed` counts the graph's nodes `fill` gave no vector.

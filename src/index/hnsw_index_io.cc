@@ -61,6 +61,20 @@ Status HnswIndex::SerializeGraph(std::vector<uint8_t>* out) const {
   return Status::Ok();
 }
 
+Status HnswIndex::CopyLive(std::vector<int64_t>* ids, std::vector<float>* vectors) const {
+  const auto nodes = static_cast<size_t>(index_->ntotal);
+  const auto dims = static_cast<size_t>(index_->d);
+  ids->reserve(ids->size() + nodes - dead_.size());
+  vectors->reserve(vectors->size() + (nodes - dead_.size()) * dims);
+  for (size_t node = 0; node < nodes; ++node) {
+    if (dead_.count(static_cast<FaissId>(node)) > 0) continue;
+    ids->push_back(labels_[node]);
+    const float* values = Vector(static_cast<int>(node));
+    vectors->insert(vectors->end(), values, values + dims);
+  }
+  return Status::Ok();
+}
+
 size_t HnswIndex::SerializedGraphBytes() const {
   const faiss::HNSW& hnsw = index_->hnsw;
   const size_t nodes = hnsw.levels.size();

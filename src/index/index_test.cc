@@ -315,6 +315,21 @@ TEST_P(HnswIndexTest, AGraphWithoutVectorsRestoredFromTheirOwnerAnswersTheSame) 
   ASSERT_TRUE((*hnsw)->SerializeGraph(&graph).ok());
   // Its size is known before the copy (a node's snapshot touches its buffer's pages first).
   EXPECT_EQ(graph.size(), (*hnsw)->SerializedGraphBytes());
+  // The live vectors, for a graph without the removed nodes (a node's compacted snapshot).
+  EXPECT_EQ((*hnsw)->removed_count(), 2u);
+  std::vector<int64_t> live_ids;
+  std::vector<float> live;
+  ASSERT_TRUE((*hnsw)->CopyLive(&live_ids, &live).ok());
+  ASSERT_EQ(live_ids.size(), n - 2);
+  ASSERT_EQ(live.size(), (n - 2) * kDim);
+  for (size_t i = 0, row = 0; i < n; ++i) {
+    if (ids[i] == ids[3] || ids[i] == ids[40]) continue;
+    EXPECT_EQ(live_ids[row], ids[i]);
+    EXPECT_TRUE(std::equal(live.begin() + static_cast<std::ptrdiff_t>(row * kDim),
+                           live.begin() + static_cast<std::ptrdiff_t>((row + 1) * kDim),
+                           data.begin() + static_cast<std::ptrdiff_t>(i * kDim)));
+    ++row;
+  }
   // No vector in it: far smaller than the vectors alone.
   EXPECT_LT(graph.size(), n * kDim * sizeof(float) / 2);
   auto all = [&](const PutVectorFn& put) -> Status {
@@ -383,6 +398,8 @@ TEST_P(HnswIndexTest, AGraphWithoutVectorsRestoredFromTheirOwnerAnswersTheSame) 
   auto exact = NewExactIndex(kDim, IndexKind::kExactF32);
   EXPECT_FALSE(exact->SerializeGraph(&graph).ok());
   EXPECT_EQ(exact->SerializedGraphBytes(), 0u);
+  EXPECT_EQ(exact->removed_count(), 0u);
+  EXPECT_FALSE(exact->CopyLive(&live_ids, &live).ok());
 }
 
 // Damaged graph data (a sealed snapshot cannot be damaged unnoticed, but a cache file can): a

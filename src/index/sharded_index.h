@@ -21,13 +21,14 @@
 
 namespace facet::index {
 
-// The shard of `placement_key` among `shards` (>= 1): a 64-bit mix of the key (SplitMix64's
+// The shard of `placement_key` among `shards` (>= 1; 0 for anything less): a 64-bit mix of the key (SplitMix64's
 // finaliser) modulo the count, so sequential keys spread evenly. Stable across versions: it
 // decides where data lives.
 int ShardOf(uint64_t placement_key, int shards);
 
 // Merges the shards' answers (each the shard's best hits, best first) into the best `k`, best
-// first; equal similarities by lower id, so the merge does not depend on the shards' order.
+// first; equal similarities by lower id, so the merge does not depend on the order the answers
+// are given in (which hits each shard's own top k kept among equal ones is the shard's matter).
 // If any answer is an error the merge is that error, prefixed with the shard's number: never a
 // partial answer. An empty span is kInvalidArgument.
 Result<std::vector<SearchHit>> MergeShardHits(

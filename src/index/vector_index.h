@@ -82,6 +82,17 @@ class VectorIndex {
   // into a fresh buffer is ~12x slower than into one whose pages are already there
   // (docs/benchmarks.md, "Time to ready at a large gallery").
   virtual size_t SerializedGraphBytes() const { return 0; }
+  // HNSW only: nodes of removed vectors still in the graph (HNSW cannot delete a node; exact
+  // indexes free removed rows, so 0).
+  virtual size_t removed_count() const { return 0; }
+  // HNSW only: appends every live vector's id to `ids` and its values to `vectors`, in the
+  // graph's order, so that a graph without the removed nodes can be built from them.
+  // kFailedPrecondition for exact indexes.
+  virtual Status CopyLive(std::vector<int64_t>* ids, std::vector<float>* vectors) const {
+    (void)ids;
+    (void)vectors;
+    return Status::FailedPrecondition("only an HNSW index keeps removed nodes");
+  }
 };
 
 // Hands RestoreHnswGraph the vectors: `put(id, vector)` stores the vector of a node of the graph
