@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -507,6 +508,21 @@ TEST_F(NodeSnapshotTest, ASnapshotOfAGraphWithManyRemovedNodesIsBuiltAnewWithout
     }
   }
   EXPECT_EQ(known, 16);
+}
+
+TEST_F(NodeSnapshotTest, BadSnapshotOptionsAreRefused) {
+  auto opened = Galleries::Open(options_);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  for (const double share : {0.0, -1.0, std::nan("")}) {
+    FollowOptions follow;
+    follow.snapshot_dir = snapshot_dir_;
+    follow.snapshot_compact_removed_share = share;
+    EXPECT_EQ((*opened)->FollowChanges(follow).code(), StatusCode::kInvalidArgument) << share;
+  }
+  FollowOptions follow;
+  follow.snapshot_dir = snapshot_dir_;
+  follow.snapshot_interval_s = 0;
+  EXPECT_EQ((*opened)->FollowChanges(follow).code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

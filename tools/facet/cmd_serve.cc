@@ -351,6 +351,9 @@ Action RegisterServe(CLI::App& app) {
   cmd->add_option("--index-snapshot-interval-s", flags->follow.snapshot_interval_s,
                   "with --index-snapshot-dir, rewrite the snapshots of indexes that changed this "
                   "often (default 600; also at a clean shutdown)");
+  cmd->add_option("--index-snapshot-compact-share", flags->follow.snapshot_compact_removed_share,
+                  "with --index-snapshot-dir, write a graph built anew without its removed faces "
+                  "once they are this share of it (default 0.25; above 1: never; docs/cluster.md)");
   cmd->add_option("--rate", o.rate_per_second,
                   "requests per second per key unless the key sets its own (default 20)");
   cmd->add_option("--burst", o.burst, "burst per key (default 40)");
