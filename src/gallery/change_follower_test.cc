@@ -436,6 +436,18 @@ TEST_F(NodeSnapshotTest, ADeletedGallerysSnapshotIsRemovedByTheRunningNodeAndAtS
     }
     return names;
   };
+  // Waits (up to 10 s) until `files` are left in the directory and the node has said it removed
+  // a snapshot (it removes the file, then logs); returns what it logged meanwhile.
+  const std::string kRemoved = "was deleted: its index snapshot removed";
+  auto wait_for_removal = [&](size_t files) {
+    std::string log;
+    for (int waited_ms = 0; waited_ms < 10'000; waited_ms += 20) {
+      log += TakeLog();
+      if (snapshots().size() == files && log.find(kRemoved) != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return log;
+  };
   auto node = StartNode(true);
   ASSERT_NE(node, nullptr);
   ASSERT_TRUE(node->Flush().ok());
@@ -444,11 +456,9 @@ TEST_F(NodeSnapshotTest, ADeletedGallerysSnapshotIsRemovedByTheRunningNodeAndAtS
   TakeLog();
   ASSERT_TRUE(galleries_->DeleteGallery("lobby", admin_).ok());
   // Removed at once (the snapshot thread is woken), not at the 600 s interval.
-  for (int waited_ms = 0; waited_ms < 10'000 && snapshots().size() == 3; waited_ms += 20) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string running_log = wait_for_removal(2);
   EXPECT_EQ(snapshots().size(), 2u);
-  EXPECT_NE(TakeLog().find("was deleted: its index snapshot removed"), std::string::npos);
+  EXPECT_NE(running_log.find(kRemoved), std::string::npos) << running_log;
   node.reset();
   // Deleted while no node runs; a file of the same look from a user, and other files.
   ASSERT_TRUE(galleries_->DeleteGallery("annex", admin_).ok());
@@ -458,15 +468,13 @@ TEST_F(NodeSnapshotTest, ADeletedGallerysSnapshotIsRemovedByTheRunningNodeAndAtS
   }
   node = StartNode(true);
   ASSERT_NE(node, nullptr);
-  for (int waited_ms = 0; waited_ms < 10'000 && snapshots().size() == 6; waited_ms += 20) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string start_log = wait_for_removal(5);
   const std::set<std::string> after = snapshots();
   EXPECT_EQ(after.size(), 5u);  // office's snapshot and the four files above
   EXPECT_EQ(after.count("notes.txt") + after.count("gallery-7.node.fidx.bak") +
                 after.count("gallery-07.node.fidx") + after.count("gallery-x.node.fidx"),
             4u);
-  EXPECT_NE(TakeLog().find("was deleted: its index snapshot removed"), std::string::npos);
+  EXPECT_NE(start_log.find(kRemoved), std::string::npos) << start_log;
   EXPECT_EQ(PersonFound(*node, people_.Face(8)), Name(8));
 }
 
