@@ -204,61 +204,59 @@ TEST(FaceDetectorTest, PassCanSeeFacesFromTheConfirmSizeToTheEnlargedLimit) {
   EXPECT_FALSE(PassCanSee(2.0f, kEnlargedPassMaxFace / 2 + 1));
 }
 
+// A detection of the recall pyramid's pass `pass` (no landmarks).
+Detection PassDetection(Box box, float score, int pass) {
+  Detection d;
+  d.box = box;
+  d.score = score;
+  d.pass = pass;
+  return d;
+}
+
 TEST(FaceDetectorTest, PassAgreementCountsThePassesAbleToSeeAFaceAndThoseThatFoundIt) {
   const std::vector<float> scales = {2.0f, 1.0f, 0.5f};
-  auto detection = [](Box box, float score, int pass) {
-    Detection d;
-    d.box = box;
-    d.score = score;
-    d.pass = pass;
-    return d;
-  };
   const Box face{100, 100, 40, 40};  // seen by 2x (80 input px) and 1x (40), not 0.5x (20)
   const Box far_away{400, 100, 40, 40};
-  std::vector<Detection> kept = {detection(face, 0.2f, 0)};
-  CountPassAgreement({detection(face, 0.2f, 0), detection(far_away, 0.9f, 1)}, scales, &kept);
+  std::vector<Detection> kept = {PassDetection(face, 0.2f, 0)};
+  CountPassAgreement({PassDetection(face, 0.2f, 0), PassDetection(far_away, 0.9f, 1)}, scales,
+                     &kept);
   EXPECT_EQ(kept[0].passes_able, 2);
   EXPECT_EQ(kept[0].passes_agreeing, 1) << "the 1x pass found another face, not this one";
-  CountPassAgreement({detection(face, 0.2f, 0), detection(face, 0.1f, 1)}, scales, &kept);
+  CountPassAgreement({PassDetection(face, 0.2f, 0), PassDetection(face, 0.1f, 1)}, scales, &kept);
   EXPECT_EQ(kept[0].passes_agreeing, 2);
   const Box large{100, 100, 300, 300};  // 2x: 600 input px, beyond the enlarged pass's limit
-  kept = {detection(large, 0.9f, 1)};
-  CountPassAgreement({detection(large, 0.9f, 1), detection(large, 0.9f, 2)}, scales, &kept);
+  kept = {PassDetection(large, 0.9f, 1)};
+  CountPassAgreement({PassDetection(large, 0.9f, 1), PassDetection(large, 0.9f, 2)}, scales, &kept);
   EXPECT_EQ(kept[0].passes_able, 2);
   EXPECT_EQ(kept[0].passes_agreeing, 2);
 }
 
 TEST(FaceDetectorTest, WeakDetectionsNeedTwoOfThePassesAbleToSeeThem) {
   const std::vector<float> scales = {2.0f, 1.0f, 0.5f};
-  auto detection = [](Box box, float score, int pass) {
-    Detection d;
-    d.box = box;
-    d.score = score;
-    d.pass = pass;
-    return d;
-  };
   // A 40-px box: the 2x and 1x passes can see it (80 and 40 input px), the 0.5x pass cannot (20).
   const Box face{100, 100, 40, 40};
   const Box shifted{104, 102, 40, 40};  // the same face, found again by another pass
-  std::vector<Detection> kept = {detection(face, 0.2f, 0)};
-  DropUnconfirmed({detection(face, 0.2f, 0), detection(shifted, 0.1f, 1)}, scales, 0.3f, &kept);
+  std::vector<Detection> kept = {PassDetection(face, 0.2f, 0)};
+  DropUnconfirmed({PassDetection(face, 0.2f, 0), PassDetection(shifted, 0.1f, 1)}, scales, 0.3f,
+                  &kept);
   EXPECT_EQ(kept.size(), 1u) << "found by both able passes";
-  DropUnconfirmed({detection(face, 0.2f, 0)}, scales, 0.3f, &kept);
+  DropUnconfirmed({PassDetection(face, 0.2f, 0)}, scales, 0.3f, &kept);
   EXPECT_TRUE(kept.empty()) << "found by one of two able passes";
   // Found by the 2x pass and the 0.5x pass, which cannot see a face that small: not confirmed.
-  kept = {detection(face, 0.2f, 0)};
-  DropUnconfirmed({detection(face, 0.2f, 0), detection(face, 0.2f, 2)}, scales, 0.3f, &kept);
+  kept = {PassDetection(face, 0.2f, 0)};
+  DropUnconfirmed({PassDetection(face, 0.2f, 0), PassDetection(face, 0.2f, 2)}, scales, 0.3f,
+                  &kept);
   EXPECT_TRUE(kept.empty());
   // Scoring at the confirmation score, or with no check (0), it stays.
-  kept = {detection(face, 0.3f, 0)};
-  DropUnconfirmed({detection(face, 0.3f, 0)}, scales, 0.3f, &kept);
+  kept = {PassDetection(face, 0.3f, 0)};
+  DropUnconfirmed({PassDetection(face, 0.3f, 0)}, scales, 0.3f, &kept);
   EXPECT_EQ(kept.size(), 1u);
-  DropUnconfirmed({detection(face, 0.3f, 0)}, scales, 0.0f, &kept);
+  DropUnconfirmed({PassDetection(face, 0.3f, 0)}, scales, 0.0f, &kept);
   EXPECT_EQ(kept.size(), 1u);
   // A 20-px box only the 2x pass can see (40 input px; 1x: 20): one pass is all there is.
   const Box small{300, 300, 20, 20};
-  kept = {detection(small, 0.1f, 0)};
-  DropUnconfirmed({detection(small, 0.1f, 0)}, scales, 0.3f, &kept);
+  kept = {PassDetection(small, 0.1f, 0)};
+  DropUnconfirmed({PassDetection(small, 0.1f, 0)}, scales, 0.3f, &kept);
   EXPECT_EQ(kept.size(), 1u);
 }
 
