@@ -244,6 +244,24 @@ class NodeSnapshotTest : public GalleryTest {
     return found.ok() ? found->front().candidates : std::vector<Candidate>{};
   }
 
+  // Asks both nodes about each probe and expects the same candidates, persons and similarities.
+  // Returns how many probes found anyone, or -1 (after a failure) when a list's length differs.
+  int SameCandidates(Galleries& a, Galleries& b, const std::vector<Embedding>& probes) {
+    int known = 0;
+    for (const Embedding& probe : probes) {
+      const std::vector<Candidate> from_a = Candidates(a, probe);
+      const std::vector<Candidate> from_b = Candidates(b, probe);
+      EXPECT_EQ(from_a.size(), from_b.size());
+      if (from_a.size() != from_b.size()) return -1;
+      known += !from_a.empty();
+      for (size_t i = 0; i < from_a.size(); ++i) {
+        EXPECT_EQ(from_a[i].person_id, from_b[i].person_id);
+        EXPECT_FLOAT_EQ(from_a[i].similarity, from_b[i].similarity);
+      }
+    }
+    return known;
+  }
+
   std::string PersonFound(Galleries& node, const Embedding& probe) {
     auto found = node.Identify("office", std::vector<Embedding>{probe}, {"door-2", "entry"});
     EXPECT_TRUE(found.ok()) << found.status().ToString();
@@ -312,18 +330,7 @@ TEST_F(NodeSnapshotTest, ASnapshotAndTheChangesAfterItAnswerAsAFreshBuild) {
   std::vector<Embedding> probes;
   for (int i = 1; i <= 32; ++i) probes.push_back(people_.Face(i));
   for (int i = 0; i < 8; ++i) probes.push_back(people_.Stranger());
-  int known = 0;
-  for (const Embedding& probe : probes) {
-    const std::vector<Candidate> a = Candidates(*from_snapshot, probe);
-    const std::vector<Candidate> b = Candidates(*fresh, probe);
-    ASSERT_EQ(a.size(), b.size());
-    known += !a.empty();
-    for (size_t i = 0; i < a.size(); ++i) {
-      EXPECT_EQ(a[i].person_id, b[i].person_id);
-      EXPECT_FLOAT_EQ(a[i].similarity, b[i].similarity);
-    }
-  }
-  EXPECT_EQ(known, 29);  // 32 less p3, p12 and p27
+  EXPECT_EQ(SameCandidates(*from_snapshot, *fresh, probes), 29);  // 32 less p3, p12 and p27
   EXPECT_EQ(PersonFound(*from_snapshot, people_.Face(31)), Name(31));
   EXPECT_EQ(from_snapshot->GetFollowStatus().rebuilds, 0);
 }
@@ -503,19 +510,9 @@ TEST_F(NodeSnapshotTest, ASnapshotOfAGraphWithManyRemovedNodesIsBuiltAnewWithout
   EXPECT_NE(log.find("0 removed since"), std::string::npos) << log;  // none left in the graph
   auto fresh = StartNode(false);
   ASSERT_NE(fresh, nullptr);
-  int known = 0;
-  for (int i = 1; i <= 24; ++i) {
-    const Embedding probe = people_.Face(i);  // a new sample of the person each call
-    const std::vector<Candidate> a = Candidates(*from_snapshot, probe);
-    const std::vector<Candidate> b = Candidates(*fresh, probe);
-    ASSERT_EQ(a.size(), b.size());
-    known += !a.empty();
-    for (size_t c = 0; c < a.size(); ++c) {
-      EXPECT_EQ(a[c].person_id, b[c].person_id);
-      EXPECT_FLOAT_EQ(a[c].similarity, b[c].similarity);
-    }
-  }
-  EXPECT_EQ(known, 16);
+  std::vector<Embedding> probes;  // one sample each: Face() draws a new one at each call
+  for (int i = 1; i <= 24; ++i) probes.push_back(people_.Face(i));
+  EXPECT_EQ(SameCandidates(*from_snapshot, *fresh, probes), 16);
 }
 
 TEST_F(NodeSnapshotTest, BadSnapshotOptionsAreRefused) {
