@@ -121,33 +121,38 @@ Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string
   index::ByteWriter w(&plain);
   w.Put<uint64_t>(static_cast<uint64_t>(change));
   w.PutString(std::string(change_hash.begin(), change_hash.end()));
+  // Caller holds state.mutex (shared).
+  const auto holds_graph = [&] {
+    return state.loaded && state.index != nullptr &&
+           state.index->kind() == index::IndexKind::kHnsw;
+  };
   {
     // The copy below holds the read lock, so a change waits for it. Copying 280 MB (1 M faces)
     // into pages the kernel must first map takes ~12x as long as into pages already there
-    // (0.30 s against 0.024 s), so the buffer is sized and its pages touched before the lock;
-    // 1/16 more leaves room for faces enrolled meanwhile.
+    // (0.30 s against 0.024 s), so the buffer the copy fills (the graph's, or the live vectors'
+    // for a graph built anew) is sized and its pages touched before the lock; 1/16 more leaves
+    // room for faces enrolled meanwhile.
     size_t graph_bytes = 0;
     size_t live = 0;
     size_t removed = 0;
     {
       std::shared_lock lock(state.mutex);
-      if (!state.loaded || state.index == nullptr ||
-          state.index->kind() != index::IndexKind::kHnsw || !state.snapshot_dirty.load()) {
-        return Status::Ok();  // nothing to write (checked again below, under the copy's lock)
-      }
+      // Nothing to write (checked again below, under the copy's lock).
+      if (!holds_graph() || !state.snapshot_dirty.load()) return Status::Ok();
       graph_bytes = state.index->SerializedGraphBytes();
       live = state.index->size();
       removed = state.index->removed_count();
     }
-    const size_t header_bytes = plain.size();
-    plain.resize(header_bytes + graph_bytes + graph_bytes / 16);
-    plain.resize(header_bytes);
-    if (WantsCompaction(compaction, live, removed)) {  // the same for the live vectors' copy
+    if (WantsCompaction(compaction, live, removed)) {
       live += live / 16;
       live_ids.resize(live);
       live_ids.clear();
       live_vectors.resize(live * static_cast<size_t>(state.record.dimensions));
       live_vectors.clear();
+    } else {
+      const size_t header_bytes = plain.size();
+      plain.resize(header_bytes + graph_bytes + graph_bytes / 16);
+      plain.resize(header_bytes);
     }
   }
   index::IndexKind kind{};
@@ -156,10 +161,7 @@ Status Galleries::Impl::WriteNodeSnapshot(GalleryState& state, const std::string
   {
     const auto start = std::chrono::steady_clock::now();
     std::shared_lock lock(state.mutex);
-    if (!state.loaded || state.index == nullptr || state.index->kind() != index::IndexKind::kHnsw) {
-      return Status::Ok();
-    }
-    if (!state.snapshot_dirty.exchange(false)) return Status::Ok();
+    if (!holds_graph() || !state.snapshot_dirty.exchange(false)) return Status::Ok();
     kind = state.index->kind();
     dimensions = state.index->dimensions();
     const bool compact =
