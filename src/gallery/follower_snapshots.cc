@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <shared_mutex>
+#include <string>
 
 #include "gallery/change_follower.h"
 #include "gallery/gallery_internal.h"
@@ -101,23 +102,18 @@ Status ChangeFollower::WriteSnapshots(bool compact) {
       std::shared_lock lock(state->mutex);
       if (state->index) faces = state->index->size();
     }
+    const std::string copied =
+        write.removed_left_out > 0
+            ? "a graph built anew without its " + std::to_string(write.removed_left_out) +
+                  " removed nodes; the live vectors copied"
+            : "the graph copied";
     char line[400];
-    if (write.removed_left_out > 0) {
-      std::snprintf(line, sizeof line,
-                    "gallery '%s': index snapshot at change %lld written in %.2f s (%zu faces; a "
-                    "graph built anew without its %lld removed nodes; the live vectors copied in "
-                    "%.2f s under the gallery's read lock)",
-                    state->record.name.c_str(), static_cast<long long>(change),
-                    std::chrono::duration<double>(Clock::now() - start).count(), faces,
-                    static_cast<long long>(write.removed_left_out), write.locked_s);
-    } else {
-      std::snprintf(line, sizeof line,
-                    "gallery '%s': index snapshot at change %lld written in %.2f s (%zu faces; "
-                    "the graph copied in %.2f s under the gallery's read lock)",
-                    state->record.name.c_str(), static_cast<long long>(change),
-                    std::chrono::duration<double>(Clock::now() - start).count(), faces,
-                    write.locked_s);
-    }
+    std::snprintf(line, sizeof line,
+                  "gallery '%s': index snapshot at change %lld written in %.2f s (%zu faces; %s "
+                  "in %.2f s under the gallery's read lock)",
+                  state->record.name.c_str(), static_cast<long long>(change),
+                  std::chrono::duration<double>(Clock::now() - start).count(), faces,
+                  copied.c_str(), write.locked_s);
     Log(line);
   }
   return first;
