@@ -61,12 +61,54 @@ TEST_F(RedactVideoTest, ThreadedRunsWriteTheSameFile) {
   ASSERT_EQ(first->faces_per_frame.size(), 12u);
   for (int n : first->faces_per_frame) EXPECT_GE(n, 5) << "the photo's 5 faces, every frame";
   EXPECT_EQ(first->faces_per_frame, second->faces_per_frame);
+  EXPECT_EQ(first->redacted_share_per_frame, second->redacted_share_per_frame);
   EXPECT_EQ(first->verify_regions, second->verify_regions);
   EXPECT_EQ(first->residual_faces, second->residual_faces);
   const std::string first_bytes = fixtures::ReadFile((dir_ / "first.mp4").string());
   EXPECT_FALSE(first_bytes.empty());
   EXPECT_TRUE(first_bytes == fixtures::ReadFile((dir_ / "second.mp4").string()))
       << "the two runs wrote different files";
+}
+
+// The share of the picture a run reports is the share it changed: with a black fill, the pixels
+// of a written frame that turned black are the regions' pixels that were not black already.
+TEST_F(RedactVideoTest, TheRedactedShareIsThePictureThatTurnedBlack) {
+  VideoRedactOptions options;
+  options.redact.mode = RedactMode::kFill;
+  const std::filesystem::path input = dir_ / "faces.mp4", output = dir_ / "filled.mp4";
+  auto summary = RedactVideo(engine_, input.string(), output.string(), options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_EQ(summary->redacted_share_per_frame.size(), 12u);
+  constexpr int kFrame = 6;
+  auto frame_of = [&](const std::filesystem::path& video, const std::string& name) {
+    const std::string png = (dir_ / name).string();
+    const std::string command = "ffmpeg -v error -y -i '" + video.string() +
+                                "' -vf 'select=eq(n\\," + std::to_string(kFrame) +
+                                ")' -frames:v 1 '" + png + "'";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return LoadImage(png);
+  };
+  auto before = frame_of(input, "before.png");
+  auto after = frame_of(output, "after.png");
+  ASSERT_TRUE(before.ok() && after.ok());
+  ASSERT_EQ(before->width(), after->width());
+  ASSERT_EQ(before->height(), after->height());
+  auto black = [](const Image& image, size_t i) {
+    const uint8_t* p = image.data() + 3 * i;
+    return p[0] + p[1] + p[2] <= 3 * 24;
+  };
+  const size_t pixels = static_cast<size_t>(before->width()) * before->height();
+  size_t turned_black = 0;
+  for (size_t i = 0; i < pixels; ++i) turned_black += black(*after, i) && !black(*before, i);
+  const double turned = static_cast<double>(turned_black) / static_cast<double>(pixels);
+  const double share = summary->redacted_share_per_frame[kFrame];
+  // Five faces: a fifth of the picture, not none and not most of it.
+  EXPECT_GT(share, 0.1);
+  EXPECT_LT(share, 0.4);
+  // Nothing outside the regions turned black; inside them, only what was black already (dark
+  // hair: ~8 % of the regions in this clip) and the ellipses' edges (the encoder) did not.
+  EXPECT_LE(turned, share + 0.002);
+  EXPECT_GE(turned, 0.85 * share);
 }
 
 }  // namespace

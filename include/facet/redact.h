@@ -243,6 +243,10 @@ struct VideoRedactSummary {
   double frame_rate = 0;                     // the stream's average rate (frames/s)
   std::string input_codec;                   // e.g. "h264"
   std::vector<int> faces_per_frame;          // regions redacted in each frame (verification's too)
+  // The share (0..1) of each frame's pixels the redaction changed: its regions' drawn area, kept
+  // faces put back (RedactedAreaOutside with the kept faces spared). The picture side of the
+  // result, as faces_per_frame is the count.
+  std::vector<float> redacted_share_per_frame;
   int64_t verify_regions = 0;  // regions verification added (RedactOptions::verify_rounds)
   // Detections verification's last in-memory scans still found (at the lowered threshold, so
   // the written file can hold fewer; facet eval redact-video scans the file).

@@ -68,6 +68,17 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
 
 double Round(double v, double digits) { return std::round(v * digits) / digits; }
 
+nlohmann::json RedactedShareJson(const std::vector<float>& share_per_frame) {
+  double sum = 0, most = 0;
+  for (float share : share_per_frame) {
+    sum += share;
+    most = std::max(most, static_cast<double>(share));
+  }
+  const double mean =
+      share_per_frame.empty() ? 0 : sum / static_cast<double>(share_per_frame.size());
+  return {{"mean", Round(mean)}, {"max", Round(most)}};
+}
+
 bool CheckWorkers(int workers) {
   if (workers >= 1) return true;
   PrintError("--workers", Status::InvalidArgument("must be at least 1"));

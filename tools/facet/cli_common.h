@@ -46,6 +46,10 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags);
 // `v` rounded to 1/digits (1e4: four decimals), for JSON summaries.
 double Round(double v, double digits = 1e4);
 
+// {"mean": ..., "max": ...} of a video's per-frame shares of the picture redacted
+// (VideoRedactSummary::redacted_share_per_frame), rounded to 4 digits; zeros for no frame.
+nlohmann::json RedactedShareJson(const std::vector<float>& share_per_frame);
+
 // Whether --workers is at least 1; otherwise prints the usage error (the caller exits with
 // kExitUsage).
 bool CheckWorkers(int workers);

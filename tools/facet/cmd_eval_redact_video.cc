@@ -127,8 +127,10 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
       summary->frames > 0 ? static_cast<double>(regions) / static_cast<double>(summary->frames) : 0;
   out["regions_redacted"] = regions;
   // Precision: the clips have no face annotations, so what is measured is how many regions a
-  // frame gets (a crowd of 5-10 people should get about as many).
+  // frame gets (a crowd of 5-10 people should get about as many) and how much of the picture
+  // they take (all of it, faces included: an upper bound on what was taken that was no face).
   out["regions_per_frame"] = {{"mean", Round(per_frame, 100)}, {"max", max_per_frame}};
+  out["redacted_share_of_frame"] = RedactedShareJson(summary->redacted_share_per_frame);
   std::vector<DetectorMode> modes = {DetectorMode::kFast};
   if (!flags.skip_recall) modes.push_back(DetectorMode::kRecall);
   Status status;
@@ -159,10 +161,12 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
   }
   std::printf(
       "%s: %lld frames %dx%d redacted at %.1f frames/s, %lld regions (%.2f per frame, at most "
-      "%d; %lld added by %d verification rounds at %.2f, %lld detections reported left)\n",
+      "%d; %.2f %% of the picture on average, at most %.2f %%; %lld added by %d verification "
+      "rounds at %.2f, %lld detections reported left)\n",
       flags.input.c_str(), static_cast<long long>(summary->frames), summary->width, summary->height,
       out["frames_per_second"].get<double>(), static_cast<long long>(regions), per_frame,
-      max_per_frame,
+      max_per_frame, 100 * out["redacted_share_of_frame"]["mean"].get<double>(),
+      100 * out["redacted_share_of_frame"]["max"].get<double>(),
       static_cast<long long>(summary->verify_regions), flags.verify_rounds, flags.verify_threshold,
       static_cast<long long>(summary->residual_faces));
   for (const auto& [name, by_mode] : out["detections_at_0.5"].items()) {

@@ -328,6 +328,7 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
                        {"faces_redacted_per_frame", s.faces_per_frame},
                        {"faces_redacted_total", total},
                        {"max_faces_in_a_frame", most},
+                       {"redacted_share_of_frame", RedactedShareJson(s.redacted_share_per_frame)},
                        {"tracks", s.tracks},
                        {"verification_regions", s.verify_regions},
                        {"residual_faces", s.residual_faces},
@@ -349,10 +350,13 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
   } else {
     std::printf(
         "%s: %lld frames %dx%d @ %.3f fps, %lld face regions redacted (%lld tracks, at most "
-        "%d in a frame; %lld added by verification) -> %s in %.1f s (%.1f frames/s)\n",
+        "%d in a frame; %lld added by verification; %.2f %% of the picture on average) -> %s in "
+        "%.1f s (%.1f frames/s)\n",
         flags.input.c_str(), static_cast<long long>(s.frames), s.width, s.height, s.frame_rate,
         static_cast<long long>(total), static_cast<long long>(s.tracks), most,
-        static_cast<long long>(s.verify_regions), flags.output.c_str(), s.seconds, fps);
+        static_cast<long long>(s.verify_regions),
+        100 * RedactedShareJson(s.redacted_share_per_frame)["mean"].get<double>(),
+        flags.output.c_str(), s.seconds, fps);
     for (const std::string& d : s.dropped_streams) std::printf("  dropped stream: %s\n", d.c_str());
   }
   if (s.decode_errors > 0) {
