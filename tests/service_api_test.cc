@@ -212,6 +212,10 @@ TEST_F(ApiTest, RedactReturnsThePhotoWithFewerFindableFaces) {
   EXPECT_EQ(res->get_header_value("Content-Type"), "image/jpeg");
   EXPECT_GT(std::stoi(res->get_header_value("X-Faces-Redacted")), 0);
   EXPECT_GE(std::stoi(res->get_header_value("X-Residual-Faces")), 0);
+  // The share of the picture changed: some, not most, for a photo of a few faces.
+  const double share = std::stod(res->get_header_value("X-Redacted-Share"));
+  EXPECT_GT(share, 0.001);
+  EXPECT_LT(share, 0.5);
   const std::span<const uint8_t> out(reinterpret_cast<const uint8_t*>(res->body.data()),
                                      res->body.size());
   auto info = ProbeImage(out);

@@ -157,6 +157,9 @@ struct ImageRedaction {
   // last verification round (not counting kept faces); 0 when verification ended clean or
   // did not run.
   int residual_faces = 0;
+  // The share (0..1) of the picture the redaction changed (RedactedShare of `regions`); set by
+  // RedactImage.
+  float redacted_share = 0;
 };
 
 // Detects every face in `image` with the photo plan (frame + tiles) and redacts it in place:
@@ -190,6 +193,11 @@ float RedactionCoverage(const std::vector<RedactedRegion>& regions, RedactShape 
 // picture a redaction took away that was not a face. 0 for an empty image.
 float RedactedAreaOutside(const std::vector<RedactedRegion>& regions, RedactShape shape,
                           const std::vector<Box>& spared, int width, int height);
+
+// The share (0..1) of a width x height image's pixels that DrawRedactions changes for `regions`:
+// their drawn area, kept faces' boxes put back (RedactedAreaOutside sparing the kept faces).
+float RedactedShare(const std::vector<RedactedRegion>& regions, RedactShape shape, int width,
+                    int height);
 
 struct VideoProgress {
   int64_t frames_done = 0;
@@ -243,9 +251,8 @@ struct VideoRedactSummary {
   double frame_rate = 0;                     // the stream's average rate (frames/s)
   std::string input_codec;                   // e.g. "h264"
   std::vector<int> faces_per_frame;          // regions redacted in each frame (verification's too)
-  // The share (0..1) of each frame's pixels the redaction changed: its regions' drawn area, kept
-  // faces put back (RedactedAreaOutside with the kept faces spared). The picture side of the
-  // result, as faces_per_frame is the count.
+  // The share (0..1) of each frame's pixels the redaction changed (RedactedShare): the picture
+  // side of the result, as faces_per_frame is the count.
   std::vector<float> redacted_share_per_frame;
   int64_t verify_regions = 0;  // regions verification added (RedactOptions::verify_rounds)
   // Detections verification's last in-memory scans still found (at the lowered threshold, so

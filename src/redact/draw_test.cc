@@ -5,6 +5,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "facet/redact.h"
+#include "image/convert.h"
 #include "redact/rotation.h"
 
 namespace facet::redact {
@@ -141,6 +143,34 @@ TEST(MaskCoverageTest, EllipseScaledBy1p5CoversItsBox) {
   EXPECT_FLOAT_EQ(MaskCoverage(mask, face), 1.0f);
   RenderMask({ScaleBox(face, 1.0f)}, RedactShape::kEllipse, 400, 300, &mask);
   EXPECT_NEAR(MaskCoverage(mask, face), M_PI / 4, 0.02);
+}
+
+// RedactedShare is the share of pixels DrawRedactions changes: a region's drawn area, with a kept
+// face inside it put back and a kept face's own region not drawn.
+TEST(RedactedShareTest, IsTheShareOfPixelsDrawingChanges) {
+  const int width = 240, height = 160;
+  const cv::Mat texture = Texture(width, height);
+  Image image(width, height,
+              std::vector<uint8_t>(texture.data, texture.data + texture.total() * 3));
+  RedactedRegion blurred;
+  blurred.face = {40, 30, 50, 60};
+  blurred.region = {30, 20, 90, 100};
+  RedactedRegion kept;
+  kept.face = {100, 50, 40, 50};  // overlaps the first region's right side
+  kept.region = {90, 40, 60, 70};
+  kept.kept = true;
+  const std::vector<RedactedRegion> regions = {blurred, kept};
+  for (RedactShape shape : {RedactShape::kEllipse, RedactShape::kBox}) {
+    Image drawn = image;
+    DrawRedactions(drawn, regions, RedactMode::kFill, shape);
+    const cv::Mat everywhere(height, width, CV_8U, cv::Scalar(1));
+    const int64_t changed = CountChanged(texture, image::AsMat(drawn), everywhere);
+    const float share = RedactedShare(regions, shape, width, height);
+    EXPECT_NEAR(share, static_cast<float>(changed) / (width * height), 1e-6);
+    EXPECT_GT(changed, 0);
+    // Without the kept face put back, more would change.
+    EXPECT_LT(share, RedactedAreaOutside(regions, shape, {}, width, height));
+  }
 }
 
 TEST(RotationTest, UprightBoxesMapBackToTheCodedFrame) {

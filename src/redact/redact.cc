@@ -110,6 +110,15 @@ float RedactedAreaOutside(const std::vector<RedactedRegion>& regions, RedactShap
          (static_cast<float>(width) * static_cast<float>(height));
 }
 
+float RedactedShare(const std::vector<RedactedRegion>& regions, RedactShape shape, int width,
+                    int height) {
+  std::vector<Box> kept_faces;
+  for (const RedactedRegion& r : regions) {
+    if (r.kept) kept_faces.push_back(r.face);
+  }
+  return RedactedAreaOutside(regions, shape, kept_faces, width, height);
+}
+
 Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
                                       const RedactOptions& options) {
   FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
@@ -196,6 +205,8 @@ Result<ImageRedaction> RedactImage(Session& session, Image& image, const RedactO
   if (!result.ok()) return result;
   DrawRedactions(image, result->regions, options.mode, options.shape);
   FACET_RETURN_IF_ERROR(VerifyRedaction(session, image, options, &result.value()));
+  result->redacted_share =
+      RedactedShare(result->regions, options.shape, image.width(), image.height());
   return result;
 }
 

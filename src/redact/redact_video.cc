@@ -355,12 +355,8 @@ Status VideoRedactor::WriteInOrder(VideoRedactSummary* summary) {
     summary->faces_per_frame.push_back(
         static_cast<int>(std::count_if(job->regions.begin(), job->regions.end(),
                                        [](const RedactedRegion& r) { return !r.kept; })));
-    std::vector<Box> kept_faces;
-    for (const RedactedRegion& r : job->regions) {
-      if (r.kept) kept_faces.push_back(r.face);
-    }
-    summary->redacted_share_per_frame.push_back(RedactedAreaOutside(
-        job->regions, options_.redact.shape, kept_faces, info.width, info.height));
+    summary->redacted_share_per_frame.push_back(
+        RedactedShare(job->regions, options_.redact.shape, info.width, info.height));
     summary->verify_regions += job->verify_added;
     summary->residual_faces += job->residual;
     summary->frames_with_residual += job->residual > 0 ? 1 : 0;

@@ -169,13 +169,15 @@ int RunPhoto(const RedactFlags& flags, const RedactOptions& options,
                        {"output", flags.output},
                        {"faces_redacted", redaction->faces_redacted},
                        {"residual_faces", redaction->residual_faces},
+                       {"redacted_share", Round(redaction->redacted_share)},
                        {"regions", RegionsToJson(redaction->regions)},
                        {"seconds", Round(seconds, 1000)}};
     if (keep != nullptr) out["keep"] = keep_json;
     std::cout << out.dump(2) << "\n";
   } else {
-    std::printf("%s: %d face%s redacted -> %s (%.2f s)\n", flags.input.c_str(),
-                redaction->faces_redacted, redaction->faces_redacted == 1 ? "" : "s",
+    std::printf("%s: %d face%s redacted, %.2f %% of the picture -> %s (%.2f s)\n",
+                flags.input.c_str(), redaction->faces_redacted,
+                redaction->faces_redacted == 1 ? "" : "s", 100 * redaction->redacted_share,
                 flags.output.c_str(), seconds);
   }
   return kExitOk;
@@ -246,6 +248,7 @@ int RunFolder(const RedactFlags& flags, const RedactOptions& options,
       faces += results[i]->faces_redacted;
       entry["faces_redacted"] = results[i]->faces_redacted;
       entry["residual_faces"] = results[i]->residual_faces;
+      entry["redacted_share"] = Round(results[i]->redacted_share);
       entry["regions"] = RegionsToJson(results[i]->regions);
     }
     if (keep != nullptr) entry["keep"] = keep_json[i];
