@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Copies a compile_commands.json without CMake's precompiled headers.
+
+CMake compiles a target with a PCH by forcing its header in: GCC gets
+`-Winvalid-pch -include <dir>/cmake_pch.hxx` (and finds cmake_pch.hxx.gch beside it), clang gets
+`-Xclang -include-pch -Xclang <pch> -Xclang -include -Xclang <dir>/cmake_pch.hxx`. Tools built on
+clang (clang-tidy) cannot read GCC's .gch, and the forced include would hide a missing #include,
+so this drops those arguments; each entry is written with "arguments" (no shell quoting).
+Usage: scripts/compile_db_without_pch.py IN OUT
+"""
+
+import json
+import shlex
+import sys
+
+
+def without_pch(args):
+    out = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        nxt = args[i + 1] if i + 1 < len(args) else ""
+        if a == "-Winvalid-pch":
+            i += 1
+        elif a == "-include" and nxt.endswith("cmake_pch.hxx"):
+            i += 2
+        elif (a == "-Xclang" and nxt in ("-include-pch", "-include") and i + 3 < len(args)
+              and args[i + 2] == "-Xclang" and "cmake_pch.hxx" in args[i + 3]):
+            i += 4
+        else:
+            out.append(a)
+            i += 1
+    return out
+
+
+def main():
+    src, dst = sys.argv[1:3]
+    with open(src, encoding="utf-8") as f:
+        entries = json.load(f)
+    for e in entries:
+        args = e.pop("arguments", None) or shlex.split(e.pop("command"))
+        e["arguments"] = without_pch(args)
+    with open(dst, "w", encoding="utf-8") as f:
+        json.dump(entries, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
