@@ -150,8 +150,7 @@ TEST(MaskCoverageTest, EllipseScaledBy1p5CoversItsBox) {
 TEST(RedactedShareTest, IsTheShareOfPixelsDrawingChanges) {
   const int width = 240, height = 160;
   const cv::Mat texture = Texture(width, height);
-  Image image(width, height,
-              std::vector<uint8_t>(texture.data, texture.data + texture.total() * 3));
+  const Image original = image::ImageFromMat(texture);
   RedactedRegion blurred;
   blurred.face = {40, 30, 50, 60};
   blurred.region = {30, 20, 90, 100};
@@ -161,7 +160,7 @@ TEST(RedactedShareTest, IsTheShareOfPixelsDrawingChanges) {
   kept.kept = true;
   const std::vector<RedactedRegion> regions = {blurred, kept};
   for (RedactShape shape : {RedactShape::kEllipse, RedactShape::kBox}) {
-    Image drawn = image;
+    Image drawn = original;
     DrawRedactions(drawn, regions, RedactMode::kFill, shape);
     const cv::Mat everywhere(height, width, CV_8U, cv::Scalar(1));
     const int64_t changed = CountChanged(texture, image::AsMat(drawn), everywhere);
