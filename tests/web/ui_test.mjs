@@ -303,6 +303,7 @@ try {
     await page.locator('#new-purpose').fill('door access');
     await page.getByRole('button', { name: 'Create gallery' }).click();
     await page.getByText('Gallery office created.').waitFor();
+    await page.locator('#gallery option[value="office"]').waitFor({ state: 'attached' });
     assert.equal(await page.locator('#gallery').inputValue(), 'office');
     await page.locator('#person').fill('alice');
     await page.locator('#display-name').fill('Alice Example');
@@ -336,6 +337,8 @@ try {
 
   await step('identify: the gallery picked from a list, names beside the boxes', async () => {
     await follow(page, 'Identify', 'identify.html');
+    // The picker is filled from GET /persongroups after the page loads: wait for it.
+    await page.locator('#gallery option[value="office"]').waitFor({ state: 'attached' });
     assert.equal(await page.locator('#gallery').inputValue(), 'office');
     await page.locator('#purpose').fill('ui test');
     await page.locator('#photo').setInputFiles(join(samples, 'sample3.jpg'));
