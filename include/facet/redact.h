@@ -103,6 +103,14 @@ struct RedactOptions {
   float second_opinion_reject = 0.08f;
   float second_opinion_floor = 0.03f;
   float second_opinion_accept = 0.5f;
+  // With RetinaFace, photos and video: a detection at least `large_face_height` tall scoring in
+  // [score_threshold, large_face_threshold) is asked about too, and redacted when O-Net gives it
+  // at least this. A face partly hidden (coming out from behind someone) or turned scores low
+  // with RetinaFace while O-Net is sure of it; the large false regions that large_face_threshold
+  // keeps out mostly are not faces to O-Net. Default 0.99: on street_1080p.mp4 it covers a
+  // woman's face in the three frames it was left visible and adds no other region
+  // (docs/redact.md). In [0, 1]; 0 switches it off, as does second_opinion_below = 0.
+  float large_face_second_opinion = 0.99f;
   // Photos with --detector blazeface: how many tile levels below the frame are scanned (level l:
   // tiles of 1/2^l of the longer side, overlapping by a quarter, none smaller than 128 px).
   // RetinaFace scans the photo in recall mode instead (twice its size, its own size and a coarse
@@ -224,6 +232,14 @@ struct VideoRedactOptions {
   // them do not break the run; a detection redacted or named otherwise starts it over). A held
   // box (no detection this frame) is always redacted: when unsure, redact. 1..100, default 3.
   int keep_confirm_detections = 3;
+  // Look-back: frames are drawn this many frames after they are tracked, and a face first found
+  // in frame b (a detection scoring at least 0.5, or a large face O-Net vouched for) is also
+  // redacted in the frames before b still waiting, at its first box moved back along its
+  // velocity: it was often on screen already, coming out from behind someone or waiting for its
+  // tile's turn. 0..100; 0: off. Default -1: the tile rotation period (21 frames at 1080p with
+  // one tile per frame), the longest a face only the tiles can find waits. Costs as many decoded
+  // frames of memory (~6 MB each at 1080p).
+  int look_back_frames = -1;
   // Verification (RedactOptions::verify_rounds) scans each drawn frame in memory, before it is
   // encoded; the encoder's rounding then moves detector scores (on street_1080p.mp4 at crf 20, a
   // region scoring 0.45 in memory scored 0.55 in the file). So frames are verified at

@@ -30,9 +30,11 @@ Status ValidateOptions(const RedactOptions& options) {
   if (!(options.second_opinion_below >= 0 && options.second_opinion_below < 1) ||
       !(options.second_opinion_reject >= 0 && options.second_opinion_reject <= 1) ||
       !(options.second_opinion_accept >= 0 && options.second_opinion_accept <= 1) ||
-      !(options.second_opinion_floor > 0 && options.second_opinion_floor < 1)) {
+      !(options.second_opinion_floor > 0 && options.second_opinion_floor < 1) ||
+      !(options.large_face_second_opinion >= 0 && options.large_face_second_opinion <= 1)) {
     return Status::InvalidArgument(
-        "second opinion: below must be in [0, 1), reject and accept in [0, 1], floor in (0, 1)");
+        "second opinion: below must be in [0, 1), reject, accept and large face in [0, 1], "
+        "floor in (0, 1)");
   }
   if (options.photo_tile_levels < 0 || options.photo_tile_levels > 5) {
     return Status::InvalidArgument("photo tile levels must be 0..5");
@@ -68,6 +70,11 @@ Status ValidateOptions(const VideoRedactOptions& options) {
     return Status::InvalidArgument("tiles per frame must be >= 0 and tile levels 0..4");
   }
   if (options.hold_frames < 0) return Status::InvalidArgument("hold frames must be >= 0");
+  if (options.look_back_frames < -1 || options.look_back_frames > 100) {
+    return Status::InvalidArgument(
+        "look-back frames must be -1 (the tile rotation) or 0..100, got " +
+        std::to_string(options.look_back_frames));
+  }
   if (options.keep_confirm_detections < 1 || options.keep_confirm_detections > 100) {
     return Status::InvalidArgument("keep confirmation must be 1..100 detections");
   }
@@ -97,15 +104,23 @@ bool RedactsDetection(const RedactOptions& options, const Box& box, float score)
   return score >= needed;
 }
 
+bool NeedsLargeFaceOpinion(const RedactOptions& options, const Face& face) {
+  return options.second_opinion_below > 0 && options.large_face_second_opinion > 0 &&
+         face.box.height >= options.large_face_height && face.score >= options.score_threshold &&
+         face.score < options.large_face_threshold;
+}
+
 bool NeedsSecondOpinion(const RedactOptions& options, const Face& face) {
-  if (options.second_opinion_below <= 0 || face.box.height >= options.large_face_height) {
-    return false;
-  }
+  if (options.second_opinion_below <= 0) return false;
+  if (face.box.height >= options.large_face_height) return NeedsLargeFaceOpinion(options, face);
   if (face.score < options.score_threshold) return face.score >= options.second_opinion_floor;
   return face.score < options.second_opinion_below && face.single_scale;
 }
 
 bool RedactsWithSecondOpinion(const RedactOptions& options, const Face& face, float probability) {
+  if (face.box.height >= options.large_face_height) {
+    return probability >= options.large_face_second_opinion;
+  }
   return probability >= (face.score < options.score_threshold ? options.second_opinion_accept
                                                               : options.second_opinion_reject);
 }

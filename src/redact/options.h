@@ -27,11 +27,18 @@ bool RedactsDetection(const RedactOptions& options, const Box& box, float score)
 
 // Whether the photo scan asks O-Net about `face` (RedactOptions::second_opinion_below): a face
 // shorter than large_face_height scoring in [second_opinion_floor, score_threshold), or in
-// [score_threshold, second_opinion_below) and seen at one scale only. False when it is off.
+// [score_threshold, second_opinion_below) and seen at one scale only; or NeedsLargeFaceOpinion.
+// False when it is off.
 bool NeedsSecondOpinion(const RedactOptions& options, const Face& face);
 
-// Whether a face NeedsSecondOpinion said yes to is redacted, given O-Net's `probability`: below
-// score_threshold from second_opinion_accept, above it from second_opinion_reject.
+// Whether the scan (photo or video frame) asks O-Net about a large face: at least
+// large_face_height tall, scoring in [score_threshold, large_face_threshold)
+// (RedactOptions::large_face_second_opinion). False when it or the second opinion is off.
+bool NeedsLargeFaceOpinion(const RedactOptions& options, const Face& face);
+
+// Whether a face NeedsSecondOpinion said yes to is redacted, given O-Net's `probability`: a large
+// face from large_face_second_opinion; a smaller one below score_threshold from
+// second_opinion_accept, above it from second_opinion_reject.
 bool RedactsWithSecondOpinion(const RedactOptions& options, const Face& face, float probability);
 
 // The score the photo scan detects down to: score_threshold, or second_opinion_floor when lower

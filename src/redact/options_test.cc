@@ -25,14 +25,30 @@ TEST(SecondOpinionTest, AskedOnlyAboutWeakSmallDetections) {
   EXPECT_TRUE(NeedsSecondOpinion(options, SmallFace(0.18f, true)));
   EXPECT_FALSE(NeedsSecondOpinion(options, SmallFace(0.18f, false)));
   EXPECT_FALSE(NeedsSecondOpinion(options, SmallFace(0.2f, true)));  // at `below`: trusted
-  // Large faces follow their own threshold; no opinion asked.
-  EXPECT_FALSE(NeedsSecondOpinion(options, SmallFace(0.1f, true, 48)));
+  // Large faces: asked from the threshold up to large_face_threshold (0.6), whatever the scales.
+  EXPECT_TRUE(NeedsSecondOpinion(options, SmallFace(0.1f, false, 48)));
+  EXPECT_TRUE(NeedsSecondOpinion(options, SmallFace(0.59f, true, 48)));
+  EXPECT_FALSE(NeedsSecondOpinion(options, SmallFace(0.6f, true, 48)));   // redacted anyway
+  EXPECT_FALSE(NeedsSecondOpinion(options, SmallFace(0.04f, true, 48)));  // below the threshold
   EXPECT_TRUE(NeedsSecondOpinion(options, SmallFace(0.1f, true, 47.9f)));
+  RedactOptions no_large = options;
+  no_large.large_face_second_opinion = 0;
+  EXPECT_FALSE(NeedsSecondOpinion(no_large, SmallFace(0.1f, false, 48)));
+  EXPECT_FALSE(NeedsLargeFaceOpinion(no_large, SmallFace(0.1f, false, 48)));
+  EXPECT_TRUE(NeedsSecondOpinion(no_large, SmallFace(0.1f, true, 47.9f)));
   // Off.
   RedactOptions off;
   off.second_opinion_below = 0;
   EXPECT_FALSE(NeedsSecondOpinion(off, SmallFace(0.04f, false)));
   EXPECT_FALSE(NeedsSecondOpinion(off, SmallFace(0.18f, true)));
+  EXPECT_FALSE(NeedsSecondOpinion(off, SmallFace(0.1f, false, 48)));
+  EXPECT_FALSE(NeedsLargeFaceOpinion(off, SmallFace(0.1f, false, 48)));
+}
+
+TEST(SecondOpinionTest, ALargeWeakFaceNeedsO_NetToBeSure) {
+  const RedactOptions options;  // large_face_second_opinion 0.99
+  EXPECT_TRUE(RedactsWithSecondOpinion(options, SmallFace(0.06f, false, 52), 0.99f));
+  EXPECT_FALSE(RedactsWithSecondOpinion(options, SmallFace(0.5f, false, 52), 0.98f));
 }
 
 TEST(SecondOpinionTest, AnswerAcceptsBelowTheThresholdAndRejectsAboveIt) {

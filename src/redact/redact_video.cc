@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "facet/redact.h"
 #include "image/convert.h"
 #include "redact/draw.h"
+#include "redact/look_back.h"
 #include "redact/options.h"
 #include "redact/pipeline_queues.h"
 #include "redact/rotation.h"
@@ -67,6 +69,7 @@ struct FrameJob {
   std::vector<video::PacketPtr> passthrough;
   std::vector<redact::ScannedRegion> scanned;  // upright coordinates
   std::vector<redact::TrackInput> detections;  // upright coordinates
+  std::vector<Box> tracked_faces;              // the tracks' boxes, upright coordinates
   std::vector<RedactedRegion> regions;         // drawn, coded coordinates (verification's too)
   std::vector<CarriedRegion> carried;          // drawn: verification's from an earlier frame
   int verify_added = 0;                        // regions verification added
@@ -105,6 +108,11 @@ class VideoRedactor {
                     // The decoder family of the engine's detector (checked when it was made).
                     .detector = detect::ParseDetectorKind(engine_->detector().family).value()}),
         tracker_(TrackerOptionsFor(options, scheduler_)),
+        look_back_(LookBackOptionsFor(options, scheduler_)),
+        large_face_opinion_(detect::ParseDetectorKind(engine_->detector().family).value() ==
+                                detect::DetectorKind::kRetinaFace &&
+                            options.redact.second_opinion_below > 0 &&
+                            options.redact.large_face_second_opinion > 0),
         decoded_(static_cast<size_t>(options.threads) * 2),
         drawn_(static_cast<size_t>(options.threads) * 2),
         // Bounded so that frames cannot pile up when the encoder is the slowest stage.
@@ -125,6 +133,16 @@ class VideoRedactor {
     return tracker;
   }
 
+  static redact::LookBackOptions LookBackOptionsFor(const VideoRedactOptions& options,
+                                                    const redact::TileScheduler& scheduler) {
+    redact::LookBackOptions look_back;
+    look_back.frames = options.look_back_frames >= 0
+                           ? options.look_back_frames
+                           : std::min(scheduler.rotation_period(), kMaxLookBackFrames);
+    return look_back;
+  }
+  static constexpr int kMaxLookBackFrames = 100;
+
   void DecodeLoop();
   // A stage run on frames by several threads, each with its own Session.
   using Stage = Status (VideoRedactor::*)(Session& session, FrameJob& job);
@@ -134,7 +152,9 @@ class VideoRedactor {
                   double* cpu_seconds);
   Status Detect(Session& session, FrameJob& job);
   void TrackLoop();
-  bool TrackAndDraw(FrameJob& job);
+  void Track(FrameJob& job);
+  bool Draw(FrameJob& job);
+  bool HandOn(JobPtr job);
   Status Verify(Session& session, FrameJob& job);
   Status WriteInOrder(VideoRedactSummary* summary);
   void AddCpu(double* stage, double thread_cpu_start) {
@@ -174,7 +194,12 @@ class VideoRedactor {
   const int upright_height_;
   redact::TileScheduler scheduler_;
   redact::BoxTracker tracker_;
+  redact::LookBack look_back_;    // tracking thread only
+  redact::ShotCutDetector cuts_;  // tracking thread only
   bool verifying() const { return options_.redact.verify_rounds > 0; }
+  // Whether the scan asks O-Net about large weak faces (RedactOptions::large_face_second_opinion;
+  // with RetinaFace only, as for photos).
+  const bool large_face_opinion_;
 
   BoundedQueue<JobPtr> decoded_;   // decoder -> detection threads
   FrameMailbox<JobPtr> detected_;  // detection threads -> tracking thread, by index
@@ -222,10 +247,32 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   }
   auto faces = session.Detect(*upright, detect);
   if (!faces.ok()) return faces.status();
-  for (const Face& face : faces.value()) {
-    if (!redact::RedactsDetection(options_.redact, face.box, face.score)) continue;
-    job.detections.push_back(
-        {face.box, face.score, redact::KeepIdentity(options_.redact, session, *upright, face)});
+  // O-Net's opinion on the large faces scoring below large_face_threshold, in one batch: a face
+  // coming out from behind someone scores low with RetinaFace for a few frames.
+  std::vector<float> opinion(faces->size(), -1.0f);
+  if (large_face_opinion_) {
+    std::vector<Box> asked;
+    std::vector<size_t> asked_index;
+    for (size_t i = 0; i < faces->size(); ++i) {
+      if (!redact::NeedsLargeFaceOpinion(options_.redact, (*faces)[i])) continue;
+      asked.push_back((*faces)[i].box);
+      asked_index.push_back(i);
+    }
+    if (!asked.empty()) {
+      auto probabilities = session.FaceProbabilities(*upright, asked);
+      if (!probabilities.ok()) return probabilities.status();
+      for (size_t k = 0; k < asked_index.size(); ++k) opinion[asked_index[k]] = (*probabilities)[k];
+    }
+  }
+  for (size_t i = 0; i < faces->size(); ++i) {
+    const Face& face = (*faces)[i];
+    const bool redacted = opinion[i] >= 0
+                              ? redact::RedactsWithSecondOpinion(options_.redact, face, opinion[i])
+                              : redact::RedactsDetection(options_.redact, face.box, face.score);
+    if (!redacted) continue;
+    job.detections.push_back({face.box, face.score,
+                              redact::KeepIdentity(options_.redact, session, *upright, face),
+                              /*vouched=*/opinion[i] >= 0});
   }
   return Status::Ok();
 }
@@ -251,12 +298,13 @@ void VideoRedactor::WorkerLoop(BoundedQueue<JobPtr>& in, FrameMailbox<JobPtr>& o
   AddCpu(cpu_seconds, cpu_start);
 }
 
-bool VideoRedactor::TrackAndDraw(FrameJob& job) {
+void VideoRedactor::Track(FrameJob& job) {
   const video::VideoStreamInfo& info = reader_.video();
   const std::vector<redact::Track>& tracks = tracker_.Update(job.detections, job.scanned);
   std::vector<redact::TrackHint> hints;
   for (const redact::Track& track : tracks) {
     hints.push_back({track.box, track.frames_without_detection});
+    job.tracked_faces.push_back(track.box);
     RedactedRegion region;
     region.face = redact::UprightToCoded(track.box, rotation_, info.width, info.height);
     region.region = redact::UprightToCoded(
@@ -268,10 +316,26 @@ bool VideoRedactor::TrackAndDraw(FrameJob& job) {
   }
   if (options_.redact.keep) redact::PropagateKeep(job.regions);
   history_.Publish(job.index, std::move(hints));
+  look_back_.Observe(job.index, tracks, look_back_.frames() > 0 && cuts_.IsCut(job.frame.image));
+}
+
+// Draws a tracked frame once the frames after it (LookBackOptions::frames) are tracked too.
+bool VideoRedactor::Draw(FrameJob& job) {
+  const video::VideoStreamInfo& info = reader_.video();
+  const size_t tracked = job.regions.size();
+  // Faces first found in the frames after this one (look-back).
+  for (const Box& box : look_back_.BoxesFor(job.index, job.tracked_faces)) {
+    RedactedRegion region;
+    region.face = redact::UprightToCoded(box, rotation_, info.width, info.height);
+    if (redact::CentreInKeptFace(region.face, job.regions)) continue;
+    region.region = redact::UprightToCoded(
+        redact::RegionForFace(box, redact::RegionScaleFor(options_.redact, box)), rotation_,
+        info.width, info.height);
+    job.regions.push_back(region);
+  }
   if (verifying() && job.index >= CarryLag()) {
     auto carried = verify_found_.Take(job.index - CarryLag());
     if (!carried) return false;  // aborted
-    const size_t tracked = job.regions.size();
     for (const CarriedRegion& c : *carried) {
       // Not over a kept face, and not again where a tracked face's region is drawn already.
       if (redact::CentreInKeptFace(c.region.face, job.regions)) continue;
@@ -289,19 +353,34 @@ bool VideoRedactor::TrackAndDraw(FrameJob& job) {
   return true;
 }
 
+// Hands a drawn frame (or the end marker) to verification, or straight to the encoder.
+bool VideoRedactor::HandOn(JobPtr job) {
+  if (verifying()) return drawn_.Push(std::move(job));
+  const int64_t index = job->index;
+  verified_.Put(index, std::move(job));
+  return true;
+}
+
 void VideoRedactor::TrackLoop() {
   const double cpu_start = ThreadCpuSeconds();
-  for (int64_t index = 0; !failure_.failed(); ++index) {
+  // Tracked, not drawn yet: the look-back window, oldest first.
+  std::deque<JobPtr> waiting;
+  bool ended = false;
+  for (int64_t index = 0; !failure_.failed() && !ended; ++index) {
     std::optional<JobPtr> job = detected_.Take(index);
     if (!job) break;
-    const bool end = (*job)->end;
-    if (!end && !TrackAndDraw(**job)) break;  // aborted: the frame must not go on undrawn
-    if (verifying()) {
-      if (!drawn_.Push(std::move(*job))) break;
-    } else {
-      verified_.Put(index, std::move(*job));
+    ended = (*job)->end;
+    if (!ended) Track(**job);
+    waiting.push_back(std::move(*job));
+    bool handed_on = true;
+    while (handed_on && !waiting.empty() &&
+           (ended || waiting.size() > static_cast<size_t>(look_back_.frames()))) {
+      JobPtr next = std::move(waiting.front());
+      waiting.pop_front();
+      // Aborted: a frame must not go on undrawn.
+      handed_on = (next->end || Draw(*next)) && HandOn(std::move(next));
     }
-    if (end) break;
+    if (!handed_on) break;
   }
   drawn_.Close();
   AddCpu(&cpu_track_, cpu_start);

@@ -79,6 +79,7 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
     ++track.detections;
     track.box = track.detected_box = det.box;
     track.score = det.score;
+    track.confident = track.confident || det.score >= options_.confirm_score || det.vouched;
     if (det.identity.empty() || det.identity != track.identity) track.identity_run = 0;
     track.identity = det.identity;
     if (!det.identity.empty()) ++track.identity_run;
@@ -95,7 +96,7 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
       ++track.frames_without_detection;
       track.box = predicted[t];
       if (CouldDetect(predicted[t], scanned)) ++track.misses;
-      const bool tentative = track.detections <= 1 && track.score < options_.confirm_score;
+      const bool tentative = track.detections <= 1 && !track.confident;
       const int hold = tentative ? std::min(options_.hold_frames, options_.tentative_hold_frames)
                                  : options_.hold_frames;
       if (track.misses > hold ||
@@ -114,6 +115,7 @@ const std::vector<Track>& BoxTracker::Update(const std::vector<TrackInput>& dete
     track.id = next_id_++;
     track.box = track.detected_box = detections[d].box;
     track.score = detections[d].score;
+    track.confident = detections[d].score >= options_.confirm_score || detections[d].vouched;
     track.identity = detections[d].identity;
     track.identity_run = track.identity.empty() ? 0 : 1;
     track.keep = track.identity_run >= options_.keep_confirm_detections;

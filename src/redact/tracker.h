@@ -52,6 +52,7 @@ struct TrackInput {
   Box box;
   float score = 0;
   std::string identity{};  // who the keep filter named; empty: redact
+  bool vouched = false;    // O-Net vouched for it (RedactOptions::large_face_second_opinion)
 };
 
 // A region the detector scanned this frame and the face sizes it can find there.
@@ -74,6 +75,9 @@ struct Track {
   std::string identity;              // identity of the current run of kept detections
   int identity_run = 0;              // detections in a row naming `identity` (0: none)
   bool keep = false;                 // visible this frame (detected, run long enough)
+  // A detection scored at least TrackerOptions::confirm_score, or O-Net vouched for one
+  // (TrackInput::vouched): a face, as far as the detectors can tell.
+  bool confident = false;
 };
 
 class BoxTracker {

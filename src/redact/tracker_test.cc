@@ -130,6 +130,30 @@ TEST(BoxTrackerTest, TentativeTracksAreDroppedSooner) {
   EXPECT_FLOAT_EQ(tracker.tracks()[1].detected_box.x, 500);
 }
 
+TEST(BoxTrackerTest, ADetectionO_NetVouchedForConfirmsItsTrack) {
+  TrackerOptions options;
+  options.hold_frames = 10;
+  options.tentative_hold_frames = 2;
+  BoxTracker tracker(options);
+  tracker.Update({{{100, 100, 50, 50}, 0.1f, "", /*vouched=*/true},
+                  {{400, 100, 50, 50}, 0.1f},
+                  {{700, 100, 50, 50}, 0.6f}},
+                 Frame());
+  ASSERT_EQ(tracker.tracks().size(), 3u);
+  EXPECT_TRUE(tracker.tracks()[0].confident);
+  EXPECT_FALSE(tracker.tracks()[1].confident);
+  EXPECT_TRUE(tracker.tracks()[2].confident) << "scored at least confirm_score";
+  for (int i = 0; i < 3; ++i) tracker.Update({}, Frame());
+  // The unvouched weak one went after its tentative hold; the vouched one is held as a face.
+  ASSERT_EQ(tracker.tracks().size(), 2u);
+  EXPECT_FLOAT_EQ(tracker.tracks()[0].detected_box.x, 100);
+  // A later detection at 0.5 or more confirms a track too.
+  tracker.Update({{{100, 100, 50, 50}, 0.2f}, {{400, 100, 50, 50}, 0.1f}}, Frame());
+  tracker.Update({{{400, 100, 50, 50}, 0.7f}}, Frame());
+  ASSERT_EQ(tracker.tracks().size(), 3u);
+  EXPECT_TRUE(tracker.tracks()[2].confident);
+}
+
 TEST(BoxTrackerTest, SpeedIsCapped) {
   TrackerOptions options;
   options.velocity_smoothing = 1.0f;

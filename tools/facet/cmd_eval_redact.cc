@@ -39,6 +39,7 @@ struct EvalRedactFlags {
   float scale = RedactOptions{}.scale;
   float confirm_below = RedactOptions{}.confirm_below_score;
   float second_opinion_below = RedactOptions{}.second_opinion_below;
+  float large_face_opinion = RedactOptions{}.large_face_second_opinion;
   std::string shape = "ellipse";
   std::string mode = "blur";
   int levels = RedactOptions{}.photo_tile_levels;
@@ -153,6 +154,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   options.scale = flags.scale;
   options.confirm_below_score = flags.confirm_below;
   options.second_opinion_below = flags.second_opinion_below;
+  options.large_face_second_opinion = flags.large_face_opinion;
   options.photo_tile_levels = flags.levels;
   options.verify_rounds = flags.verify_rounds;
   options.verify_threshold = flags.verify_threshold;
@@ -299,6 +301,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
       {"failed_images", failed},
       {"threshold", flags.threshold},
       {"second_opinion_below", flags.second_opinion_below},
+      {"large_face_opinion", flags.large_face_opinion},
       {"scale", flags.scale},
       {"shape", flags.shape},
       {"mode", flags.mode},
@@ -313,8 +316,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
        {{"spared", "annotated faces grown 2x about their centres"},
         {"mean", Round(false_sum[0] / std::max<size_t>(1, images->size()))},
         {"images_over_10pct", false_over_10[0]},
-        {"mean_after_verification",
-         Round(final_false_sum / std::max<size_t>(1, images->size()))},
+        {"mean_after_verification", Round(final_false_sum / std::max<size_t>(1, images->size()))},
         {"images_over_10pct_after_verification", final_false_over_10},
         {"max_after_verification", Round(false_max)}}},
       {"seconds_per_image",
@@ -426,7 +428,11 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
   cmd->add_option("--scale", flags->scale, "region scale (default 1.6)");
   cmd->add_option("--second-opinion-below", flags->second_opinion_below,
                   "photos: ask O-Net about small detections seen at one scale scoring below this, "
-                  "and about those just under the threshold (default 0.2; 0: off; docs/redact.md)");
+                  "and about those just under the threshold (default 0.2; 0: off, the large-face "
+                  "opinion below too; docs/redact.md)");
+  cmd->add_option("--large-face-opinion", flags->large_face_opinion,
+                  "RetinaFace, photos and video: a face at least 48 px tall scoring under 0.6 is "
+                  "redacted when O-Net gives it at least this (default 0.99; 0: off)");
   cmd->add_option("--confirm-below", flags->confirm_below,
                   "RetinaFace: detections scoring below this must be found by two passes "
                   "(default: RedactOptions' confirm_below_score; 0: off)");

@@ -30,6 +30,7 @@ struct EvalRedactVideoFlags {
   std::string output;  // empty: a temporary file, removed afterwards
   float threshold = RedactOptions{}.score_threshold;
   int verify_rounds = RedactOptions{}.verify_rounds;
+  int look_back = VideoRedactOptions{}.look_back_frames;
   float verify_threshold = RedactOptions{}.verify_threshold;
   bool skip_original = false;
   bool skip_recall = false;
@@ -98,6 +99,7 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
   options.threads = flags.workers;
   options.redact.score_threshold = flags.threshold;
   options.redact.verify_rounds = flags.verify_rounds;
+  options.look_back_frames = flags.look_back;
   options.redact.verify_threshold = flags.verify_threshold;
   auto summary = RedactVideo(engine, flags.input, output, options);
   if (!summary.ok()) {
@@ -110,6 +112,7 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
       {"width", summary->width},
       {"height", summary->height},
       {"verify_rounds", flags.verify_rounds},
+      {"look_back", flags.look_back},
       {"verify_threshold", flags.verify_threshold},
       {"verification_regions", summary->verify_regions},
       {"residual_faces_reported", summary->residual_faces},
@@ -193,6 +196,8 @@ EvalSubcommand RegisterEvalRedactVideo(CLI::App* eval) {
   cmd->add_option("--input", flags->input, "the video to redact")->required();
   cmd->add_option("--output", flags->output, "keep the redacted video here (default: removed)");
   cmd->add_option("--threshold", flags->threshold, "redaction detector threshold for faces under 48 px (default 0.05; taller ones need 0.6)");
+  cmd->add_option("--look-back", flags->look_back,
+                  "as facet redact --look-back (default -1: the tile rotation)");
   cmd->add_option("--verify-rounds", flags->verify_rounds,
                   "verification rounds (default 0: none)");
   cmd->add_option("--verify-threshold", flags->verify_threshold,

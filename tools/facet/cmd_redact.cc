@@ -31,12 +31,14 @@ struct RedactFlags {
   float scale = RedactOptions{}.scale;
   float confirm_below = RedactOptions{}.confirm_below_score;
   float second_opinion_below = RedactOptions{}.second_opinion_below;
+  float large_face_opinion = RedactOptions{}.large_face_second_opinion;
   float threshold = RedactOptions{}.score_threshold;
   bool json = false;
   bool no_audio = false;
   int workers = 2;
   int tiles_per_frame = VideoRedactOptions{}.tiles_per_frame;
   int hold = VideoRedactOptions{}.hold_frames;
+  int look_back = VideoRedactOptions{}.look_back_frames;
   std::string preset = VideoRedactOptions{}.x264_preset;
   int crf = VideoRedactOptions{}.crf;
   int levels = RedactOptions{}.photo_tile_levels;
@@ -141,6 +143,7 @@ Result<RedactOptions> MakeOptions(const RedactFlags& flags) {
   options.scale = flags.scale;
   options.confirm_below_score = flags.confirm_below;
   options.second_opinion_below = flags.second_opinion_below;
+  options.large_face_second_opinion = flags.large_face_opinion;
   options.score_threshold = flags.threshold;
   options.photo_tile_levels = flags.levels;
   options.verify_rounds = flags.verify_rounds;
@@ -275,6 +278,7 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
   video.redact = options;
   video.threads = flags.workers;
   video.tiles_per_frame = flags.tiles_per_frame;
+  video.look_back_frames = flags.look_back;
   video.hold_frames = flags.hold;
   video.keep_audio = !flags.no_audio;
   video.x264_preset = flags.preset;
@@ -428,7 +432,11 @@ Action RegisterRedact(CLI::App& app) {
                   "region size: the head around the detector's box times this (default 1.6)");
   cmd->add_option("--second-opinion-below", flags->second_opinion_below,
                   "photos: ask O-Net about small detections seen at one scale scoring below this, "
-                  "and about those just under the threshold (default 0.2; 0: off; docs/redact.md)");
+                  "and about those just under the threshold (default 0.2; 0: off, the large-face "
+                  "opinion below too; docs/redact.md)");
+  cmd->add_option("--large-face-opinion", flags->large_face_opinion,
+                  "RetinaFace, photos and video: a face at least 48 px tall scoring under 0.6 is "
+                  "redacted when O-Net gives it at least this (default 0.99; 0: off)");
   cmd->add_option("--confirm-below", flags->confirm_below,
                   "photos, RetinaFace: a face scoring below this is redacted only when two of the "
                   "scan's scales found it (default: see docs/redact.md; 0: off)");
@@ -449,6 +457,9 @@ Action RegisterRedact(CLI::App& app) {
   cmd->add_option("--tiles-per-frame", flags->tiles_per_frame,
                   "video: tiles scanned per frame besides the full frame (default 1)");
   cmd->add_option("--hold", flags->hold, "video: frames a missed face stays redacted (default 12)");
+  cmd->add_option("--look-back", flags->look_back,
+                  "video: a face first found in a frame is redacted in up to this many frames "
+                  "before it (0: off; default -1: the tile rotation, 21 frames at 1080p)");
   cmd->add_option("--preset", flags->preset, "video: libx264 preset (default ultrafast)");
   cmd->add_option("--crf", flags->crf, "video: libx264 constant rate factor, 0..51 (default 20)");
   cmd->add_option("--keep-confirm", flags->keep_confirm,
