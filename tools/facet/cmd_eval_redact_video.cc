@@ -31,6 +31,7 @@ struct EvalRedactVideoFlags {
   float threshold = RedactOptions{}.score_threshold;
   int verify_rounds = RedactOptions{}.verify_rounds;
   int look_back = VideoRedactOptions{}.look_back_frames;
+  float large_face_opinion = RedactOptions{}.large_face_second_opinion;
   float verify_threshold = RedactOptions{}.verify_threshold;
   bool skip_original = false;
   bool skip_recall = false;
@@ -100,6 +101,7 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
   options.redact.score_threshold = flags.threshold;
   options.redact.verify_rounds = flags.verify_rounds;
   options.look_back_frames = flags.look_back;
+  options.redact.large_face_second_opinion = flags.large_face_opinion;
   options.redact.verify_threshold = flags.verify_threshold;
   auto summary = RedactVideo(engine, flags.input, output, options);
   if (!summary.ok()) {
@@ -113,6 +115,7 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
       {"height", summary->height},
       {"verify_rounds", flags.verify_rounds},
       {"look_back", flags.look_back},
+      {"large_face_opinion", flags.large_face_opinion},
       {"verify_threshold", flags.verify_threshold},
       {"verification_regions", summary->verify_regions},
       {"residual_faces_reported", summary->residual_faces},
@@ -198,6 +201,8 @@ EvalSubcommand RegisterEvalRedactVideo(CLI::App* eval) {
   cmd->add_option("--threshold", flags->threshold, "redaction detector threshold for faces under 48 px (default 0.05; taller ones need 0.6)");
   cmd->add_option("--look-back", flags->look_back,
                   "as facet redact --look-back (default -1: the tile rotation)");
+  cmd->add_option("--large-face-opinion", flags->large_face_opinion,
+                  "as facet redact --large-face-opinion (default 0.99; 0: off)");
   cmd->add_option("--verify-rounds", flags->verify_rounds,
                   "verification rounds (default 0: none)");
   cmd->add_option("--verify-threshold", flags->verify_threshold,
