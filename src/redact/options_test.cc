@@ -79,10 +79,25 @@ TEST(SecondOpinionTest, OptionsAreChecked) {
                    +[](RedactOptions& o) { o.second_opinion_below = -0.1f; },
                    +[](RedactOptions& o) { o.second_opinion_reject = 1.5f; },
                    +[](RedactOptions& o) { o.second_opinion_accept = -1.0f; },
-                   +[](RedactOptions& o) { o.second_opinion_floor = 0.0f; }}) {
+                   +[](RedactOptions& o) { o.second_opinion_floor = 0.0f; },
+                   +[](RedactOptions& o) { o.large_face_second_opinion = 1.01f; },
+                   +[](RedactOptions& o) { o.large_face_second_opinion = -0.5f; }}) {
     RedactOptions options;
     set(options);
     EXPECT_EQ(ValidateOptions(options).code(), StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(VideoOptionsTest, LookBackIsChecked) {
+  VideoRedactOptions options;
+  EXPECT_TRUE(ValidateOptions(options).ok()) << "-1: the tile rotation";
+  for (int frames : {0, 8, 100}) {
+    options.look_back_frames = frames;
+    EXPECT_TRUE(ValidateOptions(options).ok()) << frames;
+  }
+  for (int frames : {-2, 101}) {
+    options.look_back_frames = frames;
+    EXPECT_EQ(ValidateOptions(options).code(), StatusCode::kInvalidArgument) << frames;
   }
 }
 
