@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 namespace facet::redact {
 
@@ -115,6 +116,25 @@ bool NeedsSecondOpinion(const RedactOptions& options, const Face& face) {
   if (face.box.height >= options.large_face_height) return NeedsLargeFaceOpinion(options, face);
   if (face.score < options.score_threshold) return face.score >= options.second_opinion_floor;
   return face.score < options.second_opinion_below && face.single_scale;
+}
+
+Result<std::vector<float>> AskSecondOpinions(Session& session, const Image& image,
+                                             const std::vector<Face>& faces,
+                                             const RedactOptions& options,
+                                             SecondOpinionNeeded needs) {
+  std::vector<float> opinion(faces.size(), -1.0f);
+  std::vector<Box> asked;
+  std::vector<size_t> asked_index;
+  for (size_t i = 0; i < faces.size(); ++i) {
+    if (!needs(options, faces[i])) continue;
+    asked.push_back(faces[i].box);
+    asked_index.push_back(i);
+  }
+  if (asked.empty()) return opinion;
+  auto probabilities = session.FaceProbabilities(image, asked);
+  if (!probabilities.ok()) return probabilities.status();
+  for (size_t k = 0; k < asked_index.size(); ++k) opinion[asked_index[k]] = (*probabilities)[k];
+  return opinion;
 }
 
 bool RedactsWithSecondOpinion(const RedactOptions& options, const Face& face, float probability) {

@@ -3,6 +3,7 @@
 #define FACET_SRC_REDACT_OPTIONS_H_
 
 #include <string>
+#include <vector>
 
 #include "facet/engine.h"
 #include "facet/redact.h"
@@ -35,6 +36,14 @@ bool NeedsSecondOpinion(const RedactOptions& options, const Face& face);
 // large_face_height tall, scoring in [score_threshold, large_face_threshold)
 // (RedactOptions::large_face_second_opinion). False when it or the second opinion is off.
 bool NeedsLargeFaceOpinion(const RedactOptions& options, const Face& face);
+
+// O-Net's face probability for each of `faces` that `needs` says yes to, asked in one batch
+// (Session::FaceProbabilities); -1 for the others.
+using SecondOpinionNeeded = bool (*)(const RedactOptions& options, const Face& face);
+Result<std::vector<float>> AskSecondOpinions(Session& session, const Image& image,
+                                             const std::vector<Face>& faces,
+                                             const RedactOptions& options,
+                                             SecondOpinionNeeded needs);
 
 // Whether a face NeedsSecondOpinion said yes to is redacted, given O-Net's `probability`: a large
 // face from large_face_second_opinion; a smaller one below score_threshold from

@@ -148,16 +148,10 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
   // O-Net's opinion on the weak small detections, in one batch.
   std::vector<float> opinion(faces->size(), -1.0f);
   if (second_opinion) {
-    std::vector<Box> asked;
-    std::vector<size_t> asked_index;
-    for (size_t i = 0; i < faces->size(); ++i) {
-      if (!redact::NeedsSecondOpinion(options, (*faces)[i])) continue;
-      asked.push_back((*faces)[i].box);
-      asked_index.push_back(i);
-    }
-    auto probabilities = session.FaceProbabilities(image, asked);
-    if (!probabilities.ok()) return probabilities.status();
-    for (size_t k = 0; k < asked_index.size(); ++k) opinion[asked_index[k]] = (*probabilities)[k];
+    auto asked =
+        redact::AskSecondOpinions(session, image, *faces, options, redact::NeedsSecondOpinion);
+    if (!asked.ok()) return asked.status();
+    opinion = std::move(asked).value();
   }
   ImageRedaction result;
   for (size_t i = 0; i < faces->size(); ++i) {

@@ -251,18 +251,10 @@ Status VideoRedactor::Detect(Session& session, FrameJob& job) {
   // coming out from behind someone scores low with RetinaFace for a few frames.
   std::vector<float> opinion(faces->size(), -1.0f);
   if (large_face_opinion_) {
-    std::vector<Box> asked;
-    std::vector<size_t> asked_index;
-    for (size_t i = 0; i < faces->size(); ++i) {
-      if (!redact::NeedsLargeFaceOpinion(options_.redact, (*faces)[i])) continue;
-      asked.push_back((*faces)[i].box);
-      asked_index.push_back(i);
-    }
-    if (!asked.empty()) {
-      auto probabilities = session.FaceProbabilities(*upright, asked);
-      if (!probabilities.ok()) return probabilities.status();
-      for (size_t k = 0; k < asked_index.size(); ++k) opinion[asked_index[k]] = (*probabilities)[k];
-    }
+    auto asked = redact::AskSecondOpinions(session, *upright, *faces, options_.redact,
+                                           redact::NeedsLargeFaceOpinion);
+    if (!asked.ok()) return asked.status();
+    opinion = std::move(asked).value();
   }
   for (size_t i = 0; i < faces->size(); ++i) {
     const Face& face = (*faces)[i];
