@@ -141,6 +141,8 @@ fi
 if [ -f "$videos/street_1080p.mp4" ]; then
   run street redact "$videos/street_1080p.mp4" "$tmp/street.mp4" --mode fill --json
   check "street: exit 0" [ "$(code street)" = 0 ]
+  check "street: looks back one tile rotation (21 frames at 1080p)" json "$tmp/street.stdout" \
+    "d['look_back_frames'] == 21"
   covered() {  # covered FRAME X Y W H (even: 4:2:0): at least 90 % of the box's pixels black
     rm -f "$tmp/crop.raw"
     ffmpeg -v error -i "$tmp/street.mp4" -vf "select=eq(n\\,$1),crop=$4:$5:$2:$3,format=gray" \

@@ -276,6 +276,7 @@ struct VideoRedactSummary {
   int64_t residual_faces = 0;
   int64_t frames_with_residual = 0;          // frames holding them
   int64_t tracks = 0;                        // distinct tracked faces
+  int look_back_frames = 0;  // the look-back used (VideoRedactOptions::look_back_frames, resolved)
   std::vector<std::string> copied_streams;   // e.g. "audio aac"
   std::vector<std::string> dropped_streams;  // e.g. "audio aac (--no-audio)"
   int64_t decode_errors = 0;                 // packets the decoder rejected (concealed or skipped)

@@ -457,6 +457,7 @@ Result<VideoRedactSummary> VideoRedactor::Run() {
   for (std::thread& thread : threads) thread.join();
   if (failure_.failed()) return failure_.status();
   summary.tracks = tracker_.tracks_started();
+  summary.look_back_frames = look_back_.frames();
   summary.cpu_encode_seconds = ThreadCpuSeconds() - cpu_start;
   summary.cpu_decode_seconds = cpu_decode_;
   summary.cpu_detect_seconds = cpu_detect_;
