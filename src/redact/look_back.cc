@@ -61,14 +61,8 @@ std::vector<Box> LookBack::BoxesFor(int64_t index, const std::vector<Box>& drawn
     const int64_t back = birth.frame - index;
     if (back > options_.frames) break;
     if (!birth.confident || birth.named || index < birth.shot_start) continue;
-    const float moved =
-        static_cast<float>(std::min<int64_t>(back, options_.max_extrapolation_frames));
-    const float growth =
-        std::min(options_.max_growth, 1.0f + options_.growth_per_frame * static_cast<float>(back));
-    const float cx = birth.box.x + birth.box.width / 2 - birth.velocity_x * moved;
-    const float cy = birth.box.y + birth.box.height / 2 - birth.velocity_y * moved;
-    const float w = birth.box.width * growth, h = birth.box.height * growth;
-    const Box box{cx - w / 2, cy - h / 2, w, h};
+    const Box box = HeldBox(birth.box, birth.velocity_x, birth.velocity_y, -static_cast<int>(back),
+                            options_.held);
     const bool same_face = std::any_of(drawn.begin(), drawn.end(), [&](const Box& d) {
       return detect::IntersectionOverUnion(d, box) >= options_.same_face_iou;
     });

@@ -30,11 +30,8 @@ namespace facet::redact {
 struct LookBackOptions {
   // How many frames before its birth a track is drawn back (the frames drawn late). 0: off.
   int frames = 0;
-  // As for a held box (TrackerOptions): growth per frame back, its cap, how many frames the
-  // velocity is extrapolated for.
-  float growth_per_frame = 0.03f;
-  float max_growth = 1.5f;
-  int max_extrapolation_frames = 12;
+  // The tracker's: a box drawn back is moved and grown as a held box is (HeldBox).
+  TrackerOptions held;
   // A box drawn in the frame overlapping the drawn-back box by at least this IoU is the same
   // face: nothing is added.
   float same_face_iou = 0.2f;

@@ -136,6 +136,7 @@ class VideoRedactor {
   static redact::LookBackOptions LookBackOptionsFor(const VideoRedactOptions& options,
                                                     const redact::TileScheduler& scheduler) {
     redact::LookBackOptions look_back;
+    look_back.held = TrackerOptionsFor(options, scheduler);
     look_back.frames = options.look_back_frames >= 0
                            ? options.look_back_frames
                            : std::min(scheduler.rotation_period(), kMaxLookBackFrames);
@@ -153,6 +154,8 @@ class VideoRedactor {
   Status Detect(Session& session, FrameJob& job);
   void TrackLoop();
   void Track(FrameJob& job);
+  // The region drawn for a face box in upright coordinates, both in coded coordinates.
+  RedactedRegion RegionForUprightFace(const Box& face) const;
   bool Draw(FrameJob& job);
   bool HandOn(JobPtr job);
   Status Verify(Session& session, FrameJob& job);
@@ -290,18 +293,23 @@ void VideoRedactor::WorkerLoop(BoundedQueue<JobPtr>& in, FrameMailbox<JobPtr>& o
   AddCpu(cpu_seconds, cpu_start);
 }
 
-void VideoRedactor::Track(FrameJob& job) {
+RedactedRegion VideoRedactor::RegionForUprightFace(const Box& face) const {
   const video::VideoStreamInfo& info = reader_.video();
+  RedactedRegion region;
+  region.face = redact::UprightToCoded(face, rotation_, info.width, info.height);
+  region.region = redact::UprightToCoded(
+      redact::RegionForFace(face, redact::RegionScaleFor(options_.redact, face)), rotation_,
+      info.width, info.height);
+  return region;
+}
+
+void VideoRedactor::Track(FrameJob& job) {
   const std::vector<redact::Track>& tracks = tracker_.Update(job.detections, job.scanned);
   std::vector<redact::TrackHint> hints;
   for (const redact::Track& track : tracks) {
     hints.push_back({track.box, track.frames_without_detection});
     job.tracked_faces.push_back(track.box);
-    RedactedRegion region;
-    region.face = redact::UprightToCoded(track.box, rotation_, info.width, info.height);
-    region.region = redact::UprightToCoded(
-        redact::RegionForFace(track.box, redact::RegionScaleFor(options_.redact, track.box)),
-        rotation_, info.width, info.height);
+    RedactedRegion region = RegionForUprightFace(track.box);
     region.score = track.frames_without_detection == 0 ? track.score : 0.0f;
     region.kept = track.keep;
     job.regions.push_back(region);
@@ -313,17 +321,11 @@ void VideoRedactor::Track(FrameJob& job) {
 
 // Draws a tracked frame once the frames after it (LookBackOptions::frames) are tracked too.
 bool VideoRedactor::Draw(FrameJob& job) {
-  const video::VideoStreamInfo& info = reader_.video();
   const size_t tracked = job.regions.size();
   // Faces first found in the frames after this one (look-back).
   for (const Box& box : look_back_.BoxesFor(job.index, job.tracked_faces)) {
-    RedactedRegion region;
-    region.face = redact::UprightToCoded(box, rotation_, info.width, info.height);
-    if (redact::CentreInKeptFace(region.face, job.regions)) continue;
-    region.region = redact::UprightToCoded(
-        redact::RegionForFace(box, redact::RegionScaleFor(options_.redact, box)), rotation_,
-        info.width, info.height);
-    job.regions.push_back(region);
+    RedactedRegion region = RegionForUprightFace(box);
+    if (!redact::CentreInKeptFace(region.face, job.regions)) job.regions.push_back(region);
   }
   if (verifying() && job.index >= CarryLag()) {
     auto carried = verify_found_.Take(job.index - CarryLag());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <tuple>
 
 #include "detect/detection.h"
@@ -24,15 +25,20 @@ float InsideShare(const Box& box, const Box& rect) {
 
 }  // namespace
 
-Box BoxTracker::Predict(const Track& track, int frames_ahead) const {
-  const int moved = std::min(frames_ahead, options_.max_extrapolation_frames);
-  const float growth = std::min(
-      options_.max_growth, 1.0f + options_.growth_per_frame * static_cast<float>(frames_ahead));
-  const Box& last = track.detected_box;
-  const float cx = CentreX(last) + track.velocity_x * static_cast<float>(moved);
-  const float cy = CentreY(last) + track.velocity_y * static_cast<float>(moved);
+Box HeldBox(const Box& last, float velocity_x, float velocity_y, int frames,
+            const TrackerOptions& options) {
+  const int distance = std::abs(frames);
+  const int moved = (frames < 0 ? -1 : 1) * std::min(distance, options.max_extrapolation_frames);
+  const float growth =
+      std::min(options.max_growth, 1.0f + options.growth_per_frame * static_cast<float>(distance));
+  const float cx = CentreX(last) + velocity_x * static_cast<float>(moved);
+  const float cy = CentreY(last) + velocity_y * static_cast<float>(moved);
   const float w = last.width * growth, h = last.height * growth;
   return {cx - w / 2, cy - h / 2, w, h};
+}
+
+Box BoxTracker::Predict(const Track& track, int frames_ahead) const {
+  return HeldBox(track.detected_box, track.velocity_x, track.velocity_y, frames_ahead, options_);
 }
 
 bool BoxTracker::CouldDetect(const Box& box, const std::vector<ScannedRegion>& scanned) {

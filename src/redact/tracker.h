@@ -47,6 +47,13 @@ struct TrackerOptions {
   int keep_confirm_detections = 3;
 };
 
+// Where a face last detected at `last`, moving (velocity_x, velocity_y) pixels per frame, is
+// `frames` frames later (negative: earlier, for the look-back), as a held box: moved for at most
+// options.max_extrapolation_frames, grown by options.growth_per_frame per frame up to
+// options.max_growth.
+Box HeldBox(const Box& last, float velocity_x, float velocity_y, int frames,
+            const TrackerOptions& options);
+
 // A detection as the tracker sees it.
 struct TrackInput {
   Box box;
