@@ -16,7 +16,7 @@ using manifest_json::Number;
 using manifest_json::Object;
 using manifest_json::String;
 
-constexpr const char* kDocs = " (docs/models.md, \"Adding a detector you have\")";
+constexpr const char* kDetectorDocs = " (docs/models.md, \"Adding a detector you have\")";
 constexpr int kMaxLevels = 8;
 constexpr int kMaxAnchors = 4;  // detect::kMaxAnchorsPerCell
 
@@ -164,7 +164,7 @@ Status ParseDecoder(const Json& decoder, DetectorManifest* m) {
   return Status::Ok();
 }
 
-Result<DetectorManifest> Parse(std::string_view json_text) {
+Result<DetectorManifest> ParseDetector(std::string_view json_text) {
   Json root;
   FACET_MANIFEST_ASSIGN(root, manifest_json::ParseRoot(json_text));
   std::string kind;
@@ -197,8 +197,8 @@ Result<DetectorManifest> Parse(std::string_view json_text) {
 }  // namespace
 
 Result<DetectorManifest> ParseDetectorManifest(std::string_view json_text) {
-  auto manifest = Parse(json_text);
-  if (!manifest.ok()) return manifest_json::WithDocs(manifest.status(), kDocs);
+  auto manifest = ParseDetector(json_text);
+  if (!manifest.ok()) return manifest_json::WithDocs(manifest.status(), kDetectorDocs);
   return manifest;
 }
 

@@ -11,7 +11,7 @@ namespace {
 using manifest_json::Bad;
 using manifest_json::Json;
 
-constexpr const char* kDocs = " (docs/models.md, \"Adding an ArcFace ONNX you have\")";
+constexpr const char* kRecognizerDocs = " (docs/models.md, \"Adding an ArcFace ONNX you have\")";
 
 Status ParseInput(const Json& input, RecognizerManifest* m) {
   FACET_RETURN_IF_ERROR(
@@ -26,7 +26,7 @@ Status ParseInput(const Json& input, RecognizerManifest* m) {
   return Status::Ok();
 }
 
-Result<RecognizerManifest> Parse(std::string_view json_text) {
+Result<RecognizerManifest> ParseRecognizer(std::string_view json_text) {
   using manifest_json::CheckKeys;
   using manifest_json::Integer;
   using manifest_json::Number;
@@ -107,8 +107,8 @@ bool IsSafeModelName(std::string_view name) {
 }
 
 Result<RecognizerManifest> ParseRecognizerManifest(std::string_view json_text) {
-  auto manifest = Parse(json_text);
-  if (!manifest.ok()) return manifest_json::WithDocs(manifest.status(), kDocs);
+  auto manifest = ParseRecognizer(json_text);
+  if (!manifest.ok()) return manifest_json::WithDocs(manifest.status(), kRecognizerDocs);
   return manifest;
 }
 

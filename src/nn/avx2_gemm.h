@@ -16,6 +16,12 @@
 
 namespace facet::nn::avx2 {
 
+// Whether this CPU runs AVX2 and FMA (the kernels' fallbacks are portable C++). Thread-safe.
+inline bool CpuSupported() {
+  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return supported;
+}
+
 struct GemmArgs {
   const float* a = nullptr;
   size_t lda = 0;

@@ -11,11 +11,6 @@
 namespace facet::nn {
 namespace {
 
-bool HasAvx2Fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
 // c[p][n] = clamp(bias[n] + sum_k a[p][k] b[k][n], lo, hi), the obvious way.
 void GemmPortable(const avx2::GemmArgs& g, int rows, int cols) {
   for (int p = 0; p < rows; ++p) {
@@ -123,7 +118,7 @@ void Im2colRow(const ConvPointwiseDepthwise& k, const float* x, int r, int px_be
 }
 
 bool UsesAvx2(const ConvPointwiseDepthwise& k) {
-  return k.conv_channels % 8 == 0 && k.channels % 8 == 0 && HasAvx2Fma();
+  return k.conv_channels % 8 == 0 && k.channels % 8 == 0 && avx2::CpuSupported();
 }
 
 avx2::GemmArgs ConvGemm(const ConvPointwiseDepthwise& k, const float* col, float* conv_row) {

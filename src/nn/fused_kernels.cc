@@ -147,14 +147,9 @@ FACET_AVX2 void ResidualRowAvx2(const float* const rows[3], int width, const Res
   avx2::Gemm(g, width, w.channels);
 }
 
-bool HasAvx2Fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
 void ResidualRow(const float* const rows[3], int width, const ResidualBlockWeights& w, float* out,
                  float* scratch, bool portable) {
-  if (!portable && w.channels % 8 == 0 && HasAvx2Fma()) {
+  if (!portable && w.channels % 8 == 0 && avx2::CpuSupported()) {
     ResidualRowAvx2(rows, width, w, out, scratch);
   } else {
     ResidualRowPortable(rows, width, w, out, scratch);

@@ -232,11 +232,6 @@ FACET_AVX2 void OutputTransformAvx2(const float* m, int height, int width,
   }
 }
 
-bool HasAvx2Fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
 }  // namespace
 
 std::vector<float> WinogradTransformWeights(const float* ohwi, int in_channels, int out_channels) {
@@ -268,7 +263,7 @@ size_t WinogradScratch(int in_channels, int out_channels) {
 }
 
 bool WinogradUsesAvx2(const WinogradConvParams& p) {
-  return p.in_channels % 8 == 0 && p.out_channels % 8 == 0 && HasAvx2Fma();
+  return p.in_channels % 8 == 0 && p.out_channels % 8 == 0 && avx2::CpuSupported();
 }
 
 int WinogradTileCount(int height, int width) {

@@ -5,7 +5,11 @@
 #ifndef FACET_SRC_STORE_RECORD_ROWS_H_
 #define FACET_SRC_STORE_RECORD_ROWS_H_
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "store/template_store.h"
 
@@ -20,6 +24,13 @@ inline constexpr const char* kPersonColumns =
 inline constexpr const char* kConsentColumns =
     "id, person_id, granted_by, scope, purpose, evidence, granted_ms, expires_ms, revoked_ms, "
     "sealed_details, mac";
+
+// A 32-byte hash column (the audit chain's): shorter input is zero-padded, longer truncated.
+inline std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes) {
+  std::array<uint8_t, 32> out{};
+  std::copy_n(bytes.begin(), std::min(bytes.size(), out.size()), out.begin());
+  return out;
+}
 
 // The faces' column list; without the photo, its column reads NULL (has_photo is still set).
 inline std::string FaceColumns(bool with_photo) {

@@ -17,11 +17,12 @@ namespace {
 using pg::Params;
 
 // Schema migrations, in order: migrations/NNNN.sql takes version NNNN-1 to NNNN.
-struct Migration {
+struct PostgresMigration {
   int to_version;
   const char* sql;
 };
-const Migration kMigrations[] = {{2, kPostgresMigration0002}, {3, kPostgresMigration0003}};
+const PostgresMigration kPostgresMigrations[] = {{2, kPostgresMigration0002},
+                                                 {3, kPostgresMigration0003}};
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -186,7 +187,7 @@ class PostgresStore final : public TemplateStore {
           describe_ + ": store schema version " + std::to_string(version) +
           " is newer than this facet supports (" + std::to_string(kPostgresSchemaVersion) + ")");
     }
-    for (const Migration& m : kMigrations) {
+    for (const PostgresMigration& m : kPostgresMigrations) {
       if (m.to_version <= version) continue;
       FACET_RETURN_IF_ERROR(conn_->Run("BEGIN"));
       // The version again, under a lock: of two processes opening the same older store, one

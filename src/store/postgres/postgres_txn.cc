@@ -38,12 +38,6 @@ PersonRecord ReadPerson(const PgResult& r, int i) { return PersonFromRow(PgRow{r
 ConsentRecord ReadConsent(const PgResult& r, int i) { return ConsentFromRow(PgRow{r, i}); }
 FaceRecord ReadFace(const PgResult& r, int i) { return FaceFromRow(PgRow{r, i}); }
 
-std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes) {
-  std::array<uint8_t, 32> out{};
-  std::copy_n(bytes.begin(), std::min(bytes.size(), out.size()), out.begin());
-  return out;
-}
-
 // Runs `sql` through a cursor, calling `fn` for each row until it returns false or an error.
 Status ForEachRow(pg::PgConnection& conn, const std::string& sql, const Params& params,
                   const std::function<Result<bool>(const PgResult&, int)>& fn) {

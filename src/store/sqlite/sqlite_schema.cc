@@ -109,7 +109,7 @@ struct SchemaMigration {
   int to_version;
   const char* sql;
 };
-constexpr SchemaMigration kMigrations[] = {{2, kMigrationTo2}, {3, kMigrationTo3}};
+constexpr SchemaMigration kSqliteMigrations[] = {{2, kMigrationTo2}, {3, kMigrationTo3}};
 
 Status MigrateInTransaction(SqliteDb& db) {
   int64_t user_version = 0;
@@ -120,7 +120,7 @@ Status MigrateInTransaction(SqliteDb& db) {
     FACET_RETURN_IF_ERROR((*version)->status());
   }
   if (user_version >= kSchemaVersion) return Status::Ok();
-  for (const SchemaMigration& m : kMigrations) {
+  for (const SchemaMigration& m : kSqliteMigrations) {
     if (m.to_version <= user_version) continue;
     const Status step = db.Exec(m.sql);
     if (!step.ok()) {
@@ -162,12 +162,6 @@ GalleryRecord ReadGallery(const Statement& s) { return GalleryFromRow(SqliteRow{
 PersonRecord ReadPerson(const Statement& s) { return PersonFromRow(SqliteRow{s}); }
 ConsentRecord ReadConsent(const Statement& s) { return ConsentFromRow(SqliteRow{s}); }
 FaceRecord ReadFace(const Statement& s) { return FaceFromRow(SqliteRow{s}); }
-
-std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes) {
-  std::array<uint8_t, 32> out{};
-  std::copy_n(bytes.begin(), std::min(bytes.size(), out.size()), out.begin());
-  return out;
-}
 
 std::string Placeholders(size_t n) {
   std::string out;

@@ -34,9 +34,6 @@ PersonRecord ReadPerson(const Statement& s);
 ConsentRecord ReadConsent(const Statement& s);
 FaceRecord ReadFace(const Statement& s);
 
-// A 32-byte hash column (shorter input is zero-padded, longer truncated).
-std::array<uint8_t, 32> ToHash(const std::vector<uint8_t>& bytes);
-
 // "?, ?, ..." with n placeholders, for IN (...) lists.
 std::string Placeholders(size_t n);
 

@@ -1,5 +1,7 @@
 // The embedded default store: one SQLite file in WAL mode with synchronous=FULL (a commit is on
 // disk when Write returns), foreign keys, and secure_delete (deleted rows are zeroed in the file).
+#include "store/sqlite/sqlite_store.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -7,9 +9,9 @@
 
 #include "audit/chain.h"
 #include "crypto/crypto.h"
+#include "store/record_rows.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/sqlite_schema.h"
-#include "store/sqlite/sqlite_store.h"
 #include "store/template_store.h"
 
 namespace facet::store {
