@@ -3,6 +3,7 @@
 // Usage: fuzz_replay FILE_OR_DIR...
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -10,7 +11,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
-int main(int argc, char** argv) {
+namespace {
+
+// Runs every file named or under a directory named; the number run. Throws what the filesystem
+// or the target throws.
+int ReplayAll(int argc, char** argv) {
   int runs = 0;
   for (int i = 1; i < argc; ++i) {
     std::error_code ec;
@@ -29,6 +34,21 @@ int main(int argc, char** argv) {
       run(arg);
     }
   }
-  std::printf("fuzz_replay: %d inputs, no failure\n", runs);
-  return runs > 0 ? 0 : 1;
+  return runs;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const int runs = ReplayAll(argc, argv);
+    std::printf("fuzz_replay: %d inputs, no failure\n", runs);
+    return runs > 0 ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fuzz_replay: %s\n", e.what());
+    return 2;
+  } catch (...) {
+    std::fprintf(stderr, "fuzz_replay: an exception of unknown type\n");
+    return 2;
+  }
 }
