@@ -102,15 +102,15 @@ class VideoRedactor {
         rotation_(reader.video().rotation_degrees),
         upright_width_(rotation_ % 180 == 0 ? reader.video().width : reader.video().height),
         upright_height_(rotation_ % 180 == 0 ? reader.video().height : reader.video().width),
+        // The decoder family of the engine's detector (checked when it was made).
+        detector_kind_(detect::ParseDetectorKind(engine_->detector().family).value()),
         scheduler_(upright_width_, upright_height_,
                    {.tile_levels = options.tile_levels,
                     .tiles_per_frame = options.tiles_per_frame,
-                    // The decoder family of the engine's detector (checked when it was made).
-                    .detector = detect::ParseDetectorKind(engine_->detector().family).value()}),
+                    .detector = detector_kind_}),
         tracker_(TrackerOptionsFor(options, scheduler_)),
         look_back_(LookBackOptionsFor(options, scheduler_)),
-        large_face_opinion_(detect::ParseDetectorKind(engine_->detector().family).value() ==
-                                detect::DetectorKind::kRetinaFace &&
+        large_face_opinion_(detector_kind_ == detect::DetectorKind::kRetinaFace &&
                             options.redact.second_opinion_below > 0 &&
                             options.redact.large_face_second_opinion > 0),
         decoded_(static_cast<size_t>(options.threads) * 2),
@@ -195,6 +195,7 @@ class VideoRedactor {
   const int rotation_;
   const int upright_width_;
   const int upright_height_;
+  const detect::DetectorKind detector_kind_;
   redact::TileScheduler scheduler_;
   redact::BoxTracker tracker_;
   redact::LookBack look_back_;    // tracking thread only
