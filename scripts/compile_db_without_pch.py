@@ -33,13 +33,18 @@ def without_pch(args):
     return out
 
 
+def strip_pch(entries):
+    """Rewrites each compile_commands.json entry in place: "arguments" without the PCH's."""
+    for e in entries:
+        args = e.pop("arguments", None) or shlex.split(e.pop("command"))
+        e["arguments"] = without_pch(args)
+
+
 def main():
     src, dst = sys.argv[1:3]
     with open(src, encoding="utf-8") as f:
         entries = json.load(f)
-    for e in entries:
-        args = e.pop("arguments", None) or shlex.split(e.pop("command"))
-        e["arguments"] = without_pch(args)
+    strip_pch(entries)
     with open(dst, "w", encoding="utf-8") as f:
         json.dump(entries, f, indent=1)
 

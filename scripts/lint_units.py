@@ -26,7 +26,7 @@ import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compile_db_without_pch import without_pch  # noqa: E402
+from compile_db_without_pch import strip_pch, without_pch  # noqa: E402
 
 INCLUDE = re.compile(r'^#include "([^"]+)"', re.M)
 
@@ -82,9 +82,7 @@ def main():
             alone.append("cd %s && %s -fsyntax-only %s" % (
                 shlex.quote(e["directory"]), shlex.join(flags), shlex.quote(path)))
 
-    for e in entries:
-        e["arguments"] = without_pch(arguments(e))
-        e.pop("command", None)
+    strip_pch(entries)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "compile_commands.json"), "w", encoding="utf-8") as f:
         json.dump(entries, f, indent=1)
