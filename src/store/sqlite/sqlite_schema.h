@@ -3,11 +3,8 @@
 #ifndef FACET_SRC_STORE_SQLITE_SQLITE_SCHEMA_H_
 #define FACET_SRC_STORE_SQLITE_SQLITE_SCHEMA_H_
 
-#include <array>
 #include <cstddef>
-#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "store/record_rows.h"
 #include "store/sqlite/sqlite_db.h"
