@@ -14,8 +14,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <system_error>
 #include <tuple>
 #include <vector>
 
@@ -68,14 +70,19 @@ T OrDie(facet::Result<T> result) {
   return std::move(result).value();
 }
 
+// Dies when a file cannot be written: a bench must not report inputs it did not write.
 void WriteTensor(const std::string& dir, const std::string& name, const cv::Mat& blob,
                  const std::string& layout) {
-  std::ofstream(dir + "/" + name + ".bin", std::ios::binary)
-      .write(reinterpret_cast<const char*>(blob.ptr<float>()),
+  std::ofstream data(dir + "/" + name + ".bin", std::ios::binary);
+  data.write(reinterpret_cast<const char*>(blob.ptr<float>()),
              static_cast<std::streamsize>(blob.total() * sizeof(float)));
   nlohmann::json shape = nlohmann::json::array();
   for (int i = 0; i < blob.dims; ++i) shape.push_back(blob.size[i]);
-  std::ofstream(dir + "/" + name + ".json") << nlohmann::json{{"shape", shape}, {"layout", layout}}.dump() << "\n";
+  std::ofstream meta(dir + "/" + name + ".json");
+  meta << nlohmann::json{{"shape", shape}, {"layout", layout}}.dump() << "\n";
+  data.close();
+  meta.close();
+  if (!data || !meta) Die("cannot write " + dir + "/" + name + ".bin/.json");
 }
 
 cv::Mat ReadTensor(const std::string& dir, const std::string& name) {
@@ -94,6 +101,9 @@ cv::Mat ReadTensor(const std::string& dir, const std::string& name) {
 
 // Inputs made the way facet's stages make them, from sample5.jpg (1920x1398, 5 faces).
 int WriteInputs(const std::string& dir, const std::string& models) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) Die("cannot create " + dir + ": " + error.message());
   const std::string photo_path = models + "/src/@vladmandic/face-api@1.7.15/demo/sample5.jpg";
   facet::Image photo = OrDie(facet::LoadImage(photo_path));
   const cv::Mat image = facet::image::AsMat(photo);
