@@ -110,6 +110,10 @@ std::string BoxText(const nlohmann::json& box) {
   return text;
 }
 
+bool HasImageExtension(const std::string& path) {
+  return ImageFormatForPath(path) != ImageFormat::kUnknown;
+}
+
 std::vector<size_t> LargestFirst(const std::vector<Face>& faces, int width, int height) {
   std::vector<float> area;
   for (const Face& f : faces) {

@@ -70,6 +70,9 @@ std::string BoxText(const nlohmann::json& box);
 // detection order): the order identify and verify number faces in (face 1 = the largest).
 std::vector<size_t> LargestFirst(const std::vector<Face>& faces, int width, int height);
 nlohmann::json ErrorToJson(const Status& status);
+// True when `path` has an extension facet reads and writes as an image (ImageFormatForPath):
+// what the commands that walk a folder pick up.
+bool HasImageExtension(const std::string& path);
 
 // A progress bar on stderr when it is a terminal (with rate and ETA); silent otherwise.
 class Progress {

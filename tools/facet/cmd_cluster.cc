@@ -33,12 +33,6 @@ struct FaceRef {
   Box box;
 };
 
-bool IsImage(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
-}
-
 int RunCluster(const ClusterFlags& flags) {
   auto mode = ParseDetectorMode(flags.mode);
   if (!mode.ok()) {
@@ -54,7 +48,7 @@ int RunCluster(const ClusterFlags& flags) {
   size_t loose = 0;  // --evaluate: images directly in DIR, which name no identity
   const fs::path root = fs::path(flags.dir).lexically_normal();
   for (const auto& entry : fs::recursive_directory_iterator(flags.dir, ec)) {
-    if (!entry.is_regular_file() || !IsImage(entry.path())) continue;
+    if (!entry.is_regular_file() || !HasImageExtension(entry.path().string())) continue;
     if (flags.evaluate && entry.path().parent_path().lexically_normal() == root) {
       ++loose;
       continue;

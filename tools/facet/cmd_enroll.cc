@@ -124,12 +124,6 @@ Result<std::map<std::string, ConsentRow>> ReadConsentCsv(const std::string& path
   return rows;
 }
 
-bool IsImage(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp" || ext == ".bmp";
-}
-
 // Creates the person and records the CSV's consent unless a valid one of that scope exists.
 Status PreparePerson(Galleries& galleries, const std::string& gallery, const ConsentRow& row,
                      const AuditContext& context) {
@@ -247,7 +241,9 @@ int RunEnroll(const EnrollFlags& flags) {
       std::vector<fs::path> images;
       for (const auto& entry : fs::directory_iterator(dir)) {
         // Broken links and unreadable files are kept: reading them reports the error.
-        if (!entry.is_directory() && IsImage(entry.path())) images.push_back(entry.path());
+        if (!entry.is_directory() && HasImageExtension(entry.path().string())) {
+          images.push_back(entry.path());
+        }
       }
       std::sort(images.begin(), images.end());
       for (const fs::path& image : images) jobs.push_back({name, image.string()});

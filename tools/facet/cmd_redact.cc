@@ -48,10 +48,6 @@ struct RedactFlags {
   EngineFlags engine;
 };
 
-bool IsImageExtension(const fs::path& path) {
-  return ImageFormatForPath(path.string()) != ImageFormat::kUnknown;
-}
-
 // True when the file starts like an image facet decodes (JPEG, PNG, WebP, BMP).
 bool LooksLikeImage(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -86,7 +82,7 @@ Result<ImageRedaction> RedactPhotoFile(Session& session, const std::string& inpu
                                        const std::string& output, const RedactOptions& options) {
   auto image = LoadImage(input);  // first: input that is not an image is reported as such
   if (!image.ok()) return image.status();
-  if (!IsImageExtension(output)) {
+  if (!HasImageExtension(output)) {
     return Status::InvalidArgument(output + ": photos are written as .jpg, .png, .webp or .bmp");
   }
   std::error_code ec;
@@ -208,7 +204,9 @@ int RunFolder(const RedactFlags& flags, const RedactOptions& options,
   }
   for (auto it = fs::recursive_directory_iterator(input_root, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec) && IsImageExtension(it->path())) photos.push_back(it->path());
+    if (it->is_regular_file(ec) && HasImageExtension(it->path().string())) {
+      photos.push_back(it->path());
+    }
   }
   if (ec) {
     PrintError("redact", Status::InvalidArgument(flags.input + ": cannot list: " + ec.message()));
@@ -410,8 +408,8 @@ int RunRedact(RedactFlags& flags) {
   // The input's content decides: an image is a photo whatever its name. Input that is not an
   // image goes to the video path only when nothing asks for a photo: with a photo's name on
   // either side it is reported as not an image, as `facet detect` does.
-  if (LooksLikeImage(flags.input) || IsImageExtension(flags.input) ||
-      IsImageExtension(flags.output)) {
+  if (LooksLikeImage(flags.input) || HasImageExtension(flags.input) ||
+      HasImageExtension(flags.output)) {
     return RunPhoto(flags, options.value(), engine, keep.get());
   }
   return RunVideo(flags, options.value(), engine, keep.get());
