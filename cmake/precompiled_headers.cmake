@@ -77,3 +77,20 @@ function(facet_compiles_with_openmp target out)
   endwhile()
   set(${out} ${result} PARENT_SCOPE)
 endfunction()
+
+# facet_unity_batches(TARGET SIZE <n>)
+#   Builds TARGET's sources as unity batches of up to n files in every build (the presets asan,
+#   tsan and fuzz batch every target anyway). For targets whose sources each expand the same heavy
+#   templates (CLI11 in every subcommand, httplib in the service), where batching halves the
+#   compile time. A batch, like a PCH, lets a source compile without an #include it needs, which
+#   scripts/lint.sh catches by parsing each file of a PCH target alone: so TARGET must have a PCH.
+function(facet_unity_batches target)
+  cmake_parse_arguments(ARG "" "SIZE" "" ${ARGN})
+  get_target_property(headers ${target} PRECOMPILE_HEADERS)
+  get_target_property(reused ${target} PRECOMPILE_HEADERS_REUSE_FROM)
+  if(FACET_PCH AND NOT headers AND NOT reused)
+    message(FATAL_ERROR "facet_unity_batches(${target}): give it a PCH first (facet_precompile_headers): "
+                        "scripts/lint.sh parses alone only the files of PCH targets")
+  endif()
+  set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${ARG_SIZE})
+endfunction()

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks that facet's libraries are layered: no library links against one above it.
 
-Reads the CMake files (facet_add_library, facet_add_test, add_executable, target_link_libraries)
+Reads the CMake files (facet_add_library, add_library, facet_add_test, add_executable,
+target_link_libraries)
 and the #include lines of every built source, then checks:
   1. every facet library has a layer in LAYERS below, and every layer names real libraries;
   2. a library links only against facet libraries of its own layer or below, without cycles;
@@ -27,6 +28,7 @@ LAYERS = [
     ("features", ["facet_gallery", "facet_gallery_images", "facet_redact", "facet_eval",
                   "facet_cluster_eval", "facet_video_eval"]),
     ("service", ["facet_service", "facet_api_keys"]),
+    ("tools", ["facet_cli"]),  # what the CLI's subcommands share (tools/facet/)
 ]
 
 # The public headers (include/facet/) and the library that implements each.
@@ -90,12 +92,15 @@ def read_targets(repo):
                 if not args:
                     continue
                 name = args[0]
-                if command in ("facet_add_library", "facet_add_test", "add_executable"):
+                if command in ("facet_add_library", "add_library", "facet_add_test",
+                               "add_executable"):
                     target = targets.setdefault(
                         name, {"sources": set(), "deps": set(), "library": False})
-                    target["library"] |= command == "facet_add_library"
+                    target["library"] |= command in ("facet_add_library", "add_library")
                     section = "SOURCES"
                     for token in args[1:]:
+                        if token in ("STATIC", "OBJECT", "INTERFACE"):
+                            continue
                         if token in ("SOURCES", "DEPS", "LABEL"):
                             section = token
                         elif section == "SOURCES":

@@ -6,12 +6,18 @@ CMake compiles a target with a PCH by forcing its header in: GCC gets
 `-Xclang -include-pch -Xclang <pch> -Xclang -include -Xclang <dir>/cmake_pch.hxx`. Tools built on
 clang (clang-tidy) cannot read GCC's .gch, and the forced include would hide a missing #include,
 so this drops those arguments; each entry is written with "arguments" (no shell quoting).
+A target built as unity batches (Unity/unity_N_cxx.cxx, each #including several sources) gets
+one entry per source as well, with its batch's flags, so a tool can read each file alone.
 Usage: scripts/compile_db_without_pch.py IN OUT
 """
 
 import json
+import os
+import re
 import shlex
 import sys
+
+UNITY_INCLUDE = re.compile(r'^#include "([^"]+)"', re.M)
 
 
 def without_pch(args):
@@ -40,11 +46,31 @@ def strip_pch(entries):
         e["arguments"] = without_pch(args)
 
 
+def split_unity(entries):
+    """Appends an entry for each source a unity batch includes: the batch's arguments with the
+    batch file swapped for the source (the output dropped: these entries are for reading)."""
+    for e in list(entries):
+        batch = os.path.normpath(os.path.join(e["directory"], e["file"]))
+        if "/Unity/" not in batch:
+            continue
+        with open(batch, encoding="utf-8") as f:
+            sources = UNITY_INCLUDE.findall(f.read())
+        args = e["arguments"]
+        for i in (i for i, a in enumerate(args) if a == "-o"):
+            args = args[:i] + args[i + 2:]
+            break
+        for source in sources:
+            entries.append({"directory": e["directory"], "file": source,
+                            "arguments": [source if a in (e["file"], batch) else a
+                                          for a in args]})
+
+
 def main():
     src, dst = sys.argv[1:3]
     with open(src, encoding="utf-8") as f:
         entries = json.load(f)
     strip_pch(entries)
+    split_unity(entries)
     with open(dst, "w", encoding="utf-8") as f:
         json.dump(entries, f, indent=1)
 
