@@ -17,7 +17,7 @@ import re
 import shlex
 import sys
 
-UNITY_INCLUDE = re.compile(r'^#include "([^"]+)"', re.M)
+UNITY_INCLUDE = re.compile(r'^#include "([^"]+)"', re.M)  # a source of a unity batch
 
 
 def without_pch(args):
@@ -39,6 +39,13 @@ def without_pch(args):
     return out
 
 
+def without_output(args):
+    """The arguments without "-o FILE"."""
+    for i in (i for i, a in enumerate(args) if a == "-o"):
+        return args[:i] + args[i + 2:]
+    return args
+
+
 def strip_pch(entries):
     """Rewrites each compile_commands.json entry in place: "arguments" without the PCH's."""
     for e in entries:
@@ -55,10 +62,7 @@ def split_unity(entries):
             continue
         with open(batch, encoding="utf-8") as f:
             sources = UNITY_INCLUDE.findall(f.read())
-        args = e["arguments"]
-        for i in (i for i, a in enumerate(args) if a == "-o"):
-            args = args[:i] + args[i + 2:]
-            break
+        args = without_output(e["arguments"])
         for source in sources:
             entries.append({"directory": e["directory"], "file": source,
                             "arguments": [source if a in (e["file"], batch) else a

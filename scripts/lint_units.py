@@ -21,14 +21,12 @@ FILE: the sources to lint, relative to the repository (src/..., tools/...).
 
 import json
 import os
-import re
 import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compile_db_without_pch import strip_pch, without_pch  # noqa: E402
-
-INCLUDE = re.compile(r'^#include "([^"]+)"', re.M)
+from compile_db_without_pch import (  # noqa: E402
+    UNITY_INCLUDE, strip_pch, without_output, without_pch)
 
 
 def arguments(entry):
@@ -48,7 +46,7 @@ def main():
         source = os.path.normpath(os.path.join(e["directory"], e["file"]))
         if "/Unity/" in source:
             with open(source, encoding="utf-8") as f:
-                included = {os.path.normpath(p) for p in INCLUDE.findall(f.read())}
+                included = {os.path.normpath(p) for p in UNITY_INCLUDE.findall(f.read())}
             batches[source] = (e, included & wanted, len(included - wanted))
         elif source in wanted:
             lone[source] = e
@@ -72,11 +70,7 @@ def main():
         args = arguments(e)
         if not any("cmake_pch.hxx" in a for a in args):
             continue
-        flags = without_pch(args)
-        for i in (i for i, a in enumerate(flags) if a == "-o"):
-            del flags[i:i + 2]
-            break
-        flags = [a for a in flags if a not in ("-c", unit, e["file"])]
+        flags = [a for a in without_output(without_pch(args)) if a not in ("-c", unit, e["file"])]
         for path in sorted(files - seen):
             seen.add(path)
             alone.append("cd %s && %s -fsyntax-only %s" % (
