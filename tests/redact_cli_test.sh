@@ -185,6 +185,19 @@ check "failed run: existing output untouched" grep -qx precious "$tmp/out/keep.m
 # Usage and output errors.
 run usage redact --mode sparkle "$samples/sample1.jpg" "$tmp/x.jpg"
 check "bad mode: exit 2" [ "$(code usage)" = 2 ]
+# A value out of range is a usage error before any work, photo or video option alike, and the
+# eval subcommands take the same redaction flags and refuse the same values (redact_flags.h).
+run bad_threshold redact --threshold 2 "$samples/sample1.jpg" "$tmp/x.jpg"
+run bad_hold redact --hold -5 "$samples/sample1.jpg" "$tmp/x.jpg"
+run bad_workers redact --workers 100 "$samples/sample1.jpg" "$tmp/x.jpg"
+run eval_bad_rounds eval redact --data "$tmp/none" --verify-rounds -1
+run eval_video_bad_scale eval redact-video --input "$tmp/none.mp4" --scale 9
+run eval_video_bad_hold eval redact-video --input "$tmp/none.mp4" --hold -5
+for c in bad_threshold bad_hold bad_workers eval_bad_rounds eval_video_bad_scale \
+         eval_video_bad_hold; do
+  check "$c: exit 2, one line" sh -c "[ $(code $c) = 2 ] && [ $(lines $c) = 1 ]"
+done
+check "bad values: no output written" [ ! -e "$tmp/x.jpg" ]
 run avi redact "$fixtures/tiny_h264_aac.mp4" "$tmp/out/x.avi"
 check "unsupported output container: exit 1, one line" sh -c "[ $(code avi) = 1 ] && [ $(lines avi) = 1 ]"
 run same redact "$fixtures/tiny_h264_aac.mp4" "$fixtures/tiny_h264_aac.mp4"

@@ -293,6 +293,11 @@ struct VideoRedactSummary {
   double cpu_total_seconds = 0;
 };
 
+// kInvalidArgument naming the first option out of range, as RedactImage, FindRedactions and
+// RedactVideo report it; for a caller that checks options before doing any work.
+Status ValidateRedactOptions(const RedactOptions& options);
+Status ValidateRedactOptions(const VideoRedactOptions& options);
+
 // Redacts the video at `input_path` into `output_path` (container from its extension: .mp4,
 // .m4v, .mov or .mkv; others are kInvalidArgument). Fails, leaving no output file, on an
 // unreadable, empty or truncated input, a video codec FFmpeg cannot decode, a stream the output

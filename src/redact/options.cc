@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-namespace facet::redact {
+namespace facet {
 
-Status ValidateOptions(const RedactOptions& options) {
+Status ValidateRedactOptions(const RedactOptions& options) {
   if (!(options.scale >= 1.0f && options.scale <= 4.0f)) {
     return Status::InvalidArgument("scale must be between 1 and 4, got " +
                                    std::to_string(options.scale));
@@ -62,8 +62,8 @@ Status ValidateOptions(const RedactOptions& options) {
   return Status::InvalidArgument("unknown verification encoding");
 }
 
-Status ValidateOptions(const VideoRedactOptions& options) {
-  FACET_RETURN_IF_ERROR(ValidateOptions(options.redact));
+Status ValidateRedactOptions(const VideoRedactOptions& options) {
+  FACET_RETURN_IF_ERROR(ValidateRedactOptions(options.redact));
   if (options.threads < 1 || options.threads > 64) {
     return Status::InvalidArgument("threads must be 1..64");
   }
@@ -87,6 +87,10 @@ Status ValidateOptions(const VideoRedactOptions& options) {
   }
   return Status::Ok();
 }
+
+}  // namespace facet
+
+namespace facet::redact {
 
 DetectOptions DetectionFor(const RedactOptions& options) {
   DetectOptions detect;

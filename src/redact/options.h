@@ -13,10 +13,6 @@ namespace facet::redact {
 // Photos scan tiles down to this side (the detector's 256-px input upsamples them by 2 at most).
 inline constexpr int kPhotoMinTileSide = 128;
 
-// kInvalidArgument naming the first option out of range.
-Status ValidateOptions(const RedactOptions& options);
-Status ValidateOptions(const VideoRedactOptions& options);
-
 // What the detection scan of a photo or a frame runs: redaction's threshold, boxes only, and with
 // a keep filter the landmarks of the faces it will be asked about. The caller adds the regions.
 DetectOptions DetectionFor(const RedactOptions& options);

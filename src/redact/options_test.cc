@@ -74,7 +74,7 @@ TEST(SecondOpinionTest, ScanRunsDownToTheFloorOnlyWhenOn) {
 }
 
 TEST(SecondOpinionTest, OptionsAreChecked) {
-  EXPECT_TRUE(ValidateOptions(RedactOptions{}).ok());
+  EXPECT_TRUE(ValidateRedactOptions(RedactOptions{}).ok());
   for (auto set : {+[](RedactOptions& o) { o.second_opinion_below = 1.0f; },
                    +[](RedactOptions& o) { o.second_opinion_below = -0.1f; },
                    +[](RedactOptions& o) { o.second_opinion_reject = 1.5f; },
@@ -84,20 +84,20 @@ TEST(SecondOpinionTest, OptionsAreChecked) {
                    +[](RedactOptions& o) { o.large_face_second_opinion = -0.5f; }}) {
     RedactOptions options;
     set(options);
-    EXPECT_EQ(ValidateOptions(options).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(ValidateRedactOptions(options).code(), StatusCode::kInvalidArgument);
   }
 }
 
 TEST(VideoOptionsTest, LookBackIsChecked) {
   VideoRedactOptions options;
-  EXPECT_TRUE(ValidateOptions(options).ok()) << "-1: the tile rotation";
+  EXPECT_TRUE(ValidateRedactOptions(options).ok()) << "-1: the tile rotation";
   for (int frames : {0, 8, 100}) {
     options.look_back_frames = frames;
-    EXPECT_TRUE(ValidateOptions(options).ok()) << frames;
+    EXPECT_TRUE(ValidateRedactOptions(options).ok()) << frames;
   }
   for (int frames : {-2, 101}) {
     options.look_back_frames = frames;
-    EXPECT_EQ(ValidateOptions(options).code(), StatusCode::kInvalidArgument) << frames;
+    EXPECT_EQ(ValidateRedactOptions(options).code(), StatusCode::kInvalidArgument) << frames;
   }
 }
 

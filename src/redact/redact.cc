@@ -121,7 +121,7 @@ float RedactedShare(const std::vector<RedactedRegion>& regions, RedactShape shap
 
 Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
                                       const RedactOptions& options) {
-  FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
+  FACET_RETURN_IF_ERROR(ValidateRedactOptions(options));
   if (image.empty()) return Status::InvalidArgument("empty image");
   DetectOptions detect = redact::DetectionFor(options);
   bool second_opinion = false;  // RetinaFace only: the rules were measured on it
@@ -181,7 +181,7 @@ Result<ImageRedaction> FindRedactions(Session& session, const Image& image,
 
 Status VerifyRedaction(Session& session, Image& image, const RedactOptions& options,
                        ImageRedaction* redaction) {
-  FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
+  FACET_RETURN_IF_ERROR(ValidateRedactOptions(options));
   redaction->residual_faces = 0;
   if (options.verify_rounds == 0 || image.empty()) return Status::Ok();
   redact::VerifyPlan plan = redact::VerifyPlanFor(options);

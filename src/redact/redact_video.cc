@@ -476,7 +476,7 @@ Result<VideoRedactSummary> RedactVideo(const std::shared_ptr<const Engine>& engi
                                        const std::string& output_path,
                                        const VideoRedactOptions& options) {
   if (!engine) return Status::InvalidArgument("RedactVideo: no engine");
-  FACET_RETURN_IF_ERROR(redact::ValidateOptions(options));
+  FACET_RETURN_IF_ERROR(ValidateRedactOptions(options));
   const auto start = std::chrono::steady_clock::now();
   const double process_cpu_start = ProcessCpuSeconds();
   auto muxer = video::MuxerForPath(output_path);

@@ -80,8 +80,9 @@ nlohmann::json RedactedShareJson(const std::vector<float>& share_per_frame) {
 }
 
 bool CheckWorkers(int workers) {
-  if (workers >= 1) return true;
-  PrintError("--workers", Status::InvalidArgument("must be at least 1"));
+  if (workers >= 1 && workers <= kMaxWorkers) return true;
+  PrintError("--workers", Status::InvalidArgument("must be 1.." + std::to_string(kMaxWorkers) +
+                                                  ", got " + std::to_string(workers)));
   return false;
 }
 

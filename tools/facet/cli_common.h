@@ -50,7 +50,10 @@ double Round(double v, double digits = 1e4);
 // (VideoRedactSummary::redacted_share_per_frame), rounded to 4 digits; zeros for no frame.
 nlohmann::json RedactedShareJson(const std::vector<float>& share_per_frame);
 
-// Whether --workers is at least 1; otherwise prints the usage error (the caller exits with
+// The most --workers a subcommand takes (one Session each; RedactVideo's limit on threads too).
+inline constexpr int kMaxWorkers = 64;
+
+// Whether --workers is 1..kMaxWorkers; otherwise prints the usage error (the caller exits with
 // kExitUsage).
 bool CheckWorkers(int workers);
 

@@ -27,6 +27,7 @@
 #include "eval/redaction.h"
 #include "eval/wider.h"
 #include "facet/redact.h"
+#include "redact_flags.h"
 
 namespace facet::cli {
 namespace {
@@ -35,16 +36,7 @@ namespace fs = std::filesystem;
 
 struct EvalRedactFlags {
   std::string data;
-  float threshold = RedactOptions{}.score_threshold;
-  float scale = RedactOptions{}.scale;
-  float confirm_below = RedactOptions{}.confirm_below_score;
-  float second_opinion_below = RedactOptions{}.second_opinion_below;
-  float large_face_opinion = RedactOptions{}.large_face_second_opinion;
-  std::string shape = "ellipse";
-  std::string mode = "blur";
-  int levels = RedactOptions{}.photo_tile_levels;
-  int verify_rounds = RedactOptions{}.verify_rounds;
-  float verify_threshold = RedactOptions{}.verify_threshold;
+  RedactionFlags redaction;  // as `facet redact` takes them
   bool sweep = false;
   bool coverage_only = false;
   int limit = 0;
@@ -126,6 +118,12 @@ nlohmann::json TallyJson(const eval::RedactionTally& t) {
 }
 
 int RunEvalRedact(EvalRedactFlags& flags) {
+  auto parsed = RedactOptionsFromFlags(flags.redaction);
+  if (!parsed.ok()) {
+    PrintError("eval redact", parsed.status());
+    return kExitUsage;
+  }
+  RedactOptions options = parsed.value();
   const fs::path dir(flags.data);
   auto gt = eval::ReadTextFile((dir / "wider_face_val_bbx_gt.txt").string());
   if (!gt.ok()) {
@@ -142,24 +140,8 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   if (flags.limit > 0 && images->size() > static_cast<size_t>(flags.limit)) {
     images->resize(flags.limit);
   }
-  RedactOptions options;
-  auto mode = ParseRedactMode(flags.mode);
-  auto shape = ParseRedactShape(flags.shape);
-  if (!mode.ok() || !shape.ok()) {
-    PrintError("eval redact", mode.ok() ? shape.status() : mode.status());
-    return kExitUsage;
-  }
-  options.mode = mode.value();
-  options.shape = shape.value();
-  options.scale = flags.scale;
-  options.confirm_below_score = flags.confirm_below;
-  options.second_opinion_below = flags.second_opinion_below;
-  options.large_face_second_opinion = flags.large_face_opinion;
-  options.photo_tile_levels = flags.levels;
-  options.verify_rounds = flags.verify_rounds;
-  options.verify_threshold = flags.verify_threshold;
   options.verify_encoding = ImageFormat::kJpeg;  // as `facet redact OUT.jpg` verifies
-  std::vector<float> thresholds = {flags.threshold};
+  std::vector<float> thresholds = {flags.redaction.threshold};
   if (flags.sweep) thresholds.insert(thresholds.end(), kSweep.begin(), kSweep.end());
   options.score_threshold = *std::min_element(thresholds.begin(), thresholds.end());
   if (flags.engine.threads == 0) flags.engine.threads = 1;
@@ -255,7 +237,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   std::vector<float> similarities;
   std::vector<QualityLevel> levels;
   // images_by_rounds[n]: images whose verification redacted something in n rounds.
-  std::vector<int> images_by_rounds(static_cast<size_t>(flags.verify_rounds) + 1, 0);
+  std::vector<int> images_by_rounds(static_cast<size_t>(flags.redaction.verify_rounds) + 1, 0);
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const ImageOutcome& out = outcomes[i];
     if (!out.status.ok()) {
@@ -299,13 +281,13 @@ int RunEvalRedact(EvalRedactFlags& flags) {
   nlohmann::json out = {
       {"images", images->size()},
       {"failed_images", failed},
-      {"threshold", flags.threshold},
-      {"second_opinion_below", flags.second_opinion_below},
-      {"large_face_opinion", flags.large_face_opinion},
-      {"scale", flags.scale},
-      {"shape", flags.shape},
-      {"mode", flags.mode},
-      {"photo_tile_levels", flags.levels},
+      {"threshold", flags.redaction.threshold},
+      {"second_opinion_below", flags.redaction.second_opinion_below},
+      {"large_face_opinion", flags.redaction.large_face_opinion},
+      {"scale", flags.redaction.scale},
+      {"shape", flags.redaction.shape},
+      {"mode", flags.redaction.mode},
+      {"photo_tile_levels", flags.redaction.levels},
       {"all", TallyJson(main.all)},
       {"at_least_16px", TallyJson(main.at_least_16px)},
       {"by_height", by_height},
@@ -349,7 +331,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
                                   {"recall_on_annotated_face", residual_recall_on_face},
                                   {"recall_at_0.3", residual_margin},
                                   {"recall_at_0.3_on_annotated_face", residual_margin_on_face}};
-    out["verification"] = {{"rounds", flags.verify_rounds},
+    out["verification"] = {{"rounds", flags.redaction.verify_rounds},
                            {"regions_added", verify_regions},
                            {"residual_faces", verify_residual},
                            {"images_by_rounds_that_redacted", images_by_rounds}};
@@ -384,10 +366,10 @@ int RunEvalRedact(EvalRedactFlags& flags) {
     std::printf(
         "WIDER redaction (%zu images, threshold %.2f, scale %.2f, %s): recall %.4f of %lld faces, "
         "%.4f of %lld faces >= 16 px; %lld regions, %lld without an annotated face\n",
-        images->size(), flags.threshold, flags.scale, flags.shape.c_str(), main.all.recall(),
-        static_cast<long long>(main.all.faces), main.at_least_16px.recall(),
-        static_cast<long long>(main.at_least_16px.faces), static_cast<long long>(main.regions),
-        static_cast<long long>(main.regions_without_face));
+        images->size(), flags.redaction.threshold, flags.redaction.scale,
+        flags.redaction.shape.c_str(), main.all.recall(), static_cast<long long>(main.all.faces),
+        main.at_least_16px.recall(), static_cast<long long>(main.at_least_16px.faces),
+        static_cast<long long>(main.regions), static_cast<long long>(main.regions_without_face));
     std::printf(
         "redacted outside the annotated faces grown 2x: %.4f of the picture on average, %d images "
         "over 10 %% (after verification: %.4f, %d over 10 %%, max %.4f)\n",
@@ -399,7 +381,7 @@ int RunEvalRedact(EvalRedactFlags& flags) {
           "verification (%d rounds): %d regions added, %d faces left; residual detections at "
           "0.5: fast %d (%d on a face), recall %d (%d on a face); at 0.3: recall %d (%d on a "
           "face); re-identification: %s of %zu faces match at >= %.4f (max %s)\n",
-          flags.verify_rounds, verify_regions, verify_residual, residual_fast,
+          flags.redaction.verify_rounds, verify_regions, verify_residual, residual_fast,
           residual_fast_on_face, residual_recall, residual_recall_on_face, residual_margin,
           residual_margin_on_face, out["reidentification"]["matches"].dump().c_str(),
           similarities.size(), match_threshold,
@@ -424,25 +406,7 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
       "detections, re-identification");
   cmd->add_option("--data", flags->data, "folder with images/ and wider_face_val_bbx_gt.txt")
       ->required();
-  cmd->add_option("--threshold", flags->threshold, "redaction detector threshold for faces under 48 px (default 0.05; taller ones need 0.6)");
-  cmd->add_option("--scale", flags->scale, "region scale (default 1.6)");
-  cmd->add_option("--second-opinion-below", flags->second_opinion_below,
-                  "photos: ask O-Net about small detections seen at one scale scoring below this, "
-                  "and about those just under the threshold (default 0.2; 0: off, the large-face "
-                  "opinion below too; docs/redact.md)");
-  cmd->add_option("--large-face-opinion", flags->large_face_opinion,
-                  "RetinaFace, photos and video: a face at least 48 px tall scoring under 0.6 is "
-                  "redacted when O-Net gives it at least this (default 0.99; 0: off)");
-  cmd->add_option("--confirm-below", flags->confirm_below,
-                  "RetinaFace: detections scoring below this must be found by two passes "
-                  "(default: RedactOptions' confirm_below_score; 0: off)");
-  cmd->add_option("--shape", flags->shape, "ellipse (default) or box");
-  cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
-  cmd->add_option("--levels", flags->levels, "photo tile levels with --detector blazeface (default 3)");
-  cmd->add_option("--verify-rounds", flags->verify_rounds,
-                  "verification rounds after drawing (default 0: none)");
-  cmd->add_option("--verify-threshold", flags->verify_threshold,
-                  "detector threshold of the verification rounds (default 0.5)");
+  AddRedactionFlags(cmd, &flags->redaction);
   cmd->add_flag("--sweep", flags->sweep, "also report recall at thresholds 0.15 .. 0.6");
   cmd->add_flag("--coverage-only", flags->coverage_only,
                 "skip the residual-detection and re-identification checks");

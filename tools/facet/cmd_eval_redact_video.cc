@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "eval/video_frames.h"
 #include "facet/redact.h"
+#include "redact_flags.h"
 
 namespace facet::cli {
 namespace {
@@ -28,11 +29,8 @@ namespace fs = std::filesystem;
 struct EvalRedactVideoFlags {
   std::string input;
   std::string output;  // empty: a temporary file, removed afterwards
-  float threshold = RedactOptions{}.score_threshold;
-  int verify_rounds = RedactOptions{}.verify_rounds;
-  int look_back = VideoRedactOptions{}.look_back_frames;
-  float large_face_opinion = RedactOptions{}.large_face_second_opinion;
-  float verify_threshold = RedactOptions{}.verify_threshold;
+  RedactionFlags redaction;   // as `facet redact` takes them
+  VideoRedactionFlags video;  // the same
   bool skip_original = false;
   bool skip_recall = false;
   int workers = 2;
@@ -87,6 +85,19 @@ Result<VideoScan> ScanVideo(const std::shared_ptr<const Engine>& engine, const s
 }
 
 int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
+  auto redact = RedactOptionsFromFlags(flags.redaction);
+  if (!redact.ok()) {
+    PrintError("eval redact-video", redact.status());
+    return kExitUsage;
+  }
+  VideoRedactOptions options;  // facet redact's defaults
+  options.threads = flags.workers;
+  options.redact = redact.value();
+  ApplyVideoRedactionFlags(flags.video, &options);
+  if (Status status = ValidateRedactOptions(options); !status.ok()) {
+    PrintError("eval redact-video", status);
+    return kExitUsage;
+  }
   if (flags.engine.threads == 0) flags.engine.threads = 1;
   auto engine = CreateEngineOrPrint(flags.engine);
   if (!engine) return kExitFailure;
@@ -96,13 +107,6 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
               ("facet-eval-redact-video-" + std::to_string(getpid()) + ".mp4"))
                  .string();
   }
-  VideoRedactOptions options;  // facet redact's defaults
-  options.threads = flags.workers;
-  options.redact.score_threshold = flags.threshold;
-  options.redact.verify_rounds = flags.verify_rounds;
-  options.look_back_frames = flags.look_back;
-  options.redact.large_face_second_opinion = flags.large_face_opinion;
-  options.redact.verify_threshold = flags.verify_threshold;
   auto summary = RedactVideo(engine, flags.input, output, options);
   if (!summary.ok()) {
     PrintError("eval redact-video", summary.status());
@@ -113,10 +117,10 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
       {"frames", summary->frames},
       {"width", summary->width},
       {"height", summary->height},
-      {"verify_rounds", flags.verify_rounds},
-      {"look_back", flags.look_back},
-      {"large_face_opinion", flags.large_face_opinion},
-      {"verify_threshold", flags.verify_threshold},
+      {"verify_rounds", flags.redaction.verify_rounds},
+      {"look_back", flags.video.look_back},
+      {"large_face_opinion", flags.redaction.large_face_opinion},
+      {"verify_threshold", flags.redaction.verify_threshold},
       {"verification_regions", summary->verify_regions},
       {"residual_faces_reported", summary->residual_faces},
       {"frames_with_residual_faces_reported", summary->frames_with_residual},
@@ -173,8 +177,8 @@ int RunEvalRedactVideo(EvalRedactVideoFlags& flags) {
       out["frames_per_second"].get<double>(), static_cast<long long>(regions), per_frame,
       max_per_frame, 100 * out["redacted_share_of_frame"]["mean"].get<double>(),
       100 * out["redacted_share_of_frame"]["max"].get<double>(),
-      static_cast<long long>(summary->verify_regions), flags.verify_rounds, flags.verify_threshold,
-      static_cast<long long>(summary->residual_faces));
+      static_cast<long long>(summary->verify_regions), flags.redaction.verify_rounds,
+      flags.redaction.verify_threshold, static_cast<long long>(summary->residual_faces));
   for (const auto& [name, by_mode] : out["detections_at_0.5"].items()) {
     for (const auto& [mode, scan] : by_mode.items()) {
       std::printf(
@@ -198,15 +202,8 @@ EvalSubcommand RegisterEvalRedactVideo(CLI::App* eval) {
       "written file (fast and recall mode, 0.5), against the original");
   cmd->add_option("--input", flags->input, "the video to redact")->required();
   cmd->add_option("--output", flags->output, "keep the redacted video here (default: removed)");
-  cmd->add_option("--threshold", flags->threshold, "redaction detector threshold for faces under 48 px (default 0.05; taller ones need 0.6)");
-  cmd->add_option("--look-back", flags->look_back,
-                  "as facet redact --look-back (default -1: the tile rotation)");
-  cmd->add_option("--large-face-opinion", flags->large_face_opinion,
-                  "as facet redact --large-face-opinion (default 0.99; 0: off)");
-  cmd->add_option("--verify-rounds", flags->verify_rounds,
-                  "verification rounds (default 0: none)");
-  cmd->add_option("--verify-threshold", flags->verify_threshold,
-                  "detector threshold of the verification rounds (default 0.5)");
+  AddRedactionFlags(cmd, &flags->redaction);
+  AddVideoRedactionFlags(cmd, &flags->video);
   cmd->add_flag("--skip-original", flags->skip_original, "do not scan the original");
   cmd->add_flag("--skip-recall", flags->skip_recall, "scan in fast mode only");
   cmd->add_option("--workers", flags->workers, "threads, one Session each (default 2)");

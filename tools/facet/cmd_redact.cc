@@ -16,6 +16,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "facet/redact.h"
+#include "redact_flags.h"
 #include "redact_keep.h"
 
 namespace facet::cli {
@@ -26,23 +27,13 @@ namespace fs = std::filesystem;
 struct RedactFlags {
   std::string input;
   std::string output;
-  std::string mode = "blur";
-  std::string shape = "ellipse";
-  float scale = RedactOptions{}.scale;
-  float confirm_below = RedactOptions{}.confirm_below_score;
-  float second_opinion_below = RedactOptions{}.second_opinion_below;
-  float large_face_opinion = RedactOptions{}.large_face_second_opinion;
-  float threshold = RedactOptions{}.score_threshold;
+  RedactionFlags redaction;
+  VideoRedactionFlags video;
   bool json = false;
   bool no_audio = false;
   int workers = 2;
-  int tiles_per_frame = VideoRedactOptions{}.tiles_per_frame;
-  int hold = VideoRedactOptions{}.hold_frames;
-  int look_back = VideoRedactOptions{}.look_back_frames;
   std::string preset = VideoRedactOptions{}.x264_preset;
   int crf = VideoRedactOptions{}.crf;
-  int levels = RedactOptions{}.photo_tile_levels;
-  int verify_rounds = RedactOptions{}.verify_rounds;
   int keep_confirm = VideoRedactOptions{}.keep_confirm_detections;
   KeepFlags keep;
   EngineFlags engine;
@@ -126,24 +117,6 @@ Result<ImageRedaction> RedactPhotoKeeping(Session& session, const std::string& i
     return finished;
   }
   return redaction;
-}
-
-Result<RedactOptions> MakeOptions(const RedactFlags& flags) {
-  RedactOptions options;
-  auto mode = ParseRedactMode(flags.mode);
-  if (!mode.ok()) return mode.status();
-  auto shape = ParseRedactShape(flags.shape);
-  if (!shape.ok()) return shape.status();
-  options.mode = mode.value();
-  options.shape = shape.value();
-  options.scale = flags.scale;
-  options.confirm_below_score = flags.confirm_below;
-  options.second_opinion_below = flags.second_opinion_below;
-  options.large_face_second_opinion = flags.large_face_opinion;
-  options.score_threshold = flags.threshold;
-  options.photo_tile_levels = flags.levels;
-  options.verify_rounds = flags.verify_rounds;
-  return options;
 }
 
 int RunPhoto(const RedactFlags& flags, const RedactOptions& options,
@@ -270,18 +243,22 @@ int RunFolder(const RedactFlags& flags, const RedactOptions& options,
   return failed == 0 ? kExitOk : kExitFailure;
 }
 
-int RunVideo(const RedactFlags& flags, const RedactOptions& options,
-             const std::shared_ptr<const Engine>& engine, KeepGallery* keep) {
+// The video options the flags give (the keep filter is set by RunVideo).
+VideoRedactOptions VideoOptionsFromFlags(const RedactFlags& flags, const RedactOptions& options) {
   VideoRedactOptions video;
   video.redact = options;
   video.threads = flags.workers;
-  video.tiles_per_frame = flags.tiles_per_frame;
-  video.look_back_frames = flags.look_back;
-  video.hold_frames = flags.hold;
+  ApplyVideoRedactionFlags(flags.video, &video);
   video.keep_audio = !flags.no_audio;
   video.x264_preset = flags.preset;
   video.crf = flags.crf;
   video.keep_confirm_detections = flags.keep_confirm;
+  return video;
+}
+
+int RunVideo(const RedactFlags& flags, const RedactOptions& options,
+             const std::shared_ptr<const Engine>& engine, KeepGallery* keep) {
+  VideoRedactOptions video = VideoOptionsFromFlags(flags, options);
   std::unique_ptr<KeepRun> keep_run;
   if (keep != nullptr) {
     keep_run = keep->Start();
@@ -375,12 +352,18 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
 }
 
 int RunRedact(RedactFlags& flags) {
-  auto options = MakeOptions(flags);
+  auto options = RedactOptionsFromFlags(flags.redaction);
   if (!options.ok()) {
     PrintError("redact", options.status());
     return kExitUsage;
   }
   if (!CheckWorkers(flags.workers)) return kExitUsage;
+  // The video flags too, whatever the input: a bad value is a usage error before any work.
+  if (Status video = ValidateRedactOptions(VideoOptionsFromFlags(flags, options.value()));
+      !video.ok()) {
+    PrintError("redact", video);
+    return kExitUsage;
+  }
   std::error_code ec;
   if (!fs::exists(flags.input, ec)) {
     PrintError("redact", Status::NotFound(flags.input + ": no such file or folder"));
@@ -425,40 +408,14 @@ Action RegisterRedact(CLI::App& app) {
   cmd->add_option("output", flags->output,
                   "where to write: a photo (.jpg/.png/...), a folder, or a video (.mp4/.mov/.mkv)")
       ->required();
-  cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
-  cmd->add_option("--shape", flags->shape, "ellipse (default) or box");
-  cmd->add_option("--scale", flags->scale,
-                  "region size: the head around the detector's box times this (default 1.6)");
-  cmd->add_option("--second-opinion-below", flags->second_opinion_below,
-                  "photos: ask O-Net about small detections seen at one scale scoring below this, "
-                  "and about those just under the threshold (default 0.2; 0: off, the large-face "
-                  "opinion below too; docs/redact.md)");
-  cmd->add_option("--large-face-opinion", flags->large_face_opinion,
-                  "RetinaFace, photos and video: a face at least 48 px tall scoring under 0.6 is "
-                  "redacted when O-Net gives it at least this (default 0.99; 0: off)");
-  cmd->add_option("--confirm-below", flags->confirm_below,
-                  "photos, RetinaFace: a face scoring below this is redacted only when two of the "
-                  "scan's scales found it (default: see docs/redact.md; 0: off)");
-  cmd->add_option("--threshold", flags->threshold,
-                  "detector score threshold for faces under 48 px (default 0.05; taller ones need 0.6; recognition uses 0.75)");
+  AddRedactionFlags(cmd, &flags->redaction);
   cmd->add_flag("--json", flags->json, "print a JSON summary");
-  cmd->add_option("--levels", flags->levels,
-                  "photos with --detector blazeface: tile levels below the frame (default 3)");
-  cmd->add_option("--verify-rounds", flags->verify_rounds,
-                  "rounds of re-scanning the output (photos: as written; video: each drawn "
-                  "frame) and redacting again a face still found at 0.5 inside a redacted region "
-                  "(default 0: none; each round only when the last scan found one)");
   cmd->add_flag("--no-audio", flags->no_audio, "video: drop the audio streams");
   cmd->add_option(
       "--workers", flags->workers,
       "photos: parallel photos; video: detection threads and as many verification threads, one "
       "Session each (default 2)");
-  cmd->add_option("--tiles-per-frame", flags->tiles_per_frame,
-                  "video: tiles scanned per frame besides the full frame (default 1)");
-  cmd->add_option("--hold", flags->hold, "video: frames a missed face stays redacted (default 12)");
-  cmd->add_option("--look-back", flags->look_back,
-                  "video: a face first found in a frame is redacted in up to this many frames "
-                  "before it (0: off; default -1: the tile rotation, 21 frames at 1080p)");
+  AddVideoRedactionFlags(cmd, &flags->video);
   cmd->add_option("--preset", flags->preset, "video: libx264 preset (default ultrafast)");
   cmd->add_option("--crf", flags->crf, "video: libx264 constant rate factor, 0..51 (default 20)");
   cmd->add_option("--keep-confirm", flags->keep_confirm,
