@@ -553,7 +553,8 @@ std::string Sha256Hex(std::span<const uint8_t> bytes);
 
 // Times as the CLI, exports and the service write them: ISO 8601 UTC, "2026-11-23T09:30:00Z"
 // (milliseconds shown when not zero). ParseTime also takes a date alone ("2027-01-31", midnight
-// UTC) and fractional seconds; kInvalidArgument otherwise.
+// UTC) and fractional seconds; kInvalidArgument otherwise, and for a date or time that does
+// not exist (2027-02-30, 23:59:60: refused, never moved to the next valid one).
 std::string FormatTime(TimePoint time);
 Result<TimePoint> ParseTime(std::string_view text);
 

@@ -35,17 +35,44 @@ std::string FormatTime(TimePoint time) {
 constexpr int kFirstYear = 1970;
 constexpr int kLastYear = 2200;
 
+namespace {
+
+// Reads exactly `digits` decimal digits at `*at` into `value`, advancing `*at`.
+bool ReadDigits(const char** at, int digits, int* value) {
+  *value = 0;
+  for (int i = 0; i < digits; ++i) {
+    const char c = (*at)[i];
+    if (c < '0' || c > '9') return false;
+    *value = *value * 10 + (c - '0');
+  }
+  *at += digits;
+  return true;
+}
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+}  // namespace
+
+// Strict: a date or time that does not exist (2027-02-30, 24:00:00, 23:59:60) is refused, never
+// moved to the next valid one, and every field has its full number of digits.
 Result<TimePoint> ParseTime(std::string_view text) {
   const std::string s(text);
-  std::tm parts{};
-  int millis = 0;
-  const char* rest = strptime(s.c_str(), "%Y-%m-%d", &parts);
-  if (rest == nullptr) {
+  const char* rest = s.c_str();
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, millis = 0;
+  if (!ReadDigits(&rest, 4, &year) || *rest++ != '-' || !ReadDigits(&rest, 2, &month) ||
+      *rest++ != '-' || !ReadDigits(&rest, 2, &day)) {
     return Status::InvalidArgument("'" + s + "' is not a date (YYYY-MM-DD[THH:MM:SS[.mmm]Z])");
   }
   if (*rest == 'T') {
-    rest = strptime(rest + 1, "%H:%M:%S", &parts);
-    if (rest == nullptr) return Status::InvalidArgument("'" + s + "': bad time of day");
+    ++rest;
+    if (!ReadDigits(&rest, 2, &hour) || *rest++ != ':' || !ReadDigits(&rest, 2, &minute) ||
+        *rest++ != ':' || !ReadDigits(&rest, 2, &second)) {
+      return Status::InvalidArgument("'" + s + "': bad time of day (HH:MM:SS)");
+    }
     if (*rest == '.') {
       ++rest;
       int digits = 0;
@@ -64,11 +91,23 @@ Result<TimePoint> ParseTime(std::string_view text) {
   }
   // TimePoint counts nanoseconds in 64 bits (years 1677..2262); a year outside 1970..2200 is a
   // typo, not a consent expiry, and would not fit.
-  const int year = parts.tm_year + 1900;
   if (year < kFirstYear || year > kLastYear) {
     return Status::InvalidArgument("'" + s + "': the year must be within " +
                                    std::to_string(kFirstYear) + ".." + std::to_string(kLastYear));
   }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) {
+    return Status::InvalidArgument("'" + s + "': no such date");
+  }
+  if (hour > 23 || minute > 59 || second > 59) {
+    return Status::InvalidArgument("'" + s + "': no such time of day");
+  }
+  std::tm parts{};
+  parts.tm_year = year - 1900;
+  parts.tm_mon = month - 1;
+  parts.tm_mday = day;
+  parts.tm_hour = hour;
+  parts.tm_min = minute;
+  parts.tm_sec = second;
   const std::time_t seconds = timegm(&parts);
   return audit::FromUnixMillis(static_cast<int64_t>(seconds) * 1000 + millis);
 }

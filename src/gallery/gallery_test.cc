@@ -262,6 +262,14 @@ TEST_F(GalleryTest, ExportHoldsEverythingAndEraseRemovesIt) {
               StatusCode::kInvalidArgument)
         << bad;
   }
+  // Nor may it reorder the audit line it lands in (U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LEFT-TO-
+  // RIGHT ISOLATE: found by a hostile-input sweep of the service); Arabic or Hebrew text is fine.
+  for (const char* bad : {"audit \u202e", "\u202atext", "x\u2066y\u2069"}) {
+    EXPECT_EQ(galleries_->ExportPerson("family", "amy", {"dpo", bad}).status().code(),
+              StatusCode::kInvalidArgument)
+        << bad;
+  }
+  ASSERT_TRUE(galleries_->ExportPerson("family", "amy", {"dpo", "طلب الوصول, בקשה"}).ok());
   ASSERT_TRUE(
       galleries_->ExportPerson("family", "amy", {"dpo", "Zoë's request, 日本 🙂"}).ok());
   auto exported = galleries_->ExportPerson("family", "amy", {"dpo", "subject access request"});
@@ -413,6 +421,16 @@ TEST_F(GalleryTest, TimesFormatAndParse) {
   EXPECT_EQ(ParseTime("5578-01-01").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseTime("1969-12-31").status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(ParseTime("2200-12-31T23:59:59Z").ok());
+  // A date or time that does not exist is refused, not moved on (2027-02-30 was stored as
+  // 2027-03-02: found by a hostile-input sweep of the service), and fields have all their digits.
+  EXPECT_EQ(FormatTime(ParseTime("2028-02-29").value()), "2028-02-29T00:00:00Z");
+  EXPECT_EQ(FormatTime(ParseTime("2000-02-29").value()), "2000-02-29T00:00:00Z");
+  for (const char* bad :
+       {"2027-02-29", "2100-02-29", "2027-02-30", "2027-04-31", "2027-13-01", "2027-00-10",
+        "2027-01-00", "2027-01-01T24:00:00Z", "2027-01-01T23:60:00Z", "2027-01-01T23:59:60Z",
+        "2027-1-1", "2027-01-01T1:02:03Z", "+2027-01-01", "2027-01-01T", ""}) {
+    EXPECT_EQ(ParseTime(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
 }
 
 }  // namespace
