@@ -76,6 +76,17 @@ Status CheckText(const std::string& what, const std::string& text, bool required
   }
   // Text goes into the audit log and into JSON exports, which must stay readable as UTF-8.
   if (!IsValidUtf8(text)) return Status::InvalidArgument(what + " is not valid UTF-8");
+  // Nor may it reorder what is shown around it: the bidirectional embeddings, overrides and
+  // isolates (U+202A..U+202E, U+2066..U+2069) can make an audit line read as something else.
+  for (size_t i = 0; i + 2 < text.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(text[i]);
+    const auto b1 = static_cast<unsigned char>(text[i + 1]);
+    const auto b2 = static_cast<unsigned char>(text[i + 2]);
+    if (b0 == 0xE2 &&
+        ((b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9))) {
+      return Status::InvalidArgument(what + " contains a bidirectional control character");
+    }
+  }
   return Status::Ok();
 }
 
