@@ -81,7 +81,9 @@ struct ServiceOptions {
   // Per-key rate limit (token bucket) unless the key sets its own. 429 RateLimitExceeded.
   double rate_per_second = 20;
   int burst = 40;
-  // Failed authentications per client address (each costs an Argon2id evaluation).
+  // Failed authentications (each costs an Argon2id evaluation) per client address and per key
+  // id: a key not verified recently is checked while either still has failures to spend, so
+  // forged secrets for one key lock out neither other keys nor that key from elsewhere.
   double auth_failures_per_second = 1;
   int auth_failure_burst = 10;
 

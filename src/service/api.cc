@@ -366,9 +366,12 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
   }
   if (!route->has_body && has_body) return refuse(400, "BadArgument", "this request has no body");
 
-  // Authentication. Keys that need an Argon2id evaluation (not verified recently) are limited per
-  // client address once they fail: a flood of forged keys cannot burn the CPU, and valid keys in
-  // the cache are never held up by someone else's failures.
+  // Authentication. A key that needs an Argon2id evaluation (not verified recently) is checked
+  // while its client address or its key id still has failures to spend: a flood of forged keys
+  // cannot burn the CPU (an unknown id costs no evaluation, and each known id and each address
+  // only a few a second), and forged secrets for one key id hold up neither other keys from the
+  // same address (loopback, a proxy) nor that key from other addresses. Valid keys in the cache
+  // are never held up.
   const ServiceOptions& o = deps_.options;
   const std::string presented = PresentedKey(req.get_header_value("Ocp-Apim-Subscription-Key"),
                                              req.get_header_value("Authorization"));
@@ -380,20 +383,26 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
   }
   Caller& caller = t_request.context.caller;
   double blocked = 0;
+  const std::string address_bucket = "address " + req.remote_addr;
   const AuthOutcome outcome = deps_.auth->Authenticate(
       presented, &caller,
-      [&] {
-        blocked = auth_failure_limiter_.Peek(req.remote_addr, o.auth_failures_per_second,
-                                             o.auth_failure_burst);
+      [&](const std::string& key_id) {
+        blocked = std::min(auth_failure_limiter_.Peek(address_bucket, o.auth_failures_per_second,
+                                                      o.auth_failure_burst),
+                           auth_failure_limiter_.Peek("key " + key_id, o.auth_failures_per_second,
+                                                      o.auth_failure_burst));
         return blocked <= 0;
       },
-      [&] {
-        (void)auth_failure_limiter_.Acquire(req.remote_addr, o.auth_failures_per_second,
+      [&](const std::string& key_id) {
+        (void)auth_failure_limiter_.Acquire(address_bucket, o.auth_failures_per_second,
+                                            o.auth_failure_burst);
+        (void)auth_failure_limiter_.Acquire("key " + key_id, o.auth_failures_per_second,
                                             o.auth_failure_burst);
       });
   if (outcome == AuthOutcome::kThrottled) {
     res.set_header("Retry-After", std::to_string(static_cast<int>(std::ceil(blocked))));
-    return refuse(429, "RateLimitExceeded", "too many failed authentications from this address");
+    return refuse(429, "RateLimitExceeded",
+                  "too many failed authentications with this key id from this address");
   }
   if (outcome != AuthOutcome::kOk) {
     res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");

@@ -112,8 +112,8 @@ bool Authenticator::VerifyLimited(const ApiKeyRecord& record, const std::string&
 }
 
 AuthOutcome Authenticator::Authenticate(const std::string& presented, Caller* caller,
-                                        const std::function<bool()>& allow_slow_check,
-                                        const std::function<void()>& on_slow_failure) {
+                                        const SlowCheckHook& allow_slow_check,
+                                        const SlowFailureHook& on_slow_failure) {
   if (presented.empty()) return AuthOutcome::kMissing;
   bool check_file = false;
   {
@@ -143,9 +143,9 @@ AuthOutcome Authenticator::Authenticate(const std::string& presented, Caller* ca
     }
   }
   if (!cached) {
-    if (allow_slow_check && !allow_slow_check()) return AuthOutcome::kThrottled;
+    if (allow_slow_check && !allow_slow_check(record->id)) return AuthOutcome::kThrottled;
     if (!VerifyLimited(*record, parts->secret)) {
-      if (on_slow_failure) on_slow_failure();
+      if (on_slow_failure) on_slow_failure(record->id);
       return AuthOutcome::kInvalid;
     }
     std::lock_guard<std::mutex> lock(mutex_);

@@ -58,11 +58,14 @@ class Authenticator {
 
   // Checks the presented key (empty: none was sent). On kOk fills `caller`. A key recently
   // verified is accepted from the cache; otherwise, before an Argon2id evaluation (the only costly
-  // step), `allow_slow_check` is asked (the caller's per-address failure limit), and
-  // `on_slow_failure` is told when that evaluation rejected the key.
+  // step, run only for the id of an active key), `allow_slow_check` is asked with that key id (the
+  // caller's failure limits), and `on_slow_failure` is told the id when that evaluation rejected
+  // the key.
+  using SlowCheckHook = std::function<bool(const std::string& key_id)>;
+  using SlowFailureHook = std::function<void(const std::string& key_id)>;
   AuthOutcome Authenticate(const std::string& presented_key, Caller* caller,
-                           const std::function<bool()>& allow_slow_check = nullptr,
-                           const std::function<void()>& on_slow_failure = nullptr);
+                           const SlowCheckHook& allow_slow_check = nullptr,
+                           const SlowFailureHook& on_slow_failure = nullptr);
 
   // Active keys (file + memory) as last loaded.
   int ActiveKeys();

@@ -154,18 +154,26 @@ TEST(Authenticator, KeysScopesRevocationAndReload) {
   forged.back() = forged.back() == 'x' ? 'y' : 'x';
   EXPECT_EQ((*auth)->Authenticate(forged, &caller), AuthOutcome::kInvalid);
   int slow_failures = 0;
-  EXPECT_EQ((*auth)->Authenticate(forged, &caller, [] { return false; }),
+  std::string asked_for;
+  EXPECT_EQ((*auth)->Authenticate(forged, &caller,
+                                  [&](const std::string& id) {
+                                    asked_for = id;
+                                    return false;
+                                  }),
             AuthOutcome::kThrottled);
-  EXPECT_EQ((*auth)->Authenticate(forged, &caller, [] { return true; }, [&] { ++slow_failures; }),
-            AuthOutcome::kInvalid);
+  EXPECT_EQ(asked_for, made->record.id) << "the hooks are told which key is being checked";
+  const auto allow = [](const std::string&) { return true; };
+  const auto count_failure = [&](const std::string&) { ++slow_failures; };
+  EXPECT_EQ((*auth)->Authenticate(forged, &caller, allow, count_failure), AuthOutcome::kInvalid);
   EXPECT_EQ(slow_failures, 1);
-  EXPECT_EQ((*auth)->Authenticate("fk_000000000000_" + std::string(43, 'a'), &caller,
-                                  [] { return true; }, [&] { ++slow_failures; }),
+  EXPECT_EQ((*auth)->Authenticate("fk_000000000000_" + std::string(43, 'a'), &caller, allow,
+                                  count_failure),
             AuthOutcome::kInvalid);
   EXPECT_EQ(slow_failures, 1) << "an unknown id costs no Argon2id evaluation";
   ASSERT_EQ((*auth)->Authenticate(made->key, &caller), AuthOutcome::kOk);
   EXPECT_EQ(caller.key_id, made->record.id);
-  EXPECT_EQ((*auth)->Authenticate(made->key, &caller, [] { return false; }), AuthOutcome::kOk)
+  EXPECT_EQ((*auth)->Authenticate(made->key, &caller, [](const std::string&) { return false; }),
+            AuthOutcome::kOk)
       << "a recently verified key needs no slow check";
   EXPECT_EQ(caller.scopes, kScopeDetect | kScopeVerify);
   // Cached now; a revocation must still apply at once (the file changed).
