@@ -413,6 +413,16 @@ TEST_F(ApiTest, HostileTransportStillServes) {
     EXPECT_EQ(RawClient::StatusOf(raw.ReadAll(milliseconds(3000))), 413);
   }
   {
+    // A JSON body announced over its 1 MiB limit (under the image limit): 413 at once, no wait
+    // for a body that will be refused anyway.
+    RawClient raw(service_->port());
+    raw.Send(
+        "POST /face/v1.0/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Ocp-Apim-Subscription-Key: " +
+        full_ + "\r\nContent-Length: 2000000\r\n\r\n");
+    EXPECT_EQ(RawClient::StatusOf(raw.ReadAll(milliseconds(3000))), 413);
+  }
+  {
     // Conflicting framing (request smuggling shape).
     RawClient raw(service_->port());
     raw.Send("POST /face/v1.0/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "core/json_strict.h"
 #include "embed/manifest.h"
 
 namespace facet::embed::manifest_json {
@@ -18,7 +19,9 @@ Result<Json> ParseRoot(std::string_view json_text) {
   if (json_text.size() > kMaxManifestBytes) {
     return Bad("larger than " + std::to_string(kMaxManifestBytes) + " bytes");
   }
-  Json root = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  std::string duplicate;
+  Json root = ParseJsonRefusingDuplicateKeys(json_text, &duplicate);
+  if (!duplicate.empty()) return Bad("the key \"" + duplicate + "\" appears twice in one object");
   if (root.is_discarded()) return Bad("not valid JSON");
   if (!root.is_object()) return Bad("must be a JSON object");
   return root;

@@ -94,6 +94,13 @@ TEST(ManifestTest, RejectsMalformedOrHostileJson) {
   std::string nul = Valid().dump();
   nul.insert(nul.find("faceplugin"), std::string(1, '\0'));
   EXPECT_FALSE(ParseRecognizerManifest(nul).ok());
+  // A key given twice: nlohmann would keep the last silently (registered as "other").
+  std::string twice = Valid().dump();
+  twice.insert(twice.rfind('}'), ",\"name\":\"other\"");
+  auto duplicate = ParseRecognizerManifest(twice);
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_NE(duplicate.status().message().find("\"name\" appears twice"), std::string::npos)
+      << duplicate.status().ToString();
 }
 
 TEST(ManifestTest, RejectsUnknownKeysAtEveryLevel) {

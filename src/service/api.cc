@@ -365,6 +365,10 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
                       " bytes");
   }
   if (!route->has_body && has_body) return refuse(400, "BadArgument", "this request has no body");
+  if (route->has_body && has_body && length > kMaxJsonBytes &&
+      MediaType(req.get_header_value("Content-Type")) == "application/json") {
+    return refuse(413, "PayloadTooLarge", "a JSON body is at most 1 MiB");
+  }
 
   // Authentication. A key that needs an Argon2id evaluation (not verified recently) is checked
   // while its client address or its key id still has failures to spend: a flood of forged keys

@@ -6,12 +6,12 @@
 #include <map>
 #include <set>
 
+#include "core/json_strict.h"
 #include "service/azure_compat.h"
 
 namespace facet::service {
 namespace {
 
-constexpr size_t kMaxJsonBytes = 1 << 20;
 constexpr int kMaxJsonDepth = 32;
 
 ApiError Bad(std::string message) { return {400, "BadArgument", std::move(message)}; }
@@ -193,7 +193,9 @@ MaybeError ParseJsonObject(const httplib::Request& req, nlohmann::json* out) {
     return ApiError{413, "PayloadTooLarge", "a JSON body is at most 1 MiB"};
   }
   if (!JsonDepthWithin(req.body, kMaxJsonDepth)) return Bad("the JSON body is nested too deeply");
-  *out = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  std::string duplicate;
+  *out = ParseJsonRefusingDuplicateKeys(req.body, &duplicate);
+  if (!duplicate.empty()) return Bad("the JSON body has the key '" + duplicate + "' twice");
   if (out->is_discarded()) return Bad("the body is not valid JSON");
   if (!out->is_object()) return Bad("the JSON body must be an object");
   return std::nullopt;

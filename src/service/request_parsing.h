@@ -22,6 +22,10 @@
 namespace facet::service {
 
 // A refusal: HTTP status, error code, message for the client.
+// The largest JSON body any endpoint takes (413 above it; refused from the declared
+// Content-Length before the body is read).
+inline constexpr size_t kMaxJsonBytes = 1 << 20;
+
 struct ApiError {
   int status = 400;
   std::string code = "BadArgument";

@@ -442,6 +442,12 @@ TEST(RequestParsing, JsonBodiesAndFields) {
   EXPECT_EQ(ParseJsonObject(req, &body)->status, 400);
   req.body = "{\"a\": \"" + std::string(100, '[') + "\"}";
   EXPECT_FALSE(ParseJsonObject(req, &body).has_value()) << "brackets inside strings do not nest";
+  // A key twice is ambiguous (nlohmann would keep the last): refused, naming the key.
+  req.body = R"({"faceId1": "bogus", "faceId1": "x", "faceId2": "y"})";
+  auto twice = ParseJsonObject(req, &body);
+  ASSERT_TRUE(twice.has_value());
+  EXPECT_EQ(twice->status, 400);
+  EXPECT_NE(twice->message.find("'faceId1' twice"), std::string::npos) << twice->message;
   req.body = "{\"a\": \"" + std::string(2 << 20, 'x') + "\"}";
   EXPECT_EQ(ParseJsonObject(req, &body)->status, 413);
 
