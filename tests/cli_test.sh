@@ -64,6 +64,32 @@ check "compare no face: says so" grep -q "no face" "$tmp/noface.stderr"
 # Usage errors.
 run usage detect --detector-mode turbo "$samples/sample1.jpg"
 check "bad mode: exit 2" [ "$(code usage)" = 2 ]
+# --draw never writes over an input photo, named directly or through a link.
+cp "$samples/sample1.jpg" "$tmp/mine.jpg"
+ln -s "$tmp/mine.jpg" "$tmp/link.jpg"
+before=$(sha256sum <"$tmp/mine.jpg")
+run draw_over detect "$tmp/mine.jpg" --draw "$tmp/mine.jpg"
+run draw_link detect "$tmp/mine.jpg" --draw "$tmp/link.jpg"
+check "draw over the input: exit 2" sh -c "[ $(code draw_over) = 2 ] && [ $(code draw_link) = 2 ]"
+check "draw over the input: photo intact" [ "$(sha256sum <"$tmp/mine.jpg")" = "$before" ]
+
+# eval pairs: an output naming an input is refused before any work; an output that cannot be
+# written, or images that cannot be read, fail the run (its figures would not be about the model).
+mkdir -p "$tmp/pairs"
+cp "$samples/sample1.jpg" "$samples/sample2.jpg" "$tmp/pairs/"
+printf '0 sample1.jpg sample2.jpg\n1 sample1.jpg sample1.jpg\n' >"$tmp/pairs.list"
+cp "$tmp/pairs.list" "$tmp/pairs.before"
+run pairs_ok eval pairs --list "$tmp/pairs.list" --root "$tmp/pairs" --pairs-out "$tmp/pairs.tsv"
+check "eval pairs: exit 0, TSV written" sh -c "[ $(code pairs_ok) = 0 ] && [ -s '$tmp/pairs.tsv' ]"
+run pairs_over eval pairs --list "$tmp/pairs.list" --root "$tmp/pairs" --pairs-out "$tmp/pairs.list"
+check "eval pairs --pairs-out over the list: exit 2, list intact" \
+  sh -c "[ $(code pairs_over) = 2 ] && cmp -s '$tmp/pairs.list' '$tmp/pairs.before'"
+run pairs_unwritable eval pairs --list "$tmp/pairs.list" --root "$tmp/pairs" \
+  --pairs-out "$tmp/no/such/folder/x.tsv"
+check "eval pairs, output not written: exit 1" [ "$(code pairs_unwritable)" = 1 ]
+run pairs_noroot eval pairs --list "$tmp/pairs.list" --root "$tmp/no_such_root"
+check "eval pairs, images unreadable: exit 1, says so" \
+  sh -c "[ $(code pairs_noroot) = 1 ] && grep -q 'could not be read' '$tmp/pairs_noroot.stderr'"
 run badmodel detect --model arcface "$samples/sample1.jpg"
 check "unknown model: exit 1 with the known names" grep -q "mobilefacenet" "$tmp/badmodel.stderr"
 

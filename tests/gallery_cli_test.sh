@@ -68,6 +68,17 @@ check "export: file is 0600" [ "$(stat -c %a "$tmp/alice.json")" = 600 ]
 check "export: content" $py -c "import json,sys; d=json.load(open('$tmp/alice.json')); \
 sys.exit(0 if d['person']['display_name']=='Alice Example' and len(d['faces'])==1 and \
 len(d['faces'][0]['template'])==192 and d['consents'][0]['evidence']=='sha256:0123' else 1)"
+# An export never writes over a file: not the master key, not the store, not an earlier export.
+key_before=$(sha256sum <"$FACET_KEY_FILE")
+store_before=$(sha256sum <"$FACET_STORE")
+export_before=$(sha256sum <"$tmp/alice.json")
+for target in "$FACET_KEY_FILE" "$FACET_STORE" "$tmp/alice.json"; do
+  run x_over person export --gallery office --person alice --purpose "access request" --out "$target"
+  check "export over $(basename "$target"): refused" [ "$(code x_over)" = 1 ]
+done
+check "export over the key: key intact" [ "$(sha256sum <"$FACET_KEY_FILE")" = "$key_before" ]
+check "export over the store: store intact" [ "$(sha256sum <"$FACET_STORE")" = "$store_before" ]
+check "export over an export: intact" [ "$(sha256sum <"$tmp/alice.json")" = "$export_before" ]
 run r1 consent revoke --gallery office --person alice --all
 check "revoke: templates shredded" grep -q "data key destroyed" "$tmp/r1.stdout"
 run i2 identify --gallery office --purpose "door test" --json "$samples/sample3.jpg"
@@ -201,5 +212,11 @@ check "kill -9: a re-run completes (exit 0)" [ "$(code kfinal)" = 0 ]
 check "kill -9: nothing enrolled twice (48 faces)" bash -c \
   "'$facet' gallery list --json | $py -c \"import json,sys; d=json.load(sys.stdin); \
 sys.exit(0 if [g['faces'] for g in d if g['name']=='bulk']==[48] else 1)\""
+
+# A consent CSV with a quoted field left open is refused, naming the line; nobody is enrolled.
+printf 'person,granted_by,scope,purpose\nq1,q1,identify,"unterminated\n' >"$tmp/open_quote.csv"
+run openq enroll --gallery bulk --folder "$tmp/people" --consents "$tmp/open_quote.csv"
+check "consent CSV, open quote: exit 2, line named" \
+  sh -c "[ $(code openq) = 2 ] && grep -q 'open_quote.csv:2: a quoted field is not closed' '$tmp/openq.stderr'"
 
 finish gallery_cli_test

@@ -207,6 +207,7 @@ TEST(WiderTest, ParsesGroundTruthAndKeepLists) {
   EXPECT_FALSE(ParseWider("a.jpg\n2\n1 2 3 4\n", {"", "", ""}).ok());
   EXPECT_FALSE(ParseWider(gt, {"a/1.jpg 3\n", "", ""}).ok());
   EXPECT_FALSE(ParseWider(gt, {"zzz.jpg 1\n", "", ""}).ok());
+  EXPECT_FALSE(ParseWider("", {"", "", ""}).ok()) << "no image is not a result of AP 0";
 }
 
 }  // namespace

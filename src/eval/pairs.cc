@@ -1,5 +1,6 @@
 #include "eval/pairs.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -66,8 +67,8 @@ Result<std::vector<LabeledPair>> ParseLfwPairs(const std::string& text) {
     for (int k = 0; k < 2 * per_fold; ++k) {
       if (!std::getline(in, line)) {
         return Status::InvalidArgument("pairs.txt ends early: expected " +
-                                       std::to_string(folds * 2 * per_fold) + " pairs, found " +
-                                       std::to_string(pairs.size()));
+                                       std::to_string(int64_t{folds} * 2 * per_fold) +
+                                       " pairs, found " + std::to_string(pairs.size()));
       }
       ++line_number;
       const auto f = Split(line);

@@ -58,6 +58,8 @@ Result<std::vector<WiderImage>> ParseWider(const std::string& gt_text,
     index[image.path] = images.size();
     images.push_back(std::move(image));
   }
+  // An empty file would score AP 0 over 0 images as if it were a result.
+  if (images.empty()) return Status::InvalidArgument("WIDER ground truth lists no image");
   for (int level = 0; level < 3; ++level) {
     std::istringstream keep(keep_texts[level]);
     line_number = 0;

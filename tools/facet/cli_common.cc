@@ -1,10 +1,13 @@
 #include "cli_common.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <numeric>
 
 namespace facet::cli {
@@ -57,8 +60,10 @@ void AddEngineFlags(CLI::App* cmd, EngineFlags* flags) {
                       ", or one registered with `facet models add`; default " + flags->detector +
                       "; retinaface's weights are for non-commercial research, blazeface is "
                       "Apache-2.0: see `facet models`)");
-  cmd->add_option("--threads", flags->threads,
-                  "threads per inference (default 0: XNNPACK on the calling thread, OpenCV's default)");
+  cmd->add_option(
+      "--threads", flags->threads,
+      "threads per inference, at most the machine's cores (default 0: XNNPACK on the calling "
+      "thread, OpenCV's default)");
   std::string backends;
   for (const std::string& name : BackendNames()) backends += (backends.empty() ? "" : ", ") + name;
   cmd->add_option("--backend", flags->backend,
@@ -85,6 +90,37 @@ bool CheckWorkers(int workers) {
                                                   ", got " + std::to_string(workers)));
   return false;
 }
+
+Status CheckOutputIsNotAnInput(const std::string& output, const std::vector<std::string>& inputs) {
+  std::error_code ec;
+  if (!std::filesystem::exists(output, ec)) return Status::Ok();
+  for (const std::string& input : inputs) {
+    if (std::filesystem::equivalent(input, output, ec)) {
+      return Status::InvalidArgument(output + ": is the input " + input +
+                                     " (through a link or not); write elsewhere");
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void OnInterrupt(int /*signal*/) { g_interrupted = 1; }
+
+}  // namespace
+
+void CatchInterrupts() {
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;  // the second signal has its default effect
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+bool InterruptRequested() { return g_interrupted != 0; }
 
 void PrintError(const std::string& context, const Status& status) {
   std::fprintf(stderr, "facet: %s: %s\n", context.c_str(), status.ToString().c_str());

@@ -57,6 +57,17 @@ inline constexpr int kMaxWorkers = 64;
 // kExitUsage).
 bool CheckWorkers(int workers);
 
+// kInvalidArgument when `output` exists and is one of `inputs` (the same file, through a link or
+// not): a command never writes what it makes over what it reads.
+Status CheckOutputIsNotAnInput(const std::string& output, const std::vector<std::string>& inputs);
+
+// Ctrl-C (SIGINT) and SIGTERM then ask the running command to stop cleanly (a long video
+// redaction stops after the frame being written and leaves no partial file) instead of killing
+// the process; a second signal kills it as before. InterruptRequested tells whether one came.
+// The flag a signal handler sets is the CLI's one piece of process-wide state.
+void CatchInterrupts();
+bool InterruptRequested();
+
 // Prints "facet: <context>: <status>" to stderr.
 void PrintError(const std::string& context, const Status& status);
 

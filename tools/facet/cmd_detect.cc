@@ -78,6 +78,16 @@ int RunDetect(const DetectFlags& flags) {
     return kExitUsage;
   }
   if (!CheckWorkers(flags.workers)) return kExitUsage;
+  if (!flags.draw.empty()) {
+    for (size_t i = 0; i < flags.images.size(); ++i) {
+      const Status status =
+          CheckOutputIsNotAnInput(DrawPath(flags.draw, i, flags.images.size()), flags.images);
+      if (!status.ok()) {
+        PrintError("--draw", status);
+        return kExitUsage;
+      }
+    }
+  }
   auto engine = CreateEngineOrPrint(flags.engine);
   if (!engine) return kExitFailure;
   DetectOptions options;

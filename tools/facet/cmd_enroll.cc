@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "batch.h"
@@ -44,7 +45,9 @@ struct ConsentRow {
   ConsentSpec consent;
 };
 
-std::vector<std::string> SplitCsvLine(const std::string& line) {
+// The fields of one CSV line; nullopt when a quoted field is not closed (a record never spans
+// lines here: a consent's text is one line).
+std::optional<std::vector<std::string>> SplitCsvLine(const std::string& line) {
   std::vector<std::string> fields(1);
   bool quoted = false;
   for (size_t i = 0; i < line.size(); ++i) {
@@ -66,6 +69,7 @@ std::vector<std::string> SplitCsvLine(const std::string& line) {
       fields.back() += c;
     }
   }
+  if (quoted) return std::nullopt;
   return fields;
 }
 
@@ -79,7 +83,12 @@ Result<std::map<std::string, ConsentRow>> ReadConsentCsv(const std::string& path
   while (std::getline(in, line)) {
     ++number;
     if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> fields = SplitCsvLine(line);
+    std::optional<std::vector<std::string>> split = SplitCsvLine(line);
+    if (!split) {
+      return Status::InvalidArgument(path + ":" + std::to_string(number) +
+                                     ": a quoted field is not closed");
+    }
+    std::vector<std::string>& fields = *split;
     if (header.empty()) {
       header = fields;
       for (const char* required : {"person", "granted_by", "scope", "purpose"}) {

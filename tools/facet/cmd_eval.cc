@@ -64,6 +64,43 @@ std::vector<eval::PairOutcome> Outcomes(const std::vector<eval::LabeledPair>& pa
   return outcomes;
 }
 
+// The exit code of a pair evaluation whose results are printed: kExitFailure when an output
+// file could not be written or an image could not be read (a missing or broken image is not a
+// result about the model, unlike a photo without a face), each said on stderr.
+int PairEvalExitCode(const std::map<std::string, BatchItem>& items, bool outputs_written) {
+  size_t unreadable = 0;
+  const std::string* first = nullptr;
+  const BatchItem* first_item = nullptr;
+  for (const auto& [path, item] : items) {
+    if (item.embedding || item.status.code() == StatusCode::kNoFace) continue;
+    if (unreadable++ == 0) {
+      first = &path;
+      first_item = &item;
+    }
+  }
+  if (unreadable > 0) {
+    PrintError("eval", Status::FailedPrecondition(std::to_string(unreadable) + " of " +
+                                                  std::to_string(items.size()) +
+                                                  " images could not be read, e.g. " + *first +
+                                                  ": " + first_item->status.ToString()));
+  }
+  return unreadable == 0 && outputs_written ? kExitOk : kExitFailure;
+}
+
+// kExitUsage (said on stderr) when an output flag names one of the inputs.
+bool OutputsAreNotInputs(const std::vector<std::pair<const char*, std::string>>& outputs,
+                         const std::vector<std::string>& inputs) {
+  for (const auto& [flag, output] : outputs) {
+    if (output.empty()) continue;
+    const Status status = CheckOutputIsNotAnInput(output, inputs);
+    if (!status.ok()) {
+      PrintError(flag, status);
+      return false;
+    }
+  }
+  return true;
+}
+
 BatchOptions MakeBatchOptions(const EvalFlags& flags, FacePick pick, DetectorMode mode) {
   BatchOptions options;
   options.threads = flags.threads;
@@ -187,6 +224,20 @@ int RunLfw(const EvalFlags& flags) {
     PrintError("eval lfw", pairs.status());
     return kExitFailure;
   }
+  const std::string root = (fs::path(flags.data) / "images").string();
+  std::vector<std::string> paths;
+  for (const auto& p : pairs.value()) {
+    paths.push_back((fs::path(root) / p.path_a).string());
+    paths.push_back((fs::path(root) / p.path_b).string());
+  }
+  std::vector<std::string> inputs = paths;
+  inputs.push_back((fs::path(flags.data) / "pairs.txt").string());
+  if (!OutputsAreNotInputs({{"--plot", flags.plot},
+                            {"--edc-plot", flags.edc_plot},
+                            {"--pairs-out", flags.pairs_out}},
+                           inputs)) {
+    return kExitUsage;
+  }
   auto engine = CreateEngineOrPrint(flags.engine);
   if (!engine) return kExitFailure;
   const bool calibrated = engine->recognizer().calibrated();
@@ -195,12 +246,6 @@ int RunLfw(const EvalFlags& flags) {
                                     "needs the model's FMR-1e-3 threshold: run `facet models "
                                     "calibrate " + engine->recognizer().name + " --data DIR` first"));
     return kExitFailure;
-  }
-  const std::string root = (fs::path(flags.data) / "images").string();
-  std::vector<std::string> paths;
-  for (const auto& p : pairs.value()) {
-    paths.push_back((fs::path(root) / p.path_a).string());
-    paths.push_back((fs::path(root) / p.path_b).string());
   }
   const auto start = std::chrono::steady_clock::now();
   auto items = EmbedDistinct(engine, paths, MakeBatchOptions(flags, FacePick::kNearestCentre, DetectorMode::kFast));
@@ -241,18 +286,22 @@ int RunLfw(const EvalFlags& flags) {
     out["quality_edc"] = {{"threshold", Round(engine->recognizer().threshold_fmr_1e3)},
                           {"curve", curve}};
   }
+  bool outputs_written = true;
   if (!flags.edc_plot.empty()) {
     Status plotted = eval::WriteEdcPlot({{"LFW " + engine->recognizer().name + ", Quality::score", edc}},
                                         flags.edc_plot);
     if (!plotted.ok()) PrintError("--edc-plot", plotted);
+    outputs_written = outputs_written && plotted.ok();
   }
   if (!flags.pairs_out.empty()) {
     Status written = WritePairsTsv(pairs.value(), root, items, flags.pairs_out);
     if (!written.ok()) PrintError("--pairs-out", written);
+    outputs_written = outputs_written && written.ok();
   }
   if (!flags.plot.empty()) {
     Status plotted = eval::WriteRocPlot({{"LFW " + engine->recognizer().name, eval::RocCurve(outcomes)}}, flags.plot);
     if (!plotted.ok()) PrintError("--plot", plotted);
+    outputs_written = outputs_written && plotted.ok();
   }
   if (flags.json) {
     std::cout << out.dump(2) << "\n";
@@ -277,7 +326,7 @@ int RunLfw(const EvalFlags& flags) {
       std::printf("\n");
     }
   }
-  return kExitOk;
+  return PairEvalExitCode(items, outputs_written);
 }
 
 int RunPairs(const EvalFlags& flags) {
@@ -291,13 +340,16 @@ int RunPairs(const EvalFlags& flags) {
     PrintError("eval pairs", pairs.status());
     return kExitFailure;
   }
-  auto engine = CreateEngineOrPrint(flags.engine);
-  if (!engine) return kExitFailure;
   std::vector<std::string> paths;
   for (const auto& p : pairs.value()) {
     paths.push_back((fs::path(flags.root) / p.path_a).string());
     paths.push_back((fs::path(flags.root) / p.path_b).string());
   }
+  std::vector<std::string> inputs = paths;
+  inputs.push_back(flags.list);
+  if (!OutputsAreNotInputs({{"--pairs-out", flags.pairs_out}}, inputs)) return kExitUsage;
+  auto engine = CreateEngineOrPrint(flags.engine);
+  if (!engine) return kExitFailure;
   auto mode = ParseDetectorMode(flags.mode);
   if (!mode.ok()) {
     PrintError("--detector-mode", mode.status());
@@ -327,9 +379,11 @@ int RunPairs(const EvalFlags& flags) {
     out["default_threshold"] = threshold;
     out["accuracy_at_default_threshold"] = Round(eval::AccuracyAtThreshold(outcomes, threshold));
   }
+  bool outputs_written = true;
   if (!flags.pairs_out.empty()) {
     Status written = WritePairsTsv(pairs.value(), flags.root, items, flags.pairs_out);
     if (!written.ok()) PrintError("--pairs-out", written);
+    outputs_written = written.ok();
   }
   if (flags.json) {
     std::cout << out.dump(2) << "\n";
@@ -347,7 +401,7 @@ int RunPairs(const EvalFlags& flags) {
                 best.threshold, 100 * tar2.tar, tar2.resolvable ? "" : " (not resolvable)",
                 100 * tar3.tar, tar3.resolvable ? "" : " (not resolvable)");
   }
-  return kExitOk;
+  return PairEvalExitCode(items, outputs_written);
 }
 
 int RunWider(const EvalFlags& flags) {

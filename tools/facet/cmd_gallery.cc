@@ -2,7 +2,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "cli_common.h"
@@ -11,6 +14,8 @@
 
 namespace facet::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct GalleryFlags {
   StoreFlags store;
@@ -137,6 +142,16 @@ int RunPersonList(const PersonFlags& flags) {
 }
 
 int RunPersonExport(const PersonFlags& flags) {
+  // An export is a new file, never written over one: --out naming the store, the master key or
+  // an earlier export must not destroy it. Checked before the (audited) export, and again when
+  // the file is created (O_EXCL).
+  std::error_code ec;
+  if (!flags.out.empty() && fs::exists(fs::symlink_status(flags.out, ec))) {
+    PrintError("person export",
+               Status::FailedPrecondition(flags.out + ": already exists; an export is never "
+                                                      "written over a file"));
+    return kExitFailure;
+  }
   auto galleries = OpenGalleriesOrPrint(flags.store);
   if (!galleries) return kExitFailure;
   auto exported = galleries->ExportPerson(flags.gallery, flags.person,
@@ -150,12 +165,18 @@ int RunPersonExport(const PersonFlags& flags) {
     return kExitOk;
   }
   // The export holds templates: readable by the owner only.
-  const int fd = ::open(flags.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int fd =
+      ::open(flags.out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    PrintError(flags.out,
+               Status::Internal(std::string("cannot create the export: ") + std::strerror(errno)));
+    return kExitFailure;
+  }
   const std::string& text = exported.value();
-  const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) ==
-                                 static_cast<ssize_t>(text.size());
-  if (fd >= 0) ::close(fd);
-  if (!ok) {
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const bool closed = ::close(fd) == 0;
+  if (!ok || !closed) {
+    fs::remove(flags.out, ec);  // no half export left behind
     PrintError(flags.out, Status::Internal("cannot write the export"));
     return kExitFailure;
   }
@@ -229,7 +250,9 @@ Action RegisterPerson(CLI::App& app) {
   common(exp, true);
   exp->add_option("--purpose", flags->purpose, "why (audited), e.g. 'subject access request'")
       ->required();
-  exp->add_option("--out", flags->out, "write to this file (mode 0600) instead of stdout");
+  exp->add_option(
+      "--out", flags->out,
+      "write to this new file (mode 0600; never over an existing one) instead of stdout");
   CLI::App* erase = cmd->add_subcommand("erase", "erase a person (crypto-shredding)");
   common(erase, true);
   erase->add_option("--reason", flags->purpose, "why (audited)");
