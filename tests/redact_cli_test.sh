@@ -130,6 +130,22 @@ if [ -f "$videos/tiny_5frames.mp4" ] && [ -f "$videos/stage_360p.mp4" ]; then
   video_case stage "$videos/stage_360p.mp4" --mode fill
   check "stage: audio kept" [ "$(audio_streams "$tmp/stage.mp4")" = 1 ]
   check "stage: audio stream copied" json "$tmp/stage.stdout" "d['copied_streams'] == ['audio aac']"
+  # Ctrl-C stops a video cleanly: no output, no hidden partial file left (the signal comes once
+  # the partial file exists, i.e. while frames are being written).
+  mkdir -p "$tmp/interrupted"
+  timeout 300 "$facet" redact "$videos/stage_360p.mp4" "$tmp/interrupted/x.mp4" \
+    >"$tmp/int.stdout" 2>"$tmp/int.stderr" &
+  pid=$!
+  for _ in $(seq 600); do
+    compgen -G "$tmp/interrupted/.x.mp4.facet-partial-*" >/dev/null && break
+    sleep 0.05
+  done
+  kill -INT "$pid"
+  wait "$pid"
+  echo $? >"$tmp/int.code"
+  check "interrupted: exit 1, says cancelled" \
+    sh -c "[ $(code int) = 1 ] && grep -q cancelled '$tmp/int.stderr'"
+  check "interrupted: nothing left in the output folder" no_leftovers "$tmp/interrupted"
 else
   echo "SKIP: $videos not found (shared evaluation data absent): real-video cases skipped" >&2
 fi
@@ -198,6 +214,18 @@ for c in bad_threshold bad_hold bad_workers eval_bad_rounds eval_video_bad_scale
   check "$c: exit 2, one line" sh -c "[ $(code $c) = 2 ] && [ $(lines $c) = 1 ]"
 done
 check "bad values: no output written" [ ! -e "$tmp/x.jpg" ]
+# A video given a photo's name to be written to: the output's name is what is wrong.
+run video_to_png redact "$fixtures/tiny_h264_aac.mp4" "$tmp/x.png"
+check "video to .png: exit 1, says how a video is written" \
+  sh -c "[ $(code video_to_png) = 1 ] && grep -q 'a video is written as' '$tmp/video_to_png.stderr'"
+# A FIFO as input is refused at once (reading it would block), and a missing output folder is
+# named before any work.
+mkfifo "$tmp/fifo.jpg"
+run fifo redact "$tmp/fifo.jpg" "$tmp/x.jpg"
+check "fifo input: exit 1, says so" sh -c "[ $(code fifo) = 1 ] && grep -q 'not a regular file' '$tmp/fifo.stderr'"
+run nodir redact "$samples/sample1.jpg" "$tmp/no/such/x.jpg"
+check "missing output folder: exit 1, named" \
+  sh -c "[ $(code nodir) = 1 ] && grep -q 'does not exist' '$tmp/nodir.stderr'"
 run avi redact "$fixtures/tiny_h264_aac.mp4" "$tmp/out/x.avi"
 check "unsupported output container: exit 1, one line" sh -c "[ $(code avi) = 1 ] && [ $(lines avi) = 1 ]"
 run same redact "$fixtures/tiny_h264_aac.mp4" "$fixtures/tiny_h264_aac.mp4"

@@ -258,6 +258,9 @@ struct VideoRedactOptions {
   int crf = 20;
   // Called after each frame is written. May be empty.
   std::function<void(const VideoProgress&)> progress;
+  // Asked after each frame is written (from the writing thread). When it returns true,
+  // RedactVideo stops and fails with kCancelled, leaving no output file. May be empty.
+  std::function<bool()> cancelled;
 };
 
 struct VideoRedactSummary {

@@ -12,14 +12,15 @@ namespace facet {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // the caller passed something malformed (bad option, bad JSON, bad path)
-  kNotFound,          // a file or model that should exist does not
-  kCorruptData,       // input bytes exist but cannot be decoded (truncated, corrupt, wrong type)
-  kResourceExhausted, // input exceeds a configured limit (e.g. too many pixels)
-  kFailedPrecondition,// the system is not in a state to do this (e.g. model checksum mismatch)
-  kNoFace,            // an operation needed a face and none was found
-  kInternal,          // a bug or an unexpected failure in a dependency
-  kStoreCorrupt,      // a stored row fails its integrity check (changed outside facet); fail closed
+  kInvalidArgument,     // the caller passed something malformed (bad option, bad JSON, bad path)
+  kNotFound,            // a file or model that should exist does not
+  kCorruptData,         // input bytes exist but cannot be decoded (truncated, corrupt, wrong type)
+  kResourceExhausted,   // input exceeds a configured limit (e.g. too many pixels)
+  kFailedPrecondition,  // the system is not in a state to do this (e.g. model checksum mismatch)
+  kNoFace,              // an operation needed a face and none was found
+  kInternal,            // a bug or an unexpected failure in a dependency
+  kStoreCorrupt,  // a stored row fails its integrity check (changed outside facet); fail closed
+  kCancelled,     // the caller asked a long operation to stop (e.g. RedactVideo's `cancelled`)
 };
 
 // Returns a stable lowercase name for `code`, e.g. "invalid_argument".
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status NoFace(std::string m) { return {StatusCode::kNoFace, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status StoreCorrupt(std::string m) { return {StatusCode::kStoreCorrupt, std::move(m)}; }
+  static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -13,6 +13,8 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kNoFace: return "no_face";
     case StatusCode::kInternal: return "internal";
     case StatusCode::kStoreCorrupt: return "store_corrupt";
+    case StatusCode::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }

@@ -436,6 +436,10 @@ Status VideoRedactor::WriteInOrder(VideoRedactSummary* summary) {
     summary->frames_with_residual += job->residual > 0 ? 1 : 0;
     ++summary->frames;
     if (options_.progress) options_.progress({summary->frames, info.estimated_frames});
+    if (options_.cancelled && options_.cancelled()) {
+      return Status::Cancelled("stopped after " + std::to_string(summary->frames) +
+                               " frames; no output written");
+    }
   }
 }
 

@@ -143,6 +143,7 @@ void SetStatusError(httplib::Response& res, const Status& status) {
       SetError(res, 500, "StoreCorrupt", status.message());
       return;
     case StatusCode::kOk:
+    case StatusCode::kCancelled:  // the service cancels nothing; never expected here
     case StatusCode::kInternal: break;
   }
   SetError(res, 500, "InternalError", "internal error");  // details stay out of responses

@@ -195,10 +195,15 @@ int RunFolder(const RedactFlags& flags, const RedactOptions& options,
   std::vector<Result<ImageRedaction>> results(photos.size(), Status::Internal("not run"));
   std::vector<nlohmann::json> keep_json(photos.size());
   const auto start = std::chrono::steady_clock::now();
+  CatchInterrupts();  // Ctrl-C: the photos being written are finished, the others left alone
   const Status status = ForEachParallel(
       engine, photos.size(), flags.workers, "redact", [&](Session& session, size_t i) {
         const fs::path out = output_root / photos[i].lexically_relative(input_root);
         outputs[i] = out.string();
+        if (InterruptRequested()) {
+          results[i] = Status::Cancelled("interrupted before this photo; not written");
+          return;
+        }
         std::error_code dir_ec;
         fs::create_directories(out.parent_path(), dir_ec);
         results[i] = RedactPhotoKeeping(session, photos[i].string(), outputs[i], options, keep,
@@ -274,6 +279,8 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
     progress->Advance(static_cast<size_t>(p.frames_done - done));
     done = p.frames_done;
   };
+  CatchInterrupts();
+  video.cancelled = InterruptRequested;
   auto summary = RedactVideo(engine, flags.input, flags.output, video);
   progress.reset();
   if (keep_run) {
@@ -369,6 +376,19 @@ int RunRedact(RedactFlags& flags) {
     PrintError("redact", Status::NotFound(flags.input + ": no such file or folder"));
     return kExitFailure;
   }
+  // A FIFO or a device would block or never end: photos, videos and folders only.
+  const bool input_is_folder = fs::is_directory(flags.input, ec);
+  if (!input_is_folder && !fs::is_regular_file(flags.input, ec)) {
+    PrintError("redact", Status::InvalidArgument(flags.input + ": not a regular file or folder"));
+    return kExitFailure;
+  }
+  // A photo or video is written into an existing folder: said now, not after the work.
+  const fs::path output_folder = fs::path(flags.output).parent_path();
+  if (!input_is_folder && !output_folder.empty() && !fs::is_directory(output_folder, ec)) {
+    PrintError("redact", Status::NotFound(flags.output + ": the folder " + output_folder.string() +
+                                          " does not exist"));
+    return kExitFailure;
+  }
   if (flags.keep.gallery.empty() && !flags.keep.purpose.empty()) {
     PrintError("--purpose", Status::InvalidArgument("only with --keep"));
     return kExitUsage;
@@ -391,10 +411,15 @@ int RunRedact(RedactFlags& flags) {
   // The input's content decides: an image is a photo whatever its name. Input that is not an
   // image goes to the video path only when nothing asks for a photo: with a photo's name on
   // either side it is reported as not an image, as `facet detect` does.
-  if (LooksLikeImage(flags.input) || HasImageExtension(flags.input) ||
-      HasImageExtension(flags.output)) {
-    return RunPhoto(flags, options.value(), engine, keep.get());
+  const bool input_is_photo = LooksLikeImage(flags.input) || HasImageExtension(flags.input);
+  if (!input_is_photo && HasImageExtension(flags.output)) {
+    // Most likely a video given a photo's name to be written to.
+    PrintError("redact", Status::InvalidArgument(
+                             flags.output + ": a photo's name, but " + flags.input +
+                             " is not a photo (a video is written as .mp4, .m4v, .mov or .mkv)"));
+    return kExitFailure;
   }
+  if (input_is_photo) return RunPhoto(flags, options.value(), engine, keep.get());
   return RunVideo(flags, options.value(), engine, keep.get());
 }
 
