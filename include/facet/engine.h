@@ -107,6 +107,7 @@ struct EngineOptions {
   // of each Session (0 or 1: the calling thread only; for throughput run one Session per thread
   // instead). OpenCV (image resizing, and the "opencv" backend): when > 0, OpenCV's process-wide
   // thread count is set to this (the last Engine created sets it); 0 leaves OpenCV's setting alone.
+  // At most the machine's core count (std::thread::hardware_concurrency): kInvalidArgument above.
   int num_threads = 0;
   // Inference backend: "xnnpack" (the default; XNNPACK's subgraph runtime on the ONNX models) or
   // "opencv" (OpenCV DNN, the reference the XNNPACK outputs are tested against within 1e-4).

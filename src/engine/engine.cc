@@ -5,6 +5,8 @@
 #include <cmath>
 #include <filesystem>
 #include <opencv2/core.hpp>
+#include <string>
+#include <thread>
 
 #include "align/align.h"
 #include "detect/face_detector.h"
@@ -105,6 +107,14 @@ Result<std::shared_ptr<const Engine>> Engine::Create(const EngineOptions& option
   auto backend = nn::ParseBackend(options.backend);
   if (!backend.ok()) return backend.status();
   if (options.num_threads < 0) return Status::InvalidArgument("num_threads must not be negative");
+  // More threads than cores only wait for each other: 64 on 2 cores made one detection take
+  // over 30 s (XNNPACK's pool spins).
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (options.num_threads > cores) {
+    return Status::InvalidArgument("num_threads " + std::to_string(options.num_threads) +
+                                   " is more than this machine's " + std::to_string(cores) +
+                                   " cores");
+  }
   const nn::ModelOptions model_options{.backend = backend.value(),
                                        .num_threads = std::max(1, options.num_threads)};
   auto models = std::make_unique<Models>();
@@ -191,7 +201,7 @@ Result<std::vector<Face>> Session::Detect(const Image& image, const DetectOption
   if (!(score_threshold > 0 && score_threshold < 1)) {
     return Status::InvalidArgument("score_threshold must be in (0, 1)");
   }
-  if (options.min_face_size < 0 || options.max_faces < 0) {
+  if (!(options.min_face_size >= 0) || options.max_faces < 0) {  // NaN too
     return Status::InvalidArgument("min_face_size and max_faces must not be negative");
   }
   if (!(options.landmarks_min_score >= 0 && options.landmarks_min_score <= 1)) {

@@ -218,7 +218,14 @@ Action RegisterCluster(CLI::App& app) {
   cmd->add_option("--detector-mode", flags->mode, "fast (default) or recall");
   cmd->add_flag("--json", flags->json, "print JSON");
   AddEngineFlags(cmd, &flags->engine);
-  return [flags] { return RunCluster(*flags); };
+  return [flags] {
+    // A cosine similarity: 0 asks for the adaptive default; NaN, negative or above 1 is a typo.
+    if (!(flags->threshold >= 0 && flags->threshold <= 1)) {
+      PrintError("--threshold", Status::InvalidArgument("must be in (0, 1], or 0 for the default"));
+      return kExitUsage;
+    }
+    return RunCluster(*flags);
+  };
 }
 
 }  // namespace facet::cli

@@ -5,14 +5,16 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <sstream>
 
 #include "cli_common.h"
-#include "facet/audit.h"
 #include "commands.h"
+#include "facet/audit.h"
 #include "gallery_cli.h"
 
 namespace facet::cli {
@@ -142,9 +144,13 @@ struct AuditFlags {
 int RunAuditVerify(const AuditFlags& flags) {
   std::optional<AuditAnchor> anchor;
   if (!flags.anchor_file.empty()) {
-    std::ifstream in(flags.anchor_file);
+    // A regular file only: a FIFO would block, a folder reads as nothing.
+    std::error_code ec;
+    std::ifstream in;
+    if (std::filesystem::is_regular_file(flags.anchor_file, ec)) in.open(flags.anchor_file);
     if (!in) {
-      std::fprintf(stderr, "facet: %s: cannot read the anchor file\n", flags.anchor_file.c_str());
+      std::fprintf(stderr, "facet: %s: cannot read the anchor file (not a readable regular file)\n",
+                   flags.anchor_file.c_str());
       return kExitFailure;
     }
     std::stringstream text;
@@ -291,8 +297,10 @@ Action RegisterAudit(CLI::App& app) {
       ->required();
   AddStoreFlags(anchor, &flags->store);
   CLI::App* show = cmd->add_subcommand("show", "print audit entries");
-  show->add_option("--from", flags->from, "first entry (default 1)");
-  show->add_option("--limit", flags->limit, "at most this many (default 100)");
+  show->add_option("--from", flags->from, "first entry (default 1)")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()));
+  show->add_option("--limit", flags->limit, "at most this many (default 100)")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   show->add_flag("--json", flags->json, "print JSON");
   AddStoreFlags(show, &flags->store);
   return [flags, verify, anchor] {

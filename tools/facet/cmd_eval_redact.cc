@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include "batch.h"
 #include "cli_common.h"
@@ -410,10 +411,12 @@ EvalSubcommand RegisterEvalRedact(CLI::App* eval) {
   cmd->add_flag("--sweep", flags->sweep, "also report recall at thresholds 0.15 .. 0.6");
   cmd->add_flag("--coverage-only", flags->coverage_only,
                 "skip the residual-detection and re-identification checks");
-  cmd->add_option("--limit", flags->limit, "only N images");
+  cmd->add_option("--limit", flags->limit, "only N images")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   cmd->add_option("--offset", flags->offset,
                   "skip the first N images (--offset 150: the images the region geometry was not "
-                  "fitted on)");
+                  "fitted on)")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   cmd->add_option("--workers", flags->workers, "parallel workers, one Session each (default 2)");
   cmd->add_flag("--json", flags->json, "print JSON");
   AddEngineFlags(cmd, &flags->engine);

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include "batch.h"
 #include "cli_common.h"
@@ -239,7 +240,8 @@ EvalSubcommand RegisterEvalReid(CLI::App* eval) {
       "LFW matched pairs: can a redacted face be recognised (its original, or another photo)?");
   cmd->add_option("--data", flags->data, "LFW folder with pairs.txt and images/")->required();
   cmd->add_option("--mode", flags->mode, "blur (default), pixelate or fill");
-  cmd->add_option("--limit", flags->limit, "only the first N matched pairs");
+  cmd->add_option("--limit", flags->limit, "only the first N matched pairs")
+      ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   cmd->add_option("--workers", flags->workers, "parallel workers, one Session each (default 2)");
   cmd->add_flag("--json", flags->json, "print JSON");
   AddEngineFlags(cmd, &flags->engine);
