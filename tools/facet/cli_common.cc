@@ -96,8 +96,11 @@ Status CheckOutputIsNotAnInput(const std::string& output, const std::vector<std:
   if (!std::filesystem::exists(output, ec)) return Status::Ok();
   for (const std::string& input : inputs) {
     if (std::filesystem::equivalent(input, output, ec)) {
-      return Status::InvalidArgument(output + ": is the input " + input +
-                                     " (through a link or not); write elsewhere");
+      std::string message = output;
+      message += ": is the input ";
+      message += input;
+      message += " (through a link or not); write elsewhere";
+      return Status::InvalidArgument(message);
     }
   }
   return Status::Ok();
