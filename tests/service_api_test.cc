@@ -454,6 +454,25 @@ TEST_F(ApiTest, PerKeyRateLimitAnswers429) {
   EXPECT_EQ(other->status, 200);
 }
 
+TEST_F(ApiTest, TwoDifferentKeysInOneRequestAreRefused) {
+  const std::string models = "/face/v1.0/models";
+  auto status = [&](const httplib::Headers& headers) {
+    auto res = Client().Get(models, headers);
+    return res ? res->status : -1;
+  };
+  // The header twice (the first used to win: detect-only then all scopes was 403, the other
+  // order 200), or both headers with different keys: 400 either way.
+  EXPECT_EQ(
+      status({{"Ocp-Apim-Subscription-Key", detect_only_}, {"Ocp-Apim-Subscription-Key", full_}}),
+      400);
+  EXPECT_EQ(
+      status({{"Ocp-Apim-Subscription-Key", full_}, {"Authorization", "Bearer " + detect_only_}}),
+      400);
+  // The same key in both is one key.
+  EXPECT_EQ(status({{"Ocp-Apim-Subscription-Key", full_}, {"Authorization", "Bearer " + full_}}),
+            200);
+}
+
 TEST_F(ApiTest, RepeatedBadKeysAreThrottled) {
   const std::string wrong = "fk_" + full_.substr(3, 12) + "_" + std::string(43, 'B');
   int throttled = 0;
