@@ -1,140 +1,28 @@
 // The HTTP API end to end: a real Service (engine, keys, workers) on a free loopback port, real
 // clients, bad and hostile requests. After every bad request the server must still serve.
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <mutex>
+#include <chrono>
+#include <string>
 #include <thread>
+#include <vector>
 
-#include <httplib.h>
-#include <nlohmann/json.hpp>
-
-#include "facet/api_keys.h"
-#include "facet/engine.h"
-#include "facet/image.h"
 #include "facet/service.h"
 #include "service/test_socket.h"
-#include "service/test_tls.h"
-#include "samples.h"
-#include "service_client.h"
+#include "service_api_fixture.h"
 
 namespace facet {
 namespace {
 
-using nlohmann::json;
-using std::chrono::milliseconds;
-using service::testing::RawClient;
-
+using fixtures::ApiTest;
+using fixtures::json;
 using fixtures::ReadFile;
-using fixtures::SamplePath;
-
-std::string Sample(int i) { return ReadFile(SamplePath(i)); }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/facet_api_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-std::shared_ptr<const Engine> SharedEngine() {
-  static std::shared_ptr<const Engine> engine = [] {
-    auto e = Engine::Create({.model_dir = FACET_MODEL_DIR, .num_threads = 1});
-    return e.ok() ? e.value() : nullptr;
-  }();
-  return engine;
-}
-
-// A running service with three keys: all scopes, detect only, and a slow one (1 request/s).
-class ApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_NE(SharedEngine(), nullptr) << "models missing: run scripts/models.sh";
-    keys_file_ = dir_.File("keys.json");
-    full_ = Add("full", kScopeAll);
-    detect_only_ = Add("detector", kScopeDetect);
-    slow_ = AddApiKey(keys_file_, {.name = "slow", .scopes = kScopeAll, .rate_per_second = 0.2,
-                                   .burst = 2})
-                .value()
-                .key;
-    ServiceOptions options = Options();
-    auto created = Service::Create(options, {SharedEngine()});
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-    service_ = std::move(created).value();
-    ASSERT_TRUE(service_->Start().ok());
-  }
-  void TearDown() override { service_.reset(); }
-
-  ServiceOptions Options() {
-    ServiceOptions o;
-    o.port = 0;
-    o.api_key_file = keys_file_;
-    o.workers = 1;
-    o.max_body_bytes = 4 << 20;
-    o.max_header_bytes = 8 << 10;
-    o.request_timeout_ms = 3000;
-    o.idle_timeout_ms = 1000;
-    o.auth_failures_per_second = 0.5;
-    o.auth_failure_burst = 5;
-    o.access_log = [this](const std::string& line) {
-      std::lock_guard<std::mutex> lock(log_mutex_);
-      log_.push_back(line);
-    };
-    return o;
-  }
-
-  std::string Add(const std::string& name, uint32_t scopes) {
-    auto made = AddApiKey(keys_file_, {.name = name, .scopes = scopes});
-    EXPECT_TRUE(made.ok());
-    return made->key;
-  }
-
-  httplib::Client Client() {
-    httplib::Client c("127.0.0.1", service_->port());
-    c.set_read_timeout(30, 0);
-    return c;
-  }
-
-  httplib::Result Post(const std::string& path, const std::string& body,
-                       const std::string& type, const std::string& key) {
-    httplib::Headers h;
-    if (!key.empty()) h.emplace("Ocp-Apim-Subscription-Key", key);
-    return Client().Post(path, h, body, type);
-  }
-
-  json Detect(const std::string& image, const std::string& query = "") {
-    auto res = Post("/face/v1.0/detect" + query, image, "application/octet-stream", full_);
-    EXPECT_TRUE(res);
-    if (!res) return json();
-    EXPECT_EQ(res->status, 200) << res->body;
-    return json::parse(res->body);
-  }
-
-  // Status and error code of a response (code empty for success).
-  static std::pair<int, std::string> Outcome(const httplib::Result& res) {
-    return fixtures::ErrorOutcome(res);
-  }
-
-  bool Healthy() {
-    auto res = Client().Get("/health");
-    return res && res->status == 200;
-  }
-
-  TempDir dir_;
-  std::string keys_file_;
-  std::string full_, detect_only_, slow_;
-  std::unique_ptr<Service> service_;
-  std::mutex log_mutex_;
-  std::vector<std::string> log_;
-};
+using fixtures::Sample;
+using fixtures::SharedEngine;
+using service::testing::RawClient;
+using std::chrono::milliseconds;
 
 TEST_F(ApiTest, DetectInAzureShape) {
   const std::string image = Sample(1);
@@ -433,75 +321,6 @@ TEST_F(ApiTest, HostileTransportStillServes) {
   EXPECT_EQ(Detect(Sample(1)).size(), 3u);
 }
 
-TEST_F(ApiTest, PerKeyRateLimitAnswers429) {
-  httplib::Headers h = {{"Ocp-Apim-Subscription-Key", slow_}};
-  std::vector<int> statuses;
-  for (int i = 0; i < 4; ++i) {
-    auto res = Client().Get("/face/v1.0/models", h);
-    ASSERT_TRUE(res);
-    statuses.push_back(res->status);
-    if (res->status == 429) {
-      EXPECT_FALSE(res->get_header_value("Retry-After").empty());
-      EXPECT_EQ(Outcome(res).second, "RateLimitExceeded");
-    }
-  }
-  EXPECT_EQ(statuses[0], 200);
-  EXPECT_EQ(statuses[1], 200);
-  EXPECT_EQ(statuses[3], 429);
-  // Other keys are not affected.
-  auto other = Client().Get("/face/v1.0/models", httplib::Headers{{"Ocp-Apim-Subscription-Key", full_}});
-  ASSERT_TRUE(other);
-  EXPECT_EQ(other->status, 200);
-}
-
-TEST_F(ApiTest, TwoDifferentKeysInOneRequestAreRefused) {
-  const std::string models = "/face/v1.0/models";
-  auto status = [&](const httplib::Headers& headers) {
-    auto res = Client().Get(models, headers);
-    return res ? res->status : -1;
-  };
-  // The header twice (the first used to win: detect-only then all scopes was 403, the other
-  // order 200), or both headers with different keys: 400 either way.
-  EXPECT_EQ(
-      status({{"Ocp-Apim-Subscription-Key", detect_only_}, {"Ocp-Apim-Subscription-Key", full_}}),
-      400);
-  EXPECT_EQ(
-      status({{"Ocp-Apim-Subscription-Key", full_}, {"Authorization", "Bearer " + detect_only_}}),
-      400);
-  // The same key in both is one key.
-  EXPECT_EQ(status({{"Ocp-Apim-Subscription-Key", full_}, {"Authorization", "Bearer " + full_}}),
-            200);
-}
-
-TEST_F(ApiTest, RepeatedBadKeysAreThrottled) {
-  const std::string wrong = "fk_" + full_.substr(3, 12) + "_" + std::string(43, 'B');
-  int throttled = 0;
-  for (int i = 0; i < 10; ++i) {
-    auto res = Client().Get("/face/v1.0/models", httplib::Headers{{"Authorization", "Bearer " + wrong}});
-    ASSERT_TRUE(res);
-    EXPECT_TRUE(res->status == 401 || res->status == 429) << res->status;
-    throttled += res->status == 429 ? 1 : 0;
-  }
-  EXPECT_GE(throttled, 4);
-  // Forged secrets for one key id lock out no other key from the same address, even one that
-  // needs its Argon2id check (never used before: not in the cache).
-  auto other = Client().Get("/face/v1.0/models",
-                            httplib::Headers{{"Ocp-Apim-Subscription-Key", detect_only_}});
-  ASSERT_TRUE(other);
-  EXPECT_EQ(other->status, 200);
-  // Forged keys spread over many key ids still cost few evaluations: the address's budget is
-  // spent, and each id has its own.
-  const std::string wrong_slow = "fk_" + slow_.substr(3, 12) + "_" + std::string(43, 'C');
-  int slow_throttled = 0;
-  for (int i = 0; i < 10; ++i) {
-    auto res = Client().Get("/face/v1.0/models",
-                            httplib::Headers{{"Authorization", "Bearer " + wrong_slow}});
-    ASSERT_TRUE(res);
-    slow_throttled += res->status == 429 ? 1 : 0;
-  }
-  EXPECT_GE(slow_throttled, 4);
-}
-
 TEST_F(ApiTest, OverloadAnswers503QuicklyNever500) {
   service_.reset();
   ServiceOptions o = Options();
@@ -540,85 +359,6 @@ TEST_F(ApiTest, OverloadAnswers503QuicklyNever500) {
   EXPECT_GE(busy, 1);
   EXPECT_LT(slowest_busy_ms, 2000) << "overload must be answered quickly";
   EXPECT_TRUE(Healthy());
-}
-
-TEST(ServiceSecurity, NonLoopbackNeedsTlsAndKeys) {
-  ASSERT_NE(SharedEngine(), nullptr);
-  TempDir dir;
-  ASSERT_TRUE(service::testing::WriteSelfSignedCertificate(dir.File("c.pem"), dir.File("k.pem")));
-  ServiceOptions o;
-  o.api_key_file = dir.File("keys.json");
-  o.port = 0;
-  o.host = "0.0.0.0";
-  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kFailedPrecondition);
-  o.tls_cert_file = dir.File("c.pem");
-  o.tls_key_file = dir.File("k.pem");
-  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kFailedPrecondition)
-      << "TLS without keys";
-  o.tls_cert_file.clear();
-  o.tls_key_file.clear();
-  ASSERT_TRUE(AddApiKey(o.api_key_file, {.name = "k", .scopes = kScopeDetect}).ok());
-  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kFailedPrecondition)
-      << "keys without TLS";
-  o.host = "192.168.1.10";
-  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kFailedPrecondition);
-  o.tls_cert_file = dir.File("c.pem");
-  o.tls_key_file = dir.File("k.pem");
-  o.host = "0.0.0.0";
-  EXPECT_TRUE(Service::Create(o, {SharedEngine()}).ok()) << "TLS and keys: allowed";
-  o.tls_key_file.clear();
-  EXPECT_EQ(Service::Create(o, {SharedEngine()}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(IsLoopbackHost("127.0.0.1") && IsLoopbackHost("127.8.0.1") &&
-              IsLoopbackHost("::1") && IsLoopbackHost("localhost"));
-  EXPECT_FALSE(IsLoopbackHost("0.0.0.0") || IsLoopbackHost("::") || IsLoopbackHost("10.0.0.1") ||
-               IsLoopbackHost("128.0.0.1") || IsLoopbackHost("example.com"));
-}
-
-TEST(ServiceSecurity, LoopbackWithoutKeysUsesAOneOffKey) {
-  ASSERT_NE(SharedEngine(), nullptr);
-  TempDir dir;
-  ServiceOptions o;
-  o.api_key_file = dir.File("keys.json");
-  o.port = 0;
-  std::string ephemeral;
-  o.on_ephemeral_key = [&](const std::string& key) { ephemeral = key; };
-  o.access_log = [](const std::string&) {};
-  auto service = Service::Create(o, {SharedEngine()});
-  ASSERT_TRUE(service.ok());
-  ASSERT_FALSE(ephemeral.empty());
-  EXPECT_FALSE(std::filesystem::exists(o.api_key_file)) << "the one-off key is never written";
-  ASSERT_TRUE((*service)->Start().ok());
-  httplib::Client client("127.0.0.1", (*service)->port());
-  auto without = client.Get("/face/v1.0/models");
-  ASSERT_TRUE(without);
-  EXPECT_EQ(without->status, 401);
-  auto with = client.Get("/face/v1.0/models", httplib::Headers{{"Authorization", "Bearer " + ephemeral}});
-  ASSERT_TRUE(with);
-  EXPECT_EQ(with->status, 200);
-  (*service)->Stop();
-
-  o.ephemeral_key_when_none = false;
-  ephemeral.clear();
-  auto strict = Service::Create(o, {SharedEngine()});
-  ASSERT_TRUE(strict.ok());
-  EXPECT_TRUE(ephemeral.empty());
-}
-
-TEST_F(ApiTest, TheLogHoldsNoSecretsNoFacesNoQueries) {
-  json faces = Detect(Sample(1), "?returnFaceId=true&returnFaceLandmarks=true");
-  ASSERT_FALSE(faces.empty());
-  (void)Post("/face/v1.0/detect", Sample(1), "image/jpeg", "fk_0123456789ab_" + std::string(43, 'S'));
-  service_->Stop();
-  std::lock_guard<std::mutex> lock(log_mutex_);
-  ASSERT_GE(log_.size(), 2u);
-  const std::string secret = full_.substr(16);
-  for (const std::string& line : log_) {
-    EXPECT_EQ(line.find(secret), std::string::npos) << line;
-    EXPECT_EQ(line.find(std::string(43, 'S')), std::string::npos) << line;
-    EXPECT_EQ(line.find(faces[0]["faceId"].get<std::string>()), std::string::npos) << line;
-    EXPECT_EQ(line.find("returnFaceId"), std::string::npos) << line;
-    EXPECT_LT(line.size(), 400u);
-  }
 }
 
 }  // namespace
