@@ -380,17 +380,17 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
   const ServiceOptions& o = deps_.options;
   // One key per request: with two (a header repeated, or both headers naming different keys),
   // which one is checked would be a guess.
-  const std::string subscription_key = req.get_header_value("Ocp-Apim-Subscription-Key");
+  const std::string subscription_key =
+      PresentedKey(req.get_header_value("Ocp-Apim-Subscription-Key"), "");
   const std::string bearer_key = PresentedKey("", req.get_header_value("Authorization"));
   if (req.get_header_value_count("Ocp-Apim-Subscription-Key") > 1 ||
       req.get_header_value_count("Authorization") > 1 ||
-      (!PresentedKey(subscription_key, "").empty() && !bearer_key.empty() &&
-       PresentedKey(subscription_key, "") != bearer_key)) {
+      (!subscription_key.empty() && !bearer_key.empty() && subscription_key != bearer_key)) {
     return refuse(400, "BadArgument",
                   "send one API key, in Ocp-Apim-Subscription-Key or Authorization: Bearer");
   }
-  const std::string presented =
-      PresentedKey(subscription_key, req.get_header_value("Authorization"));
+  // PresentedKey's order: Azure's header first.
+  const std::string& presented = subscription_key.empty() ? bearer_key : subscription_key;
   if (presented.empty()) {
     res.set_header("WWW-Authenticate", "Bearer");
     return refuse(401, "Unauthorized",

@@ -76,18 +76,14 @@ Result<ImageRedaction> RedactPhotoFile(Session& session, const std::string& inpu
   if (!HasImageExtension(output)) {
     return Status::InvalidArgument(output + ": photos are written as .jpg, .png, .webp or .bmp");
   }
-  std::error_code ec;
-  if (fs::exists(output, ec) && fs::equivalent(input, output, ec)) {
-    return Status::InvalidArgument(output +
-                                   ": is the input photo (through a link or not); "
-                                   "choose another output");
-  }
+  FACET_RETURN_IF_ERROR(CheckOutputIsNotAnInput(output, {input}));
   RedactOptions photo_options = options;
   photo_options.verify_encoding = ImageFormatForPath(output);  // verify what is written
   auto redaction = RedactImage(session, image.value(), photo_options);
   if (!redaction.ok()) return redaction.status();
   const std::string partial = PartialPath(output);
   Status saved = SaveImage(image.value(), partial);
+  std::error_code ec;
   if (saved.ok()) {
     fs::rename(partial, output, ec);
     if (ec) saved = Status::InvalidArgument(output + ": cannot write: " + ec.message());
