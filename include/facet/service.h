@@ -56,12 +56,17 @@ struct ServiceOptions {
   // while it idles between requests; `http_threads` threads serve requests whose head is
   // complete, at most `max_pending_connections` such requests wait for one (beyond: 503). At most
   // `max_connections` connections are open at once, `max_connections_per_address` (0: no cap)
-  // from one client address; further connections get 503 (TLS: closed) at once. Behind a reverse
-  // proxy every connection comes from the proxy's address: raise or disable the per-address cap.
+  // from one client address; further connections get 503 (TLS: closed) at once. At most
+  // `max_active_per_address` (0: no cap) requests from one address are in service (waiting for or
+  // on an HTTP thread) at once; further complete requests from it wait, costing no thread, and
+  // get 503 after `request_timeout_ms`: clients that trickle their bodies from one address hold
+  // at most that many threads. Behind a reverse proxy every connection comes from the proxy's
+  // address: raise or disable the per-address caps.
   int http_threads = 64;
   int max_pending_connections = 256;
   int max_connections = 4096;
   int max_connections_per_address = 256;
+  int max_active_per_address = 16;
 
   // Limits: request body bytes (413), decoded pixels per image (413), header bytes (431).
   int64_t max_body_bytes = 16LL << 20;

@@ -171,14 +171,38 @@ void ConnectionReactor::Adopt(int fd) {
 }
 
 void ConnectionReactor::Resume(ClientConnection&& connection) {
+  ReturnActivePlace(connection.address);
   Post({std::move(connection), Phase::kIdle});
 }
 
 void ConnectionReactor::Linger(ClientConnection&& connection) {
+  ReturnActivePlace(connection.address);
   Post({std::move(connection), Phase::kLinger});
 }
 
-void ConnectionReactor::Close(ClientConnection&& connection) { CloseNow(connection); }
+void ConnectionReactor::Close(ClientConnection&& connection) {
+  ReturnActivePlace(connection.address);
+  CloseNow(connection);
+  // A connection of that address may be waiting for the place.
+  const uint64_t one = 1;
+  (void)::write(wake_fd_, &one, sizeof one);
+}
+
+bool ConnectionReactor::TakeActivePlace(const std::string& address) {
+  std::lock_guard<std::mutex> lock(counts_mutex_);
+  int& active = active_per_address_[address];
+  if (options_.max_active_per_address > 0 && active >= options_.max_active_per_address) {
+    return false;
+  }
+  ++active;
+  return true;
+}
+
+void ConnectionReactor::ReturnActivePlace(const std::string& address) {
+  std::lock_guard<std::mutex> lock(counts_mutex_);
+  auto it = active_per_address_.find(address);
+  if (it != active_per_address_.end() && --it->second <= 0) active_per_address_.erase(it);
+}
 
 void ConnectionReactor::Post(Arrival&& arrival) {
   {
@@ -237,6 +261,8 @@ void ConnectionReactor::Run() {
           Enter(std::move(arrival));
         }
       }
+      // A wake-up also means a connection came back from an HTTP thread: its place may be free.
+      if (!stopping) HandWaiting();
     }
     if (Clock::now() >= next_sweep) {
       Sweep();
@@ -263,6 +289,7 @@ void ConnectionReactor::Enter(Arrival&& arrival) {
   switch (held.phase) {
     case Phase::kHandshake:
     case Phase::kHead:
+    case Phase::kWaiting:  // never posted: only Hand puts a connection in the waiting line
       held.deadline = now + head_time;
       break;
     case Phase::kIdle:
@@ -409,6 +436,11 @@ void ConnectionReactor::Sweep() {
   const Clock::time_point now = Clock::now();
   std::vector<std::pair<int, const std::string*>> expired;
   for (const auto& [fd, held] : held_) {
+    if (held.phase == Phase::kWaiting) {
+      // A complete request that found no place in time: busy, as a full queue is.
+      if (now >= held.deadline) expired.emplace_back(fd, &BusyResponse());
+      continue;
+    }
     const bool begun = held.phase == Phase::kHead && !held.connection.buffered.empty();
     const bool stalled = begun && now - held.last_byte >= options_.idle_timeout;
     if (now >= held.deadline || stalled) {
@@ -432,14 +464,42 @@ void ConnectionReactor::Finish(int fd, const std::string* response) {
 void ConnectionReactor::Hand(int fd) {
   auto it = held_.find(fd);
   if (it == held_.end()) return;
+  Held& held = it->second;
+  if (!TakeActivePlace(held.connection.address)) {
+    // Its address has as many requests in service as it may: wait here, off epoll (the request
+    // head is read; nothing more is read until a thread takes it).
+    if (held.phase != Phase::kWaiting) {
+      (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+      held.phase = Phase::kWaiting;
+      held.deadline = Clock::now() + options_.request_timeout;
+      waiting_.push_back(fd);
+    }
+    return;
+  }
   (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  ClientConnection connection = std::move(it->second.connection);
+  ClientConnection connection = std::move(held.connection);
   held_.erase(it);
   held_count_.store(static_cast<int>(held_.size()));
+  const std::string address = connection.address;
   if (!dispatch_(connection)) {
+    ReturnActivePlace(address);
     SendNow(fd, connection.ssl, &BusyResponse());
     CloseNow(connection);
   }
+}
+
+void ConnectionReactor::HandWaiting() {
+  std::deque<int> still_waiting;
+  while (!waiting_.empty()) {
+    const int fd = waiting_.front();
+    waiting_.pop_front();
+    auto it = held_.find(fd);
+    // Gone (closed by the sweep) or, after fd reuse, another connection: not waiting any more.
+    if (it == held_.end() || it->second.phase != Phase::kWaiting) continue;
+    Hand(fd);
+    if (held_.count(fd) != 0) still_waiting.push_back(fd);
+  }
+  waiting_.swap(still_waiting);
 }
 
 void ConnectionReactor::CloseNow(ClientConnection& connection) {

@@ -10,7 +10,10 @@
 // request; an idle keep-alive connection is closed after `keep_alive_timeout`; a head larger than
 // `max_header_bytes` gets 431. Admission happens on the accepting thread and never blocks: beyond
 // `max_connections` open connections in all, or `max_connections_per_address` from one client
-// address, a new connection gets 503 (plain HTTP) or is closed (TLS) at once.
+// address, a new connection gets 503 (plain HTTP) or is closed (TLS) at once. At most
+// `max_active_per_address` connections from one address are handed to HTTP threads at once: a
+// further complete head from that address waits here (kWaiting, off epoll) until one of them
+// comes back, and gets 503 after `request_timeout`.
 //
 // Memory is bounded: at most `max_connections` connections, each buffering at most
 // `max_header_bytes` + 1 bytes while in the reactor.
@@ -24,6 +27,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -84,6 +88,8 @@ class ConnectionReactor {
 
   // A newly accepted socket (ownership passes to the reactor). Never blocks.
   void Adopt(int fd);
+  // Resume, Linger and Close take back a connection the dispatch callback took (each frees the
+  // place it held under `max_active_per_address`).
   // A keep-alive connection after its response: wait for its next request.
   void Resume(ClientConnection&& connection);
   // Closes the write side and drops what the client still sends (at most 32 MiB, 500 ms) before
@@ -100,7 +106,7 @@ class ConnectionReactor {
   int held_connections() const { return held_count_.load(); }
 
  private:
-  enum class Phase { kHandshake, kIdle, kHead, kLinger };
+  enum class Phase { kHandshake, kIdle, kHead, kWaiting, kLinger };
   struct Held {
     ClientConnection connection;
     Phase phase = Phase::kHead;
@@ -126,7 +132,10 @@ class ConnectionReactor {
   void Drain(Held& held);
   void Sweep();                                      // deadlines
   void Finish(int fd, const std::string* response);  // answers (best effort) and closes a held one
-  void Hand(int fd);                                 // to an HTTP thread
+  void Hand(int fd);   // to an HTTP thread, or to the waiting line when its address is at the cap
+  void HandWaiting();  // hands waiting connections whose address has a free place, in order
+  bool TakeActivePlace(const std::string& address);    // under the per-address cap
+  void ReturnActivePlace(const std::string& address);  // a handed connection came back
   void Forget(ClientConnection& connection);  // per-address bookkeeping of a closed connection
   void CloseNow(ClientConnection& connection);
 
@@ -139,6 +148,7 @@ class ConnectionReactor {
   // Admission counts (accepting thread, HTTP threads, reactor thread).
   mutable std::mutex counts_mutex_;
   std::map<std::string, int> per_address_;
+  std::map<std::string, int> active_per_address_;  // handed to HTTP threads and not back yet
   int open_ = 0;
 
   std::mutex inbox_mutex_;
@@ -147,6 +157,7 @@ class ConnectionReactor {
 
   // Reactor thread only.
   std::map<int, Held> held_;
+  std::deque<int> waiting_;  // fds of kWaiting connections, first come first
   std::atomic<int> held_count_{0};
   std::thread thread_;
 };

@@ -60,8 +60,8 @@ Status CheckOptions(const ServiceOptions& o, const std::vector<std::shared_ptr<c
   auto positive = [](int64_t v) { return v > 0; };
   if (!positive(o.queue_depth) || !positive(o.queue_timeout_ms) || !positive(o.http_threads) ||
       o.max_pending_connections < 0 || !positive(o.max_connections) ||
-      o.max_connections_per_address < 0 || !positive(o.head_timeout_ms) ||
-      !positive(o.max_body_bytes) || !positive(o.max_pixels) ||
+      o.max_connections_per_address < 0 || o.max_active_per_address < 0 ||
+      !positive(o.head_timeout_ms) || !positive(o.max_body_bytes) || !positive(o.max_pixels) ||
       o.max_header_bytes < 1024 || !positive(o.idle_timeout_ms) ||
       !positive(o.request_timeout_ms) || !positive(o.keep_alive_timeout_ms) ||
       !positive(o.max_requests_per_connection) || o.workers < 0 || !(o.rate_per_second > 0) ||
@@ -152,6 +152,7 @@ Result<std::unique_ptr<Service>> Service::Create(
   t.max_pending_connections = o.max_pending_connections;
   t.max_connections = o.max_connections;
   t.max_connections_per_address = o.max_connections_per_address;
+  t.max_active_per_address = o.max_active_per_address;
   impl->server = std::make_unique<service::GuardedServer>(t, impl->tls.get());
   service::GuardedServer& server = *impl->server;
   service::Api* api = impl->api.get();

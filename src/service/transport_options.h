@@ -27,6 +27,12 @@ struct TransportOptions {
   // Open connections in all (further ones get 503), and from one client address (0: no cap).
   int max_connections = 4096;
   int max_connections_per_address = 256;
+  // Requests from one client address in service at once (queued for or on an HTTP thread, from a
+  // complete head to the response); further complete heads from that address wait in the
+  // reactor, costing no thread, until one of its requests is done, and get 503 after
+  // `request_timeout`. So clients that trickle their bodies from one address hold at most this
+  // many threads. 0: no cap.
+  int max_active_per_address = 16;
 };
 
 }  // namespace facet::service

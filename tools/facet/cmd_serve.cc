@@ -330,6 +330,9 @@ Action RegisterServe(CLI::App& app) {
   cmd->add_option("--max-connections-per-address", o.max_connections_per_address,
                   "open connections from one client address at most, 0 for no cap (default "
                   "256; behind a reverse proxy, raise it or use 0)");
+  cmd->add_option("--max-active-per-address", o.max_active_per_address,
+                  "requests from one client address in service at once; more wait without a "
+                  "thread, 0 for no cap (default 16; behind a reverse proxy, raise it or use 0)");
   cmd->add_option("--max-body-bytes", o.max_body_bytes, "largest request body (default 16 MiB)");
   cmd->add_option("--max-pixels", o.max_pixels, "largest image in pixels (default 25,000,000)");
   cmd->add_option("--request-timeout-ms", o.request_timeout_ms,
