@@ -259,6 +259,10 @@ TEST_F(ApiTest, BadRequestsGet4xxAndTheServerKeepsServing) {
     const auto [status, code] = Outcome(res);
     EXPECT_EQ(code, c.code) << c.name << ": " << res->body;
     EXPECT_EQ(res->get_header_value("Content-Type"), "application/json; charset=utf-8") << c.name;
+    // RFC 9110: a 405 names the methods the resource takes.
+    if (c.status == 405) {
+      EXPECT_FALSE(res->get_header_value("Allow").empty()) << c.name;
+    }
     ASSERT_TRUE(Healthy()) << "after " << c.name;
   }
   EXPECT_EQ(Detect(jpeg).size(), 3u) << "still detecting after all that";

@@ -307,6 +307,7 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
   // Static files and the health check: no key, no body.
   if (req.path.rfind("/face/", 0) != 0) {
     if (req.method != "GET" && req.method != "HEAD") {
+      res.set_header("Allow", "GET, HEAD");
       return refuse(405, "MethodNotAllowed", "only GET is allowed here");
     }
     if (has_body) return refuse(400, "BadArgument", "a GET request has no body");
