@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -268,6 +270,29 @@ TEST_F(ApiTest, BadRequestsGet4xxAndTheServerKeepsServing) {
   EXPECT_EQ(Detect(jpeg).size(), 3u) << "still detecting after all that";
 }
 
+// A request httplib cannot parse is logged with the same fields as any other: the client's
+// address, "-" for what is missing, the status.
+TEST_F(ApiTest, UnparsableRequestsAreLoggedWithEveryField) {
+  for (const char* garbage : {"GARBAGE\r\n\r\n", "GET / HTTP/9.9\r\n\r\n"}) {
+    RawClient raw(service_->port());
+    raw.Send(garbage);
+    EXPECT_EQ(RawClient::StatusOf(raw.ReadAll(milliseconds(3000))), 400) << garbage;
+  }
+  service_->Stop();
+  std::lock_guard<std::mutex> lock(log_mutex_);
+  int bad = 0;
+  for (const std::string& line : log_) {
+    if (line.find(" 400 ") == std::string::npos) continue;
+    ++bad;
+    std::istringstream fields(line);
+    std::vector<std::string> parts{std::istream_iterator<std::string>(fields), {}};
+    ASSERT_EQ(parts.size(), 7u) << line;
+    EXPECT_EQ(parts[1], "127.0.0.1") << line;
+    EXPECT_EQ(line.find("  "), std::string::npos) << line;
+  }
+  EXPECT_EQ(bad, 2);
+}
+
 TEST_F(ApiTest, HostileTransportStillServes) {
   {
     RawClient raw(service_->port());
@@ -338,6 +363,7 @@ TEST_F(ApiTest, OverloadAnswers503QuicklyNever500) {
   std::atomic<int> ok{0}, busy{0}, other{0};
   std::atomic<int64_t> slowest_busy_ms{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
       const auto start = std::chrono::steady_clock::now();

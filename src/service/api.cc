@@ -94,7 +94,10 @@ void CloseAfterResponse(httplib::Response& res) {
   res.set_header("Connection", "close");
 }
 
+// A log field: control characters as '?', cut at `max` bytes, "-" when empty (so that every
+// line has the same fields).
 std::string Sanitize(std::string_view s, size_t max) {
+  if (s.empty()) return "-";
   std::string out;
   for (char c : s.substr(0, max)) {
     out.push_back(static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
@@ -514,9 +517,13 @@ void Api::Log(const httplib::Request& req, const httplib::Response& res) {
   std::tm tm{};
   gmtime_r(&now, &tm);
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // httplib fills remote_addr only for a request it could parse.
+  const ConnectionState* connection = ConnectionState::Current();
+  const std::string& address =
+      req.remote_addr.empty() && connection != nullptr ? connection->peer_address : req.remote_addr;
   char line[512];
   std::snprintf(line, sizeof line, "%s %s %s %s %d %.1fms key=%s", when,
-                Sanitize(req.remote_addr, 64).c_str(), Sanitize(req.method, 16).c_str(),
+                Sanitize(address, 64).c_str(), Sanitize(req.method, 16).c_str(),
                 Sanitize(req.path, 200).c_str(), res.status, ms, key.c_str());
   deps_.options.access_log(line);
 }

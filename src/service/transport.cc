@@ -413,6 +413,7 @@ void GuardedServer::ServeConnection(ClientConnection connection, ConnectionReact
       stream.BeginRequest();
       state = ConnectionState{};
       state.fd = connection.fd;
+      state.peer_address = connection.address;
       const bool last = connection.requests_served + 1 >= options_.max_requests_per_connection;
       bool connection_closed = false;
       const bool ok = process_request(stream, last, connection_closed, nullptr);

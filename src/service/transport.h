@@ -48,8 +48,10 @@ struct ConnectionState {
   // Set by a handler that answered before reading the body (or that wants the connection gone):
   // the connection is closed after the response.
   bool close_after_response = false;
-  // The connection's socket (-1 outside a connection).
+  // The connection's socket (-1 outside a connection), and its peer's numeric address (for a
+  // request too malformed for httplib to have filled Request::remote_addr).
   int fd = -1;
+  std::string peer_address;
   // True when the client has closed its end (it will not read an answer): queued work for it can
   // be dropped. A client that half-closes after its request is taken as gone too.
   bool PeerGone() const;
