@@ -112,6 +112,13 @@ TEST_F(GalleryApiTest, ThePersonLifecycleThroughTheApi) {
   json person = Ok(Json("POST", kGroups + "/office/persons",
                         {{"personId", "alice"}, {"name", "Alice Example"}}, full_));
   EXPECT_EQ(person["personId"], "alice");
+  // The store's checks are reported in the API's words: userData, not "external reference".
+  httplib::Result bad_user_data = Json("POST", kGroups + "/office/persons",
+                                       {{"name", "Carol"}, {"userData", "a\u0001b"}}, full_);
+  ASSERT_TRUE(bad_user_data);
+  EXPECT_EQ(bad_user_data->status, 400);
+  EXPECT_NE(bad_user_data->body.find("userData contains a control character"), std::string::npos)
+      << bad_user_data->body;
   EXPECT_EQ(Outcome(Call("GET", kGroups + "/office/persons/bob", "", "", full_)).first, 404);
   const std::string photo = Sample(3);
   EXPECT_EQ(Outcome(Call("POST", kAlice + "/persistedfaces", photo, "image/jpeg", full_)),

@@ -4,6 +4,8 @@
 // that already succeeded, in the shape of the API version asked (202, and from v1.1-preview.1 on
 // an Operation-Location the official clients' pollers follow to "succeeded").
 #include <cctype>
+#include <string_view>
+#include <utility>
 
 #include "service/api.h"
 #include "service/azure_compat.h"
@@ -44,11 +46,32 @@ MaybeError ResolvePurpose(const nlohmann::json& body, const Caller& caller, std:
                       "body, or use an API key made with one (facet serve keys add --purpose)"};
 }
 
+namespace {
+
+// A gallery check's message names the field in the gallery's words ("external reference is
+// longer than ..."); the caller sent the API's field: say that one.
+Status InApiTerms(const Status& status) {
+  if (status.code() != StatusCode::kInvalidArgument) return status;
+  static constexpr std::pair<std::string_view, std::string_view> kFields[] = {
+      {"gallery display name ", "name "},   {"display name ", "name "},
+      {"external reference ", "userData "}, {"consent purpose ", "purpose "},
+      {"granted_by ", "grantedBy "},        {"person id ", "personId "}};
+  const std::string& message = status.message();
+  for (const auto& [gallery_word, api_word] : kFields) {
+    if (message.rfind(gallery_word, 0) == 0) {
+      return Status::InvalidArgument(std::string(api_word) + message.substr(gallery_word.size()));
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
 void Api::SetGalleryError(httplib::Response& res, const CallContext& ctx,
                           const Status& status) const {
   const std::vector<std::string>& p = ctx.path_params;
   if (status.code() != StatusCode::kNotFound || p.empty() || deps_.galleries == nullptr) {
-    return SetStatusError(res, status);
+    return SetStatusError(res, InApiTerms(status));
   }
   if (!deps_.galleries->GetGallery(p[0]).ok()) {
     return SetError(
