@@ -11,71 +11,25 @@
 #include <set>
 
 #include "facet/api_keys.h"
-#include "facet/engine.h"
 #include "facet/gallery.h"
 #include "facet/service.h"
-#include "samples.h"
-#include "service_client.h"
+#include "service_gallery_fixture.h"
 
 namespace facet {
 namespace {
 
 using nlohmann::json;
 
-using fixtures::ReadFile;
-using fixtures::SamplePath;
-
-std::string Sample(int i) { return ReadFile(SamplePath(i)); }
-
 constexpr int kMaxFaceIdTtl = 300;
 
-class AzureApiTest : public ::testing::Test {
+class AzureApiTest : public fixtures::GalleryServiceTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/facet_azure_api_XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR, .num_threads = 1});
-    ASSERT_TRUE(engine.ok()) << "models missing: run scripts/models.sh";
-    engine_ = engine.value();
-    auto galleries =
-        Galleries::Create({.store = dir_ + "/store.db", .key_file = dir_ + "/master.key"});
-    ASSERT_TRUE(galleries.ok()) << galleries.status().ToString();
-    galleries_ = std::move(galleries).value();
-    const std::string keys = dir_ + "/keys.json";
+  void AddKeys(const std::string& keys) override {
     door_ = AddApiKey(keys, {.name = "door", .scopes = kScopeAll, .purpose = "door access"})->key;
     plain_ = AddApiKey(keys, {.name = "plain", .scopes = kScopeAll})->key;
-    ServiceOptions o;
-    o.port = 0;
-    o.api_key_file = keys;
-    o.workers = 1;
-    o.rate_per_second = 1000;
-    o.burst = 1000;
-    o.face_id_max_ttl_s = kMaxFaceIdTtl;
-    o.access_log = [](const std::string&) {};
-    auto service = Service::Create(o, {engine_}, galleries_);
-    ASSERT_TRUE(service.ok()) << service.status().ToString();
-    service_ = std::move(service).value();
-    ASSERT_TRUE(service_->Start().ok());
   }
-  void TearDown() override {
-    service_.reset();
-    galleries_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void Configure(ServiceOptions& o) override { o.face_id_max_ttl_s = kMaxFaceIdTtl; }
 
-  httplib::Result Call(const std::string& method, const std::string& path, const std::string& body,
-                       const std::string& type, const std::string& key) {
-    return fixtures::CallService(service_->port(), method, path, body, type, key);
-  }
-  httplib::Result Json(const std::string& method, const std::string& path, const json& body,
-                       const std::string& key) {
-    return Call(method, path, body.dump(), "application/json", key);
-  }
-  static json Ok(const httplib::Result& res) { return fixtures::OkBody(res); }
-  static std::pair<int, std::string> Outcome(const httplib::Result& res) {
-    return fixtures::ErrorOutcome(res);
-  }
-  static std::string Message(const httplib::Result& res) { return fixtures::ErrorMessage(res); }
   httplib::Result Detect(const std::string& version, const std::string& query,
                          const std::string& image, const std::string& key) {
     return Call("POST", "/face/" + version + "/detect" + query, image, "application/octet-stream",
@@ -89,10 +43,7 @@ class AzureApiTest : public ::testing::Test {
     return ids;
   }
 
-  std::string dir_, door_, plain_;
-  std::shared_ptr<const Engine> engine_;
-  std::shared_ptr<Galleries> galleries_;
-  std::unique_ptr<Service> service_;
+  std::string door_, plain_;
 };
 
 TEST_F(AzureApiTest, EveryApiVersionServesTheSameAnswers) {

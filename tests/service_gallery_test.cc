@@ -4,79 +4,33 @@
 // identify no longer finds -> export -> erase, with the audit log checked, and the refusals
 // (scopes, purpose, consent, unknown gallery, model mismatch).
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
-#include <httplib.h>
-#include <nlohmann/json.hpp>
-
 #include "facet/api_keys.h"
-#include "facet/engine.h"
 #include "facet/gallery.h"
 #include "facet/service.h"
-#include "samples.h"
-#include "service_client.h"
+#include "service_gallery_fixture.h"
 
 namespace facet {
 namespace {
 
 using nlohmann::json;
 
-using fixtures::ReadFile;
-using fixtures::SamplePath;
-
-std::string Sample(int i) { return ReadFile(SamplePath(i)); }
-
-class GalleryApiTest : public ::testing::Test {
+class GalleryApiTest : public fixtures::GalleryServiceTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/facet_gallery_api_XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    auto engine = Engine::Create({.model_dir = FACET_MODEL_DIR, .num_threads = 1});
-    ASSERT_TRUE(engine.ok()) << "models missing: run scripts/models.sh";
-    engine_ = engine.value();
-    auto galleries = Galleries::Create({.store = dir_ + "/store.db", .key_file = dir_ + "/master.key"});
-    ASSERT_TRUE(galleries.ok()) << galleries.status().ToString();
-    galleries_ = std::move(galleries).value();
-    keys_file_ = dir_ + "/keys.json";
-    full_ = AddApiKey(keys_file_, {.name = "front-desk", .scopes = kScopeAll})->key;
-    detect_only_ = AddApiKey(keys_file_, {.name = "camera", .scopes = kScopeDetect})->key;
+  void AddKeys(const std::string& keys) override {
+    full_ = AddApiKey(keys, {.name = "front-desk", .scopes = kScopeAll})->key;
+    detect_only_ = AddApiKey(keys, {.name = "camera", .scopes = kScopeDetect})->key;
     identify_only_ =
-        AddApiKey(keys_file_, {.name = "door", .scopes = kScopeDetect | kScopeIdentify | kScopeVerify})
-                         ->key;
-    ServiceOptions o;
-    o.port = 0;
-    o.api_key_file = keys_file_;
-    o.workers = 1;
-    o.rate_per_second = 1000;
-    o.burst = 1000;
-    o.access_log = [](const std::string&) {};
-    auto service = Service::Create(o, {engine_}, galleries_);
-    ASSERT_TRUE(service.ok()) << service.status().ToString();
-    service_ = std::move(service).value();
-    ASSERT_TRUE(service_->Start().ok());
-  }
-  void TearDown() override {
-    service_.reset();
-    galleries_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  httplib::Result Call(const std::string& method, const std::string& path, const std::string& body,
-                       const std::string& type, const std::string& key) {
-    return fixtures::CallService(service_->port(), method, path, body, type, key);
-  }
-  httplib::Result Json(const std::string& method, const std::string& path, const json& body,
-                       const std::string& key) {
-    return Call(method, path, body.dump(), "application/json", key);
-  }
-  static json Ok(const httplib::Result& res) { return fixtures::OkBody(res); }
-  static std::pair<int, std::string> Outcome(const httplib::Result& res) {
-    return fixtures::ErrorOutcome(res);
+        AddApiKey(keys, {.name = "door", .scopes = kScopeDetect | kScopeIdentify | kScopeVerify})
+            ->key;
   }
   // faceIds are bound to the key that made them.
   std::vector<std::string> FaceIds(const std::string& image, const std::string& key) {
@@ -87,10 +41,7 @@ class GalleryApiTest : public ::testing::Test {
     return ids;
   }
 
-  std::string dir_, keys_file_, full_, detect_only_, identify_only_;
-  std::shared_ptr<const Engine> engine_;
-  std::shared_ptr<Galleries> galleries_;
-  std::unique_ptr<Service> service_;
+  std::string full_, detect_only_, identify_only_;
 };
 
 const std::string kGroups = "/face/v1.0/persongroups";
