@@ -270,6 +270,30 @@ TEST_F(ApiTest, BadRequestsGet4xxAndTheServerKeepsServing) {
   EXPECT_EQ(Detect(jpeg).size(), 3u) << "still detecting after all that";
 }
 
+// HEAD is served wherever GET is (the headers of the GET answer, no content); a route without
+// GET answers 405 naming its methods.
+TEST_F(ApiTest, HeadIsServedWhereGetIs) {
+  httplib::Client client = Client();
+  const httplib::Headers key = {{"Ocp-Apim-Subscription-Key", full_}};
+  auto get = client.Get("/face/v1.0/models", key);
+  auto head = client.Head("/face/v1.0/models", key);
+  ASSERT_TRUE(get && head);
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_TRUE(head->body.empty());
+  EXPECT_EQ(head->get_header_value("Content-Type"), get->get_header_value("Content-Type"));
+  auto head_post_only = client.Head("/face/v1.0/detect", key);
+  ASSERT_TRUE(head_post_only);
+  EXPECT_EQ(head_post_only->status, 405);
+  EXPECT_EQ(head_post_only->get_header_value("Allow"), "POST");
+  auto head_without_key = client.Head("/face/v1.0/models");
+  ASSERT_TRUE(head_without_key);
+  EXPECT_EQ(head_without_key->status, 401);
+  auto head_health = client.Head("/health");
+  ASSERT_TRUE(head_health);
+  EXPECT_EQ(head_health->status, 200);
+}
+
 // A request httplib cannot parse is logged with the same fields as any other: the client's
 // address, "-" for what is missing, the status.
 TEST_F(ApiTest, UnparsableRequestsAreLoggedWithEveryField) {

@@ -354,13 +354,15 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
     if (!MatchRoute(r.pattern, api_path, &t_request.context.path_params)) continue;
     path_known = true;
     allowed += (allowed.empty() ? "" : ", ") + std::string(r.method);
-    if (req.method == r.method) {
+    // HEAD is GET without the content (RFC 9110: every GET resource takes it).
+    if (req.method == r.method || (req.method == "HEAD" && std::string_view(r.method) == "GET")) {
       route = &r;
       break;
     }
   }
   if (route == nullptr) {
     if (!path_known) return refuse(404, "NotFound", "no such endpoint");
+    if (allowed.find("GET") != std::string::npos) allowed += ", HEAD";
     res.set_header("Allow", allowed);
     return refuse(405, "MethodNotAllowed", "use " + allowed + " for this endpoint");
   }
@@ -477,7 +479,8 @@ void Api::Handle(const httplib::Request& req, httplib::Response& res) {
   if (res.status < 100) SetError(res, 500, "InternalError", "internal error");
   // A change to a person group says which change number covers it.
   const std::string_view pattern = t_request.route->pattern;
-  if (req.method != "GET" && res.status >= 200 && res.status < 300 && deps_.galleries &&
+  if (req.method != "GET" && req.method != "HEAD" && res.status >= 200 && res.status < 300 &&
+      deps_.galleries &&
       (pattern.starts_with("/persongroups") || pattern.starts_with("/largepersongroups"))) {
     if (const int64_t change = deps_.galleries->LastCommittedChange(); change > 0) {
       res.set_header(kChangeHeader, std::to_string(change));
