@@ -108,9 +108,20 @@ Status CheckOutputIsNotAnInput(const std::string& output, const std::vector<std:
 
 namespace {
 
+// Interrupt signals received (async-signal-safe: written only by the handler).
 volatile std::sig_atomic_t g_interrupted = 0;
+// As ffmpeg does: the first signals ask for a clean stop; the third ends the process at once.
+// A wrapper (timeout, a shell script) often passes one Ctrl-C on twice, to the process and to its
+// process group, so the second must not be the hard one.
+constexpr int kHardInterrupt = 3;
 
-extern "C" void OnInterrupt(int /*signal*/) { g_interrupted = 1; }
+extern "C" void OnInterrupt(int signal_number) {
+  if (g_interrupted < kHardInterrupt) g_interrupted = g_interrupted + 1;
+  if (g_interrupted >= kHardInterrupt) {
+    std::signal(signal_number, SIG_DFL);
+    std::raise(signal_number);
+  }
+}
 
 }  // namespace
 
@@ -118,7 +129,8 @@ void CatchInterrupts() {
   struct sigaction action {};
   action.sa_handler = OnInterrupt;
   sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESETHAND;  // the second signal has its default effect
+  sigaddset(&action.sa_mask, SIGINT);  // one handler at a time on a thread
+  sigaddset(&action.sa_mask, SIGTERM);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 }

@@ -63,7 +63,8 @@ Status CheckOutputIsNotAnInput(const std::string& output, const std::vector<std:
 
 // Ctrl-C (SIGINT) and SIGTERM then ask the running command to stop cleanly (a long video
 // redaction stops after the frame being written and leaves no partial file) instead of killing
-// the process; a second signal kills it as before. InterruptRequested tells whether one came.
+// the process; a third signal kills it at once (a wrapper such as timeout often delivers one
+// Ctrl-C twice). InterruptRequested tells whether one came.
 // The flag a signal handler sets is the CLI's one piece of process-wide state.
 void CatchInterrupts();
 bool InterruptRequested();
