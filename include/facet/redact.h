@@ -283,6 +283,10 @@ struct VideoRedactSummary {
   std::vector<std::string> copied_streams;   // e.g. "audio aac"
   std::vector<std::string> dropped_streams;  // e.g. "audio aac (--no-audio)"
   int64_t decode_errors = 0;                 // packets the decoder rejected (concealed or skipped)
+  // Video packets in the input (one frame each for most codecs: with decode errors, more packets
+  // than `frames` means frames were lost), and frames decoded with concealed errors.
+  int64_t input_video_packets = 0;
+  int64_t damaged_frames = 0;
   double seconds = 0;                        // wall-clock time
   // CPU seconds per stage (thread CPU time): decoding and conversion to BGR, detection,
   // tracking + drawing, verification of the drawn frames, and conversion + encoding + muxing.

@@ -529,6 +529,8 @@ Result<VideoRedactSummary> RedactVideo(const std::shared_ptr<const Engine>& engi
   result->frame_rate = av_q2d(info.frame_rate);
   result->input_codec = info.codec_name;
   result->decode_errors = (*reader)->decode_errors();
+  result->input_video_packets = (*reader)->video_packets();
+  result->damaged_frames = (*reader)->damaged_frames();
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result->cpu_total_seconds = ProcessCpuSeconds() - process_cpu_start;
   return result;

@@ -216,6 +216,9 @@ Result<bool> VideoReader::Next(DecodedFrame* frame, std::vector<PacketPtr>* pass
       if (last_pts_ != AV_NOPTS_VALUE && pts <= last_pts_) pts = last_pts_ + 1;
       last_pts_ = pts;
       frame->pts = pts;
+      if ((frame_->flags & AV_FRAME_FLAG_CORRUPT) != 0 || frame_->decode_error_flags != 0) {
+        ++damaged_frames_;
+      }
       const Status converted = ToBgr(*frame_, &frame->image);
       av_frame_unref(frame_.get());
       FACET_RETURN_IF_ERROR(converted);

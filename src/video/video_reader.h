@@ -58,6 +58,10 @@ class VideoReader {
   int64_t frames_decoded() const { return frames_decoded_; }
   // Packets the decoder rejected as invalid (it conceals or skips them).
   int64_t decode_errors() const { return decode_errors_; }
+  // Video packets read, and frames the decoder gave back marked as damaged (errors concealed:
+  // AV_FRAME_FLAG_CORRUPT or decode_error_flags).
+  int64_t video_packets() const { return video_packets_; }
+  int64_t damaged_frames() const { return damaged_frames_; }
 
  private:
   VideoReader() = default;
@@ -78,6 +82,7 @@ class VideoReader {
   int64_t video_packets_ = 0;
   int64_t frames_decoded_ = 0;
   int64_t decode_errors_ = 0;
+  int64_t damaged_frames_ = 0;
   int64_t last_pts_ = AV_NOPTS_VALUE;
 };
 

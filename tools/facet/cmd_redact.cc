@@ -322,6 +322,8 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
                        {"copied_streams", s.copied_streams},
                        {"dropped_streams", s.dropped_streams},
                        {"decode_errors", s.decode_errors},
+                       {"damaged_frames", s.damaged_frames},
+                       {"input_video_packets", s.input_video_packets},
                        {"seconds", Round(s.seconds, 1000)},
                        {"frames_per_second", Round(fps, 100)},
                        {"cpu_ms_per_frame",
@@ -345,11 +347,17 @@ int RunVideo(const RedactFlags& flags, const RedactOptions& options,
         flags.output.c_str(), s.seconds, fps);
     for (const std::string& d : s.dropped_streams) std::printf("  dropped stream: %s\n", d.c_str());
   }
-  if (s.decode_errors > 0) {
-    std::fprintf(
-        stderr,
-        "facet: redact: warning: %lld damaged packets in %s were concealed by the decoder\n",
-        static_cast<long long>(s.decode_errors), flags.input.c_str());
+  if (s.decode_errors > 0 || s.damaged_frames > 0) {
+    // The input is damaged: say what that cost, since the output cannot show it.
+    std::string warning =
+        flags.input + " is damaged: the decoder rejected " + std::to_string(s.decode_errors) +
+        " of its " + std::to_string(s.input_video_packets) +
+        " video packets and concealed errors in " + std::to_string(s.damaged_frames) +
+        " frame(s); the output has " + std::to_string(s.frames) + " frames";
+    if (s.decode_errors > 0 && s.input_video_packets > s.frames) {
+      warning += " (" + std::to_string(s.input_video_packets - s.frames) + " lost)";
+    }
+    std::fprintf(stderr, "facet: redact: warning: %s\n", warning.c_str());
   }
   return kExitOk;
 }
