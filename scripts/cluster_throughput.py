@@ -17,7 +17,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_faults import (GROUPS, SAMPLES, Api, Cluster, detect_ids, enroll,  # noqa: E402
+from cluster_client import (GROUPS, SAMPLES, Api, Cluster, detect_ids, enroll,  # noqa: E402
                             identify_names, percentile)
 
 
