@@ -202,6 +202,7 @@ void ConnectionReactor::ReturnActivePlace(const std::string& address) {
   std::lock_guard<std::mutex> lock(counts_mutex_);
   auto it = active_per_address_.find(address);
   if (it != active_per_address_.end() && --it->second <= 0) active_per_address_.erase(it);
+  places_returned_.fetch_add(1);
 }
 
 void ConnectionReactor::Post(Arrival&& arrival) {
@@ -448,6 +449,7 @@ void ConnectionReactor::Sweep() {
     }
   }
   for (const auto& [fd, response] : expired) Finish(fd, response);
+  HandWaiting();  // in case a wake-up was folded into one already handled
 }
 
 void ConnectionReactor::Finish(int fd, const std::string* response) {
@@ -489,6 +491,10 @@ void ConnectionReactor::Hand(int fd) {
 }
 
 void ConnectionReactor::HandWaiting() {
+  // Only a returned place can let a waiting connection go (most wake-ups are new connections).
+  const uint64_t returned = places_returned_.load();
+  if (waiting_.empty() || returned == places_seen_) return;
+  places_seen_ = returned;
   std::deque<int> still_waiting;
   while (!waiting_.empty()) {
     const int fd = waiting_.front();

@@ -27,6 +27,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -149,6 +150,7 @@ class ConnectionReactor {
   mutable std::mutex counts_mutex_;
   std::map<std::string, int> per_address_;
   std::map<std::string, int> active_per_address_;  // handed to HTTP threads and not back yet
+  std::atomic<uint64_t> places_returned_{0};       // ReturnActivePlace calls so far
   int open_ = 0;
 
   std::mutex inbox_mutex_;
@@ -158,6 +160,7 @@ class ConnectionReactor {
   // Reactor thread only.
   std::map<int, Held> held_;
   std::deque<int> waiting_;  // fds of kWaiting connections, first come first
+  uint64_t places_seen_ = 0;  // places_returned_ when HandWaiting last looked
   std::atomic<int> held_count_{0};
   std::thread thread_;
 };
