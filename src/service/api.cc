@@ -302,6 +302,7 @@ httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
     if (has_body) CloseAfterResponse(res);
     return HR::Handled;
   };
+  if (auto e = CheckRequestHead(req)) return refuse(e->status, e->code, e->message);
   if (bad_length) return refuse(400, "BadArgument", "malformed Content-Length");
   if (req.has_header("Transfer-Encoding") && req.has_header("Content-Length")) {
     return refuse(400, "BadArgument", "both Content-Length and Transfer-Encoding");

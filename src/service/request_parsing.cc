@@ -401,4 +401,34 @@ MaybeError ParseIntText(std::string_view name, std::string_view text, int64_t lo
   return std::nullopt;
 }
 
+namespace {
+
+// RFC 9110 5.6.2: tchar.
+bool IsTokenChar(unsigned char c) {
+  return std::isalnum(c) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+}  // namespace
+
+MaybeError CheckRequestHead(const httplib::Request& req) {
+  if (req.version == "HTTP/1.1" && req.get_header_value_count("Host") != 1) {
+    return Bad("an HTTP/1.1 request names its Host exactly once");
+  }
+  for (const auto& [name, value] : req.headers) {
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+          return IsTokenChar(static_cast<unsigned char>(c));
+        })) {
+      return Bad("malformed header name");
+    }
+    for (const char c : value) {
+      const auto u = static_cast<unsigned char>(c);
+      if ((u < 0x20 && u != '\t') || u == 0x7f) {
+        return Bad("a control character in the value of header " + name);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace facet::service

@@ -68,6 +68,13 @@ MaybeError ParseRedactParams(const httplib::Params& params, RedactParams* out);
 // Content-Type's media type, lowercased, without parameters ("image/jpeg").
 std::string MediaType(std::string_view content_type);
 
+// The RFC 9112/9110 checks of a request head that cpp-httplib 0.11 does not make (400): an
+// HTTP/1.1 request names its Host exactly once; field names are tokens (no whitespace: a
+// "Transfer-Encoding : chunked" that httplib takes as another field is how requests are smuggled
+// past a proxy that reads it as chunked); field values hold no control character but HTAB (NUL,
+// a bare CR).
+MaybeError CheckRequestHead(const httplib::Request& req);
+
 // The encoded image of a request: the body for application/octet-stream and image/*, the part
 // named "image" (or the only part) of multipart/form-data. JSON bodies (Azure's {"url": ...}) are
 // refused: facet never fetches URLs. 415 for other types, 400 for an empty image.

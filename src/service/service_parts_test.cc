@@ -427,6 +427,26 @@ TEST(RequestParsing, ImageBodies) {
   EXPECT_FALSE(RequestImage(req, &bytes).has_value()) << "the part named image wins";
 }
 
+TEST(RequestParsing, RequestHeads) {
+  auto head = [](std::initializer_list<std::pair<std::string, std::string>> headers,
+                 const char* version = "HTTP/1.1") {
+    httplib::Request req;
+    req.version = version;
+    for (const auto& [name, value] : headers) req.headers.emplace(name, value);
+    return req;
+  };
+  EXPECT_FALSE(CheckRequestHead(head({{"Host", "x"}, {"Content-Type", "image/jpeg\tq"}})));
+  EXPECT_FALSE(CheckRequestHead(head({{"Host", "x"}, {"X-Name", "caf\xc3\xa9"}})));
+  EXPECT_FALSE(CheckRequestHead(head({}, "HTTP/1.0"))) << "HTTP/1.0 needs no Host";
+  EXPECT_TRUE(CheckRequestHead(head({})));
+  EXPECT_TRUE(CheckRequestHead(head({{"Host", "x"}, {"Host", "y"}})));
+  EXPECT_TRUE(CheckRequestHead(head({{"Host", "x"}, {"Transfer-Encoding ", "chunked"}})));
+  EXPECT_TRUE(CheckRequestHead(head({{"Host", "x"}, {"Ho st", "y"}})));
+  EXPECT_TRUE(CheckRequestHead(head({{"Host", "x"}, {"X-A", std::string("a\0b", 3)}})));
+  EXPECT_TRUE(CheckRequestHead(head({{"Host", "x"}, {"X-B", "a\rb"}})));
+  EXPECT_TRUE(CheckRequestHead(head({{"Host", "x"}, {"X-C", "a\x7f"}})));
+}
+
 TEST(RequestParsing, JsonBodiesAndFields) {
   httplib::Request req;
   nlohmann::json body;
