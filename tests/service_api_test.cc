@@ -294,6 +294,39 @@ TEST_F(ApiTest, HeadIsServedWhereGetIs) {
   EXPECT_EQ(head_health->status, 200);
 }
 
+// "Expect: 100-continue" (curl sends it for bodies over 1 MiB): a request the API refuses is
+// answered before the client sends its body, never with "100 Continue" first; an accepted one
+// gets 100, then its answer, and is checked (and rate-counted) once.
+TEST_F(ApiTest, ExpectContinueIsAnsweredAfterTheChecks) {
+  const std::string jpeg = Sample(1);
+  auto head = [&](const std::string& key, size_t length) {
+    return "POST /face/v1.0/detect HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+           "Expect: 100-continue\r\nConnection: close\r\nOcp-Apim-Subscription-Key: " +
+           key + "\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+  };
+  {
+    RawClient raw(service_->port());
+    raw.Send(head("fk_0123456789ab_" + std::string(43, 'A'), jpeg.size()));
+    EXPECT_EQ(RawClient::StatusOf(raw.ReadAll(milliseconds(1500))), 401);
+  }
+  {
+    RawClient raw(service_->port());
+    raw.Send(head(full_, 999'999'999));
+    EXPECT_EQ(RawClient::StatusOf(raw.ReadAll(milliseconds(1500))), 413);
+  }
+  // The slow key allows a burst of 2: two requests pass only if each is counted once.
+  for (int i = 0; i < 2; ++i) {
+    RawClient raw(service_->port());
+    raw.Send(head(slow_, jpeg.size()));
+    const std::string interim = raw.ReadAll(milliseconds(500));
+    ASSERT_EQ(interim.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << i << ": " << interim;
+    raw.Send(jpeg);
+    const std::string out = raw.ReadAll(milliseconds(20000));
+    EXPECT_EQ(RawClient::StatusOf(out), 200) << i << ": " << out.substr(0, 300);
+    EXPECT_NE(out.find("faceRectangle"), std::string::npos) << i;
+  }
+}
+
 // A request httplib cannot parse is logged with the same fields as any other: the client's
 // address, "-" for what is missing, the status.
 TEST_F(ApiTest, UnparsableRequestsAreLoggedWithEveryField) {

@@ -281,6 +281,12 @@ const Engine* Api::EngineFor(std::string_view model, int* index) const {
 httplib::Server::HandlerResponse Api::PreRoute(const httplib::Request& req,
                                                httplib::Response& res) {
   using HR = httplib::Server::HandlerResponse;
+  // ExpectContinue ran (and passed) everything below for this request: once is enough (a rate
+  // limit counts a request once), and t_request still holds what it found.
+  if (ConnectionState* c = ConnectionState::Current(); c != nullptr && c->head_checked) {
+    c->head_checked = false;
+    return HR::Unhandled;
+  }
   t_request = RequestState{};
   t_request.request = &req;
   t_request.start = Clock::now();
@@ -489,6 +495,14 @@ void Api::Handle(const httplib::Request& req, httplib::Response& res) {
   }
 }
 
+int Api::ExpectContinue(const httplib::Request& req, httplib::Response& res) {
+  ConnectionState* connection = ConnectionState::Current();
+  if (connection == nullptr) return 100;  // outside the transport (the fuzzer): as httplib does
+  if (PreRoute(req, res) == httplib::Server::HandlerResponse::Handled) return res.status;
+  connection->head_checked = true;
+  return 100;
+}
+
 httplib::Server::HandlerResponse Api::FillError(const httplib::Request& /*req*/,
                                                 httplib::Response& res) {
   if (const ConnectionState* c = ConnectionState::Current()) {
@@ -546,6 +560,10 @@ void InstallApi(httplib::Server& server, Api* api, bool tls) {
   server.set_default_headers(headers);
   server.set_pre_routing_handler(
       [api](const httplib::Request& req, httplib::Response& res) { return api->PreRoute(req, res); });
+  server.set_expect_100_continue_handler(
+      [api](const httplib::Request& req, httplib::Response& res) {
+        return api->ExpectContinue(req, res);
+      });
   const auto handle = [api](const httplib::Request& req, httplib::Response& res) {
     api->Handle(req, res);
   };

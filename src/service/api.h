@@ -96,6 +96,11 @@ class Api {
   // was announced). Unhandled: go on reading the body, then Handle (API routes), or serve the
   // static files and /health.
   httplib::Server::HandlerResponse PreRoute(const httplib::Request& req, httplib::Response& res);
+  // A request with "Expect: 100-continue": runs PreRoute's checks before httplib answers 100, so
+  // that a refused request (401, 413, 429, ...) is answered before the client sends its body.
+  // Returns 100 (go on; PreRoute then does not run the checks twice) or the refusal's status
+  // (`res` holds the refusal).
+  int ExpectContinue(const httplib::Request& req, httplib::Response& res);
   // Once the body is read: runs the route PreRoute found.
   void Handle(const httplib::Request& req, httplib::Response& res);
   // Fills an empty error response (httplib's own 400/413/414... and transport limits) as JSON.

@@ -48,6 +48,9 @@ struct ConnectionState {
   // Set by a handler that answered before reading the body (or that wants the connection gone):
   // the connection is closed after the response.
   bool close_after_response = false;
+  // The API's checks ran and passed already for this request, before its "100 Continue"
+  // (Api::ExpectContinue): its pre-routing does not run them again.
+  bool head_checked = false;
   // The connection's socket (-1 outside a connection), and its peer's numeric address (for a
   // request too malformed for httplib to have filled Request::remote_addr).
   int fd = -1;
