@@ -187,7 +187,8 @@ start_node() {  # INDEX
   local port=$((base + i))
   FACET_STORE=$(store_uri) setsid nohup "$facet" serve --port "$port" --keys "$dir/api_keys" \
     --key-file "$dir/master.key" --models "$repo/models" --workers 1 --no-ephemeral-key \
-    --max-connections-per-address 0 --index-snapshot-dir "$dir/node$i.index" \
+    --max-connections-per-address 0 --max-active-per-address 0 \
+    --index-snapshot-dir "$dir/node$i.index" \
     >"$dir/node$i.log" 2>&1 &
   echo $! >"$dir/pids/node$i"
 }
